@@ -1,0 +1,119 @@
+"""Causal Butterworth filtering of EEG windows (scikit-learn transformer).
+
+The filter design and application are SciPy's (``butter`` with ``output="sos"``, ``sosfilt``,
+``sosfiltfilt``); this module only wraps them as a transformer on
+(n_trials, n_channels, n_times) so the same object runs offline and online.
+"""
+
+from __future__ import annotations
+
+import mne
+import numpy as np
+from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from decoders._validation import check_epochs_array, check_positive
+
+
+class BandpassFilter(TransformerMixin, BaseEstimator):
+    """Butterworth band-pass, high-pass or low-pass filter applied to each window.
+
+    Each window is filtered independently (stateless). With ``causal=True`` the filter is
+    ``sosfilt`` started from its steady state for the window's first sample
+    (``sosfilt_zi``), so a DC offset does not ring; only past samples affect each output sample,
+    as in the online path. With ``causal=False`` it is the zero-phase ``sosfiltfilt``
+    (offline analysis only; the effective order doubles).
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    l_freq : float | None
+        Lower pass-band edge in Hz; None for a low-pass filter.
+    h_freq : float | None
+        Upper pass-band edge in Hz; None for a high-pass filter.
+    order : int
+        Butterworth order.
+    causal : bool
+        Causal (``sosfilt``) if True, zero-phase (``sosfiltfilt``) if False.
+
+    Attributes
+    ----------
+    sos_ : ndarray, shape (n_sections, 6)
+        Second-order sections of the filter.
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        l_freq: float | None,
+        h_freq: float | None,
+        order: int = 4,
+        causal: bool = True,
+    ) -> None:
+        self.sfreq = sfreq
+        self.l_freq = l_freq
+        self.h_freq = h_freq
+        self.order = order
+        self.causal = causal
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray | None = None) -> BandpassFilter:
+        """Design the filter and check ``X``.
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
+            EEG windows (only checked).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : BandpassFilter
+        """
+        check_epochs_array(X, sfreq=self.sfreq)
+        self.sos_ = _design_sos(self.sfreq, self.l_freq, self.h_freq, self.order)
+        return self
+
+    def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Filter each window along time.
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
+            EEG windows.
+
+        Returns
+        -------
+        X_filtered : ndarray, shape (n_trials, n_channels, n_times)
+        """
+        check_is_fitted(self, "sos_")
+        X = check_epochs_array(X, sfreq=self.sfreq)
+        if not self.causal:
+            return sosfiltfilt(self.sos_, X, axis=-1)
+        zi = sosfilt_zi(self.sos_)[:, None, None, :] * X[None, :, :, :1]
+        filtered, _ = sosfilt(self.sos_, X, axis=-1, zi=zi)
+        return filtered
+
+
+def _design_sos(sfreq: float, l_freq: float | None, h_freq: float | None, order: int) -> np.ndarray:
+    """Butterworth second-order sections for the band [l_freq, h_freq] Hz; checks the band."""
+    sfreq = check_positive(sfreq, "sfreq")
+    nyquist = sfreq / 2.0
+    if isinstance(order, bool) or not isinstance(order, int | np.integer) or order < 1:
+        raise ValueError(f"order must be an integer >= 1, got {order!r}.")
+    if l_freq is None and h_freq is None:
+        raise ValueError("At least one of l_freq and h_freq must be a frequency in Hz, got None.")
+    for name, freq in (("l_freq", l_freq), ("h_freq", h_freq)):
+        if freq is not None and not 0 < check_positive(freq, name) < nyquist:
+            raise ValueError(
+                f"{name} must be between 0 and the Nyquist frequency {nyquist:g} Hz, got {freq!r}."
+            )
+    if l_freq is not None and h_freq is not None:
+        if l_freq >= h_freq:
+            raise ValueError(f"l_freq ({l_freq:g} Hz) must be below h_freq ({h_freq:g} Hz).")
+        return butter(order, [l_freq, h_freq], btype="bandpass", fs=sfreq, output="sos")
+    if l_freq is not None:
+        return butter(order, l_freq, btype="highpass", fs=sfreq, output="sos")
+    return butter(order, h_freq, btype="lowpass", fs=sfreq, output="sos")

@@ -1,0 +1,1 @@
+"""noir: the brain-robot interface (intents, the What/How/confirm loop, operators, sessions, CLI)."""

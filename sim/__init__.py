@@ -1,0 +1,1 @@
+"""sim: PyBullet worlds, robots, objects, tasks, and the synthetic EEG subject."""

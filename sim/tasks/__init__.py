@@ -1,0 +1,11 @@
+"""Tabletop tasks with named goal predicates and reference plans."""
+
+from __future__ import annotations
+
+from sim.tasks.base import PlanStep, Task, inside, resting
+from sim.tasks.cube_in_tray import CubeInTray
+
+TASKS: dict[str, type[Task]] = {t.name: t for t in (CubeInTray,)}
+"""Every task by name."""
+
+__all__ = ["TASKS", "CubeInTray", "PlanStep", "Task", "inside", "resting"]

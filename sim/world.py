@@ -1,0 +1,168 @@
+"""A PyBullet world that owns its own physics client (no global state).
+
+Several ``World`` objects may live in one process; each has its own
+``pybullet_utils.bullet_client.BulletClient`` (DIRECT by default, GUI on request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+
+import numpy as np
+import pybullet
+import pybullet_data
+from pybullet_utils.bullet_client import BulletClient
+
+
+@dataclass(frozen=True)
+class CameraView:
+    """A camera looking at ``target`` (3,) m from ``distance`` m, with ``yaw``/``pitch`` in deg."""
+
+    target: tuple[float, float, float]
+    distance: float
+    yaw: float
+    pitch: float
+    fov: float = 60.0
+
+
+DEFAULT_VIEWS: dict[str, CameraView] = {
+    "top": CameraView((0.5, 0.0, 0.0), 0.9, 90.0, -89.9),
+    "side": CameraView((0.5, 0.0, 0.1), 1.1, 0.0, -25.0),
+}
+"""Cameras every world starts with: straight down on the workspace, and from the front."""
+
+
+class World:
+    """A physics world with a fixed time step of 1/240 s.
+
+    Parameters
+    ----------
+    gui : bool
+        Open the PyBullet GUI instead of running headless (DIRECT).
+    seed : int
+        Seed of ``self.rng``, the generator for every random choice made by this world.
+
+    Attributes
+    ----------
+    client : BulletClient
+        This world's own physics client.
+    views : dict of str to CameraView
+        Named cameras for ``render``/``segmentation``; add more per world.
+    """
+
+    timestep: float = 1.0 / 240.0
+
+    def __init__(self, *, gui: bool = False, seed: int = 0) -> None:
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.client = BulletClient(connection_mode=pybullet.GUI if gui else pybullet.DIRECT)
+        self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
+        self.client.setTimeStep(self.timestep)
+        self.client.setGravity(0.0, 0.0, -9.81)
+        self.views = dict(DEFAULT_VIEWS)
+        self._steps = 0
+        self._saved_steps: dict[int, int] = {}
+        self._names: dict[int, str] = {}
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated time since creation (or of the restored state), in s."""
+        return self._steps * self.timestep
+
+    def step(self, n: int = 1) -> None:
+        """Advance the physics by ``n`` steps of ``timestep`` s."""
+        for _ in range(n):
+            self.client.stepSimulation()
+        self._steps += n
+
+    def save_state(self) -> int:
+        """Snapshot the physics state and clock in memory; return its id."""
+        state = self.client.saveState()
+        self._saved_steps[state] = self._steps
+        return state
+
+    def restore_state(self, state: int) -> None:
+        """Return to a snapshot taken by ``save_state`` (bodies must not have been added since)."""
+        if state not in self._saved_steps:
+            raise ValueError(f"no saved state {state}; saved states: {sorted(self._saved_steps)}")
+        self.client.restoreState(stateId=state)
+        self._steps = self._saved_steps[state]
+
+    def load_urdf(
+        self,
+        file: str,
+        position: Sequence[float] = (0.0, 0.0, 0.0),
+        orientation: Sequence[float] = (0.0, 0.0, 0.0, 1.0),
+        *,
+        name: str | None = None,
+        fixed: bool = False,
+        scale: float = 1.0,
+    ) -> int:
+        """Load a URDF (path relative to ``pybullet_data`` or absolute) and return its body id.
+
+        ``position`` (3,) m and ``orientation`` quaternion (x, y, z, w) place the base; ``name``
+        registers the body for ``body_id``/``body_name``.
+        """
+        try:
+            body = self.client.loadURDF(
+                file, position, orientation, useFixedBase=fixed, globalScaling=scale
+            )
+        except pybullet.error as err:
+            raise FileNotFoundError(
+                f"cannot load URDF {file!r} (looked in the working directory and in "
+                f"pybullet_data at {pybullet_data.getDataPath()!r})"
+            ) from err
+        if name is not None:
+            self._names[body] = name
+        return body
+
+    def body_id(self, name: str) -> int:
+        """Body id of the body registered as ``name``."""
+        for body, n in self._names.items():
+            if n == name:
+                return body
+        raise KeyError(f"no body named {name!r}; named bodies: {sorted(self._names.values())}")
+
+    def body_name(self, body: int) -> str | None:
+        """Name registered for body id ``body``, or None."""
+        return self._names.get(body)
+
+    def _camera(self, view: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        if view not in self.views:
+            raise ValueError(f"unknown view {view!r}; views: {sorted(self.views)}")
+        cam = self.views[view]
+        viewm = self.client.computeViewMatrixFromYawPitchRoll(
+            cam.target, cam.distance, cam.yaw, cam.pitch, 0.0, 2
+        )
+        proj = self.client.computeProjectionMatrixFOV(cam.fov, width / height, 0.01, 5.0)
+        _, _, rgba, _, seg = self.client.getCameraImage(
+            width, height, viewm, proj, renderer=pybullet.ER_TINY_RENDERER
+        )
+        rgba = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
+        return rgba[:, :, :3], np.asarray(seg, dtype=np.int32).reshape(height, width)
+
+    def render(self, view: str = "top", width: int = 360, height: int = 240) -> np.ndarray:
+        """RGB image from camera ``view`` (see ``views``), shape (height, width, 3), uint8."""
+        return self._camera(view, width, height)[0]
+
+    def segmentation(self, view: str = "top", width: int = 360, height: int = 240) -> np.ndarray:
+        """Body id seen at each pixel (-1 for background), shape (height, width), int32."""
+        return self._camera(view, width, height)[1]
+
+    def close(self) -> None:
+        """Disconnect the physics client; the world is unusable afterwards."""
+        if self.client.isConnected():
+            self.client.disconnect()
+
+    def __enter__(self) -> World:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

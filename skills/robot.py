@@ -1,0 +1,109 @@
+"""The abstract robot and scene that skills are written against.
+
+Simulated robots (``sim.panda.PandaRobot``) and worlds (``sim.tabletop.TabletopWorld``)
+implement these protocols; skills never import ``sim``. All positions are in the world frame, in
+m; the table top is the plane ``z = scene.table_height``. One control step is one physics step
+(``scene.timestep`` s).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import numpy as np
+
+from skills.base import ObjectInfo
+
+
+class Robot(Protocol):
+    """A manipulator with a parallel gripper, controlled in Cartesian space.
+
+    Every motion method polls ``should_stop()`` each control step and raises
+    ``InterruptedFailure`` as soon as it returns True, and raises ``TimeoutFailure`` once it
+    has used ``max_steps`` control steps.
+    """
+
+    def ee_position(self) -> np.ndarray:
+        """Gripper centre (between the fingertips), shape (3,), in m."""
+        ...
+
+    def joint_positions(self) -> np.ndarray:
+        """Arm and finger joint positions, shape (n_joints,), in rad (fingers in m)."""
+        ...
+
+    def move_ee(
+        self,
+        target: np.ndarray,
+        *,
+        orientation: np.ndarray | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the gripper centre to ``target`` (3,) m along a straight line.
+
+        ``orientation`` is a quaternion (x, y, z, w), shape (4,); None keeps the gripper
+        pointing down. Returns the control steps used. Raises ``PlanningFailure`` if inverse
+        kinematics cannot reach the target within tolerance and ``ExecutionFailure`` if the arm
+        stalls or is blocked.
+        """
+        ...
+
+    def open_gripper(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Open the fingers fully; return the control steps used."""
+        ...
+
+    def close_gripper(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> bool:
+        """Close the fingers; return whether an object is held between them."""
+        ...
+
+    def held_object(self) -> str | None:
+        """Name of the object held between the fingers, or None."""
+        ...
+
+
+class Scene(Protocol):
+    """A world with one robot and named objects."""
+
+    robot: Robot
+    timestep: float
+    table_height: float
+
+    @property
+    def sim_time(self) -> float:
+        """Simulated time since the world was built, in s."""
+        ...
+
+    def step(self, n: int = 1) -> None:
+        """Advance the physics by ``n`` steps of ``timestep`` s."""
+        ...
+
+    def object_names(self) -> list[str]:
+        """Names of all objects (robot and table excluded), in a stable order."""
+        ...
+
+    def object_info(self, name: str) -> ObjectInfo:
+        """Static description; raises ``UnknownObjectError`` listing the known names."""
+        ...
+
+    def object_position(self, name: str) -> np.ndarray:
+        """Centre of the object's bounding box, shape (3,), in m."""
+        ...
+
+    def object_yaw(self, name: str) -> float:
+        """Rotation of the object about the vertical axis, in rad."""
+        ...
+
+    def object_top(self, name: str) -> np.ndarray:
+        """Centre of the top surface (or the opening of a container), shape (3,), in m."""
+        ...

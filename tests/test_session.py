@@ -1,0 +1,64 @@
+"""Session records: events are flushed as they happen, nothing recorded is overwritten."""
+
+import json
+
+import mne
+import numpy as np
+import pytest
+from PIL import Image
+
+from noir.session import SessionClock, SessionRecorder, read_events
+
+
+def test_events_are_flushed_line_by_line(tmp_path):
+    clock = SessionClock()
+    recorder = SessionRecorder(tmp_path / "run", clock)
+    recorder.event("stage", stage="what")
+    clock.advance(2.5)
+    recorder.event("decision", scores={"cube": np.float64(0.4)}, arr=np.arange(2))
+    # read while the recorder is still open: both lines are already on disk
+    events = read_events(tmp_path / "run")
+    assert [e["event"] for e in events] == ["stage", "decision"]
+    assert events[1]["t"] == 2.5
+    assert events[1]["scores"] == {"cube": 0.4}
+    assert events[1]["arr"] == [0, 1]
+    recorder.close()
+
+
+def test_frame_eeg_and_summary_round_trip(tmp_path):
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    rgb = np.zeros((240, 360, 3), np.uint8)
+    rgb[:, :180, 0] = 255
+    path = recorder.frame("000-start", rgb)
+    assert np.array_equal(np.asarray(Image.open(path)), rgb)
+    info = mne.create_info(["Oz", "O1"], 256.0, "eeg")
+    raw = mne.io.RawArray(np.random.default_rng(0).normal(size=(2, 512)) * 1e-5, info,
+                          verbose="error")
+    back = mne.io.read_raw_fif(recorder.eeg(raw), preload=True, verbose="error")
+    np.testing.assert_allclose(back.get_data(), raw.get_data(), rtol=1e-6)
+    summary = json.loads(recorder.summary({"success": True}).read_text())
+    assert summary == {"success": True}
+    frames = [e for e in read_events(tmp_path / "run") if e["event"] == "frame"]
+    assert [e["path"] for e in frames] == ["frames/000-start.png"]
+
+
+def test_existing_record_is_never_overwritten(tmp_path):
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    recorder.event("x")
+    recorder.close()
+    with pytest.raises(FileExistsError, match="already holds files"):
+        SessionRecorder(tmp_path / "run", SessionClock())
+    assert SessionRecorder.new_folder(tmp_path, "a") != SessionRecorder.new_folder(tmp_path, "b")
+
+
+def test_corrupt_event_log_names_file_and_line(tmp_path):
+    (tmp_path / "events.jsonl").write_text('{"event": "a"}\n{"event": \n')
+    with pytest.raises(ValueError, match=r"events.jsonl, line 2"):
+        read_events(tmp_path)
+    with pytest.raises(FileNotFoundError, match="session folder"):
+        read_events(tmp_path / "missing")
+
+
+def test_clock_refuses_to_go_back():
+    with pytest.raises(ValueError, match="expected >= 0"):
+        SessionClock().advance(-1)

@@ -1,0 +1,152 @@
+"""World, Panda and tabletop scene: independence, save/restore, rendering, layout, errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.objects import CATALOGUE
+from sim.tabletop import WORKSPACE, TabletopWorld
+from sim.world import World
+from skills import ExecutionFailure, Pick, PlanningFailure, UnknownObjectError
+
+
+@pytest.fixture(scope="module")
+def _world():
+    with TabletopWorld(seed=0) as world:
+        yield world, world.save_state()
+
+
+@pytest.fixture
+def world(_world):
+    world, start = _world
+    world.restore_state(start)
+    return world
+
+
+def positions(world: TabletopWorld) -> np.ndarray:
+    return np.array([world.object_position(n) for n in world.object_names()])
+
+
+def test_clock_advances_by_the_fixed_timestep():
+    with World() as world:
+        assert world.sim_time == 0.0
+        world.step(240)
+        assert world.sim_time == pytest.approx(1.0)
+
+
+def test_two_worlds_are_independent():
+    a, b = TabletopWorld(seed=1), TabletopWorld(seed=2)
+    assert a.client._client != b.client._client
+    assert not np.allclose(positions(a), positions(b))
+    before = positions(b)
+    a.place_object("cube", 0.6, 0.25)
+    a.step(50)
+    np.testing.assert_allclose(positions(b), before)
+    a.close()
+    b.step(10)  # still alive after the other one closed
+    np.testing.assert_allclose(positions(b), before, atol=1e-3)
+    b.close()
+    assert not b.client.isConnected()
+
+
+def test_same_seed_gives_the_same_layout():
+    with TabletopWorld(seed=5) as a, TabletopWorld(seed=5) as b:
+        np.testing.assert_allclose(positions(a), positions(b))
+
+
+def test_layout_is_in_the_workspace_without_overlap():
+    for seed in range(3):
+        with TabletopWorld(seed=seed) as world:
+            names = world.object_names()
+            xy = positions(world)[:, :2]
+            assert np.all(xy >= np.array(WORKSPACE[0]) - 1e-3)
+            assert np.all(xy <= np.array(WORKSPACE[1]) + 1e-3)
+            for i, a in enumerate(names):
+                bottom = 2 * world.object_position(a)[2] - world.object_top(a)[2]
+                assert bottom == pytest.approx(world.table_height, abs=0.01), a
+                for b in names[:i]:  # at least 3 cm of free table between any two
+                    ids = world.object_id(a), world.object_id(b)
+                    assert not world.client.getClosestPoints(*ids, distance=0.03), (a, b)
+
+
+def test_catalogue_sizes_match_the_loaded_bodies(world):
+    for name in world.object_names():
+        world.place_object(name, 0.5, 0.0, 0.0)
+        lo, hi = world.client.getAABB(world.object_id(name))
+        size = np.array(hi) - np.array(lo)
+        np.testing.assert_allclose(size, CATALOGUE[name].info.size, atol=0.004, err_msg=name)
+
+
+def test_save_restore_round_trip(world):
+    state = world.save_state()
+    t0, objs, joints = world.sim_time, positions(world), world.robot.joint_positions()
+    Pick.run(world, {"object": "cube"})
+    world.place_object("lego", 0.4, -0.25)
+    world.step(20)
+    assert world.robot.held_object() == "cube"
+    world.restore_state(state)
+    assert world.sim_time == t0
+    assert world.robot.held_object() is None
+    np.testing.assert_allclose(positions(world), objs, atol=1e-9)
+    np.testing.assert_allclose(world.robot.joint_positions(), joints, atol=1e-9)
+    with pytest.raises(ValueError, match="no saved state 9999"):
+        world.restore_state(9999)
+
+
+def test_render_and_segmentation_agree_with_body_ids(world):
+    image = world.render("top")
+    assert image.shape == (240, 360, 3) and image.dtype == np.uint8
+    assert image.std() > 10
+    seg = world.segmentation("top")
+    assert seg.shape == (240, 360)
+    ids = {world.object_id(n) for n in world.object_names()}
+    visible = set(np.unique(seg).tolist())
+    assert ids <= visible
+    assert visible <= ids | {world.table, world.robot.body, -1}
+    red = image[seg == world.object_id("cube")].astype(int)  # the cube is red
+    assert np.mean(red[:, 0] - red[:, 1:].max(axis=1)) > 50
+    assert world.render("side", width=64, height=48).shape == (48, 64, 3)
+
+
+def test_unknown_view_is_named(world):
+    with pytest.raises(ValueError, match="'front'.*side.*top"):
+        world.render("front")
+
+
+def test_missing_urdf_names_the_file():
+    with World() as world, pytest.raises(FileNotFoundError, match="no_such_thing.urdf"):
+        world.load_urdf("no_such_thing.urdf")
+
+
+def test_unknown_catalogue_object_lists_the_catalogue():
+    with pytest.raises(UnknownObjectError, match="'banana'.*cube, tray"):
+        TabletopWorld(("cube", "banana"))
+
+
+def test_move_ee_reaches_the_target(world):
+    target = np.array([0.45, 0.1, 0.2])
+    steps = world.robot.move_ee(target)
+    assert 0 < steps < 400
+    assert np.linalg.norm(world.robot.ee_position() - target) < world.robot.tolerance
+
+
+def test_move_ee_refuses_bad_and_unreachable_targets(world):
+    with pytest.raises(ValueError, match="3 finite numbers"):
+        world.robot.move_ee(np.array([0.5, 0.0]))
+    t0 = world.sim_time
+    with pytest.raises(PlanningFailure, match="out of reach"):
+        world.robot.move_ee(np.array([1.5, 0.0, 0.2]))
+    assert world.sim_time == t0
+
+
+def test_move_ee_into_the_table_is_an_execution_failure(world):
+    with pytest.raises(ExecutionFailure):
+        world.robot.move_ee(np.array([0.5, 0.0, -0.05]))
+
+
+def test_closing_on_nothing_holds_nothing(world):
+    world.robot.move_ee(np.array([0.45, 0.25, 0.2]))
+    assert world.robot.close_gripper() is False
+    assert world.robot.held_object() is None
+    assert world.robot.joint_positions()[7:].max() < 0.002
