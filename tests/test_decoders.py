@@ -303,7 +303,16 @@ def test_decoder_contract(make_case):
     decoder, X, y = make_case()
     with pytest.raises(NotFittedError):
         decoder.predict(X)
+    X_before, params_before = X.copy(), decoder.get_params()
     assert decoder.fit(X, y) is decoder
+    # the 3-D versions of sklearn's checks that cannot run on its 2-D data
+    np.testing.assert_array_equal(X, X_before)  # input not modified
+    assert decoder.get_params() == params_before  # fit does not overwrite parameters
+    scores = decoder.decision_function(X)
+    np.testing.assert_allclose(decoder.fit(X, y).decision_function(X), scores)  # idempotent
+    order = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(decoder.decision_function(X[order]), scores[order])
+    np.testing.assert_allclose(decoder.decision_function(X[:3]), scores[:3])
     assert set(np.unique(y)) <= set(decoder.classes_)
     y_pred = decoder.predict(X)
     assert y_pred.shape == y.shape and set(y_pred) <= set(decoder.classes_)

@@ -12,7 +12,7 @@ that all other checks pass. Expected failures are asserted with ``pytest.raises`
 from functools import partial
 
 import pytest
-from sklearn.utils.estimator_checks import parametrize_with_checks
+from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from decoders.emg import MuscleTensionDetector
 from decoders.motor_imagery import CSPQDA
@@ -86,19 +86,42 @@ _EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks(
-    [
-        CCA([6.0, 7.5, 8.57, 10.0], 250.0),
-        BandpassFilter(250.0, 8.0, 30.0),
-        CSPQDA(250.0),
-        MuscleTensionDetector(250.0),
-    ],
-)
+# Checks scikit-learn would skip at run time; they are left out instead of reported as skipped:
+# - check_array_api_input needs SCIPY_ARRAY_API set before SciPy is imported (we are NumPy-only);
+# - check_classifier_data_not_an_array is skipped by scikit-learn for any class named CCA (its
+#   own CCA is not deterministic); on 2-D X it would fail, as it does for the other classifiers.
+def _runs(estimator, check) -> bool:
+    name = _name(check)
+    if name == "check_array_api_input":
+        return False
+    return not (name == "check_classifier_data_not_an_array" and isinstance(estimator, CCA))
+
+
+_ESTIMATORS = [
+    CCA([6.0, 7.5, 8.57, 10.0], 250.0),
+    BandpassFilter(250.0, 8.0, 30.0),
+    CSPQDA(250.0),
+    MuscleTensionDetector(250.0),
+]
+
+
+def _name(check) -> str:
+    while isinstance(check, partial):
+        check = check.func
+    return check.__name__
+
+
+_CHECKS = [
+    pytest.param(estimator, check, id=f"{type(estimator).__name__}-{_name(check)}")
+    for base in _ESTIMATORS
+    for estimator, check in estimator_checks_generator(base)
+    if _runs(estimator, check)
+]
+
+
+@pytest.mark.parametrize(("estimator", "check"), _CHECKS)
 def test_sklearn_estimator_checks(estimator, check):
-    func = check
-    while isinstance(func, partial):
-        func = func.func
-    if func.__name__ not in _EXPECTED_FAILURES[type(estimator)]:
+    if _name(check) not in _EXPECTED_FAILURES[type(estimator)]:
         check(estimator)
         return
     with pytest.raises((AssertionError, ValueError)) as excinfo:
