@@ -83,25 +83,24 @@ def calibrate(
             "for the 5-fold calibration accuracy"
         )
     rng = np.random.default_rng(seed)
-    sfreq = config.sfreq
     folds = StratifiedKFold(5, shuffle=True, random_state=seed)
 
     mi_cues = [Cue("mi", config.mi_window, cls) for cls in MI_CLASSES for _ in range(n_mi_trials)]
     mi_cues = [mi_cues[i] for i in rng.permutation(len(mi_cues))]
-    X, labels = cued_epochs(operator.eeg(mi_cues), mi_cues, config.mi_channels, config.mi_window)
+    raw = operator.eeg(mi_cues)
+    X, labels = cued_epochs(raw, mi_cues, config.mi_channels, config.mi_window)
     y = np.array([label.split("/", 1)[1] for label in labels])
-    mi = CSPQDA(sfreq=sfreq)
+    mi = CSPQDA(sfreq=raw.info["sfreq"])
     mi_accuracy = float(cross_val_score(mi, X, y, cv=folds).mean())
     mi.fit(X, y)
 
     emg_cues = [Cue("rest", config.confirm_window)] * n_emg_trials
     emg_cues += [Cue("clench", config.confirm_window)] * n_emg_trials
     emg_cues = [emg_cues[i] for i in rng.permutation(len(emg_cues))]
-    X, labels = cued_epochs(
-        operator.eeg(emg_cues), emg_cues, config.emg_channels, config.confirm_window
-    )
+    raw = operator.eeg(emg_cues)
+    X, labels = cued_epochs(raw, emg_cues, config.emg_channels, config.confirm_window)
     y = np.array([label == "clench" for label in labels])
-    emg = MuscleTensionDetector(sfreq=sfreq)
+    emg = MuscleTensionDetector(sfreq=raw.info["sfreq"])
     emg_accuracy = float(cross_val_score(emg, X, y, cv=folds).mean())
     emg.fit(X, y)
 

@@ -14,8 +14,6 @@ class LoopConfig:
 
     Attributes
     ----------
-    sfreq : float
-        EEG sampling rate the decoders expect, in Hz.
     ssvep_freqs : tuple of float
         Flicker frequency of each candidate object slot, in Hz (at most this many objects).
     ssvep_window, mi_window, confirm_window : float
@@ -29,7 +27,6 @@ class LoopConfig:
         The loop gives up after this many consecutive stage decodings that were all rejected.
     """
 
-    sfreq: float = 256.0
     ssvep_freqs: tuple[float, ...] = NOIR_FREQS
     ssvep_window: float = 10.0
     mi_window: float = 3.0

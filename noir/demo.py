@@ -6,8 +6,6 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import mne
-
 from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.loop import InterfaceLoop
@@ -53,7 +51,7 @@ def run_session(
     config = config or LoopConfig()
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
-    subject = SyntheticSubject(profile, sfreq=config.sfreq, seed=seed)
+    subject = SyntheticSubject(profile, seed=seed)
     with task_obj.make_world(seed) as world:
         operator = SimulatedOperator(subject, task_obj.reference_plan(world))
         calib = calibrate(operator, config, seed=seed)
@@ -65,18 +63,14 @@ def run_session(
                          "n_mi_trials": calib.n_mi_trials, "n_emg_trials": calib.n_emg_trials},
         )
         loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config)
-        try:
-            summary = loop.run()
-        finally:
-            if loop.eeg:
-                recorder.eeg(mne.concatenate_raws([raw.copy() for raw in loop.eeg]))
+        summary = loop.run()
         summary.update(
             seed=seed,
             profile=profile,
             calibration_accuracy={"mi": calib.mi_accuracy, "emg": calib.emg_accuracy},
             wall_time_s=recorder.wall_time,
             frames=recorder.frames,
-            eeg="eeg_raw.fif",
+            eeg=recorder.eeg_headers,
         )
         recorder.summary(summary)
     return summary, folder

@@ -20,25 +20,35 @@ from noir.calibration import Calibration
 from noir.config import LoopConfig
 from noir.intents import Decision, Intent
 from noir.operators import Operator
-from noir.session import SessionClock, SessionRecorder
+from noir.session import SessionRecorder
+from noir.stream import ClenchMonitor, RingBuffer
 from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import Task
 from sim.world import World
-from skills import SkillFailure, applicable_skills, get_skill
+from skills import Skill, SkillFailure, applicable_skills, get_skill
+
+PRE_ROLL = 1.0
+"""Seconds of EEG before a skill starts that the clench monitor already holds."""
 
 
-def window(raw: mne.io.BaseRaw, channels: Sequence[str]) -> np.ndarray:
+def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.ndarray:
     """The whole of ``raw`` on ``channels`` as one trial, shape (1, n_channels, n_times).
 
     Raises
     ------
     ValueError
-        If a channel is missing from the recording (names it and lists what is there).
+        If a channel is missing from the recording (names it and lists what is there), or the
+        recording's sampling rate is not the decoder's ``sfreq``.
     """
     missing = [ch for ch in channels if ch not in raw.ch_names]
     if missing:
         raise ValueError(
             f"channel(s) {missing} not in the EEG stream; it has {raw.ch_names}"
+        )
+    if raw.info["sfreq"] != sfreq:
+        raise ValueError(
+            f"mismatched sampling rate: the EEG is at {raw.info['sfreq']} Hz, "
+            f"the decoder expects {sfreq} Hz"
         )
     return raw.get_data(picks=list(channels))[np.newaxis]
 
@@ -77,29 +87,22 @@ class InterfaceLoop:
         self.recorder = recorder
         self.clock = recorder.clock
         self.config = config or LoopConfig()
-        self.eeg: list[mne.io.BaseRaw] = []
         self.decisions: list[dict[str, Any]] = []
         self.confirmations: list[dict[str, Any]] = []
         self.human_time = 0.0
         self.robot_time = 0.0
 
     # -- EEG ----------------------------------------------------------------------------
-    def _record(self, cue: Cue) -> mne.io.BaseRaw:
-        """Show one cue to the operator and keep the EEG it produced."""
+    def _record(self, cue: Cue) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
+        """Show one cue to the operator; record the EEG it produced (human time)."""
         raw = self.operator.eeg([cue])
-        if raw.info["sfreq"] != self.config.sfreq:
-            raise ValueError(
-                f"mismatched sampling rate: the operator's EEG is at {raw.info['sfreq']} Hz, "
-                f"the decoders expect {self.config.sfreq} Hz"
-            )
-        self.eeg.append(raw)
         self.clock.advance(cue.duration)
         self.human_time += cue.duration
-        return raw
+        return raw, self.recorder.eeg(raw)
 
-    def _decide(self, decision: Decision, intended: str) -> None:
+    def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
         entry = {**decision.to_json(), "label": decision.label, "intended": intended,
-                 "correct": decision.label == intended}
+                 "correct": decision.label == intended, "eeg": eeg}
         self.decisions.append(entry)
         self.recorder.event("decision", **entry)
 
@@ -107,8 +110,10 @@ class InterfaceLoop:
     def confirm(self, stage: str, proposal: str, intended: str) -> bool:
         """Show ``proposal``; the operator clenches to reject it. True if it was accepted."""
         wants_reject = proposal != intended
-        raw = self._record(Cue("clench" if wants_reject else "rest", self.config.confirm_window))
-        X = window(raw, self.config.emg_channels)
+        raw, eeg = self._record(
+            Cue("clench" if wants_reject else "rest", self.config.confirm_window)
+        )
+        X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
         start = time.perf_counter()
         score = float(self.calibration.emg.decision_function(X)[0])
         clench = bool(self.calibration.emg.predict(X)[0])
@@ -116,7 +121,7 @@ class InterfaceLoop:
         entry = self.recorder.event(
             "confirm", stage=stage, proposal=proposal, intended=intended,
             clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
-            score=score, latency_ms=latency,
+            score=score, latency_ms=latency, eeg=eeg,
         )
         self.confirmations.append(entry)
         return not clench
@@ -137,15 +142,16 @@ class InterfaceLoop:
             "rest", self.config.ssvep_window
         )
         self.recorder.event("stage", stage="what", candidates=freq_of, intended=intended)
-        X = window(self._record(cue), self.config.ssvep_channels)
-        cca = CCA(freqs=[freq_of[c] for c in candidates], sfreq=self.config.sfreq,
+        raw, eeg = self._record(cue)
+        cca = CCA(freqs=[freq_of[c] for c in candidates], sfreq=raw.info["sfreq"],
                   labels=candidates)
+        X = window(raw, self.config.ssvep_channels, cca.sfreq)
         start = time.perf_counter()
         scores = cca.fit().decision_function(X)[0]
         latency = (time.perf_counter() - start) * 1e3
         decision = _ranked("what", list(cca.classes_), scores, "canonical correlation",
                            self.config.ssvep_window, latency)
-        self._decide(decision, intended)
+        self._decide(decision, intended, eeg)
         for proposal in decision.ranking:
             if self.confirm("what", proposal, intended):
                 return proposal
@@ -164,8 +170,9 @@ class InterfaceLoop:
             "rest", self.config.mi_window
         )
         self.recorder.event("stage", stage="how", object=obj, options=binding, intended=intended)
-        X = window(self._record(cue), self.config.mi_channels)
+        raw, eeg = self._record(cue)
         mi = self.calibration.mi
+        X = window(raw, self.config.mi_channels, mi.sfreq)
         start = time.perf_counter()
         proba = mi.predict_proba(X)[0]
         latency = (time.perf_counter() - start) * 1e3
@@ -173,32 +180,78 @@ class InterfaceLoop:
         offered = np.array([by_class[c] for c in binding])
         offered = offered / offered.sum()  # the decision is among the offered classes only
         decision = _ranked("how", options, offered, "probability", self.config.mi_window, latency)
-        self._decide(decision, intended)
+        self._decide(decision, intended, eeg)
         for proposal in decision.ranking:
             if self.confirm("how", proposal, intended):
                 return proposal
         return None
 
     def execute(self, intent: Intent) -> bool:
-        """Run the intent's skill; record its outcome. True if it succeeded."""
+        """Run the intent's skill while watching for a jaw clench that interrupts it.
+
+        The operator's EEG during the motion is decoded every ``ClenchMonitor.hop`` seconds;
+        a clench stops the robot (``InterruptedFailure``). True if the skill succeeded.
+        """
+        skill = get_skill(intent.skill)
+        monitor, emg, clench_at = self._clench_monitor(skill, intent)
         self.recorder.event("skill_start", **intent.to_json())
         start = self.world.sim_time
         try:
-            result = get_skill(intent.skill)().run(self.world, intent.params)
+            result = skill.run(self.world, intent.params, should_stop=monitor)
         except SkillFailure as failure:
-            elapsed = self.world.sim_time - start
-            self.robot_time += elapsed
-            self.clock.advance(elapsed)
-            self.recorder.event("skill_failure", **intent.to_json(), reason=failure.reason.value,
-                                message=str(failure), sim_time=elapsed)
-            self.operator.skill_done(intent.object, intent.skill, succeeded=False)
-            return False
-        self.robot_time += result.sim_time
-        self.clock.advance(result.sim_time)
-        self.recorder.event("skill_end", **intent.to_json(), steps=result.steps,
-                            sim_time=result.sim_time)
-        self.operator.skill_done(intent.object, intent.skill, succeeded=True)
-        return True
+            outcome = {"reason": failure.reason.value, "message": str(failure)}
+        else:
+            outcome = {"steps": result.steps}
+        elapsed = self.world.sim_time - start
+        self.robot_time += elapsed
+        self.clock.advance(elapsed)
+        eeg = self.recorder.eeg(emg.crop(tmax=min(elapsed, emg.times[-1])))
+        detected = monitor.detected_at
+        clench = {
+            "clench_at": clench_at,
+            "detected_at": None if detected is None else detected / emg.info["sfreq"],
+        }
+        ok = "reason" not in outcome
+        self.recorder.event("skill_end" if ok else "skill_failure", **intent.to_json(),
+                            **outcome, **clench, sim_time=elapsed, eeg=eeg)
+        self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
+        return ok
+
+    def _clench_monitor(
+        self, skill: type[Skill], intent: Intent
+    ) -> tuple[ClenchMonitor, mne.io.BaseRaw, float | None]:
+        """A clench monitor over the operator's EMG while ``skill`` runs.
+
+        Returns the monitor, the operator's EEG from the skill's start to the end of its step
+        budget, and when (s after the start) the operator clenches, if they do. The monitor
+        also holds the ``PRE_ROLL`` seconds before the start, so it decodes from the first
+        control step on.
+        """
+        budget = skill.step_budget * self.world.timestep
+        clench_at = self.operator.interrupt_time(intent.object, intent.skill)
+        cues = [Cue("rest", PRE_ROLL)]
+        if clench_at is None or clench_at >= budget:
+            clench_at = None
+            cues.append(Cue("rest", budget))
+        else:
+            cues += [Cue("rest", clench_at), Cue("clench", budget - clench_at)]
+        raw = self.operator.eeg(cues)
+        emg = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)[0]
+        sfreq = raw.info["sfreq"]
+        pre_roll = round(PRE_ROLL * sfreq)
+        buffer = RingBuffer(emg.shape[0], capacity=round(2 * sfreq))
+        buffer.push(emg[:, :pre_roll])
+        start = self.world.sim_time
+        fed = pre_roll
+
+        def feed() -> None:
+            nonlocal fed
+            now = min(pre_roll + round((self.world.sim_time - start) * sfreq), emg.shape[1])
+            buffer.push(emg[:, fed:now])
+            fed = now
+
+        monitor = ClenchMonitor(self.calibration.emg, buffer, feed, origin=pre_roll)
+        return monitor, raw.crop(tmin=pre_roll / sfreq), clench_at
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:

@@ -25,6 +25,10 @@ class Operator(Protocol):
     def want_skill(self, obj: str, options: Sequence[str]) -> str:
         """The skill the person means for ``obj`` among ``options``."""
 
+    def interrupt_time(self, obj: str, skill: str) -> float | None:
+        """Seconds after the robot starts ``skill`` on ``obj`` at which the person clenches to
+        stop it, or None if they let it run."""
+
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         """Tell the person what the robot just did, so they can move on in their plan."""
 
@@ -41,13 +45,20 @@ class SimulatedOperator:
         Generates the EEG (its profile sets how separable the signals are).
     plan : sequence of PlanStep
         The person's intention: (object, skill) steps in order.
+    reaction_time : float
+        Seconds the person needs to see that the robot does something they did not ask for
+        and clench to stop it.
     """
 
-    def __init__(self, subject: SyntheticSubject, plan: Sequence[PlanStep]) -> None:
+    def __init__(self, subject: SyntheticSubject, plan: Sequence[PlanStep],
+                 reaction_time: float = 0.6) -> None:
         if not plan:
             raise ValueError("plan is empty: a simulated operator needs at least one step")
+        if reaction_time <= 0:
+            raise ValueError(f"reaction_time must be > 0 s, got {reaction_time}")
         self.subject = subject
         self.plan = list(plan)
+        self.reaction_time = reaction_time
         self.step = 0
 
     @property
@@ -60,6 +71,10 @@ class SimulatedOperator:
 
     def want_skill(self, obj: str, options: Sequence[str]) -> str:
         return self.goal.skill
+
+    def interrupt_time(self, obj: str, skill: str) -> float | None:
+        wanted = (obj, skill) == (self.goal.object, self.goal.skill)
+        return None if wanted else self.reaction_time
 
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         if succeeded and (obj, skill) == (self.goal.object, self.goal.skill):

@@ -3,11 +3,15 @@
 Layout of a session folder::
 
     events.jsonl    one JSON object per line, written and flushed as each event happens
-    eeg_raw.fif     the session's EEG (MNE FIF; ``mne.io.read_raw_fif`` reads it back)
+    eeg.vhdr/.eeg/.vmrk
+                    the EEG the interface received, appended and flushed as it arrives
+                    (BrainVision; ``noir.eeg_writer.read_recording`` reads it back). A source
+                    with another channel set or rate gets its own ``eeg-2``, ``eeg-3``...
     frames/*.png    rendered camera frames
     summary.json    task success, decision counts, per-stage accuracy, wall and simulated time
 
-Everything is plain JSON, PNG or FIF: a record loads without executing code.
+Everything is plain JSON, PNG or BrainVision: a record loads without executing code, and a
+killed process loses at most what had not yet arrived.
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from typing import Any
 import mne
 import numpy as np
 from PIL import Image
+
+from noir.eeg_writer import BrainVisionWriter
 
 
 class SessionClock:
@@ -62,6 +68,7 @@ class SessionRecorder:
         self._events = (self.folder / "events.jsonl").open("a", encoding="utf-8")
         self.n_events = 0
         self.frames: list[str] = []
+        self._eeg: dict[tuple[tuple[str, ...], float], BrainVisionWriter] = {}
 
     @staticmethod
     def new_folder(root: str | Path, name: str) -> Path:
@@ -97,11 +104,28 @@ class SessionRecorder:
         self.event("frame", path=rel)
         return path
 
-    def eeg(self, raw: mne.io.BaseRaw) -> Path:
-        """Save the session EEG as ``eeg_raw.fif``."""
-        path = self.folder / "eeg_raw.fif"
-        raw.save(path, overwrite=False, verbose="error")
-        return path
+    def eeg(self, raw: mne.io.BaseRaw) -> dict[str, Any]:
+        """Append ``raw`` to the EEG stream of its channel set and rate.
+
+        Returns where it went: ``{"header": file name, "start": first sample, "n": samples}``.
+
+        The first chunk of a new channel set or rate opens a new stream (``eeg.vhdr``,
+        ``eeg-2.vhdr``, ...) and logs an ``eeg_stream`` event.
+        """
+        key = (tuple(raw.ch_names), float(raw.info["sfreq"]))
+        if key not in self._eeg:
+            stem = "eeg" if not self._eeg else f"eeg-{len(self._eeg) + 1}"
+            self._eeg[key] = BrainVisionWriter(self.folder, raw.ch_names, key[1], stem=stem)
+            self.event("eeg_stream", header=f"{stem}.vhdr", channels=raw.ch_names, sfreq=key[1])
+        writer = self._eeg[key]
+        start = writer.n_samples
+        writer.append(raw)
+        return {"header": writer.header.name, "start": start, "n": writer.n_samples - start}
+
+    @property
+    def eeg_headers(self) -> list[str]:
+        """Header file names of the EEG streams written so far."""
+        return [writer.header.name for writer in self._eeg.values()]
 
     def summary(self, summary: dict[str, Any]) -> Path:
         """Write ``summary.json`` and close the event log."""
@@ -113,6 +137,8 @@ class SessionRecorder:
     def close(self) -> None:
         if not self._events.closed:
             self._events.close()
+        for writer in self._eeg.values():
+            writer.close()
 
 
 def read_events(folder: str | Path) -> list[dict[str, Any]]:

@@ -2,14 +2,15 @@
 
 import json
 
-import mne
 import pytest
 
 from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.demo import run_session
+from noir.intents import Intent
 from noir.loop import InterfaceLoop, window
 from noir.operators import SimulatedOperator
+from noir.eeg_writer import read_recording
 from noir.session import SessionClock, SessionRecorder, read_events
 from sim.eeg_subject import Cue, SyntheticSubject
 from sim.tasks import TASKS
@@ -34,12 +35,19 @@ def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
     for frame in on_disk["frames"]:
         assert (folder / frame).is_file()
 
-    # the EEG the interface received is in the record, one annotation per cue shown
-    raw = mne.io.read_raw_fif(folder / "eeg_raw.fif", verbose="error")
-    cues = [d for d in raw.annotations.description if not d.startswith(("BAD", "EDGE"))]
-    n_windows = sum(e["event"] in ("decision", "confirm") for e in events)
-    assert len(cues) == n_windows
-    assert raw.times[-1] == pytest.approx(summary["human_time_s"], abs=0.01)
+    # the EEG the interface received is in the record: each decoded window where its event
+    # says, with the cue it was recorded under; plus the EMG watched during each skill
+    raw = read_recording(folder / "eeg.vhdr")
+    windows = [e for e in events if e["event"] in ("decision", "confirm")]
+    for e in windows:
+        onset = e["eeg"]["start"] / raw.info["sfreq"]
+        (cue,) = [a for a in raw.annotations if abs(a["onset"] - onset) < 1e-6]
+        expected = {"what": "ssvep/", "how": "mi/"}.get(e["stage"]) if e["event"] == "decision" \
+            else ("clench" if e["clench"] else "rest")
+        assert cue["description"].startswith(expected)
+    skills = [e for e in events if e["event"] in ("skill_end", "skill_failure")]
+    n_samples = sum(e["eeg"]["n"] for e in windows + skills)
+    assert raw.n_times == n_samples
 
 
 class LapsingOperator(SimulatedOperator):
@@ -61,7 +69,7 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
     task = TASKS["cube_in_tray"]()
     with task.make_world(seed=1) as world:
         plan = task.reference_plan(world)
-        subject = SyntheticSubject("default", sfreq=config.sfreq, seed=1)
+        subject = SyntheticSubject("default", seed=1)
         # the operator wants the cube (slot 0) but gazes at the ball's flicker (slot 3) first
         operator = LapsingOperator(subject, plan, lapse_freq=config.ssvep_freqs[3])
         calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=1)
@@ -82,7 +90,9 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
 def test_missing_channel_is_named():
     raw = SyntheticSubject(ch_names=["Oz", "O1"], seed=0).record([Cue("rest", 1.0)])
     with pytest.raises(ValueError, match=r"\['O2'\] not in the EEG stream"):
-        window(raw, ["Oz", "O2"])
+        window(raw, ["Oz", "O2"], 256.0)
+    with pytest.raises(ValueError, match="mismatched sampling rate.*256.0 Hz.*250.0 Hz"):
+        window(raw, ["Oz"], 250.0)
 
 
 def test_unknown_task_and_profile_are_named(tmp_path):
@@ -90,3 +100,47 @@ def test_unknown_task_and_profile_are_named(tmp_path):
         run_session("cook", folder=tmp_path / "a")
     with pytest.raises(ValueError, match="unknown subject profile 'tired'.*default"):
         run_session(profile="tired", folder=tmp_path / "b")
+
+
+class InterruptingOperator(SimulatedOperator):
+    """Clenches ``at`` seconds into every skill."""
+
+    def __init__(self, subject, plan, at):
+        super().__init__(subject, plan)
+        self.at = at
+
+    def interrupt_time(self, obj, skill):
+        return self.at
+
+
+def _loop(tmp_path, operator_factory, seed=0):
+    config = LoopConfig()
+    task = TASKS["cube_in_tray"]()
+    world = task.make_world(seed=seed)
+    operator = operator_factory(SyntheticSubject("default", seed=seed), task.reference_plan(world))
+    calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    return InterfaceLoop(world, task, operator, calibration, recorder, config), world
+
+
+def test_a_clench_during_a_skill_stops_the_robot(tmp_path):
+    loop, world = _loop(tmp_path, lambda s, p: InterruptingOperator(s, p, at=1.0))
+    with world:
+        start = world.sim_time
+        assert loop.execute(Intent("cube", "pick", {"object": "cube"})) is False
+        stopped = world.sim_time - start
+        grasped = world.robot.held_object()
+    (failure,) = [e for e in read_events(tmp_path / "run") if e["event"] == "skill_failure"]
+    assert failure["reason"] == "interrupted"
+    assert failure["clench_at"] == 1.0
+    assert 1.0 < failure["detected_at"] <= 1.25
+    assert stopped == pytest.approx(failure["detected_at"], abs=2 / 240)
+    assert grasped is None  # stopped on the way down, before the grasp
+
+
+def test_no_clench_no_interrupt(tmp_path):
+    loop, world = _loop(tmp_path, SimulatedOperator)
+    with world:
+        assert loop.execute(Intent("cube", "pick", {"object": "cube"})) is True
+    (end,) = [e for e in read_events(tmp_path / "run") if e["event"] == "skill_end"]
+    assert end["clench_at"] is None and end["detected_at"] is None

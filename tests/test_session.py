@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from noir.eeg_writer import read_recording
 from noir.session import SessionClock, SessionRecorder, read_events
 
 
@@ -34,8 +35,17 @@ def test_frame_eeg_and_summary_round_trip(tmp_path):
     info = mne.create_info(["Oz", "O1"], 256.0, "eeg")
     raw = mne.io.RawArray(np.random.default_rng(0).normal(size=(2, 512)) * 1e-5, info,
                           verbose="error")
-    back = mne.io.read_raw_fif(recorder.eeg(raw), preload=True, verbose="error")
-    np.testing.assert_allclose(back.get_data(), raw.get_data(), rtol=1e-6)
+    raw.set_annotations(mne.Annotations([0.5], [1.0], ["ssvep/7.5"]))
+    assert recorder.eeg(raw) == {"header": "eeg.vhdr", "start": 0, "n": 512}
+    assert recorder.eeg(raw) == {"header": "eeg.vhdr", "start": 512, "n": 512}
+    other = mne.io.RawArray(np.zeros((1, 160)), mne.create_info(["C3"], 160.0, "eeg"),
+                            verbose="error")
+    assert recorder.eeg(other)["header"] == "eeg-2.vhdr"
+    back = read_recording(tmp_path / "run" / "eeg.vhdr")
+    np.testing.assert_allclose(back.get_data(), np.tile(raw.get_data(), 2), atol=1e-12)
+    assert list(back.annotations.onset) == [0.5, 2.5]
+    assert set(back.annotations.description) == {"ssvep/7.5"}
+    assert recorder.eeg_headers == ["eeg.vhdr", "eeg-2.vhdr"]
     summary = json.loads(recorder.summary({"success": True}).read_text())
     assert summary == {"success": True}
     frames = [e for e in read_events(tmp_path / "run") if e["event"] == "frame"]

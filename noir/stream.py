@@ -1,0 +1,131 @@
+"""Online EEG: a ring buffer of the latest samples and a jaw-clench monitor that interrupts.
+
+The monitor is what a running skill polls every control step (its ``should_stop``): it
+decodes the latest EMG window every ``hop`` seconds and reports a clench as soon as the
+detector sees one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from decoders.emg import MuscleTensionDetector
+
+
+class RingBuffer:
+    """The latest ``capacity`` samples of a multichannel signal.
+
+    Parameters
+    ----------
+    n_channels : int
+    capacity : int
+        Samples kept; older ones are overwritten.
+    """
+
+    def __init__(self, n_channels: int, capacity: int) -> None:
+        if n_channels < 1 or capacity < 1:
+            raise ValueError(
+                f"n_channels={n_channels}, capacity={capacity}: both must be >= 1"
+            )
+        self._data = np.zeros((n_channels, capacity))
+        self.n_pushed = 0
+
+    @property
+    def capacity(self) -> int:
+        return self._data.shape[1]
+
+    def push(self, chunk: np.ndarray) -> None:
+        """Append ``chunk`` of shape (n_channels, n_times)."""
+        chunk = np.asarray(chunk, dtype=float)
+        if chunk.ndim != 2 or chunk.shape[0] != self._data.shape[0]:
+            raise ValueError(
+                f"chunk must have shape ({self._data.shape[0]}, n_times), got {chunk.shape}"
+            )
+        chunk = chunk[:, -self.capacity:]
+        n = chunk.shape[1]
+        idx = (self.n_pushed + np.arange(n)) % self.capacity
+        self._data[:, idx] = chunk
+        self.n_pushed += n
+
+    def latest(self, n_times: int) -> np.ndarray:
+        """The last ``n_times`` samples, oldest first, shape (n_channels, n_times).
+
+        Raises
+        ------
+        ValueError
+            If fewer than ``n_times`` samples were pushed or the buffer is smaller.
+        """
+        if n_times > min(self.n_pushed, self.capacity):
+            raise ValueError(
+                f"asked for the last {n_times} samples but only "
+                f"{min(self.n_pushed, self.capacity)} are available"
+            )
+        idx = (self.n_pushed - n_times + np.arange(n_times)) % self.capacity
+        return self._data[:, idx]
+
+
+class ClenchMonitor:
+    """Decodes jaw clenches from a live EMG buffer; callable as a skill's ``should_stop``.
+
+    Parameters
+    ----------
+    detector : MuscleTensionDetector
+        Fitted detector; its ``window`` is the decoded window length.
+    buffer : RingBuffer
+        Filled by ``feed`` with the EMG channels the detector was fitted on.
+    feed : callable
+        ``feed()`` pushes every sample up to "now" into ``buffer``.
+    hop : float
+        Seconds between two decodings (the detection latency is about hop plus the time the
+        clench needs to dominate the window's variance).
+    settle : float
+        Seconds of signal before the decoded window given to the detector so that its
+        high-pass filter has settled.
+    origin : int
+        Index of the sample that counts as time zero (samples pushed before it are context).
+
+    Attributes
+    ----------
+    detected_at : int or None
+        Samples from ``origin`` to the end of the first window decoded as a clench.
+    """
+
+    def __init__(self, detector: MuscleTensionDetector, buffer: RingBuffer,
+                 feed: Callable[[], None], hop: float = 1 / 32, settle: float = 0.25,
+                 origin: int = 0) -> None:
+        if hop <= 0 or settle < 0:
+            raise ValueError(f"hop={hop} s, settle={settle} s: expected hop > 0 and settle >= 0")
+        self.detector = detector
+        self.buffer = buffer
+        self.feed = feed
+        self.hop_samples = max(1, round(hop * detector.sfreq))
+        self.window_samples = round((detector.window + settle) * detector.sfreq)
+        if self.window_samples > buffer.capacity:
+            raise ValueError(
+                f"the buffer holds {buffer.capacity} samples; the monitor needs "
+                f"{self.window_samples} (window {detector.window} s + settle {settle} s)"
+            )
+        self.origin = origin
+        self._next = max(self.window_samples, origin)
+        self.detected_at: int | None = None
+
+    def __call__(self) -> bool:
+        if self.detected_at is not None:
+            return True
+        self.feed()
+        while self.buffer.n_pushed >= self._next:
+            end = self._next
+            lag = self.buffer.n_pushed - end
+            if self.window_samples + lag > self.buffer.capacity:
+                raise ValueError(
+                    f"the EMG buffer ({self.buffer.capacity} samples) overflowed before it "
+                    "was decoded: poll the monitor more often or enlarge the buffer"
+                )
+            window = self.buffer.latest(self.window_samples + lag)[:, : self.window_samples]
+            if self.detector.predict(window[np.newaxis])[0]:
+                self.detected_at = end - self.origin
+                return True
+            self._next += self.hop_samples
+        return False
