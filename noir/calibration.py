@@ -6,31 +6,78 @@ are fitted on cued trials, as in NOIR's ~10-minute calibration.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import mne
 import numpy as np
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from decoders.emg import MuscleTensionDetector
+from decoders.io import load_decoder, save_decoder
 from decoders.motor_imagery import CSPQDA
 from noir.config import LoopConfig
-from noir.operators import Operator
+from noir.eeg_writer import BrainVisionWriter, read_recording
 from sim.eeg_subject import MI_CLASSES, Cue
 
 
 @dataclass
 class Calibration:
-    """Fitted decoders plus their calibration accuracies (5-fold CV on the calibration trials)."""
+    """Fitted decoders, their calibration accuracies (5-fold CV) and the calibration EEG.
+
+    ``save(folder)`` writes ``mi.skops`` and ``emg.skops`` (loaded without executing code),
+    ``calibration.json`` and the two cued recordings (``calibration-mi``/``-emg`` BrainVision),
+    so that other decoders can be fitted on the same trials later.
+    """
 
     mi: CSPQDA
     emg: MuscleTensionDetector
     mi_accuracy: float
     emg_accuracy: float
-    n_mi_trials: int
-    n_emg_trials: int
-    duration_s: float
+    mi_raw: mne.io.BaseRaw
+    emg_raw: mne.io.BaseRaw
+
+    @property
+    def report(self) -> dict[str, float | int]:
+        """Accuracies and trial counts, as stored in ``calibration.json``."""
+        return {
+            "mi_accuracy": self.mi_accuracy, "emg_accuracy": self.emg_accuracy,
+            "n_mi_trials": len(self.mi_raw.annotations),
+            "n_emg_trials": len(self.emg_raw.annotations),
+            "duration_s": sum(raw.n_times / raw.info["sfreq"]
+                              for raw in (self.mi_raw, self.emg_raw)),
+        }
+
+    def save(self, folder: str | Path) -> Path:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        save_decoder(self.mi, folder / "mi.skops")
+        save_decoder(self.emg, folder / "emg.skops")
+        for name, raw in (("calibration-mi", self.mi_raw), ("calibration-emg", self.emg_raw)):
+            writer = BrainVisionWriter(folder, raw.ch_names, raw.info["sfreq"], stem=name)
+            writer.append(raw)
+            writer.close()
+        (folder / "calibration.json").write_text(json.dumps(self.report, indent=2) + "\n")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Calibration:
+        """Read a calibration written by :meth:`save` (errors name the missing file)."""
+        folder = Path(folder)
+        report = folder / "calibration.json"
+        if not report.is_file():
+            raise FileNotFoundError(f"{report} not found: {folder} is not a saved calibration")
+        accuracies = json.loads(report.read_text())
+        return cls(
+            mi=load_decoder(folder / "mi.skops"),
+            emg=load_decoder(folder / "emg.skops"),
+            mi_accuracy=accuracies["mi_accuracy"],
+            emg_accuracy=accuracies["emg_accuracy"],
+            mi_raw=read_recording(folder / "calibration-mi.vhdr"),
+            emg_raw=read_recording(folder / "calibration-emg.vhdr"),
+        )
 
 
 def cued_epochs(
@@ -61,17 +108,20 @@ def cued_epochs(
 
 
 def calibrate(
-    operator: Operator,
+    eeg: Callable[[Sequence[Cue]], mne.io.BaseRaw],
     config: LoopConfig,
     *,
     n_mi_trials: int = 20,
     n_emg_trials: int = 20,
     seed: int = 0,
 ) -> Calibration:
-    """Run the MI and EMG calibration with ``operator`` and fit the decoders.
+    """Record cued MI and EMG trials and fit the decoders.
 
     Parameters
     ----------
+    eeg : callable
+        ``eeg(cues)`` returns the person's annotated EEG while the cues are shown (an
+        operator's ``eeg`` or a synthetic subject's ``record``).
     n_mi_trials : int
         Trials per MI class (4 classes, ``config.mi_window`` seconds each).
     n_emg_trials : int
@@ -87,25 +137,22 @@ def calibrate(
 
     mi_cues = [Cue("mi", config.mi_window, cls) for cls in MI_CLASSES for _ in range(n_mi_trials)]
     mi_cues = [mi_cues[i] for i in rng.permutation(len(mi_cues))]
-    raw = operator.eeg(mi_cues)
-    X, labels = cued_epochs(raw, mi_cues, config.mi_channels, config.mi_window)
+    mi_raw = eeg(mi_cues)
+    X, labels = cued_epochs(mi_raw, mi_cues, config.mi_channels, config.mi_window)
     y = np.array([label.split("/", 1)[1] for label in labels])
-    mi = CSPQDA(sfreq=raw.info["sfreq"])
+    mi = CSPQDA(sfreq=mi_raw.info["sfreq"])
     mi_accuracy = float(cross_val_score(mi, X, y, cv=folds).mean())
     mi.fit(X, y)
 
     emg_cues = [Cue("rest", config.confirm_window)] * n_emg_trials
     emg_cues += [Cue("clench", config.confirm_window)] * n_emg_trials
     emg_cues = [emg_cues[i] for i in rng.permutation(len(emg_cues))]
-    raw = operator.eeg(emg_cues)
-    X, labels = cued_epochs(raw, emg_cues, config.emg_channels, config.confirm_window)
+    emg_raw = eeg(emg_cues)
+    X, labels = cued_epochs(emg_raw, emg_cues, config.emg_channels, config.confirm_window)
     y = np.array([label == "clench" for label in labels])
-    emg = MuscleTensionDetector(sfreq=raw.info["sfreq"])
+    emg = MuscleTensionDetector(sfreq=emg_raw.info["sfreq"])
     emg_accuracy = float(cross_val_score(emg, X, y, cv=folds).mean())
     emg.fit(X, y)
 
-    duration = len(mi_cues) * config.mi_window + len(emg_cues) * config.confirm_window
-    return Calibration(
-        mi=mi, emg=emg, mi_accuracy=mi_accuracy, emg_accuracy=emg_accuracy,
-        n_mi_trials=len(mi_cues), n_emg_trials=len(emg_cues), duration_s=duration,
-    )
+    return Calibration(mi=mi, emg=emg, mi_accuracy=mi_accuracy, emg_accuracy=emg_accuracy,
+                       mi_raw=mi_raw, emg_raw=emg_raw)

@@ -60,3 +60,64 @@ def demo(
     console.print(f"session record: {folder}")
     if not summary["success"]:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def calibrate(
+    profile: str = typer.Option("default", help="Synthetic subject profile."),
+    seed: int = typer.Option(0, help="Seed of the subject and of the trial order."),
+    trials: int = typer.Option(20, help="Motor-imagery trials per class (4 classes)."),
+    out: Path = typer.Option(Path("calibration"), help="Folder that receives the decoders."),
+) -> None:
+    """Record cued MI and jaw-clench trials from a simulated subject, fit CSP+QDA and the clench
+    detector, and save them (skops files that load without executing code, plus the EEG)."""
+    from noir.calibration import calibrate as run_calibration
+    from noir.config import LoopConfig
+    from sim.eeg_subject import PROFILES, SyntheticSubject
+
+    if profile not in PROFILES:
+        console.print(f"[red]error:[/red] unknown subject profile {profile!r}; "
+                      f"known profiles: {sorted(PROFILES)}")
+        raise typer.Exit(code=2)
+    if out.exists() and any(out.iterdir()):
+        console.print(f"[red]error:[/red] {out} already holds files; choose a new folder")
+        raise typer.Exit(code=2)
+    subject = SyntheticSubject(profile, seed=seed)
+    with console.status("recording calibration trials and fitting decoders..."):
+        result = run_calibration(subject.record, LoopConfig(), n_mi_trials=trials, seed=seed)
+    result.save(out)
+    report = result.report
+    console.print(f"MI CSP+QDA 4-way, 5-fold CV accuracy: {report['mi_accuracy']:.2f} "
+                  f"({report['n_mi_trials']} trials)")
+    console.print(f"jaw clench detector, 5-fold CV accuracy: {report['emg_accuracy']:.2f} "
+                  f"({report['n_emg_trials']} windows)")
+    console.print(f"saved to {out}")
+
+
+@app.command()
+def replay(
+    run: Path = typer.Argument(..., help="A session folder written by `noir demo`."),
+    out: Path = typer.Option(Path("runs"), help="Folder that receives the replayed session."),
+) -> None:
+    """Re-execute a recorded session from its EEG with its saved decoders, and check that the
+    decisions and the task outcome are the same."""
+    from noir.replay import ReplayDivergence, replay_session
+
+    try:
+        summary, folder, comparison = replay_session(run, out=out)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]error:[/red] {err}")
+        raise typer.Exit(code=2) from err
+    except ReplayDivergence as err:
+        console.print(f"[red]replay diverged:[/red] {err}")
+        raise typer.Exit(code=1) from err
+    console.print(
+        f"recorded: {comparison['n_recorded']} decisions, success {comparison['recorded_success']}"
+        f"\nreplayed: {comparison['n_replayed']} decisions, success "
+        f"{comparison['replayed_success']}"
+    )
+    console.print("identical decisions and outcome" if comparison["identical"]
+                  else "[red]the replay differs from the record[/red]")
+    console.print(f"replayed session: {folder}")
+    if not comparison["identical"]:
+        raise typer.Exit(code=1)

@@ -54,13 +54,12 @@ def run_session(
     subject = SyntheticSubject(profile, seed=seed)
     with task_obj.make_world(seed) as world:
         operator = SimulatedOperator(subject, task_obj.reference_plan(world))
-        calib = calibrate(operator, config, seed=seed)
+        calib = calibrate(operator.eeg, config, seed=seed)
         recorder = SessionRecorder(folder, SessionClock())
+        calib.save(folder / "calibration")
         recorder.event(
             "session_start", task=task, seed=seed, profile=profile, operator="simulated",
-            config=asdict(config),
-            calibration={"mi_accuracy": calib.mi_accuracy, "emg_accuracy": calib.emg_accuracy,
-                         "n_mi_trials": calib.n_mi_trials, "n_emg_trials": calib.n_emg_trials},
+            config=asdict(config), calibration=calib.report,
         )
         loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config)
         summary = loop.run()

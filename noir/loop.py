@@ -205,7 +205,7 @@ class InterfaceLoop:
         elapsed = self.world.sim_time - start
         self.robot_time += elapsed
         self.clock.advance(elapsed)
-        eeg = self.recorder.eeg(emg.crop(tmax=min(elapsed, emg.times[-1])))
+        eeg = self.recorder.eeg(emg.crop(tmax=min(PRE_ROLL + elapsed, emg.times[-1])))
         detected = monitor.detected_at
         clench = {
             "clench_at": clench_at,
@@ -213,7 +213,7 @@ class InterfaceLoop:
         }
         ok = "reason" not in outcome
         self.recorder.event("skill_end" if ok else "skill_failure", **intent.to_json(),
-                            **outcome, **clench, sim_time=elapsed, eeg=eeg)
+                            **outcome, **clench, sim_time=elapsed, eeg=eeg, pre_roll=PRE_ROLL)
         self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
         return ok
 
@@ -222,10 +222,10 @@ class InterfaceLoop:
     ) -> tuple[ClenchMonitor, mne.io.BaseRaw, float | None]:
         """A clench monitor over the operator's EMG while ``skill`` runs.
 
-        Returns the monitor, the operator's EEG from the skill's start to the end of its step
-        budget, and when (s after the start) the operator clenches, if they do. The monitor
-        also holds the ``PRE_ROLL`` seconds before the start, so it decodes from the first
-        control step on.
+        Returns the monitor, the operator's EEG from ``PRE_ROLL`` seconds before the skill's
+        start to the end of its step budget, and when (s after the start) the operator
+        clenches, if they do. The monitor already holds the pre-roll, so it decodes from the
+        first control step on.
         """
         budget = skill.step_budget * self.world.timestep
         clench_at = self.operator.interrupt_time(intent.object, intent.skill)
@@ -251,7 +251,7 @@ class InterfaceLoop:
             fed = now
 
         monitor = ClenchMonitor(self.calibration.emg, buffer, feed, origin=pre_roll)
-        return monitor, raw.crop(tmin=pre_roll / sfreq), clench_at
+        return monitor, raw, clench_at
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
         subject = SyntheticSubject("default", seed=1)
         # the operator wants the cube (slot 0) but gazes at the ball's flicker (slot 3) first
         operator = LapsingOperator(subject, plan, lapse_freq=config.ssvep_freqs[3])
-        calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=1)
+        calibration = calibrate(operator.eeg, config, n_mi_trials=10, n_emg_trials=10, seed=1)
         recorder = SessionRecorder(tmp_path / "run", SessionClock())
         loop = InterfaceLoop(world, task, operator, calibration, recorder, config)
 
@@ -118,7 +118,7 @@ def _loop(tmp_path, operator_factory, seed=0):
     task = TASKS["cube_in_tray"]()
     world = task.make_world(seed=seed)
     operator = operator_factory(SyntheticSubject("default", seed=seed), task.reference_plan(world))
-    calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
+    calibration = calibrate(operator.eeg, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
     recorder = SessionRecorder(tmp_path / "run", SessionClock())
     return InterfaceLoop(world, task, operator, calibration, recorder, config), world
 

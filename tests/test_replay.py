@@ -1,0 +1,99 @@
+"""Replay reproduces a session; killed, truncated and corrupt records fail clearly."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from noir.calibration import Calibration
+from noir.cli import app
+from noir.demo import run_session
+from noir.eeg_writer import read_recording
+from noir.replay import ReplayDivergence, ReplayOperator, replay_session
+from noir.session import read_events
+from sim.eeg_subject import Cue
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    _, folder = run_session(seed=4, folder=tmp_path_factory.mktemp("s") / "run")
+    return folder
+
+
+def test_replay_reproduces_decisions_and_outcome(session, tmp_path):
+    summary, folder, comparison = replay_session(session, out=tmp_path)
+    assert comparison["identical"] and comparison["n_replayed"] >= 6
+    assert summary["success"] is True
+    recorded = json.loads((session / "summary.json").read_text())
+    assert summary["decoding_accuracy"] == recorded["decoding_accuracy"]
+    assert summary["n_decisions"] == recorded["n_decisions"]
+
+    result = runner.invoke(app, ["replay", str(session), "--out", str(tmp_path / "cli")])
+    assert result.exit_code == 0, result.output
+    assert "identical decisions and outcome" in result.output
+
+
+def test_saved_calibration_reloads(session):
+    calibration = Calibration.load(session / "calibration")
+    assert calibration.report["n_mi_trials"] == 80
+    assert set(calibration.mi.classes_) == {"left_hand", "right_hand", "legs", "rest"}
+
+
+def test_replay_refuses_a_record_that_diverges(session):
+    operator = ReplayOperator(session)
+    operator.want_object(["cube"])
+    with pytest.raises(ReplayDivergence, match="showed cue 'clench' but the record has"):
+        operator.eeg([Cue("clench", 1.0)])
+
+
+def test_truncated_and_corrupt_records_get_clear_errors(session, tmp_path):
+    truncated = tmp_path / "truncated"
+    truncated.mkdir()
+    lines = (session / "events.jsonl").read_text().splitlines()
+    (truncated / "events.jsonl").write_text("\n".join(lines[:8]) + "\n")
+    result = runner.invoke(app, ["replay", str(truncated), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "truncated record" in result.output
+
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "events.jsonl").write_text(lines[0] + "\n{oops\n" + lines[-1] + "\n")
+    result = runner.invoke(app, ["replay", str(corrupt), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "line 2" in result.output
+
+
+def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
+    """SIGKILL mid-task: every event and EEG chunk logged before the kill is on disk."""
+    folder = tmp_path / "killed"
+    code = (
+        "from noir.demo import run_session\n"
+        f"run_session(seed=5, folder={str(folder)!r})\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    events_file = folder / "events.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if events_file.exists() and '"skill_start"' in events_file.read_text():
+            break
+        time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the session ended before it could be killed"
+
+    events = read_events(folder)
+    assert events[0]["event"] == "session_start" and events[-1]["event"] != "task_end"
+    raw = read_recording(folder / "eeg.vhdr")
+    logged = [e["eeg"] for e in events if "eeg" in e]
+    assert logged and raw.n_times >= max(w["start"] + w["n"] for w in logged)
+    with pytest.raises(ValueError, match="truncated record"):
+        replay_session(folder, out=tmp_path)
