@@ -1,41 +1,146 @@
-"""Motor-imagery decoders: NOIR's CSP + QDA pipeline.
+"""Motor-imagery decoders: band-pass -> spatial features -> linear/quadratic classifier.
 
-Band-pass (causal Butterworth, 8-30 Hz) -> common spatial patterns with log-variance features
-(``mne.decoding.CSP``, multiclass) -> quadratic discriminant analysis (scikit-learn). Nothing is
-written by hand here beyond assembling the pipeline and checking its input.
+Every decoder here is a scikit-learn classifier on EEG windows of shape
+(n_trials, n_channels, n_times) (or :class:`mne.BaseEpochs`) that band-passes each window itself
+with the causal Butterworth :class:`~decoders.preprocessing.BandpassFilter`, so the same object
+decodes offline and online. The pipelines are assembled from the field's libraries; nothing
+numerical is written by hand here:
+
+* :class:`CSPLDA` -- ``mne.decoding.CSP`` log-variance -> scikit-learn LDA (the classic baseline);
+* :class:`CSPQDA` -- ``mne.decoding.CSP`` -> QDA (NOIR v1);
+* :class:`FBCSPSVM` -- filter bank of causal band-passes, ``mne.decoding.CSP`` per band,
+  ``SelectKBest(mutual_info_classif)``, linear SVM (NOIR 2.0's filter-bank CSP);
+* :class:`RiemannMDM` -- ``pyriemann`` shrunk covariances -> minimum distance to the Riemannian
+  mean;
+* :class:`TangentSpaceLR` -- ``pyriemann`` shrunk covariances -> tangent space -> logistic
+  regression (MOABB's "TS+LR").
+
+The shared :class:`MotorImageryClassifier` base validates the input, builds the pipeline
+(``_make_pipeline``), fits it and forwards ``predict``/``predict_proba``/``decision_function``.
+Neural networks (EEGNet, ShallowConvNet) are in :mod:`decoders.nets`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from functools import partial
+
 import mne
 import numpy as np
 from mne.decoding import CSP
+from pyriemann.classification import MDM
+from pyriemann.estimation import Covariances
+from pyriemann.tangentspace import TangentSpace
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
-from sklearn.pipeline import make_pipeline
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.discriminant_analysis import (
+    LinearDiscriminantAnalysis,
+    QuadraticDiscriminantAnalysis,
+)
+from sklearn.feature_selection import SelectKBest, mutual_info_classif
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
+from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import check_epochs_array, check_n_channels, check_trial_labels
 from decoders.preprocessing import BandpassFilter
 
+#: NOIR 2.0-style filter bank: 4-Hz bands from 8 to 32 Hz.
+FBCSP_BANDS: tuple[tuple[float, float], ...] = tuple((f, f + 4.0) for f in range(8, 32, 4))
 
-class CSPQDA(ClassifierMixin, BaseEstimator):
-    """Band-pass -> CSP log-variance -> QDA classifier for motor imagery (NOIR v1).
+
+def check_mi_training_set(X: np.ndarray, y: np.ndarray, min_per_class: int = 2) -> np.ndarray:
+    """Check motor-imagery training labels and return the sorted classes.
+
+    Call ``sklearn.utils.multiclass.check_classification_targets(y)`` first (before checking
+    ``X``), so that a continuous ``y`` is reported as such.
 
     Parameters
     ----------
-    sfreq : float
+    X : ndarray, shape (n_trials, n_channels, n_times)
+        Validated training windows.
+    y : array-like, shape (n_trials,)
+        Class labels.
+    min_per_class : int
+        Fewest trials each class must have.
+
+    Returns
+    -------
+    classes : ndarray, shape (n_classes,)
+        Sorted class labels (at least two).
+    """
+    y = check_trial_labels(y, X.shape[0])
+    classes, counts = np.unique(y, return_counts=True)
+    if classes.size < 2:
+        raise ValueError(f"y must contain at least 2 classes, got {classes.tolist()}.")
+    if counts.min() < min_per_class:
+        too_few = {
+            str(c): int(n) for c, n in zip(classes, counts, strict=True) if n < min_per_class
+        }
+        raise ValueError(
+            f"Each class needs at least {min_per_class} training trials; got {too_few}."
+        )
+    return classes
+
+
+def _check_band(band: Sequence[float], name: str = "band") -> tuple[float, float]:
+    """Return ``band`` as a (low, high) pair; frequencies are checked by ``BandpassFilter``."""
+    if isinstance(band, str) or not isinstance(band, Sequence) or len(band) != 2:
+        raise ValueError(f"{name} must be a (low, high) pair in Hz, got {band!r}.")
+    return float(band[0]), float(band[1])
+
+
+def _check_n_components(n_components: int, n_channels: int) -> None:
+    if isinstance(n_components, bool) or not isinstance(n_components, int | np.integer):
+        raise TypeError(f"n_components must be an int, got {n_components!r}.")
+    if not 1 <= n_components <= n_channels:
+        raise ValueError(
+            f"n_components must be between 1 and the number of channels ({n_channels}), "
+            f"got {n_components}."
+        )
+
+
+def _store_init_args(estimator: BaseEstimator, init_args: dict) -> None:
+    """Store each ``__init__`` argument unchanged as the attribute of the same name.
+
+    scikit-learn estimators keep their parameters as given (they are checked in ``fit``). Call
+    ``_store_init_args(self, locals())`` first thing in ``__init__``, so that ``locals()`` holds
+    the arguments alone; the signature itself stays explicit, as ``get_params`` reads it.
+    """
+    for name, value in init_args.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
+# Parameter and attribute descriptions shared by the classifiers' docstrings.
+_SFREQ_BAND_DOC = """sfreq : float
         Sampling rate in Hz.
     band : tuple of float
-        Causal band-pass (low, high) in Hz applied to each window.
-    n_components : int
+        Band-pass (low, high) in Hz applied to each window."""
+_CSP_DOC = """n_components : int
         Number of CSP components (features).
     csp_reg : float | str | None
         Covariance regularisation of CSP, passed to ``mne.decoding.CSP(reg=...)``
-        (e.g. ``"ledoit_wolf"`` or a shrinkage in [0, 1]).
-    qda_reg : float
-        ``reg_param`` of ``QuadraticDiscriminantAnalysis``, in [0, 1].
+        (e.g. ``"ledoit_wolf"`` or a shrinkage in [0, 1])."""
+_COVARIANCES_DOC = """estimator : str
+        Covariance estimator of ``pyriemann.estimation.Covariances`` ("oas", "lwf", "scm", ...)."""
+_CAUSAL_DOC = """causal : bool
+        Causal band-pass (online-equivalent) if True, zero-phase if False."""
+_ATTRIBUTES_DOC = """Attributes
+    ----------
+    classes_, n_channels_, pipeline_
+        See :class:`MotorImageryClassifier`."""
+
+
+class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
+    """Base of the motor-imagery pipelines: validation, fitting and prediction.
+
+    Subclasses store their parameters in ``__init__`` (``sfreq`` among them, with
+    ``_store_init_args``) and implement ``_make_pipeline(n_channels)``, which returns the
+    unfitted scikit-learn pipeline on (n_trials, n_channels, n_times) windows, band-pass
+    included.
 
     Attributes
     ----------
@@ -44,67 +149,41 @@ class CSPQDA(ClassifierMixin, BaseEstimator):
     n_channels_ : int
         Number of channels seen in ``fit``.
     pipeline_ : sklearn.pipeline.Pipeline
-        The fitted BandpassFilter -> CSP -> QDA pipeline.
+        The fitted pipeline.
     """
 
-    def __init__(
-        self,
-        sfreq: float,
-        band: tuple[float, float] = (8.0, 30.0),
-        n_components: int = 4,
-        csp_reg: float | str | None = None,
-        qda_reg: float = 0.1,
-    ) -> None:
-        self.sfreq = sfreq
-        self.band = band
-        self.n_components = n_components
-        self.csp_reg = csp_reg
-        self.qda_reg = qda_reg
+    sfreq: float
+    _min_trials_per_class: int = 2
 
-    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> CSPQDA:
-        """Fit the band-pass -> CSP -> QDA pipeline.
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        raise NotImplementedError
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> MotorImageryClassifier:
+        """Fit the pipeline on calibration windows.
 
         Parameters
         ----------
         X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
             Calibration EEG windows.
         y : array, shape (n_trials,)
-            Motor-imagery class of each window (at least two classes).
+            Motor-imagery class of each window (at least two classes, two trials each).
 
         Returns
         -------
-        self : CSPQDA
+        self : MotorImageryClassifier
         """
         check_classification_targets(y)
         X = check_epochs_array(X, sfreq=self.sfreq)
-        y = check_trial_labels(y, X.shape[0])
-        classes = np.unique(y)
-        if classes.size < 2:
-            raise ValueError(f"y must contain at least 2 classes, got {classes.tolist()}.")
-        if len(self.band) != 2:
-            raise ValueError(f"band must be a (low, high) pair in Hz, got {self.band!r}.")
-        if isinstance(self.n_components, bool) or not isinstance(
-            self.n_components, int | np.integer
-        ):
-            raise TypeError(f"n_components must be an int, got {self.n_components!r}.")
-        if not 1 <= self.n_components <= X.shape[1]:
-            raise ValueError(
-                f"n_components must be between 1 and the number of channels ({X.shape[1]}), "
-                f"got {self.n_components}."
-            )
-        pipeline = make_pipeline(
-            BandpassFilter(self.sfreq, self.band[0], self.band[1], causal=True),
-            CSP(n_components=self.n_components, reg=self.csp_reg, log=True),
-            QuadraticDiscriminantAnalysis(reg_param=self.qda_reg),
-        )
+        classes = check_mi_training_set(X, y, self._min_trials_per_class)
+        pipeline = self._make_pipeline(X.shape[1])
         with mne.utils.use_log_level("warning"):  # CSP reports every covariance at INFO
-            self.pipeline_ = pipeline.fit(X, y)
+            self.pipeline_ = pipeline.fit(X, np.asarray(y))
         self.classes_ = classes
         self.n_channels_ = X.shape[1]
         return self
 
     def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """QDA decision function (log-posterior based).
+        """Classifier scores.
 
         Parameters
         ----------
@@ -114,13 +193,18 @@ class CSPQDA(ClassifierMixin, BaseEstimator):
         Returns
         -------
         scores : ndarray, shape (n_trials,) for 2 classes, else (n_trials, n_classes)
-            For 2 classes, positive favours ``classes_[1]``.
+            For 2 classes, positive favours ``classes_[1]``. Pipelines whose final step has no
+            ``decision_function`` (MDM) return the log-odds ``log p1 - log p0`` (2 classes) or
+            the log-probabilities.
         """
         X = self._check_X(X)
-        return self.pipeline_.decision_function(X)
+        if hasattr(self.pipeline_, "decision_function"):
+            return self.pipeline_.decision_function(X)
+        log_proba = np.log(np.clip(self.pipeline_.predict_proba(X), 1e-300, None))
+        return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
 
     def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """QDA posterior probability of each class.
+        """Posterior probability of each class.
 
         Parameters
         ----------
@@ -136,7 +220,7 @@ class CSPQDA(ClassifierMixin, BaseEstimator):
         return self.pipeline_.predict_proba(X)
 
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Most probable motor-imagery class.
+        """Most likely motor-imagery class.
 
         Parameters
         ----------
@@ -157,3 +241,238 @@ class CSPQDA(ClassifierMixin, BaseEstimator):
         X = check_epochs_array(X, sfreq=self.sfreq)
         check_n_channels(X, self.n_channels_)
         return X
+
+    def _bandpass(self) -> BandpassFilter:
+        """The causal (or zero-phase) band-pass of ``self.band``."""
+        low, high = _check_band(self.band)
+        return BandpassFilter(self.sfreq, low, high, causal=self.causal)
+
+    def _csp(self) -> CSP:
+        """Log-variance CSP of ``self.n_components`` components, regularised by ``csp_reg``."""
+        return CSP(n_components=self.n_components, reg=self.csp_reg, log=True)
+
+    def _csp_pipeline(self, n_channels: int, classifier: BaseEstimator) -> Pipeline:
+        """Band-pass -> CSP log-variance -> ``classifier``, after checking ``n_components``."""
+        _check_n_components(self.n_components, n_channels)
+        return make_pipeline(self._bandpass(), self._csp(), classifier)
+
+
+class CSPLDA(MotorImageryClassifier):
+    __doc__ = f"""Band-pass -> CSP log-variance -> LDA classifier.
+
+    Parameters
+    ----------
+    {_SFREQ_BAND_DOC}
+    {_CSP_DOC}
+    shrinkage : float | str | None
+        ``shrinkage`` of ``LinearDiscriminantAnalysis(solver="lsqr")`` (None, "auto" or [0, 1]).
+    {_CAUSAL_DOC}
+
+    {_ATTRIBUTES_DOC}
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        band: tuple[float, float] = (8.0, 30.0),
+        n_components: int = 6,
+        csp_reg: float | str | None = None,
+        shrinkage: float | str | None = None,
+        causal: bool = True,
+    ) -> None:
+        _store_init_args(self, locals())
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        return self._csp_pipeline(
+            n_channels, LinearDiscriminantAnalysis(solver="lsqr", shrinkage=self.shrinkage)
+        )
+
+
+class CSPQDA(MotorImageryClassifier):
+    __doc__ = f"""Band-pass -> CSP log-variance -> QDA classifier for motor imagery (NOIR v1).
+
+    Parameters
+    ----------
+    {_SFREQ_BAND_DOC}
+    {_CSP_DOC}
+    qda_reg : float
+        ``reg_param`` of ``QuadraticDiscriminantAnalysis``, in [0, 1].
+    {_CAUSAL_DOC}
+
+    {_ATTRIBUTES_DOC}
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        band: tuple[float, float] = (8.0, 30.0),
+        n_components: int = 4,
+        csp_reg: float | str | None = None,
+        qda_reg: float = 0.1,
+        causal: bool = True,
+    ) -> None:
+        _store_init_args(self, locals())
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        return self._csp_pipeline(n_channels, QuadraticDiscriminantAnalysis(reg_param=self.qda_reg))
+
+
+class FBCSPSVM(MotorImageryClassifier):
+    __doc__ = f"""Filter-bank CSP -> mutual-information feature selection -> linear SVM (NOIR 2.0).
+
+    Each band of ``bands`` has its own band-pass and CSP (log-variance of ``n_components``
+    components); the ``k_best`` features with the highest mutual information with the class
+    (``SelectKBest(mutual_info_classif)``) feed a linear SVM.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate in Hz.
+    bands : sequence of (float, float)
+        Filter-bank pass-bands in Hz (default: :data:`FBCSP_BANDS`, 4-Hz bands 8-32 Hz).
+    n_components : int
+        CSP components per band.
+    k_best : int
+        Number of selected features, at most ``len(bands) * n_components``.
+    csp_reg : float | str | None
+        Covariance regularisation of each CSP (``mne.decoding.CSP(reg=...)``).
+    C : float
+        SVM regularisation.
+    causal : bool
+        Causal band-passes (online-equivalent) if True, zero-phase if False.
+    random_state : int | None
+        Seed of the mutual-information estimate.
+
+    Notes
+    -----
+    Probabilities come from a sigmoid calibration of the SVM scores on 3 internal folds
+    (``CalibratedClassifierCV(ensemble=False)``), so each class needs at least 3 trials;
+    ``predict`` is the most probable class.
+
+    {_ATTRIBUTES_DOC}
+    selected_bands_ : ndarray of int, shape (k_best,)
+        Index into ``bands`` of each selected feature.
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        bands: Sequence[tuple[float, float]] = FBCSP_BANDS,
+        n_components: int = 4,
+        k_best: int = 8,
+        csp_reg: float | str | None = None,
+        C: float = 1.0,
+        causal: bool = True,
+        random_state: int | None = 0,
+    ) -> None:
+        _store_init_args(self, locals())
+
+    _min_trials_per_class = 3
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> FBCSPSVM:
+        """Fit the filter bank, the feature selection and the SVM (see the base class)."""
+        super().fit(X, y)
+        support = self.pipeline_.named_steps["selectkbest"].get_support(indices=True)
+        self.selected_bands_ = support // self.n_components
+        return self
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        _check_n_components(self.n_components, n_channels)
+        if isinstance(self.bands, str) or len(self.bands) == 0:
+            raise ValueError(f"bands must be a non-empty sequence of (low, high) pairs, got "
+                             f"{self.bands!r}.")
+        bands = [_check_band(band, "each of bands") for band in self.bands]
+        n_features = len(bands) * self.n_components
+        if isinstance(self.k_best, bool) or not isinstance(self.k_best, int | np.integer) or not (
+            1 <= self.k_best <= n_features
+        ):
+            raise ValueError(
+                f"k_best must be an int between 1 and len(bands) * n_components ({n_features}), "
+                f"got {self.k_best!r}."
+            )
+        bank = FeatureUnion(
+            [
+                (
+                    f"band_{low:g}_{high:g}",
+                    make_pipeline(
+                        BandpassFilter(self.sfreq, low, high, causal=self.causal),
+                        self._csp(),
+                    ),
+                )
+                for low, high in bands
+            ]
+        )
+        score = partial(mutual_info_classif, random_state=self.random_state)
+        return make_pipeline(
+            bank,
+            SelectKBest(score, k=self.k_best),
+            CalibratedClassifierCV(SVC(kernel="linear", C=self.C), cv=3, ensemble=False),
+        )
+
+
+class RiemannMDM(MotorImageryClassifier):
+    __doc__ = f"""Band-pass -> shrunk covariance -> minimum distance to Riemannian class means.
+
+    Covariances, class means and distances are pyRiemann's.
+
+    Parameters
+    ----------
+    {_SFREQ_BAND_DOC}
+    {_COVARIANCES_DOC}
+    metric : str
+        Metric of ``pyriemann.classification.MDM``.
+    {_CAUSAL_DOC}
+
+    {_ATTRIBUTES_DOC}
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        band: tuple[float, float] = (8.0, 30.0),
+        estimator: str = "oas",
+        metric: str = "riemann",
+        causal: bool = True,
+    ) -> None:
+        _store_init_args(self, locals())
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        return make_pipeline(
+            self._bandpass(), Covariances(estimator=self.estimator), MDM(metric=self.metric)
+        )
+
+
+class TangentSpaceLR(MotorImageryClassifier):
+    __doc__ = f"""Band-pass -> shrunk covariance -> Riemannian tangent space -> logistic regression.
+
+    Parameters
+    ----------
+    {_SFREQ_BAND_DOC}
+    {_COVARIANCES_DOC}
+    metric : str
+        Metric of the tangent-space reference point (``pyriemann.tangentspace.TangentSpace``).
+    C : float
+        Inverse regularisation strength of ``LogisticRegression``.
+    {_CAUSAL_DOC}
+
+    {_ATTRIBUTES_DOC}
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        band: tuple[float, float] = (8.0, 30.0),
+        estimator: str = "oas",
+        metric: str = "riemann",
+        C: float = 1.0,
+        causal: bool = True,
+    ) -> None:
+        _store_init_args(self, locals())
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        return make_pipeline(
+            self._bandpass(),
+            Covariances(estimator=self.estimator),
+            TangentSpace(metric=self.metric),
+            LogisticRegression(C=self.C, max_iter=1000),
+        )

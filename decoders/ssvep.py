@@ -1,22 +1,51 @@
-"""SSVEP decoders: NOIR's training-free canonical correlation analysis (CCA).
+"""SSVEP decoders: CCA, filter-bank CCA, extended CCA, (ensemble) TRCA and TDCA.
 
-Standard CCA (Lin et al. 2006) correlates a multichannel EEG window with a reference of sine and
-cosine waves at each stimulus frequency and its harmonics; the frequency with the largest
-canonical correlation wins. scikit-learn's ``CCA`` is an iterative PLS fit per pair of matrices,
-which is too slow to run for every trial x frequency, so the closed form is written here by hand:
-the largest canonical correlation between two centred matrices is the largest singular value of
-``U_x^T Q_y``, where ``U_x`` and ``Q_y`` are orthonormal bases of their column spaces. The
-computation is vectorised over trials and frequencies.
+All decoders are scikit-learn classifiers on EEG windows of shape (n_trials, n_channels, n_times)
+that share one base class (:class:`_SSVEPDecoder`): parameter and input checks, the optional
+filter bank, the sub-band combination, the rest ("none") class and ``predict``/``predict_proba``.
+Each subclass only supplies the per-sub-band scores, computed for all trials, sub-bands and
+classes at once.
+
+- :class:`CCA` — standard training-free CCA (Lin et al. 2006).
+- :class:`FBCCA` — filter-bank CCA (Chen et al. 2015, J. Neural Eng. 12:046008).
+- :class:`ECCA` — extended CCA with individual templates (Chen et al. 2015, PNAS 112:E6058).
+- :class:`TRCA` — task-related component analysis, ensemble by default (Nakanishi et al. 2018).
+- :class:`TDCA` — task-discriminant component analysis (Liu et al. 2021, IEEE TNSRE 29:1994).
+
+Why by hand: scikit-learn's ``CCA`` is an iterative PLS fit per pair of matrices, far too slow
+per trial x class, and no well-kept BSD library ships these SSVEP methods (MOABB's own ones are
+dataset-specific; MetaBCI is GPL). The linear algebra is written here from the papers: the
+largest canonical correlation between two centred matrices is the largest singular value of
+``U_a^T U_b`` (orthonormal bases of their column spaces), and TRCA/TDCA are generalized
+eigenproblems solved with :func:`scipy.linalg.eigh`. Filtering is :class:`BandpassFilter`.
+
+Sub-bands (``n_bands > 1``): band ``m`` (1-based) passes ``[m * band_step, band_h_freq]`` Hz and
+is weighted ``m ** -weight_a + weight_b`` (Chen et al. 2015). Per-band scores ``r_m`` are
+combined as Chen's weighted sum of signed squares, reported as its signed square root so that
+scores stay on a correlation scale (one band: the band's correlation itself).
+
+Rest / no-control class: with ``rest_label`` set and rest trials in ``y``, ``fit`` learns a
+threshold on the best class score from rest and stimulus trials (the threshold that maximises
+the accuracy of "rest if the best score is below it, else the best class"). Training-free
+decoders threshold their own scores on the training data; calibration-based ones use
+out-of-fold scores from an inner stratified cross-validation of the training data, so the
+threshold never sees scores of trials the templates were built from. Rest trials are never
+used as a template class. ``decision_function`` then has a rest column holding the threshold,
+so ``predict`` stays the arg-max.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
+from typing import ClassVar
 
 import mne
 import numpy as np
+from scipy.linalg import eigh
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import (
@@ -25,43 +54,115 @@ from decoders._validation import (
     check_positive,
     check_trial_labels,
 )
+from decoders.preprocessing import BandpassFilter
+
+_EPS = np.finfo(float).eps
 
 
-class CCA(ClassifierMixin, BaseEstimator):
-    """Standard (training-free) CCA decoder for SSVEP.
+def _check_int(value: int, name: str, minimum: int) -> int:
+    """Return ``value`` after checking it is an int >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
 
-    Parameters
-    ----------
-    freqs : sequence of float, shape (n_classes,)
-        Stimulus frequencies in Hz (NOIR: 6, 7.5, 8.57, 10).
+
+@lru_cache(maxsize=64)
+def _sine_reference_basis(
+    freqs: tuple[float, ...], sfreq: float, n_harmonics: int, n_times: int
+) -> np.ndarray:
+    """Orthonormal bases of the centred sin/cos references, shape (n_classes, n_times, 2H).
+
+    Columns are ordered by harmonic, so dropped (at or above Nyquist) harmonics are the trailing
+    columns and zeroing them after the QR leaves the span of the kept ones intact. Cached per
+    window length (read-only result) so that repeated single-window decisions cost nothing here.
+    """
+    times = np.arange(n_times) / sfreq
+    harmonics = np.arange(1, n_harmonics + 1)
+    hz = np.asarray(freqs)[:, None] * harmonics[None, :]  # (n_classes, H)
+    phase = 2 * np.pi * hz[:, None, :] * times[None, :, None]  # (n_classes, T, H)
+    refs = np.stack([np.sin(phase), np.cos(phase)], axis=-1).reshape(*phase.shape[:2], -1)
+    refs -= refs.mean(axis=1, keepdims=True)
+    basis, _ = np.linalg.qr(refs)
+    keep = np.repeat(hz < sfreq / 2, 2, axis=1)  # (n_classes, 2H)
+    basis = basis * keep[:, None, :]
+    basis.flags.writeable = False
+    return basis
+
+
+def _orthonormal_basis(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Thin SVD of centred ``A`` (..., n_times, n_cols) with numerically null directions zeroed.
+
+    Returns ``U`` (..., n_times, k), the inverse singular values (..., k) with 0 for dropped
+    directions, and ``V`` (..., n_cols, k) such that ``A @ V / s = U``. An SVD rather than a QR:
+    QR gives spurious basis vectors for rank-deficient windows (e.g. average-referenced EEG),
+    which inflate correlations.
+    """
+    U, s, Vh = np.linalg.svd(A, full_matrices=False)
+    kept = s > s[..., :1] * max(A.shape[-2:]) * _EPS
+    inv_s = np.where(kept, 1.0 / np.where(kept, s, 1.0), 0.0)
+    return U * kept[..., None, :], inv_s, np.swapaxes(Vh, -1, -2)
+
+
+def _corr(a: np.ndarray, b: np.ndarray, n_axes: int = 1) -> np.ndarray:
+    """Pearson correlation over the last ``n_axes`` axes (flattened), broadcasting the rest."""
+    axes = tuple(range(-n_axes, 0))
+    a = a - a.mean(axis=axes, keepdims=True)
+    b = b - b.mean(axis=axes, keepdims=True)
+    num = (a * b).sum(axis=axes)
+    den = np.sqrt((a * a).sum(axis=axes) * (b * b).sum(axis=axes))
+    return num / np.maximum(den, np.finfo(float).tiny)
+
+
+def _signed_sqrt(x: np.ndarray) -> np.ndarray:
+    return np.sign(x) * np.sqrt(np.abs(x))
+
+
+# Parameter and attribute descriptions shared by the decoders' docstrings.
+_STIMULUS_PARAMS = """freqs : sequence of float, shape (n_classes,)
+        Stimulus frequencies in Hz.
     sfreq : float
         Sampling rate in Hz.
     n_harmonics : int
-        Number of harmonics (fundamental included) in each reference. Harmonics at or above the
-        Nyquist frequency are dropped.
-    labels : sequence | None, shape (n_classes,)
-        Label of each frequency (e.g. object names). None uses the frequencies themselves.
-    temperature : float
-        Temperature of the softmax that turns correlations into ``predict_proba``.
-
-    Attributes
-    ----------
-    classes_ : ndarray, shape (n_classes,)
-        Sorted labels.
+        Harmonics (fundamental included) in each sine reference."""
+_CLASSES_ATTRIBUTES = """classes_ : ndarray, shape (n_classes,) or (n_classes + 1,)
+        Sorted labels (with ``rest_label`` when a rest threshold was calibrated).
     freqs_ : ndarray, shape (n_classes,)
-        Stimulus frequency of each class in ``classes_``, in Hz.
-    n_channels_ : int | None
-        Number of channels seen in ``fit``; None when fitted without data.
-    ref_basis_ : ndarray, shape (n_classes, n_times, 2 * n_harmonics) | None
-        Orthonormal basis of each centred reference for the window length seen in ``fit``
-        (None when fitted without data); columns of dropped harmonics are zero.
+        Stimulus frequency of each (sorted) stimulus label, in Hz."""
 
-    Notes
-    -----
-    The EEG basis is taken from a thin SVD rather than a QR decomposition: QR gives spurious
-    basis vectors for rank-deficient windows (e.g. average-referenced EEG), which inflate the
-    correlation; the SVD drops them.
+
+class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
+    __doc__ = f"""Shared machinery of the SSVEP decoders (not public; see the module docstring).
+
+    ``__init__`` stores the shared parameters below. Subclasses define ``_trained`` and
+    ``_fit_bands`` / ``_score_bands``; public ones repeat the ``__init__`` signature (with their
+    own defaults and extra parameters), pass the shared parameters on to it and store their own.
+
+    Parameters
+    ----------
+    {_STIMULUS_PARAMS}
+    labels : sequence | None, shape (n_classes,)
+        Label of each frequency; None uses the frequencies.
+    temperature : float
+        Temperature of the softmax of ``predict_proba``.
+    rest_label : hashable | None
+        Label of rest (no-control) trials; see the module docstring.
+    n_bands : int
+        Number of filter-bank sub-bands; 1 uses the window as given (no filtering).
+    band_step : float | None
+        Lower edge of sub-band ``m`` is ``m * band_step`` Hz; None uses the lowest stimulus
+        frequency minus 1 Hz.
+    band_h_freq : float | None
+        Upper edge of every sub-band in Hz; None uses ``min(90, 0.45 * sfreq)``.
+    weight_a, weight_b : float
+        Sub-band weights ``m ** -weight_a + weight_b``.
+    causal : bool
+        Causal (True) or zero-phase (False) sub-band filtering of each window.
     """
+
+    _trained: ClassVar[bool] = True
+    _n_inner_folds: ClassVar[int] = 4
 
     def __init__(
         self,
@@ -70,38 +171,87 @@ class CCA(ClassifierMixin, BaseEstimator):
         n_harmonics: int = 3,
         labels: Sequence | None = None,
         temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 1,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
     ) -> None:
         self.freqs = freqs
         self.sfreq = sfreq
         self.n_harmonics = n_harmonics
         self.labels = labels
         self.temperature = temperature
+        self.rest_label = rest_label
+        self.n_bands = n_bands
+        self.band_step = band_step
+        self.band_h_freq = band_h_freq
+        self.weight_a = weight_a
+        self.weight_b = weight_b
+        self.causal = causal
 
-    def fit(self, X: np.ndarray | mne.BaseEpochs | None = None, y: np.ndarray | None = None) -> CCA:
-        """Check the parameters (and data, if given) and build the references.
+    # ----------------------------------------------------------------- fit
 
-        No training happens: ``X`` and ``y`` are only checked, and ``X`` fixes the channel
-        count and the window length for which the references are precomputed.
+    def fit(
+        self, X: np.ndarray | mne.BaseEpochs | None = None, y: np.ndarray | None = None
+    ) -> _SSVEPDecoder:
+        """Check parameters and data, build the filter bank and learn what the method needs.
 
         Parameters
         ----------
         X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs, or None
-            EEG windows, in any unit.
+            Training EEG windows, in any unit. None only for training-free decoders without
+            ``rest_label``.
         y : array, shape (n_trials,) | None
-            Labels; each must be one of the labels of ``freqs``.
+            Labels from ``labels`` (and ``rest_label``). Required by calibration-based decoders
+            and by ``rest_label``.
 
         Returns
         -------
-        self : CCA
+        self
         """
+        stim_classes = self._check_params()
+        self.n_channels_ = None
+        self.n_times_ = None
+        self.threshold_ = None
+        self.classes_ = stim_classes
+        if X is None:
+            if y is not None:
+                raise ValueError("y was given without X; pass the EEG windows X as well.")
+            if self._trained or self.rest_label is not None:
+                raise ValueError(
+                    f"{type(self).__name__} needs training windows X and labels y"
+                    + (" (rest_label is set)." if not self._trained else ".")
+                )
+            self._fit_bands(None, None)
+            return self
+        X = self._check_X(X)
+        if y is None:
+            if self._trained or self.rest_label is not None:
+                raise ValueError(
+                    f"{type(self).__name__} needs labels y with the training windows"
+                    + (" (rest_label is set)." if not self._trained else ".")
+                )
+            is_rest = np.zeros(X.shape[0], dtype=bool)
+        else:
+            y = check_trial_labels(y, X.shape[0])
+            is_rest = self._check_y(y, stim_classes)
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        stim_idx = None if y is None else np.searchsorted(stim_classes, y[~is_rest])
+        self._fit_bands(self._filter_bank(X[~is_rest]), stim_idx)
+        if self.rest_label is not None:
+            self.threshold_ = self._calibrate_threshold(X, y, is_rest, stim_classes)
+            self.classes_ = np.sort(np.append(stim_classes, self.rest_label))
+        return self
+
+    def _check_params(self) -> np.ndarray:
+        """Check the shared parameters; set ``freqs_``, band filters and weights."""
         sfreq = check_positive(self.sfreq, "sfreq")
         check_positive(self.temperature, "temperature")
-        if isinstance(self.n_harmonics, bool) or not isinstance(
-            self.n_harmonics, int | np.integer
-        ):
-            raise TypeError(f"n_harmonics must be an int, got {self.n_harmonics!r}.")
-        if self.n_harmonics < 1:
-            raise ValueError(f"n_harmonics must be >= 1, got {self.n_harmonics}.")
+        _check_int(self.n_harmonics, "n_harmonics", 1)
+        n_bands = _check_int(self.n_bands, "n_bands", 1)
         freqs = np.asarray(self.freqs, dtype=float)
         if freqs.ndim != 1 or freqs.size == 0:
             raise ValueError(f"freqs must be a non-empty 1-D sequence of Hz, got {self.freqs!r}.")
@@ -121,30 +271,91 @@ class CCA(ClassifierMixin, BaseEstimator):
             )
         if np.unique(labels).size != labels.size:
             raise ValueError(f"labels must be distinct, got {self.labels!r}.")
+        if self.rest_label is not None and np.isin(self.rest_label, labels):
+            raise ValueError(f"rest_label {self.rest_label!r} is also a stimulus label {labels}.")
         order = np.argsort(labels)
-        self.classes_ = labels[order]
         self.freqs_ = freqs[order]
-        self.n_channels_ = None
-        self.ref_basis_ = None
-        if X is None:
-            if y is not None:
-                raise ValueError("y was given without X; pass the EEG windows X as well.")
-            return self
-        X = self._check_X(X)
-        if y is not None:
-            y = check_trial_labels(y, X.shape[0])
-            unknown = np.setdiff1d(y, self.classes_)
-            if unknown.size:
+        self.band_filters_ = []
+        self.band_weights_ = np.ones(1)
+        if n_bands > 1:
+            step = freqs.min() - 1.0 if self.band_step is None else self.band_step
+            step = check_positive(step, "band_step")
+            h_freq = min(90.0, 0.45 * sfreq) if self.band_h_freq is None else self.band_h_freq
+            h_freq = check_positive(h_freq, "band_h_freq")
+            if n_bands * step >= h_freq:
                 raise ValueError(
-                    f"y contains labels {unknown.tolist()} that are not in labels "
-                    f"{self.classes_.tolist()}."
+                    f"n_bands={n_bands} sub-bands starting every band_step={step:g} Hz do not "
+                    f"fit below band_h_freq={h_freq:g} Hz; lower n_bands or band_step."
                 )
-        self.n_channels_ = X.shape[1]
-        self.ref_basis_ = self._reference_basis(X.shape[2])
-        return self
+            m = np.arange(1, n_bands + 1)
+            self.band_weights_ = m ** -float(self.weight_a) + float(self.weight_b)
+            self.band_filters_ = [
+                # BandpassFilter.fit only designs the filter; X there is just checked.
+                BandpassFilter(sfreq, k * step, h_freq, causal=self.causal).fit(np.zeros((1, 1, 1)))
+                for k in m
+            ]
+        return labels[order]
+
+    def _check_y(self, y: np.ndarray, stim_classes: np.ndarray) -> np.ndarray:
+        """Check label values and per-class trial counts; return the rest-trial mask."""
+        known = (
+            stim_classes if self.rest_label is None else np.append(stim_classes, self.rest_label)
+        )
+        unknown = np.setdiff1d(y, known)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} that are not in labels "
+                f"{stim_classes.tolist()}"
+                + ("." if self.rest_label is None else f" or rest_label {self.rest_label!r}.")
+            )
+        is_rest = (
+            np.zeros(y.size, bool) if self.rest_label is None else np.asarray(y == self.rest_label)
+        )
+        counts = {c: int(np.sum(y == c)) for c in stim_classes.tolist()}
+        if self._trained:
+            few = {c: n for c, n in counts.items() if n < 2}
+            if few:
+                raise ValueError(
+                    f"{type(self).__name__} needs at least 2 training trials per class; "
+                    f"got {few} (label: count)."
+                )
+        if self.rest_label is not None:
+            n_min = 2 if not self._trained else self._n_inner_folds
+            if is_rest.sum() < n_min or (self._trained and min(counts.values()) < n_min):
+                raise ValueError(
+                    f"rest_label={self.rest_label!r} needs at least {n_min} rest trials"
+                    + (f" and {n_min} trials per class" if self._trained else "")
+                    + f" to calibrate the rest threshold; got {int(is_rest.sum())} rest trials "
+                    f"and {counts} (label: count)."
+                )
+        return is_rest
+
+    def _calibrate_threshold(
+        self, X: np.ndarray, y: np.ndarray, is_rest: np.ndarray, stim_classes: np.ndarray
+    ) -> float:
+        """Threshold on the best class score maximising training accuracy with rest trials."""
+        if self._trained:
+            scores = np.empty((X.shape[0], stim_classes.size))
+            inner = StratifiedKFold(self._n_inner_folds, shuffle=True, random_state=0)
+            sub = clone(self).set_params(rest_label=None)
+            codes = np.unique(y, return_inverse=True)[1]  # float labels are not "multiclass"
+            for train, test in inner.split(X, codes):
+                train = train[~is_rest[train]]
+                scores[test] = sub.fit(X[train], y[train]).decision_function(X[test])
+        else:
+            scores = self._decide(X)
+        best, pred = scores.max(axis=1), stim_classes[scores.argmax(axis=1)]
+        cuts = np.sort(best)
+        candidates = np.r_[cuts[0] - 1.0, (cuts[1:] + cuts[:-1]) / 2, cuts[-1] + 1.0]
+        correct_stim = (pred == y) & ~is_rest
+        acc = [np.sum(np.where(best < t, is_rest, correct_stim)) for t in candidates]
+        winners = np.flatnonzero(acc == np.max(acc))
+        return float(candidates[winners[winners.size // 2]])
+
+    # ----------------------------------------------------------------- decide
 
     def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Largest canonical correlation between each window and each reference.
+        """Score of each class for each window (higher is more likely).
 
         Parameters
         ----------
@@ -153,32 +364,38 @@ class CCA(ClassifierMixin, BaseEstimator):
 
         Returns
         -------
-        corr : ndarray, shape (n_trials, n_classes)
-            Canonical correlations in [0, 1], columns in the order of ``classes_``.
+        scores : ndarray, shape (n_trials, n_classes)
+            Correlation-scale scores in [-1, 1], columns in the order of ``classes_``. With a
+            rest class, its column holds ``threshold_``.
         """
         check_is_fitted(self, "classes_")
         X = self._check_X(X)
         if self.n_channels_ is not None:
             check_n_channels(X, self.n_channels_)
-        n_times = X.shape[2]
-        ref_basis = (
-            self.ref_basis_
-            if self.ref_basis_ is not None and self.ref_basis_.shape[1] == n_times
-            else self._reference_basis(n_times)
-        )
-        Xc = X - X.mean(axis=2, keepdims=True)
-        U, s, _ = np.linalg.svd(Xc.transpose(0, 2, 1), full_matrices=False)
-        tol = s[:, :1] * max(Xc.shape[1:]) * np.finfo(float).eps
-        U = U * (s > tol)[:, None, :]
-        cross = np.einsum("ntc,fth->nfch", U, ref_basis)
-        corr = np.linalg.svd(cross, compute_uv=False)[..., 0]
-        return np.clip(corr, 0.0, 1.0)
+        if self._trained and X.shape[2] != self.n_times_:
+            raise ValueError(
+                f"X windows have {X.shape[2]} samples but {type(self).__name__} was fitted on "
+                f"{self.n_times_}-sample windows; templates need the same window length."
+            )
+        scores = self._decide(X)
+        if self.threshold_ is None:
+            return scores
+        rest_col = int(np.searchsorted(self.classes_, self.rest_label))
+        return np.insert(scores, rest_col, self.threshold_, axis=1)
+
+    def _decide(self, X: np.ndarray) -> np.ndarray:
+        """Combined stimulus-class scores (n_trials, n_stim_classes) of checked windows."""
+        band_scores = self._score_bands(self._filter_bank(X))
+        if band_scores.shape[0] == 1:
+            return band_scores[0]
+        combined = np.einsum("b,bnk->nk", self.band_weights_, np.sign(band_scores) * band_scores**2)
+        return _signed_sqrt(combined / self.band_weights_.sum())
 
     def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Softmax of the canonical correlations divided by ``temperature``.
+        """Softmax of ``decision_function / temperature``.
 
-        This is a monotonic normalisation (same ranking as ``decision_function``), not a
-        calibrated probability.
+        A monotonic normalisation (same ranking as ``decision_function``), not a calibrated
+        probability.
 
         Parameters
         ----------
@@ -193,7 +410,7 @@ class CCA(ClassifierMixin, BaseEstimator):
         return softmax(self.decision_function(X) / self.temperature, axis=1)
 
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Label of the frequency with the largest canonical correlation.
+        """Label of the best-scoring class (``rest_label`` when no stimulus beats the threshold).
 
         Parameters
         ----------
@@ -208,28 +425,388 @@ class CCA(ClassifierMixin, BaseEstimator):
         scores = self.decision_function(X)
         return self.classes_[np.argmax(scores, axis=1)]
 
+    # ----------------------------------------------------------------- helpers
+
     def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Check ``X`` and that a window holds one cycle of the lowest stimulus frequency."""
         fmin = float(np.min(self.freqs))
         return check_epochs_array(
             X,
             sfreq=self.sfreq,
-            min_times=int(np.ceil(self.sfreq / fmin)),
-            why=f"one cycle of the lowest stimulus frequency {fmin:g} Hz",
+            min_times=int(np.ceil(self.sfreq / fmin)) + self._extra_samples(),
+            why=f"one cycle of the lowest stimulus frequency {fmin:g} Hz"
+            + (f" plus {self._extra_samples()} delays" if self._extra_samples() else ""),
         )
 
-    def _reference_basis(self, n_times: int) -> np.ndarray:
-        """Orthonormal bases of the centred sin/cos references, shape (n_classes, n_times, 2H).
+    def _extra_samples(self) -> int:
+        return 0
 
-        Columns are ordered by harmonic, so dropped (above-Nyquist) harmonics are the trailing
-        columns and setting them to zero after the QR leaves the span of the kept ones intact.
-        """
-        times = np.arange(n_times) / self.sfreq
-        harmonics = np.arange(1, self.n_harmonics + 1)
-        freqs = self.freqs_[:, None] * harmonics[None, :]  # (n_classes, H)
-        phase = 2 * np.pi * freqs[:, None, :] * times[None, :, None]  # (n_classes, T, H)
-        refs = np.stack([np.sin(phase), np.cos(phase)], axis=-1).reshape(*phase.shape[:2], -1)
-        refs -= refs.mean(axis=1, keepdims=True)
-        basis, _ = np.linalg.qr(refs)
-        keep = np.repeat(freqs < self.sfreq / 2, 2, axis=1)  # (n_classes, 2H)
-        return basis * keep[:, None, :]
+    def _filter_bank(self, X: np.ndarray) -> np.ndarray:
+        """Centred sub-band windows, shape (n_bands, n_trials, n_channels, n_times)."""
+        bands = [X] if not self.band_filters_ else [f.transform(X) for f in self.band_filters_]
+        Xb = np.stack(bands)
+        return Xb - Xb.mean(axis=-1, keepdims=True)
+
+    def _reference_basis(self, n_times: int) -> np.ndarray:
+        """Cached orthonormal sine-reference bases, shape (n_classes, n_times, 2 * n_harmonics)."""
+        return _sine_reference_basis(
+            tuple(self.freqs_), float(self.sfreq), int(self.n_harmonics), int(n_times)
+        )
+
+    def _fit_bands(self, Xb: np.ndarray | None, y_idx: np.ndarray | None) -> None:
+        """Learn per-band state from stimulus trials Xb (n_bands, n, C, T), class indices."""
+        raise NotImplementedError
+
+    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        """Per-band class correlations (n_bands, n_trials, n_classes) of centred windows."""
+        raise NotImplementedError
+
+
+class CCA(_SSVEPDecoder):
+    __doc__ = f"""Standard (training-free) CCA decoder for SSVEP (Lin et al. 2006).
+
+    The score of a class is the largest canonical correlation between the window and the sine
+    reference of its frequency (with ``n_bands > 1``: the filter-bank combination, see the
+    module docstring).
+
+    Parameters
+    ----------
+    freqs : sequence of float, shape (n_classes,)
+        Stimulus frequencies in Hz (NOIR: 6, 7.5, 8.57, 10).
+    sfreq : float
+        Sampling rate in Hz.
+    n_harmonics : int
+        Number of harmonics (fundamental included) in each reference. Harmonics at or above the
+        Nyquist frequency are dropped.
+    labels : sequence | None, shape (n_classes,)
+        Label of each frequency (e.g. object names). None uses the frequencies themselves.
+    temperature : float
+        Temperature of the softmax that turns scores into ``predict_proba``.
+    rest_label : hashable | None
+        Label of rest trials in ``y``; when set, ``fit`` calibrates a rest threshold on the best
+        correlation and the decoder can answer ``rest_label`` ("none").
+    n_bands, band_step, band_h_freq, weight_a, weight_b, causal
+        Filter bank (default: none); see :class:`FBCCA`.
+
+    Attributes
+    ----------
+    {_CLASSES_ATTRIBUTES}
+    n_channels_ : int | None
+        Number of channels seen in ``fit``; None when fitted without data.
+    n_times_ : int | None
+        Window length seen in ``fit`` (any length can be decoded); None without data.
+    ref_basis_ : ndarray, shape (n_classes, n_times, 2 * n_harmonics) | None
+        Orthonormal basis of each centred reference for the window length seen in ``fit``
+        (None when fitted without data); columns of dropped harmonics are zero.
+    threshold_ : float | None
+        Rest threshold on the best score; None without ``rest_label``.
+    band_filters_ : list of BandpassFilter
+        Sub-band filters (empty for one band).
+    band_weights_ : ndarray, shape (n_bands,)
+        Sub-band weights.
+    """
+
+    _trained = False
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_harmonics: int = 3,
+        labels: Sequence | None = None,
+        temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 1,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
+    ) -> None:
+        super().__init__(
+            freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
+            band_h_freq, weight_a, weight_b, causal,
+        )  # fmt: skip
+
+    def _fit_bands(self, Xb: np.ndarray | None, y_idx: np.ndarray | None) -> None:
+        self.ref_basis_ = None if Xb is None else self._reference_basis(Xb.shape[-1])
+
+    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        n_bands, n_trials, n_channels, n_times = Xb.shape
+        U, _, _ = _orthonormal_basis(Xb.reshape(-1, n_channels, n_times).transpose(0, 2, 1))
+        cross = np.einsum("ntc,kth->nkch", U, self._reference_basis(n_times))
+        corr = np.linalg.svd(cross, compute_uv=False)[..., 0]
+        return np.clip(corr, 0.0, 1.0).reshape(n_bands, n_trials, -1)
+
+
+class FBCCA(CCA):
+    """Filter-bank CCA (Chen et al. 2015): CCA in ``n_bands`` sub-bands, weighted.
+
+    Sub-band ``m`` (1-based) is a 4th-order Butterworth band-pass ``[m * band_step,
+    band_h_freq]`` Hz applied to each window (zero-phase unless ``causal``), weighted
+    ``m ** -weight_a + weight_b``; Chen's defaults are ``band_step = 8`` Hz for 8–15.8 Hz stimuli,
+    ``band_h_freq = 88`` Hz, ``a = 1.25``, ``b = 0.25``. Parameters and attributes are those of
+    :class:`CCA`; the default ``band_step`` (None) adapts to the stimuli: lowest frequency − 1 Hz.
+    """
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_harmonics: int = 3,
+        labels: Sequence | None = None,
+        temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 5,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
+    ) -> None:
+        super().__init__(
+            freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
+            band_h_freq, weight_a, weight_b, causal,
+        )  # fmt: skip
+
+
+class _TemplateDecoder(_SSVEPDecoder):
+    """Calibration-based decoders: class-mean templates (``__init__`` is the base's)."""
+
+    @staticmethod
+    def _class_means(Xb: np.ndarray, y_idx: np.ndarray, n_classes: int) -> np.ndarray:
+        """Class-mean windows (n_bands, n_classes, C, T) of Xb (n_bands, n, C, T)."""
+        onehot = np.eye(n_classes)[y_idx]  # (n, K)
+        return np.einsum("bnct,nk->bkct", Xb, onehot / onehot.sum(axis=0))
+
+
+_TEMPLATE_PARAMS = f"""
+    Parameters
+    ----------
+    {_STIMULUS_PARAMS}
+    labels : sequence | None, shape (n_classes,)
+        Label of each frequency; None uses the frequencies themselves. ``y`` in ``fit`` must use
+        these labels (and ``rest_label``).
+    temperature : float
+        Temperature of the softmax of ``predict_proba``.
+    rest_label : hashable | None
+        Label of rest trials in ``y``: they are not a template class; a rest threshold on the best
+        score is calibrated from out-of-fold scores (inner 4-fold CV), see the module docstring.
+    n_bands, band_step, band_h_freq, weight_a, weight_b, causal
+        Filter bank, as in :class:`FBCCA` (default: one band, no filtering).
+
+    Attributes
+    ----------
+    {_CLASSES_ATTRIBUTES}
+    n_channels_, n_times_ : int
+        Channels and window length seen in ``fit``; windows to decode must have the same length.
+    templates_ : ndarray, shape (n_bands, n_classes, n_channels, n_times)
+        Centred class-mean training windows per sub-band.
+    threshold_ : float | None
+        Rest threshold; None without ``rest_label``.
+"""
+
+
+class ECCA(_TemplateDecoder):
+    __doc__ = (
+        """Extended CCA with individual templates (Chen et al. 2015, PNAS; Nakanishi et al. 2014).
+
+    For a window ``X``, class template ``T`` (mean training window) and sine reference ``Y``,
+    four correlations are combined as ``sum_i sign(r_i) r_i^2`` (reported as its signed root):
+    ``r1`` = CCA(X, Y); ``r2`` = corr(X w, T w) with w the X-side CCA weights of (X, T);
+    ``r3`` = corr(X w, T w) with w the X-side weights of (X, Y); ``r4`` = corr(X w, T w) with w
+    the T-side weights of (T, Y), learned in ``fit``.
+"""
+        + _TEMPLATE_PARAMS
+        + """    template_basis_ : ndarray, shape (n_bands, n_classes, n_times, n_channels)
+        Orthonormal basis of each template (for r2).
+    template_ref_weights_ : ndarray, shape (n_bands, n_classes, n_channels)
+        Template-side CCA weights of (template, reference) (for r4).
+"""
+    )
+
+    def _fit_bands(self, Xb: np.ndarray, y_idx: np.ndarray) -> None:
+        self.templates_ = self._class_means(Xb, y_idx, self.freqs_.size)
+        Tt = self.templates_.transpose(0, 1, 3, 2)  # (B, K, T, C)
+        U, inv_s, V = _orthonormal_basis(Tt)
+        self.template_basis_ = U
+        P, _, _ = np.linalg.svd(np.einsum("bktc,kth->bkch", U, self._refs()))
+        self.template_ref_weights_ = np.einsum("bkcd,bkd->bkc", V, inv_s * P[..., :, 0])
+
+    def _refs(self) -> np.ndarray:
+        return self._reference_basis(self.n_times_)
+
+    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        Xt = Xb.transpose(0, 1, 3, 2)  # (B, n, T, C)
+        Tt = self.templates_.transpose(0, 1, 3, 2)  # (B, K, T, C)
+        Ux, inv_sx, Vx = _orthonormal_basis(Xt)
+        Ut = self.template_basis_
+
+        def x_weights(cross: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            P, s, _ = np.linalg.svd(cross)
+            w = np.einsum("bncd,bnkd->bnkc", Vx, inv_sx[:, :, None, :] * P[..., :, 0])
+            return s[..., 0], w
+
+        def corr_xt(w: np.ndarray) -> np.ndarray:
+            return _corr(np.einsum("bntc,bnkc->bnkt", Xt, w), np.einsum("bktc,bnkc->bnkt", Tt, w))
+
+        r1, w_xy = x_weights(np.einsum("bntc,kth->bnkch", Ux, self._refs()))
+        _, w_xt = x_weights(np.einsum("bntc,bktd->bnkcd", Ux, Ut))
+        w_ty = np.broadcast_to(self.template_ref_weights_[:, None], w_xy.shape)
+        r = np.stack([np.clip(r1, 0, 1), corr_xt(w_xt), corr_xt(w_xy), corr_xt(w_ty)])
+        return _signed_sqrt(np.mean(np.sign(r) * r**2, axis=0))
+
+
+class TRCA(_TemplateDecoder):
+    __doc__ = (
+        """Task-related component analysis, ensemble by default (Nakanishi et al. 2018).
+
+    For each class, the spatial filter ``w`` maximises the covariance between its training
+    trials relative to their total variance: the top eigenvector of the generalized
+    eigenproblem ``S w = lambda Q w`` with ``S = sum_{i != j} X_i X_j^T`` and
+    ``Q = sum_i X_i X_i^T`` (:func:`scipy.linalg.eigh`). A window's score for class k is the
+    correlation of the filtered window with the filtered class template; the ensemble version
+    uses the filters of all classes at once (2-D correlation). The sine reference is not used.
+"""
+        + _TEMPLATE_PARAMS
+        + """    filters_ : ndarray, shape (n_bands, n_channels, n_classes)
+        Spatial filter of each class per sub-band.
+    ensemble : bool
+        (parameter) Use all classes' filters for every class (eTRCA) if True.
+"""
+    )
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_harmonics: int = 3,
+        labels: Sequence | None = None,
+        temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 1,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
+        ensemble: bool = True,
+    ) -> None:
+        super().__init__(
+            freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
+            band_h_freq, weight_a, weight_b, causal,
+        )  # fmt: skip
+        self.ensemble = ensemble
+
+    def _fit_bands(self, Xb: np.ndarray, y_idx: np.ndarray) -> None:
+        n_classes = self.freqs_.size
+        self.templates_ = self._class_means(Xb, y_idx, n_classes)
+        n_bands, _, n_channels, _ = Xb.shape
+        self.filters_ = np.empty((n_bands, n_channels, n_classes))
+        for b in range(n_bands):
+            for k in range(n_classes):
+                trials = Xb[b, y_idx == k]  # (n_k, C, T)
+                total = trials.sum(axis=0)
+                Q = np.einsum("nct,ndt->cd", trials, trials)
+                S = total @ total.T - Q
+                Q += np.eye(n_channels) * np.trace(Q) * 1e-9  # rank-deficient montages
+                _, vecs = eigh(S, Q, subset_by_index=[n_channels - 1, n_channels - 1])
+                self.filters_[b, :, k] = vecs[:, 0]
+
+    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        if self.ensemble:
+            Zx = np.einsum("bnct,bcf->bnft", Xb, self.filters_)[:, :, None]  # (B, n, 1, F, T)
+            Zt = np.einsum("bkct,bcf->bkft", self.templates_, self.filters_)[:, None]
+            return _corr(Zx, Zt, n_axes=2)
+        Zx = np.einsum("bnct,bck->bnkt", Xb, self.filters_)
+        Zt = np.einsum("bkct,bck->bkt", self.templates_, self.filters_)[:, None]
+        return _corr(Zx, Zt)
+
+
+class TDCA(_TemplateDecoder):
+    __doc__ = (
+        """Task-discriminant component analysis (Liu et al. 2021).
+
+    Each window is delay-embedded (``n_delays`` copies shifted by 0..n_delays-1 samples, so the
+    usable length is ``n_times - n_delays + 1``) and augmented with its projection onto the
+    class's sine reference: ``A_k = [X~, X~ P_k]`` with ``P_k = Q_k Q_k^T``. Spatial filters
+    ``W`` are the top ``n_components`` eigenvectors of the between-class versus within-class
+    scatter of the augmented training windows (``scipy.linalg.eigh``). A window's score for
+    class k is the 2-D correlation of ``W^T A_k`` with the class's filtered mean.
+"""
+        + _TEMPLATE_PARAMS
+        + """    filters_ : ndarray, shape (n_bands, n_channels * n_delays, n_components)
+        Discriminant filters per sub-band. (Here ``templates_`` holds the filtered augmented
+        class means, shape (n_bands, n_classes, n_components, 2 * (n_times - n_delays + 1)).)
+    n_delays : int
+        (parameter) Number of delays (1 = no embedding).
+    n_components : int
+        (parameter) Number of discriminant components.
+"""
+    )
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_harmonics: int = 3,
+        labels: Sequence | None = None,
+        temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 1,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
+        n_delays: int = 5,
+        n_components: int = 2,
+    ) -> None:
+        super().__init__(
+            freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
+            band_h_freq, weight_a, weight_b, causal,
+        )  # fmt: skip
+        self.n_delays = n_delays
+        self.n_components = n_components
+
+    def _extra_samples(self) -> int:
+        return _check_int(self.n_delays, "n_delays", 1) - 1
+
+    def _embed(self, Xb: np.ndarray) -> np.ndarray:
+        """Delay embedding (..., C, T) -> (..., C * n_delays, T - n_delays + 1), centred."""
+        n_used = Xb.shape[-1] - self.n_delays + 1
+        E = np.concatenate([Xb[..., d : d + n_used] for d in range(self.n_delays)], axis=-2)
+        return E - E.mean(axis=-1, keepdims=True)
+
+    def _augment(self, Z: np.ndarray) -> np.ndarray:
+        """[Z, Z P_k] for every class k: (..., F, T') -> (..., K, F, 2T')."""
+        Q = self._reference_basis(Z.shape[-1])  # (K, T', 2H)
+        proj = np.einsum("...kfh,ksh->...kfs", np.einsum("...ft,kth->...kfh", Z, Q), Q)
+        Z = np.broadcast_to(Z[..., None, :, :], proj.shape)
+        return np.concatenate([Z, proj], axis=-1)
+
+    def _fit_bands(self, Xb: np.ndarray, y_idx: np.ndarray) -> None:
+        n_classes = self.freqs_.size
+        E = self._embed(Xb)  # (B, n, F, T')
+        n_features = E.shape[2]
+        n_comp = _check_int(self.n_components, "n_components", 1)
+        if n_comp > n_features:
+            raise ValueError(
+                f"n_components must be <= n_channels * n_delays = {n_features}, got {n_comp}."
+            )
+        A = self._augment(E)[:, np.arange(E.shape[1]), y_idx]  # own class: (B, n, F, 2T')
+        means = self._class_means(A, y_idx, n_classes)  # (B, K, F, 2T')
+        Hb = means - means.mean(axis=1, keepdims=True)
+        Hw = A - means[:, y_idx]
+        Sb = np.einsum("bkft,bkgt->bfg", Hb, Hb) / n_classes
+        Sw = np.einsum("bnft,bngt->bfg", Hw, Hw) / A.shape[1]
+        self.filters_ = np.empty((Xb.shape[0], n_features, n_comp))
+        for b in range(Xb.shape[0]):
+            Sw[b] += np.eye(n_features) * np.trace(Sw[b]) * 1e-9
+            _, vecs = eigh(Sb[b], Sw[b], subset_by_index=[n_features - n_comp, n_features - 1])
+            self.filters_[b] = vecs
+        self.templates_ = np.einsum("bkft,bfm->bkmt", means, self.filters_)
+
+    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        Z = np.einsum("bnft,bfm->bnmt", self._embed(Xb), self.filters_)  # filter, then augment
+        return _corr(self._augment(Z), self.templates_[:, None], n_axes=2)

@@ -54,7 +54,7 @@ def run_subject(seed: int, n_trials: int, profile: str) -> list[dict]:
         with task.make_world(seed) as world:
             operator = ScheduledClench(SyntheticSubject(profile, seed=seed),
                                        task.reference_plan(world))
-        calibration = calibrate(operator.eeg, config, seed=seed)
+        calibration = calibrate(operator, config, seed=seed)
         for trial in range(n_trials):
             world = task.make_world(seed * 10_000 + trial)  # new object poses every trial
             skill = ("pick", "place")[trial % 2]

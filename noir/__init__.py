@@ -1,1 +1,4 @@
-"""noir: the brain-robot interface (intents, the What/How/confirm loop, operators, sessions, CLI)."""
+"""noir: the brain-robot interface.
+
+Intents, the What/How/confirm loop, operators, sessions and the CLI.
+"""

@@ -1,25 +1,29 @@
 """Calibration: record cued trials from an operator and fit the interface's decoders.
 
-SSVEP CCA needs no calibration (NOIR). Motor imagery (CSP+QDA) and the jaw-clench detector
-are fitted on cued trials, as in NOIR's ~10-minute calibration.
+SSVEP CCA needs no calibration (NOIR). Motor imagery (CSP+QDA by default) and the jaw-clench
+detector are fitted on cued trials, as in NOIR's ~10-minute calibration; with dynamic stopping,
+a few SSVEP trials set its thresholds.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import mne
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from decoders.dynamic_stopping import MarginStopping
 from decoders.emg import MuscleTensionDetector
 from decoders.io import load_decoder, save_decoder
-from decoders.motor_imagery import CSPQDA
-from noir.config import LoopConfig
+from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import BrainVisionWriter, read_recording
+from noir.operators import Operator, eeg_with_retries
 from sim.eeg_subject import MI_CLASSES, Cue
 
 
@@ -32,12 +36,14 @@ class Calibration:
     so that other decoders can be fitted on the same trials later.
     """
 
-    mi: CSPQDA
+    mi: BaseEstimator
     emg: MuscleTensionDetector
     mi_accuracy: float
     emg_accuracy: float
     mi_raw: mne.io.BaseRaw
     emg_raw: mne.io.BaseRaw
+    ssvep_stopping: MarginStopping | None = None
+    ssvep_raw: mne.io.BaseRaw | None = None
 
     @property
     def report(self) -> dict[str, float | int]:
@@ -55,7 +61,11 @@ class Calibration:
         folder.mkdir(parents=True, exist_ok=True)
         save_decoder(self.mi, folder / "mi.skops")
         save_decoder(self.emg, folder / "emg.skops")
-        for name, raw in (("calibration-mi", self.mi_raw), ("calibration-emg", self.emg_raw)):
+        recordings = [("calibration-mi", self.mi_raw), ("calibration-emg", self.emg_raw)]
+        if self.ssvep_stopping is not None:
+            save_decoder(self.ssvep_stopping, folder / "ssvep-stopping.skops")
+            recordings.append(("calibration-ssvep", self.ssvep_raw))
+        for name, raw in recordings:
             writer = BrainVisionWriter(folder, raw.ch_names, raw.info["sfreq"], stem=name)
             writer.append(raw)
             writer.close()
@@ -70,6 +80,7 @@ class Calibration:
         if not report.is_file():
             raise FileNotFoundError(f"{report} not found: {folder} is not a saved calibration")
         accuracies = json.loads(report.read_text())
+        stopping = folder / "ssvep-stopping.skops"
         return cls(
             mi=load_decoder(folder / "mi.skops"),
             emg=load_decoder(folder / "emg.skops"),
@@ -77,6 +88,9 @@ class Calibration:
             emg_accuracy=accuracies["emg_accuracy"],
             mi_raw=read_recording(folder / "calibration-mi.vhdr"),
             emg_raw=read_recording(folder / "calibration-emg.vhdr"),
+            ssvep_stopping=load_decoder(stopping) if stopping.is_file() else None,
+            ssvep_raw=read_recording(folder / "calibration-ssvep.vhdr")
+            if stopping.is_file() else None,
         )
 
 
@@ -97,7 +111,8 @@ def cued_epochs(
     events, _ = mne.events_from_annotations(raw, event_id=event_id, verbose="error")
     if len(events) != len(cues):
         raise ValueError(
-            f"expected {len(cues)} cue annotations in the calibration recording, found {len(events)}"
+            f"expected {len(cues)} cue annotations in the calibration recording, "
+            f"found {len(events)}"
         )
     epochs = mne.Epochs(
         raw, events, event_id, tmin=0.0, tmax=window - 1.0 / raw.info["sfreq"],
@@ -108,24 +123,27 @@ def cued_epochs(
 
 
 def calibrate(
-    eeg: Callable[[Sequence[Cue]], mne.io.BaseRaw],
+    operator: Operator,
     config: LoopConfig,
     *,
     n_mi_trials: int = 20,
     n_emg_trials: int = 20,
+    n_ssvep_trials: int = 6,
     seed: int = 0,
 ) -> Calibration:
     """Record cued MI and EMG trials and fit the decoders.
 
     Parameters
     ----------
-    eeg : callable
-        ``eeg(cues)`` returns the person's annotated EEG while the cues are shown (an
-        operator's ``eeg`` or a synthetic subject's ``record``).
+    operator : Operator
+        Gives the person's annotated EEG while the cues are shown (stage ``"calibration"``).
     n_mi_trials : int
         Trials per MI class (4 classes, ``config.mi_window`` seconds each).
     n_emg_trials : int
         Rest windows and clench windows each (``config.confirm_window`` seconds each).
+    n_ssvep_trials : int
+        SSVEP trials per frequency slot for the dynamic-stopping thresholds (only when
+        ``config.ssvep_stopping`` is set; CCA itself needs no calibration).
     """
     if n_mi_trials < 5 or n_emg_trials < 5:
         raise ValueError(
@@ -137,22 +155,44 @@ def calibrate(
 
     mi_cues = [Cue("mi", config.mi_window, cls) for cls in MI_CLASSES for _ in range(n_mi_trials)]
     mi_cues = [mi_cues[i] for i in rng.permutation(len(mi_cues))]
-    mi_raw = eeg(mi_cues)
+    mi_raw = _record(operator, mi_cues)
     X, labels = cued_epochs(mi_raw, mi_cues, config.mi_channels, config.mi_window)
     y = np.array([label.split("/", 1)[1] for label in labels])
-    mi = CSPQDA(sfreq=mi_raw.info["sfreq"])
+    mi = MI_DECODERS[config.mi_decoder](sfreq=mi_raw.info["sfreq"])
     mi_accuracy = float(cross_val_score(mi, X, y, cv=folds).mean())
     mi.fit(X, y)
 
     emg_cues = [Cue("rest", config.confirm_window)] * n_emg_trials
     emg_cues += [Cue("clench", config.confirm_window)] * n_emg_trials
     emg_cues = [emg_cues[i] for i in rng.permutation(len(emg_cues))]
-    emg_raw = eeg(emg_cues)
+    emg_raw = _record(operator, emg_cues)
     X, labels = cued_epochs(emg_raw, emg_cues, config.emg_channels, config.confirm_window)
     y = np.array([label == "clench" for label in labels])
     emg = MuscleTensionDetector(sfreq=emg_raw.info["sfreq"])
     emg_accuracy = float(cross_val_score(emg, X, y, cv=folds).mean())
     emg.fit(X, y)
 
-    return Calibration(mi=mi, emg=emg, mi_accuracy=mi_accuracy, emg_accuracy=emg_accuracy,
-                       mi_raw=mi_raw, emg_raw=emg_raw)
+    calibration = Calibration(mi=mi, emg=emg, mi_accuracy=mi_accuracy,
+                              emg_accuracy=emg_accuracy, mi_raw=mi_raw, emg_raw=emg_raw)
+    if config.ssvep_stopping:
+        longest = config.ssvep_stopping[-1]
+        ssvep_cues = [Cue("ssvep", longest, f) for f in config.ssvep_freqs
+                      for _ in range(n_ssvep_trials)]
+        ssvep_cues = [ssvep_cues[i] for i in rng.permutation(len(ssvep_cues))]
+        ssvep_raw = _record(operator, ssvep_cues)
+        X, labels = cued_epochs(ssvep_raw, ssvep_cues, config.ssvep_channels, longest)
+        sfreq = ssvep_raw.info["sfreq"]
+        decoder = SSVEP_DECODERS[config.ssvep_decoder]
+        cca = decoder(freqs=list(config.ssvep_freqs), sfreq=sfreq).fit()
+        y = np.array([float(label.split("/", 1)[1]) for label in labels])
+        calibration.ssvep_raw = ssvep_raw
+        calibration.ssvep_stopping = MarginStopping(config.ssvep_stopping).fit(cca, X, y, sfreq)
+    return calibration
+
+
+def _record(operator: Operator, cues: list[Cue]) -> mne.io.BaseRaw:
+    """The calibration EEG for ``cues``; a bad stream repeats them (with a warning saying why)."""
+    return eeg_with_retries(
+        operator, cues, "calibration",
+        lambda reason: warnings.warn(f"calibration paused: {reason}", stacklevel=3),
+    )

@@ -9,11 +9,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from noir.bench import bench
+from noir.tasks_cli import app as tasks_app
+
 app = typer.Typer(
     help="NOIR-style brain-robot interface: EEG decoders drive robot skills in PyBullet.",
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(tasks_app, name="tasks")
+app.command()(bench)
+experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
+                             no_args_is_help=True)
+app.add_typer(experiment_app, name="experiment")
 console = Console()
 
 
@@ -24,26 +32,32 @@ def main() -> None:
 
 @app.command()
 def demo(
-    task: str = typer.Option("cube_in_tray", help="Task to run (see sim.tasks.TASKS)."),
-    seed: int = typer.Option(0, help="Seed for the world, the simulated subject and calibration."),
-    profile: str = typer.Option("default", help="Synthetic subject profile."),
+    task: str = typer.Option("cube_in_tray", help="Task to run (see `noir tasks list`)."),
+    operator: str = typer.Option(
+        "recorded", help="Where the EEG comes from: 'recorded' (real EEG trials from the "
+        "bundled ssvep-exo and EEGMMIDB samples) or 'simulated' (the synthetic subject)."),
+    seed: int = typer.Option(0, help="Seed for the world, the operator's EEG and calibration."),
+    profile: str = typer.Option("default", help="Synthetic subject profile (simulated only)."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the session folder."),
 ) -> None:
-    """Main job: calibrate a simulated subject, let its EEG drive the Franka through a task,
-    and write the session record (events, EEG, camera frames, summary)."""
+    """Main job: calibrate the decoders on an operator's EEG, let that EEG drive the Franka
+    through a task, and write the session record (events, EEG, camera frames, summary)."""
     from noir.demo import run_session
 
     start = time.perf_counter()
     try:
         with console.status("calibrating and running the session..."):
-            summary, folder = run_session(task, seed=seed, profile=profile, out=out)
+            summary, folder = run_session(task, operator=operator, seed=seed, profile=profile,
+                                          out=out)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=2) from err
     elapsed = time.perf_counter() - start
 
-    table = Table(title=f"{summary['task']} (seed {seed}, profile {profile})", show_header=False)
+    who = operator if operator == "recorded" else f"simulated, profile {profile}"
+    table = Table(title=f"{summary['task']} (seed {seed}, {who} EEG)", show_header=False)
     table.add_row("goal reached", "yes" if summary["success"] else "NO")
+    table.add_row("attempts", str(summary["n_attempts"]))
     table.add_row("skill calls (failed)",
                   f"{summary['n_skill_calls']} ({summary['n_skill_failures']})")
     table.add_row("decisions (rejections)",
@@ -73,6 +87,7 @@ def calibrate(
     detector, and save them (skops files that load without executing code, plus the EEG)."""
     from noir.calibration import calibrate as run_calibration
     from noir.config import LoopConfig
+    from noir.operators import SimulatedOperator
     from sim.eeg_subject import PROFILES, SyntheticSubject
 
     if profile not in PROFILES:
@@ -82,9 +97,9 @@ def calibrate(
     if out.exists() and any(out.iterdir()):
         console.print(f"[red]error:[/red] {out} already holds files; choose a new folder")
         raise typer.Exit(code=2)
-    subject = SyntheticSubject(profile, seed=seed)
+    operator = SimulatedOperator(SyntheticSubject(profile, seed=seed))
     with console.status("recording calibration trials and fitting decoders..."):
-        result = run_calibration(subject.record, LoopConfig(), n_mi_trials=trials, seed=seed)
+        result = run_calibration(operator, LoopConfig(), n_mi_trials=trials, seed=seed)
     result.save(out)
     report = result.report
     console.print(f"MI CSP+QDA 4-way, 5-fold CV accuracy: {report['mi_accuracy']:.2f} "
@@ -98,12 +113,23 @@ def calibrate(
 def replay(
     run: Path = typer.Argument(..., help="A session folder written by `noir demo`."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the replayed session."),
+    decoder: list[str] = typer.Option(
+        [], help="Re-decode the recorded windows instead of re-executing: 'ssvep=NAME' "
+        "(cca, fbcca) and/or 'mi=NAME' (csp_qda, csp_lda, fbcsp_svm, mdm, ts_lr; fitted on "
+        "the session's calibration EEG). Repeatable."),
 ) -> None:
     """Re-execute a recorded session from its EEG with its saved decoders, and check that the
-    decisions and the task outcome are the same."""
-    from noir.replay import ReplayDivergence, replay_session
+    decisions and the task outcome are the same; or, with --decoder, decode its EEG again with
+    other decoders and compare their decisions with the recorded ones."""
+    from noir.replay import ReplayDivergence, redecode, replay_session
 
     try:
+        if decoder:
+            choice = dict(item.split("=", 1) for item in decoder if "=" in item)
+            if len(choice) != len(decoder) or not set(choice) <= {"ssvep", "mi"}:
+                raise ValueError(f"--decoder takes ssvep=NAME or mi=NAME, got {decoder}")
+            _print_redecoded(redecode(run, ssvep=choice.get("ssvep"), mi=choice.get("mi")))
+            return
         summary, folder, comparison = replay_session(run, out=out)
     except (FileNotFoundError, ValueError) as err:
         console.print(f"[red]error:[/red] {err}")
@@ -121,3 +147,47 @@ def replay(
     console.print(f"replayed session: {folder}")
     if not comparison["identical"]:
         raise typer.Exit(code=1)
+
+
+def _print_redecoded(rows: list[dict]) -> None:
+    table = Table("stage", "intended", "recorded", "re-decoded")
+    for row in rows:
+        table.add_row(row["stage"], row["intended"], row["recorded"], row["redecoded"])
+    console.print(table)
+    for stage in sorted({row["stage"] for row in rows}):
+        mine = [row for row in rows if row["stage"] == stage]
+        before = sum(row["recorded"] == row["intended"] for row in mine) / len(mine)
+        after = sum(row["redecoded"] == row["intended"] for row in mine) / len(mine)
+        console.print(f"{stage}: accuracy recorded {before:.2f}, re-decoded {after:.2f} "
+                      f"({len(mine)} decisions)")
+
+
+@experiment_app.command("table1")
+def table1(
+    tasks: str = typer.Option("", help="Comma-separated task names (default: every task)."),
+    seeds: int = typer.Option(2, help="Seeds per task and configuration."),
+    subjects: int = typer.Option(1, help="Simulated subjects: the noir-like profile, then "
+                                 "subjects sampled around it."),
+    n_jobs: int = typer.Option(1, help="Parallel local workers (joblib)."),
+    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
+    out: Path = typer.Option(Path("runs/table1"), help="Folder for sessions, CSV and HTML."),
+) -> None:
+    """NOIR's Table 1 in simulation: the NOIR-protocol configuration and ours, next to the
+    paper's numbers (writes table1.csv, table1_runs.csv and table1.html)."""
+    from noir.experiment import format_table, reductions
+    from noir.experiment import table1 as run_table1
+    from sim.tasks import TASKS
+
+    names = [t for t in tasks.split(",") if t] or sorted(TASKS)
+    unknown = sorted(set(names) - set(TASKS))
+    if unknown:
+        console.print(f"[red]error:[/red] unknown tasks {unknown}; known: {sorted(TASKS)}")
+        raise typer.Exit(code=2)
+    runs, table = run_table1(names, list(range(seeds)), subjects, out, n_jobs=n_jobs,
+                             scheduler=scheduler)
+    typer.echo(format_table(table))
+    if {"noir", "best"} <= set(runs["config"]) and runs["success"].any():
+        cut = reductions(runs)
+        console.print(f"ours vs NOIR protocol: completion time -{cut['time_reduction_pct']:.0f} %,"
+                      f" human time -{cut['human_time_reduction_pct']:.0f} %")
+    console.print(f"written to {out}")

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from decoders.motor_imagery import CSPLDA, CSPQDA, FBCSPSVM, RiemannMDM, TangentSpaceLR
+from decoders.ssvep import CCA, FBCCA
+
 # NOIR's flicker frequencies (60-Hz display: 10, 8, 7, 6 frames per cycle)
 NOIR_FREQS = (6.0, 7.5, 8.57, 10.0)
+
+SSVEP_DECODERS = {"cca": CCA, "fbcca": FBCCA}
+"""Training-free SSVEP decoders the What stage can use, by name."""
+
+MI_DECODERS = {
+    "csp_qda": CSPQDA, "csp_lda": CSPLDA, "fbcsp_svm": FBCSPSVM, "mdm": RiemannMDM,
+    "ts_lr": TangentSpaceLR,
+}
+"""Motor-imagery decoders calibration can fit, by name (all take ``sfreq``)."""
 
 
 @dataclass(frozen=True)
@@ -16,19 +28,46 @@ class LoopConfig:
     ----------
     ssvep_freqs : tuple of float
         Flicker frequency of each candidate object slot, in Hz (at most this many objects).
+    ssvep_stopping : tuple of float, optional
+        Dynamic stopping for SSVEP: growing window lengths (s) re-evaluated until the decision
+        is convincing (``decoders.dynamic_stopping``); the last one replaces ``ssvep_window``.
+        None: NOIR's fixed window.
+    ssvep_decoder : str
+        ``"cca"`` (NOIR's standard CCA) or ``"fbcca"`` (filter-bank CCA); both training-free.
+    mi_decoder : str
+        Motor-imagery decoder fitted at calibration: a key of ``MI_DECODERS`` (NOIR:
+        ``"csp_qda"``; NOIR 2.0: ``"fbcsp_svm"``).
     ssvep_window, mi_window, confirm_window : float
         Seconds of EEG per SSVEP decision (NOIR: 10 s), per MI decision (NOIR: 3 s) and per
         confirmation (the EMG detector reads the last 0.5 s of it).
     ssvep_channels, mi_channels, emg_channels : tuple of str
         Channels each decoder reads (visual cortex, sensorimotor cortex, temporal/frontal muscles).
+    cursor_mode : str
+        ``"axis"`` (NOIR: 2-way MI per image axis, clench to stop) or ``"continuous"``
+        (NOIR 2.0: 4-way MI steps in 2-D). See ``noir.where``.
+    cursor_speed : float
+        Axis mode: how fast the cursor glides, pixels per second.
+    cursor_step : float
+        Continuous mode: pixels moved per MI decision.
+    cursor_tolerance : float
+        Pixels from the intended point at which the person stops the cursor.
+    cursor_start : str
+        ``"center"`` of the image or the selected ``"object"``.
+    max_cursor_moves : int
+        Cursor decisions per axis (axis mode) or in all (continuous mode) before giving up.
     max_skill_calls : int
-        The loop gives up after this many skill executions without reaching the goal.
+        An attempt ends after this many skill executions without reaching the goal.
     max_stage_repeats : int
-        The loop gives up after this many consecutive stage decodings that were all rejected.
+        An attempt ends after this many consecutive selections that were all rejected.
+    max_attempts : int
+        Attempts (the world reset to its start between them) before the session gives up.
     """
 
     ssvep_freqs: tuple[float, ...] = NOIR_FREQS
     ssvep_window: float = 10.0
+    ssvep_stopping: tuple[float, ...] | None = None
+    ssvep_decoder: str = "cca"
+    mi_decoder: str = "csp_qda"
     mi_window: float = 3.0
     confirm_window: float = 1.0
     ssvep_channels: tuple[str, ...] = ("O1", "Oz", "O2", "PO3", "POz", "PO4", "PO7", "PO8")
@@ -36,5 +75,28 @@ class LoopConfig:
         "FC3", "FCz", "FC4", "C3", "Cz", "C4", "CP3", "CPz", "CP4", "P3", "Pz", "P4",
     )
     emg_channels: tuple[str, ...] = ("T7", "T8", "F7", "F8")
+    cursor_mode: str = "axis"
+    cursor_speed: float = 40.0
+    cursor_step: float = 20.0
+    cursor_tolerance: float = 12.0
+    cursor_start: str = "center"
+    max_cursor_moves: int = 12
     max_skill_calls: int = 12
     max_stage_repeats: int = 5
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if self.ssvep_decoder not in SSVEP_DECODERS:
+            raise ValueError(f"ssvep_decoder must be one of {sorted(SSVEP_DECODERS)}, "
+                             f"got {self.ssvep_decoder!r}")
+        if self.mi_decoder not in MI_DECODERS:
+            raise ValueError(f"mi_decoder must be one of {sorted(MI_DECODERS)}, "
+                             f"got {self.mi_decoder!r}")
+        if self.cursor_mode not in ("axis", "continuous"):
+            raise ValueError(
+                f"cursor_mode must be 'axis' or 'continuous', got {self.cursor_mode!r}"
+            )
+        if self.cursor_start not in ("center", "object"):
+            raise ValueError(
+                f"cursor_start must be 'center' or 'object', got {self.cursor_start!r}"
+            )

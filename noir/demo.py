@@ -10,32 +10,42 @@ from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.loop import InterfaceLoop
 from noir.operators import SimulatedOperator
+from noir.recorded import SSVEP_FREQS, RecordedOperator
 from noir.session import SessionClock, SessionRecorder
-from sim.eeg_subject import PROFILES, SyntheticSubject
+from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.tasks import TASKS
+
+OPERATORS = ("recorded", "simulated")
 
 
 def run_session(
     task: str = "cube_in_tray",
     *,
+    operator: str = "recorded",
     seed: int = 0,
-    profile: str = "default",
+    profile: str | SubjectProfile = "default",
     out: str | Path = "runs",
     folder: str | Path | None = None,
     config: LoopConfig | None = None,
 ) -> tuple[dict[str, Any], Path]:
-    """Calibrate a simulated operator, drive ``task`` from its EEG, and record the session.
+    """Calibrate an operator, drive ``task`` from its EEG, and record the session.
 
     Parameters
     ----------
     task : str
         A key of ``sim.tasks.TASKS``.
+    operator : str
+        ``"recorded"`` (real EEG trials from the bundled samples, see ``noir.recorded``) or
+        ``"simulated"`` (the synthetic subject with ``profile``).
     seed : int
-        Seeds the world's randomization, the synthetic subject and the calibration order.
-    profile : str
-        A key of ``sim.eeg_subject.PROFILES``.
+        Seeds the world's randomization, the operator's EEG and the calibration order.
+    profile : str or SubjectProfile
+        A key of ``sim.eeg_subject.PROFILES`` or a profile (simulated operator only).
     out : path
         Parent folder; the session gets a new timestamped folder inside it (unless ``folder``).
+    config : LoopConfig, optional
+        Defaults to NOIR's settings; the recorded operator's SSVEP slots are the three
+        ssvep-exo frequencies with 4-s windows.
 
     Returns
     -------
@@ -46,26 +56,35 @@ def run_session(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; known tasks: {sorted(TASKS)}")
-    if profile not in PROFILES:
+    if operator not in OPERATORS:
+        raise ValueError(f"unknown operator {operator!r}; known operators: {list(OPERATORS)}")
+    if isinstance(profile, str) and profile not in PROFILES:
         raise ValueError(f"unknown subject profile {profile!r}; known profiles: {sorted(PROFILES)}")
-    config = config or LoopConfig()
+    if config is None:
+        config = LoopConfig(ssvep_freqs=SSVEP_FREQS, ssvep_window=4.0) \
+            if operator == "recorded" else LoopConfig()
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
-    subject = SyntheticSubject(profile, seed=seed)
     with task_obj.make_world(seed) as world:
-        operator = SimulatedOperator(subject, task_obj.reference_plan(world))
-        calib = calibrate(operator.eeg, config, seed=seed)
+        plan = task_obj.reference_plan(world)
+        if operator == "recorded":
+            person = RecordedOperator(plan, seed=seed)
+            calib = calibrate(person, config, n_mi_trials=10, seed=seed)
+        else:
+            person = SimulatedOperator(SyntheticSubject(profile, seed=seed), plan)
+            calib = calibrate(person, config, seed=seed)
         recorder = SessionRecorder(folder, SessionClock())
         calib.save(folder / "calibration")
         recorder.event(
-            "session_start", task=task, seed=seed, profile=profile, operator="simulated",
+            "session_start", task=task, seed=seed, operator=operator,
+            profile=_name(profile) if operator == "simulated" else None,
             config=asdict(config), calibration=calib.report,
         )
-        loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config)
-        summary = loop.run()
+        summary = InterfaceLoop(world, task_obj, person, calib, recorder, config).run()
         summary.update(
+            operator=operator,
             seed=seed,
-            profile=profile,
+            profile=_name(profile) if operator == "simulated" else None,
             calibration_accuracy={"mi": calib.mi_accuracy, "emg": calib.emg_accuracy},
             wall_time_s=recorder.wall_time,
             frames=recorder.frames,
@@ -73,3 +92,7 @@ def run_session(
         )
         recorder.summary(summary)
     return summary, folder
+
+
+def _name(profile: str | SubjectProfile) -> str:
+    return profile if isinstance(profile, str) else profile.name

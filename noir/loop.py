@@ -1,31 +1,34 @@
-"""The interface loop: What (SSVEP) -> How (MI) -> confirm/reject (EMG) -> the skill runs.
+"""The interface loop: What (SSVEP) -> How (MI) -> Where (MI cursor) -> the skill runs.
 
-One pass of the loop selects an object by SSVEP, a skill for it by motor imagery, and runs the
-skill with the parameters it derives from the object (the MI "Where" cursor arrives later). Every
+One pass of the loop selects an object by SSVEP (in pages of as many objects as there are
+flicker frequencies), a skill for it by motor imagery, a point for skills that take one
+(``noir.where``), and runs the skill while an online clench monitor can interrupt it. Every
 decoded result is shown to the person, who clenches the jaw to reject it; a rejection offers the
-next-ranked option. Skill failures are typed and recorded, and the loop asks again.
+next-ranked option. Skill failures are typed and recorded and the loop asks again; an attempt
+that gets nowhere resets the task (as NOIR did) and counts a new attempt.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import mne
 import numpy as np
 
-from decoders.ssvep import CCA
 from noir.calibration import Calibration
-from noir.config import LoopConfig
+from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
-from noir.operators import Operator
+from noir.operators import Operator, eeg_with_retries
 from noir.session import SessionRecorder
 from noir.stream import ClenchMonitor, RingBuffer
+from noir.where import needs_point, select_point
 from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import Task
 from sim.world import World
-from skills import Skill, SkillFailure, applicable_skills, get_skill
+from skills import SkillFailure, applicable_skills, get_skill
 
 PRE_ROLL = 1.0
 """Seconds of EEG before a skill starts that the clench monitor already holds."""
@@ -51,6 +54,29 @@ def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.nda
             f"the decoder expects {sfreq} Hz"
         )
     return raw.get_data(picks=list(channels))[np.newaxis]
+
+
+@dataclass
+class ClenchWatch:
+    """A clench monitor, the operator EEG it reads (from ``PRE_ROLL`` s before the start),
+    and when the operator clenches (s after the start, or None)."""
+
+    monitor: ClenchMonitor
+    raw: mne.io.BaseRaw
+    clench_at: float | None
+
+    @property
+    def detected_at(self) -> float | None:
+        """Seconds after the start at which the monitor decoded the clench, or None."""
+        detected = self.monitor.detected_at
+        return None if detected is None else detected / self.raw.info["sfreq"]
+
+    def record(self, recorder: SessionRecorder, elapsed: float) -> dict[str, Any]:
+        """Append the EEG up to ``elapsed`` s after the start; return the event fields."""
+        end = min(PRE_ROLL + elapsed, self.raw.times[-1])
+        eeg = recorder.eeg(self.raw.copy().crop(tmax=end))
+        return {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
+                "pre_roll": PRE_ROLL}
 
 
 class InterfaceLoop:
@@ -91,14 +117,27 @@ class InterfaceLoop:
         self.confirmations: list[dict[str, Any]] = []
         self.human_time = 0.0
         self.robot_time = 0.0
+        self.cursor_travel = 0.0
 
     # -- EEG ----------------------------------------------------------------------------
-    def _record(self, cue: Cue) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
-        """Show one cue to the operator; record the EEG it produced (human time)."""
-        raw = self.operator.eeg([cue])
-        self.clock.advance(cue.duration)
-        self.human_time += cue.duration
+    def _record(self, cue: Cue, stage: str) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
+        """Show one cue to the operator at ``stage``; record the EEG it produced (human time)."""
+        raw = self.eeg([cue], stage)
+        self.spend_human_time(cue.duration)
         return raw, self.recorder.eeg(raw)
+
+    def spend_human_time(self, seconds: float) -> None:
+        """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)."""
+        self.clock.advance(seconds)
+        self.human_time += seconds
+
+    def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
+        """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
+        reason) and the cues are shown again."""
+        return eeg_with_retries(
+            self.operator, cues, stage,
+            lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason),
+        )
 
     def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
         entry = {**decision.to_json(), "label": decision.label, "intended": intended,
@@ -111,7 +150,7 @@ class InterfaceLoop:
         """Show ``proposal``; the operator clenches to reject it. True if it was accepted."""
         wants_reject = proposal != intended
         raw, eeg = self._record(
-            Cue("clench" if wants_reject else "rest", self.config.confirm_window)
+            Cue("clench" if wants_reject else "rest", self.config.confirm_window), "confirm"
         )
         X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
         start = time.perf_counter()
@@ -126,36 +165,55 @@ class InterfaceLoop:
         self.confirmations.append(entry)
         return not clench
 
-    def select_object(self) -> str | None:
-        """What: SSVEP over the candidate objects. Returns the accepted object or None."""
-        candidates = self.world.object_names()
-        freqs = self.config.ssvep_freqs
-        if len(candidates) > len(freqs):
-            raise ValueError(
-                f"{len(candidates)} candidate objects but only {len(freqs)} flicker frequencies "
-                f"{list(freqs)}: add frequencies to LoopConfig.ssvep_freqs"
-            )
-        freq_of = dict(zip(candidates, freqs, strict=False))
-        intended = self.operator.want_object(candidates)
-        target = freq_of.get(intended)
-        cue = Cue("ssvep", self.config.ssvep_window, target) if target else Cue(
-            "rest", self.config.ssvep_window
-        )
-        self.recorder.event("stage", stage="what", candidates=freq_of, intended=intended)
-        raw, eeg = self._record(cue)
-        cca = CCA(freqs=[freq_of[c] for c in candidates], sfreq=raw.info["sfreq"],
-                  labels=candidates)
-        X = window(raw, self.config.ssvep_channels, cca.sfreq)
-        start = time.perf_counter()
-        scores = cca.fit().decision_function(X)[0]
-        latency = (time.perf_counter() - start) * 1e3
-        decision = _ranked("what", list(cca.classes_), scores, "canonical correlation",
-                           self.config.ssvep_window, latency)
-        self._decide(decision, intended, eeg)
+    def offer(self, decision: Decision, intended: str) -> str | None:
+        """Offer the decision's options best first until one is accepted; None if none is."""
         for proposal in decision.ranking:
-            if self.confirm("what", proposal, intended):
+            if self.confirm(decision.stage, proposal, intended):
                 return proposal
         return None
+
+    def select_object(self) -> str | None:
+        """What: SSVEP over the candidate objects. Returns the accepted object or None.
+
+        Objects are offered in pages of at most ``len(config.ssvep_freqs)``, each flickering
+        at its own frequency. When the wanted object is not on a page the person looks at
+        none of them and rejects what the decoder proposes; the next page follows.
+        """
+        candidates = self.world.object_names()
+        intended = self.operator.want_object(candidates)
+        n = len(self.config.ssvep_freqs)
+        for first in range(0, len(candidates), n):
+            chosen = self._select_on_page(candidates[first:first + n], intended)
+            if chosen is not None:
+                return chosen
+        return None
+
+    def _select_on_page(self, page: list[str], intended: str) -> str | None:
+        freq_of = dict(zip(page, self.config.ssvep_freqs, strict=False))
+        target = freq_of.get(intended)
+        stopping = self.calibration.ssvep_stopping
+        longest = self.config.ssvep_stopping[-1] if stopping else self.config.ssvep_window
+        cue = Cue("ssvep", longest, target) if target else Cue("rest", longest)
+        self.recorder.event("stage", stage="what", candidates=freq_of, intended=intended)
+        raw = self.eeg([cue], "what")
+        decoder = SSVEP_DECODERS[self.config.ssvep_decoder]
+        cca = decoder(freqs=list(freq_of.values()), sfreq=raw.info["sfreq"], labels=page).fit()
+        X = window(raw, self.config.ssvep_channels, cca.sfreq)
+        start = time.perf_counter()
+        if stopping:
+            used, scores = stopping.decide(cca, X[0], cca.sfreq)
+        else:
+            used, scores = longest, cca.decision_function(X)[0]
+        latency = (time.perf_counter() - start) * 1e3
+        if used < raw.times[-1]:  # the person looked only until the decision was taken
+            raw.crop(tmax=used - 1 / raw.info["sfreq"])
+            raw.annotations.duration[0] = used
+        self.spend_human_time(used)
+        eeg = self.recorder.eeg(raw)
+        decision = _ranked("what", list(cca.classes_), scores, "canonical correlation", used,
+                           latency)
+        self._decide(decision, intended, eeg)
+        return self.offer(decision, intended)
 
     def select_skill(self, obj: str) -> str | None:
         """How: MI over up to 4 skills that apply to ``obj``. Returns the accepted skill or None."""
@@ -170,7 +228,15 @@ class InterfaceLoop:
             "rest", self.config.mi_window
         )
         self.recorder.event("stage", stage="how", object=obj, options=binding, intended=intended)
-        raw, eeg = self._record(cue)
+        return self.offer(self.decode_mi("how", cue, binding, intended), intended)
+
+    def decode_mi(self, stage: str, cue: Cue, binding: dict[str, str], intended: str) -> Decision:
+        """Show ``cue``, decode the MI window among the classes in ``binding`` and record it.
+
+        ``binding`` maps each offered MI class to the option it stands for; the decoder's
+        probabilities are renormalised over the offered classes only.
+        """
+        raw, eeg = self._record(cue, stage)
         mi = self.calibration.mi
         X = window(raw, self.config.mi_channels, mi.sfreq)
         start = time.perf_counter()
@@ -178,13 +244,10 @@ class InterfaceLoop:
         latency = (time.perf_counter() - start) * 1e3
         by_class = dict(zip(mi.classes_, proba, strict=True))
         offered = np.array([by_class[c] for c in binding])
-        offered = offered / offered.sum()  # the decision is among the offered classes only
-        decision = _ranked("how", options, offered, "probability", self.config.mi_window, latency)
+        decision = _ranked(stage, list(binding.values()), offered / offered.sum(), "probability",
+                           cue.duration, latency)
         self._decide(decision, intended, eeg)
-        for proposal in decision.ranking:
-            if self.confirm("how", proposal, intended):
-                return proposal
-        return None
+        return decision
 
     def execute(self, intent: Intent) -> bool:
         """Run the intent's skill while watching for a jaw clench that interrupts it.
@@ -193,11 +256,14 @@ class InterfaceLoop:
         a clench stops the robot (``InterruptedFailure``). True if the skill succeeded.
         """
         skill = get_skill(intent.skill)
-        monitor, emg, clench_at = self._clench_monitor(skill, intent)
-        self.recorder.event("skill_start", **intent.to_json())
         start = self.world.sim_time
+        watch = self.clench_watch(
+            self.operator.interrupt_time(intent.object, intent.skill),
+            skill.step_budget * self.world.timestep, lambda: self.world.sim_time - start, "skill",
+        )
+        self.recorder.event("skill_start", **intent.to_json())
         try:
-            result = skill.run(self.world, intent.params, should_stop=monitor)
+            result = skill.run(self.world, intent.params, should_stop=watch.monitor)
         except SkillFailure as failure:
             outcome = {"reason": failure.reason.value, "message": str(failure)}
         else:
@@ -205,87 +271,98 @@ class InterfaceLoop:
         elapsed = self.world.sim_time - start
         self.robot_time += elapsed
         self.clock.advance(elapsed)
-        eeg = self.recorder.eeg(emg.crop(tmax=min(PRE_ROLL + elapsed, emg.times[-1])))
-        detected = monitor.detected_at
-        clench = {
-            "clench_at": clench_at,
-            "detected_at": None if detected is None else detected / emg.info["sfreq"],
-        }
         ok = "reason" not in outcome
         self.recorder.event("skill_end" if ok else "skill_failure", **intent.to_json(),
-                            **outcome, **clench, sim_time=elapsed, eeg=eeg, pre_roll=PRE_ROLL)
+                            **outcome, **watch.record(self.recorder, elapsed), sim_time=elapsed)
         self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
         return ok
 
-    def _clench_monitor(
-        self, skill: type[Skill], intent: Intent
-    ) -> tuple[ClenchMonitor, mne.io.BaseRaw, float | None]:
-        """A clench monitor over the operator's EMG while ``skill`` runs.
+    def clench_watch(self, clench_at: float | None, duration: float, now: Callable[[], float],
+                     stage: str) -> ClenchWatch:
+        """Watch the operator's EMG for up to ``duration`` s for a clench at ``clench_at``.
 
-        Returns the monitor, the operator's EEG from ``PRE_ROLL`` seconds before the skill's
-        start to the end of its step budget, and when (s after the start) the operator
-        clenches, if they do. The monitor already holds the pre-roll, so it decodes from the
-        first control step on.
+        ``now()`` gives the seconds elapsed since the watch started (the robot's or the
+        cursor's clock). The operator's EEG covers ``PRE_ROLL`` seconds before the start,
+        which the monitor already holds, so it decodes from the first poll on.
         """
-        budget = skill.step_budget * self.world.timestep
-        clench_at = self.operator.interrupt_time(intent.object, intent.skill)
         cues = [Cue("rest", PRE_ROLL)]
-        if clench_at is None or clench_at >= budget:
+        if clench_at is None or clench_at >= duration:
             clench_at = None
-            cues.append(Cue("rest", budget))
+            cues.append(Cue("rest", duration))
         else:
-            cues += [Cue("rest", clench_at), Cue("clench", budget - clench_at)]
-        raw = self.operator.eeg(cues)
+            cues += [Cue("rest", clench_at), Cue("clench", duration - clench_at)]
+        raw = self.eeg(cues, stage)
         emg = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)[0]
         sfreq = raw.info["sfreq"]
         pre_roll = round(PRE_ROLL * sfreq)
         buffer = RingBuffer(emg.shape[0], capacity=round(2 * sfreq))
         buffer.push(emg[:, :pre_roll])
-        start = self.world.sim_time
         fed = pre_roll
 
         def feed() -> None:
             nonlocal fed
-            now = min(pre_roll + round((self.world.sim_time - start) * sfreq), emg.shape[1])
-            buffer.push(emg[:, fed:now])
-            fed = now
+            until = min(pre_roll + round(now() * sfreq), emg.shape[1])
+            buffer.push(emg[:, fed:until])
+            fed = until
 
         monitor = ClenchMonitor(self.calibration.emg, buffer, feed, origin=pre_roll)
-        return monitor, raw, clench_at
+        return ClenchWatch(monitor, raw, clench_at)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
-        """Run until the task's goal holds or a limit is hit; return the session summary."""
+        """Run until the task's goal holds; return the session summary.
+
+        An attempt ends without success after ``config.max_skill_calls`` skills or
+        ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
+        reset to its start and a new attempt begins (as in NOIR), up to
+        ``config.max_attempts``.
+        """
         self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
         self.recorder.frame("000-start", self.world.render("top"))
-        skill_calls = failures = rejected_passes = 0
-        while not self.task.success(self.world):
-            if skill_calls >= self.config.max_skill_calls:
+        start_state = self.world.save_state()
+        attempts, frames = [], 0
+        while len(attempts) < self.config.max_attempts:
+            if attempts:
+                self.world.restore_state(start_state)
+                self.operator.restart()
+                self.recorder.event("task_reset", attempt=len(attempts) + 1)
+            started = (self.clock.now, self.human_time)
+            skill_calls = failures = rejected_passes = 0
+            while not self.task.success(self.world):
+                if (skill_calls >= self.config.max_skill_calls
+                        or rejected_passes >= self.config.max_stage_repeats):
+                    break
+                obj = self.select_object()
+                skill = self.select_skill(obj) if obj is not None else None
+                if skill is None:
+                    rejected_passes += 1
+                    continue
+                rejected_passes = 0
+                params = get_skill(skill).params_for_object(self.world, obj)
+                if needs_point(skill):
+                    params = select_point(self, obj, skill, params)
+                ok = self.execute(Intent(obj, skill, params))
+                skill_calls += 1
+                failures += not ok
+                frames += 1
+                self.recorder.frame(f"{frames:03d}-{skill}-{obj}", self.world.render("top"))
+            success = bool(self.task.success(self.world))
+            attempts.append({
+                "success": success, "skill_calls": skill_calls, "skill_failures": failures,
+                "time_s": self.clock.now - started[0], "human_time_s": self.human_time - started[1],
+            })
+            if success:
                 break
-            if rejected_passes >= self.config.max_stage_repeats:
-                break
-            obj = self.select_object()
-            skill = self.select_skill(obj) if obj is not None else None
-            if skill is None:
-                rejected_passes += 1
-                continue
-            rejected_passes = 0
-            params = get_skill(skill).params_for_object(self.world, obj)
-            ok = self.execute(Intent(obj, skill, params))
-            skill_calls += 1
-            failures += not ok
-            self.recorder.frame(f"{skill_calls:03d}-{skill}-{obj}", self.world.render("top"))
-        success = bool(self.task.success(self.world))
         predicates = self.task.goal_predicates(self.world)
         self.recorder.event("task_end", task=self.task.name, success=success,
-                            predicates=predicates)
-        return self._summary(success, predicates, skill_calls, failures)
+                            predicates=predicates, attempts=attempts)
+        return self._summary(success, predicates, attempts)
 
-    def _summary(self, success: bool, predicates: dict[str, bool], skill_calls: int,
-                 failures: int) -> dict[str, Any]:
+    def _summary(self, success: bool, predicates: dict[str, bool],
+                 attempts: list[dict[str, Any]]) -> dict[str, Any]:
         confirms = self.confirmations
         accuracy = {}
-        for stage in ("what", "how"):
+        for stage in ("what", "how", "where"):
             correct = [d["correct"] for d in self.decisions if d["stage"] == stage]
             accuracy[stage] = float(np.mean(correct)) if correct else None
         accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
@@ -296,16 +373,19 @@ class InterfaceLoop:
             "goal_predicates": predicates,
             "n_decisions": len(self.decisions) + len(confirms),
             "n_stage_decisions": {s: sum(d["stage"] == s for d in self.decisions)
-                                  for s in ("what", "how")},
+                                  for s in ("what", "how", "where")},
             "n_confirmations": len(confirms),
             "n_rejections": sum(c["clench"] for c in confirms),
-            "n_skill_calls": skill_calls,
-            "n_skill_failures": failures,
+            "n_attempts": len(attempts),
+            "attempts": attempts,
+            "n_skill_calls": sum(a["skill_calls"] for a in attempts),
+            "n_skill_failures": sum(a["skill_failures"] for a in attempts),
             "decoding_accuracy": accuracy,
             "sim_time_s": total,
             "human_time_s": self.human_time,
             "robot_time_s": self.robot_time,
             "human_time_pct": 100.0 * self.human_time / total if total else None,
+            "cursor_travel_px": self.cursor_travel,
         }
 
 

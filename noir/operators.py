@@ -7,13 +7,18 @@ so the downstream code (windowing, decoders, the loop) never knows which one it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import mne
 
 from sim.eeg_subject import Cue, SyntheticSubject
 from sim.tasks import PlanStep
+
+
+class StreamPaused(RuntimeError):
+    """The EEG gave data that must not drive the robot (a stalled, gappy, jumping or NaN
+    stream); the message says why. The cue is shown again once the data are good."""
 
 
 class Operator(Protocol):
@@ -29,34 +34,42 @@ class Operator(Protocol):
         """Seconds after the robot starts ``skill`` on ``obj`` at which the person clenches to
         stop it, or None if they let it run."""
 
+    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        """The parameters the person means for ``skill`` on ``obj`` (the Where point)."""
+
+    def stop_time(self, reach: float | None) -> float:
+        """Seconds after a cursor starts gliding at which the person clenches to stop it:
+        when it reaches the target ``reach`` s away, or at once (``None``: wrong way)."""
+
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         """Tell the person what the robot just did, so they can move on in their plan."""
 
-    def eeg(self, cues: Sequence[Cue]) -> mne.io.BaseRaw:
-        """The person's EEG while the interface shows ``cues`` back to back (annotated)."""
+    def restart(self) -> None:
+        """The task was reset to its start: the person starts their plan again."""
+
+    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
+        """The person's EEG while the interface shows ``cues`` back to back (annotated).
+
+        ``stage`` is what the interface is doing: ``"calibration"``, ``"what"``, ``"how"``,
+        ``"confirm"`` or ``"skill"`` (a skill runs while the person watches).
+        """
 
 
-class SimulatedOperator:
-    """A synthetic subject that follows a task's reference plan.
+class PlanFollower:
+    """The intention of a person who follows a task's reference plan.
 
     Parameters
     ----------
-    subject : SyntheticSubject
-        Generates the EEG (its profile sets how separable the signals are).
     plan : sequence of PlanStep
-        The person's intention: (object, skill) steps in order.
+        (object, skill) steps in order (empty for a calibration without a task).
     reaction_time : float
         Seconds the person needs to see that the robot does something they did not ask for
         and clench to stop it.
     """
 
-    def __init__(self, subject: SyntheticSubject, plan: Sequence[PlanStep],
-                 reaction_time: float = 0.6) -> None:
-        if not plan:
-            raise ValueError("plan is empty: a simulated operator needs at least one step")
+    def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6) -> None:
         if reaction_time <= 0:
             raise ValueError(f"reaction_time must be > 0 s, got {reaction_time}")
-        self.subject = subject
         self.plan = list(plan)
         self.reaction_time = reaction_time
         self.step = 0
@@ -64,6 +77,8 @@ class SimulatedOperator:
     @property
     def goal(self) -> PlanStep:
         """The plan step the person is working on (the last one once the plan is done)."""
+        if not self.plan:
+            raise ValueError("this operator has no plan, so it has no intention to act on")
         return self.plan[min(self.step, len(self.plan) - 1)]
 
     def want_object(self, candidates: Sequence[str]) -> str:
@@ -76,9 +91,57 @@ class SimulatedOperator:
         wanted = (obj, skill) == (self.goal.object, self.goal.skill)
         return None if wanted else self.reaction_time
 
+    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        wanted = (obj, skill) == (self.goal.object, self.goal.skill)
+        return {**defaults, **self.goal.params} if wanted else dict(defaults)
+
+    def stop_time(self, reach: float | None) -> float:
+        return self.reaction_time if reach is None else reach
+
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         if succeeded and (obj, skill) == (self.goal.object, self.goal.skill):
             self.step += 1
 
-    def eeg(self, cues: Sequence[Cue]) -> mne.io.BaseRaw:
+    def restart(self) -> None:
+        self.step = 0
+
+
+class SimulatedOperator(PlanFollower):
+    """A synthetic subject that follows a task's reference plan.
+
+    Parameters
+    ----------
+    subject : SyntheticSubject
+        Generates the EEG (its profile sets how separable the signals are).
+    plan, reaction_time
+        See :class:`PlanFollower`.
+    """
+
+    def __init__(self, subject: SyntheticSubject, plan: Sequence[PlanStep] = (),
+                 reaction_time: float = 0.6) -> None:
+        super().__init__(plan, reaction_time)
+        self.subject = subject
+
+    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
+        # a subject's signals may differ between calibration and task time (noir-like)
+        self.subject.session_phase = "calibration" if stage == "calibration" else "task"
         return self.subject.record(cues)
+
+
+def eeg_with_retries(operator: Operator, cues: Sequence[Cue], stage: str,
+                     on_pause: Callable[[str], None], retries: int = 5) -> mne.io.BaseRaw:
+    """``operator.eeg(cues, stage)``, showing the cues again while the stream is bad.
+
+    ``on_pause(reason)`` is called for every refused attempt (the loop logs it and says why).
+
+    Raises
+    ------
+    StreamPaused
+        If the data are still bad after ``retries`` repeats.
+    """
+    for _ in range(retries):
+        try:
+            return operator.eeg(cues, stage)
+        except StreamPaused as pause:
+            on_pause(str(pause))
+    return operator.eeg(cues, stage)

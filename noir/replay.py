@@ -15,15 +15,16 @@ from typing import Any
 
 import mne
 
-from noir.calibration import Calibration
-from noir.config import LoopConfig
+from noir.calibration import Calibration, cued_epochs
+from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import read_recording
 from noir.loop import InterfaceLoop
 from noir.session import SessionClock, SessionRecorder, read_events
+from noir.where import AXIS_BINDING, CONTINUOUS_BINDING
 from sim.eeg_subject import Cue
 from sim.tasks import TASKS
 
-_WINDOW_EVENTS = ("decision", "confirm", "skill_end", "skill_failure")
+_WINDOW_EVENTS = ("decision", "confirm", "cursor_glide", "skill_end", "skill_failure")
 
 
 class ReplayDivergence(RuntimeError):
@@ -43,6 +44,8 @@ class ReplayOperator:
         self.folder = Path(folder)
         events = read_session(self.folder)
         self._queue = deque(e for e in events if e["event"] in _WINDOW_EVENTS)
+        self._where = deque(e for e in events
+                            if e["event"] == "stage" and e["stage"] == "where")
         self._streams: dict[str, mne.io.BaseRaw] = {}
         self.n_played = 0
 
@@ -68,15 +71,26 @@ class ReplayOperator:
     def interrupt_time(self, obj: str, skill: str) -> float | None:
         return self._next(("skill_end", "skill_failure"))["clench_at"]
 
+    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
+        if not self._where:
+            raise ReplayDivergence(f"the loop asked for a Where point that {self.folder} lacks")
+        return self._where.popleft()["intended"]
+
+    def stop_time(self, reach: float | None) -> float:
+        return self._next(("cursor_glide",))["clench_at"]
+
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         """Nothing to do: the record already holds what the person did next."""
 
-    def eeg(self, cues: Sequence[Cue]) -> mne.io.BaseRaw:
+    def restart(self) -> None:
+        """Nothing to do: the record already holds the next attempt."""
+
+    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
         event = self._next(_WINDOW_EVENTS)
         self._queue.popleft()
         self.n_played += 1
         where = event["eeg"]
-        raw = self._stream(where["header"])
+        raw = self.stream(where["header"])
         start, stop = where["start"], where["start"] + where["n"]
         sfreq = raw.info["sfreq"]
         chunk = mne.io.RawArray(raw.get_data(start=start, stop=stop), raw.info, verbose="error")
@@ -93,7 +107,8 @@ class ReplayOperator:
             )
         return chunk
 
-    def _stream(self, header: str) -> mne.io.BaseRaw:
+    def stream(self, header: str) -> mne.io.BaseRaw:
+        """The recorded EEG stream ``header`` (read once)."""
         if header not in self._streams:
             self._streams[header] = read_recording(self.folder / header)
         return self._streams[header]
@@ -151,3 +166,64 @@ def replay_session(
         "identical": recorded == replayed and events[-1]["success"] == summary["success"],
     }
     return summary, target, comparison
+
+
+def redecode(folder: str | Path, *, ssvep: str | None = None, mi: str | None = None
+             ) -> list[dict[str, Any]]:
+    """Decode a session's recorded windows again with other decoders (the robot does not move).
+
+    Parameters
+    ----------
+    ssvep : str, optional
+        A key of ``noir.config.SSVEP_DECODERS`` for the What decisions.
+    mi : str, optional
+        A key of ``noir.config.MI_DECODERS`` for the How and Where decisions, fitted on the
+        session's calibration recording.
+
+    Returns
+    -------
+    rows : list of dict
+        One per decision: stage, intended, the recorded label and the new one.
+    """
+    folder = Path(folder)
+    events = read_session(folder)
+    config = LoopConfig(**{k: tuple(v) if isinstance(v, list) else v
+                           for k, v in events[0]["config"].items()})
+    names = {"ssvep": (ssvep, SSVEP_DECODERS), "mi": (mi, MI_DECODERS)}
+    for kind, (name, known) in names.items():
+        if name is not None and name not in known:
+            raise ValueError(f"unknown {kind} decoder {name!r}; known: {sorted(known)}")
+    mi_decoder = None
+    if mi is not None:
+        calibration = Calibration.load(folder / "calibration")
+        raw = calibration.mi_raw
+        cues = [Cue("mi", config.mi_window, d.split("/", 1)[1])
+                for d in raw.annotations.description]
+        X, labels = cued_epochs(raw, cues, config.mi_channels, config.mi_window)
+        mi_decoder = MI_DECODERS[mi](sfreq=raw.info["sfreq"]).fit(
+            X, [label.split("/", 1)[1] for label in labels])
+    streams = ReplayOperator(folder)
+    rows, stage_event = [], None
+    for event in events:
+        if event["event"] == "stage":
+            stage_event = event
+        if event["event"] != "decision":
+            continue
+        raw = streams.stream(event["eeg"]["header"])
+        start = event["eeg"]["start"]
+        picks = config.ssvep_channels if event["stage"] == "what" else config.mi_channels
+        X = raw.get_data(picks=list(picks), start=start, stop=start + event["eeg"]["n"])[None]
+        label = event["label"]
+        if event["stage"] == "what" and ssvep is not None:
+            page = stage_event["candidates"]
+            decoder = SSVEP_DECODERS[ssvep](freqs=list(page.values()), sfreq=raw.info["sfreq"],
+                                           labels=list(page)).fit()
+            label = str(decoder.predict(X)[0])
+        elif event["stage"] in ("how", "where") and mi_decoder is not None:
+            binding = (stage_event["options"] if event["stage"] == "how"
+                       else AXIS_BINDING if config.cursor_mode == "axis" else CONTINUOUS_BINDING)
+            proba = dict(zip(mi_decoder.classes_, mi_decoder.predict_proba(X)[0], strict=True))
+            label = binding[max(binding, key=proba.get)]
+        rows.append({"stage": event["stage"], "intended": event["intended"],
+                     "recorded": event["label"], "redecoded": label})
+    return rows

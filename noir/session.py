@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ class SessionRecorder:
     @staticmethod
     def new_folder(root: str | Path, name: str) -> Path:
         """A fresh, timestamped folder path ``root/YYYYmmdd-HHMMSS-name`` (suffixed if taken)."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         base = Path(root) / f"{stamp}-{name}"
         folder, k = base, 1
         while folder.exists():

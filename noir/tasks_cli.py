@@ -3,7 +3,8 @@
 ``noir tasks list`` shows every registered task; ``noir tasks run TASK --seed N`` builds the
 task's world and runs its reference plan skill by skill, optionally writing a video of the top
 camera. Frames are grabbed through the skills' ``should_stop`` callback, which every motion
-polls once per control step, so the skills need no change.
+polls once per control step, so the skills need no change. The simulator is imported when a
+command runs, so that ``noir --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
-import imageio.v2 as imageio
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from sim.gym_env import get_task
-from sim.tasks import TASKS, PlanStep, Task
-from sim.world import World
-from skills import SkillFailure, get_skill
+if TYPE_CHECKING:
+    import numpy as np
+
+    from sim.tasks import PlanStep, Task
+    from sim.world import World
+    from skills import SkillFailure
 
 app = typer.Typer(
     help="Sample tasks: list them, run their reference plans.",
@@ -90,6 +91,8 @@ def run_plan(
     list of StepOutcome
         One per step run; only the last may have a failure.
     """
+    from skills import SkillFailure, get_skill
+
     outcomes = []
     for index, step in enumerate(plan):
         params = step.resolve(world)
@@ -154,6 +157,8 @@ class FrameRecorder:
 
     def write(self, path: Path) -> None:
         """Write the frames as an animated GIF or an mp4, playing in simulated real time."""
+        import imageio.v2 as imageio
+
         seconds = self.every * self.world.timestep
         if path.suffix.lower() == ".gif":
             imageio.mimwrite(path, self.frames, duration=1000 * seconds, loop=0)
@@ -174,11 +179,13 @@ def _check_video_path(path: Path) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")
     raise typer.Exit(code=2)
 
 
 def _task(name: str) -> type[Task]:
+    from sim.gym_env import get_task
+
     try:
         return get_task(name)
     except ValueError as err:
@@ -191,6 +198,8 @@ def list_tasks() -> None:
 
     Builds each task's world once (seed 0) to read its robot and plan.
     """
+    from sim.tasks import TASKS
+
     table = Table(title="tasks")
     for column in ("task", "robot", "horizon", "objects", "description"):
         table.add_column(column)

@@ -1,13 +1,19 @@
 """The Franka Panda (``franka_panda/panda.urdf`` in pybullet_data) as a ``skills.robot.Robot``.
 
-The arm follows straight Cartesian lines: every control step (one physics step) the next
-waypoint goes through null-space inverse kinematics and the joints are position controlled.
-Objects are held by friction between the fingers (no constraints).
+The arm follows Cartesian paths (straight lines between poses, orientations interpolated). A
+path is planned in joint space before anything moves: every ``IK_PERIOD`` physics steps along
+each line, null-space inverse kinematics solves the joints, seeded with the previous solution;
+an unreachable pose is a ``PlanningFailure`` with the arm still. The joints are then position
+controlled along the plan, interpolated linearly between solutions. Grasps are assisted, as in
+OmniGibson's "assisted grasping": when the closing fingers both touch an object, a fixed
+constraint holds it where it is relative to the hand until the fingers open, so tools stay put
+while they wipe, cut or pour.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pybullet
@@ -17,20 +23,44 @@ from skills.base import ExecutionFailure, InterruptedFailure, PlanningFailure, T
 
 ARM_JOINTS = tuple(range(7))
 FINGER_JOINTS = (9, 10)
+JOINTS = ARM_JOINTS + FINGER_JOINTS
 EE_LINK = 11  # panda_grasptarget: between the fingertips
 HOME = (0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785)
 """Arm joint positions at start, in rad: gripper pointing down 0.3 m in front of the base."""
-ARM_FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0)
 FINGER_OPEN = 0.04
 FINGER_FORCE = 40.0
-IK_ITERATIONS_PLAN = 100
-"""IK iterations when checking that a target is reachable (five refinements follow)."""
-IK_ITERATIONS_TRACK = 10
-"""IK iterations per control step when following waypoints (each starts next to the last)."""
+FINGER_EASE = 0.003
+"""How far each finger opens again once the assisted grasp holds an object, in m."""
+FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0, FINGER_FORCE, FINGER_FORCE)
+"""Largest motor force or torque of each joint in ``JOINTS``, in N m (fingers N)."""
+IK_ITERATIONS = 50
+"""Iterations of one inverse-kinematics solve."""
+IK_REFINEMENTS = 8
+"""Solves at most per planned point (each starts from the last solution)."""
+IK_PERIOD = 16
+"""Physics steps between two planned joint solutions along a path."""
+PATH_DEVIATION = 0.02
+"""Largest error of a planned joint solution between waypoints, in m."""
+TURN_SPEED = 1.5
+"""Angular speed of the gripper while it turns along a path, in rad/s."""
+GRASP_FORCE = 300.0
+"""Largest force of the assisted-grasp constraint, in N."""
 BLOCKED_LAG = 0.05
 """Lag of the gripper behind its waypoint, in m, taken to mean the arm is blocked."""
 SETTLE_STEPS = 120
 """Control steps a move may take after the last waypoint to settle within tolerance."""
+FINGER_SOLVER_ITERATIONS = 30
+"""Constraint-solver iterations per physics step while the fingers move."""
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """A planned straight line: gripper ``start`` to ``target`` (3,) m and the arm joints
+    (n, 7) rad to command at each of its n control steps."""
+
+    start: np.ndarray
+    target: np.ndarray
+    joints: np.ndarray
 
 
 class PandaRobot:
@@ -60,20 +90,22 @@ class PandaRobot:
         self.speed = speed
         self.tolerance = tolerance
         self._p = world.client
+        self._base = tuple(base_position)
         self.body = world.load_urdf(
             "franka_panda/panda.urdf", base_position, name="panda", fixed=True
         )
-        info = [self._p.getJointInfo(self.body, j) for j in ARM_JOINTS + FINGER_JOINTS]
+        info = [self._p.getJointInfo(self.body, j) for j in JOINTS]
         self._lower = [i[8] for i in info]
         self._upper = [i[9] for i in info]
-        self._ranges = [u - lo for lo, u in zip(self._lower, self._upper)]
+        self._ranges = [u - lo for lo, u in zip(self._lower, self._upper, strict=True)]
         self._rest = list(HOME) + [FINGER_OPEN, FINGER_OPEN]
-        for j, q in zip(ARM_JOINTS + FINGER_JOINTS, self._rest):
+        for j, q in zip(JOINTS, self._rest, strict=True):
             self._p.resetJointState(self.body, j, q)
         for j in FINGER_JOINTS:
             self._p.changeDynamics(self.body, j, lateralFriction=1.5, spinningFriction=0.01)
         self._finger_target = FINGER_OPEN
         self._command_arm(np.array(HOME))
+        self._grasp: tuple[str, int] | None = None  # held object's name, constraint id
 
     # -- state ----------------------------------------------------------------------------
     def ee_position(self) -> np.ndarray:
@@ -86,19 +118,40 @@ class PandaRobot:
 
     def joint_positions(self) -> np.ndarray:
         """Seven arm joints (rad) then two finger joints (m), shape (9,)."""
-        states = self._p.getJointStates(self.body, ARM_JOINTS + FINGER_JOINTS)
+        states = self._p.getJointStates(self.body, JOINTS)
         return np.array([s[0] for s in states])
 
     def held_object(self) -> str | None:
-        """Name of the named body touched by both fingers, or None."""
+        """Name of the object held by the assisted grasp, or None."""
+        return None if self._grasp is None else self._grasp[0]
+
+    def grasp_state(self) -> tuple[str, int, tuple[float, ...], tuple[float, ...]] | None:
+        """Held object's name, link and pose in the hand frame (position m, quaternion)."""
+        if self._grasp is None:
+            return None
+        info = self._p.getConstraintInfo(self._grasp[1])
+        return self._grasp[0], info[3], tuple(info[6]), tuple(info[8])
+
+    def set_grasp(self, state: tuple[str, int, tuple[float, ...], tuple[float, ...]] | None
+                  ) -> None:
+        """Recreate (or drop) the assisted grasp described by ``grasp_state()``."""
+        if self._grasp is not None:
+            self._p.removeConstraint(self._grasp[1])
+            self._grasp = None
+        if state is not None:
+            name, link, position, orientation = state
+            self._attach(name, self.world.body_id(name), link, position, orientation)
+
+    def _touched_by_both_fingers(self) -> tuple[str, int, int] | None:
+        """Name, body id and link of the named body touched by both fingers, or None."""
         touching = [
-            {c[2] for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
+            {(c[2], c[4]) for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
             for j in FINGER_JOINTS
         ]
-        for body in sorted(touching[0] & touching[1] - {self.body}):
+        for body, link in sorted(touching[0] & touching[1]):
             name = self.world.body_name(body)
-            if name is not None:
-                return name
+            if name is not None and body != self.body:
+                return name, body, link
         return None
 
     # -- motion ---------------------------------------------------------------------------
@@ -124,36 +177,92 @@ class PandaRobot:
         InterruptedFailure, TimeoutFailure
             ``should_stop()`` returned True, or ``max_steps`` were used.
         """
-        target = np.asarray(target, dtype=float)
-        if target.shape != (3,) or not np.all(np.isfinite(target)):
-            raise ValueError(f"move_ee target must be 3 finite numbers (m), got {target!r}")
         if orientation is None:
             yaw = self._p.getEulerFromQuaternion(self.ee_orientation())[2]
             orientation = np.array(self._p.getQuaternionFromEuler((np.pi, 0.0, yaw)))
-        self._check_reachable(target, orientation)
-        start = self.ee_position()
-        step_length = self.speed * self.world.timestep
-        n_travel = max(1, int(np.ceil(np.linalg.norm(target - start) / step_length)))
-        steps = 0
-        for k in range(1, n_travel + SETTLE_STEPS + 1):
-            waypoint = start + min(1.0, k / n_travel) * (target - start)
-            self._command_arm(self._ik(waypoint, orientation, IK_ITERATIONS_TRACK))
-            self._control_step(should_stop, max_steps, steps)
-            steps += 1
-            error = np.linalg.norm(self.ee_position() - waypoint)
-            if k > n_travel and error < self.tolerance / 2:
-                return steps
-            if error > BLOCKED_LAG:
-                self._hold()
-                raise ExecutionFailure(
-                    f"arm blocked on the way to {np.round(target, 3).tolist()} m "
-                    f"({error:.3f} m behind its waypoint)"
-                )
-        if error > self.tolerance:
-            raise ExecutionFailure(
-                f"gripper settled {error:.3f} m from {np.round(target, 3).tolist()} m"
+        return self.follow_path(
+            np.asarray(target, dtype=float)[None], np.asarray(orientation, dtype=float)[None],
+            should_stop=should_stop, max_steps=max_steps,
+        )
+
+    def follow_path(
+        self,
+        positions: np.ndarray,
+        orientations: np.ndarray,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the gripper through poses: straight lines at ``speed``, turning at ``TURN_SPEED``.
+
+        Parameters
+        ----------
+        positions : ndarray, shape (n, 3)
+            Gripper-centre waypoints, in m.
+        orientations : ndarray, shape (n, 4)
+            Gripper quaternions (x, y, z, w) at the waypoints.
+
+        Returns
+        -------
+        int
+            Control steps used.
+
+        Raises
+        ------
+        PlanningFailure
+            Inverse kinematics cannot reach a waypoint within ``tolerance`` (nothing moved).
+        ExecutionFailure
+            The gripper lags its waypoint by ``BLOCKED_LAG`` (blocked), or does not settle.
+        InterruptedFailure, TimeoutFailure
+            ``should_stop()`` returned True, or ``max_steps`` were used.
+        """
+        positions = np.asarray(positions, dtype=float)
+        orientations = np.asarray(orientations, dtype=float)
+        if (positions.ndim != 2 or positions.shape[1] != 3 or len(positions) == 0
+                or not np.all(np.isfinite(positions))):
+            raise ValueError(f"move_ee target must be 3 finite numbers (m), got {positions!r}")
+        if orientations.shape != (len(positions), 4) or not np.all(np.isfinite(orientations)):
+            raise ValueError(
+                f"need one finite quaternion (x, y, z, w) per waypoint, got {orientations!r}"
             )
-        return steps
+        segments = self._plan(positions, orientations)
+        steps = 0
+        for segment in segments:
+            steps += self._track(segment, should_stop,
+                                 None if max_steps is None else max_steps - steps)
+        return steps + self._settle(positions[-1], segments[-1].joints[-1], should_stop,
+                                    None if max_steps is None else max_steps - steps)
+
+    def wait(
+        self,
+        n_steps: int,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Hold the current pose for ``n_steps`` control steps; return the steps used."""
+        self._hold()
+        for k in range(n_steps):
+            self._control_step(should_stop, max_steps, k)
+        return n_steps
+
+    def home(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Drive the arm joints back to their start positions (``HOME``), out of the top
+        camera's way; return the control steps used."""
+        start = self.joint_positions()[:7]
+        turn = float(np.max(np.abs(np.array(HOME) - start)))
+        n = max(1, int(np.ceil(turn / TURN_SPEED / self.world.timestep)))
+        for k in range(1, n + SETTLE_STEPS + 1):
+            self._command_arm(start + min(1.0, k / n) * (np.array(HOME) - start))
+            self._control_step(should_stop, max_steps, k - 1)
+            if k >= n and np.max(np.abs(self.joint_positions()[:7] - HOME)) < 0.02:
+                return k
+        return n + SETTLE_STEPS
 
     def open_gripper(
         self,
@@ -161,7 +270,8 @@ class PandaRobot:
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> int:
-        """Open the fingers fully (8 cm); return the control steps used."""
+        """Release any held object and open the fingers fully (8 cm); return the steps used."""
+        self.set_grasp(None)
         return self._move_fingers(FINGER_OPEN, should_stop, max_steps)
 
     def close_gripper(
@@ -172,45 +282,177 @@ class PandaRobot:
     ) -> bool:
         """Close the fingers until they stop; return whether an object is held."""
         self._move_fingers(0.0, should_stop, max_steps)
+        touched = self._touched_by_both_fingers()
+        if touched is not None and self._grasp is None:
+            name, body, link = touched
+            hand_pos, hand_orn = self._p.getLinkState(self.body, EE_LINK)[4:6]
+            if link == -1:
+                obj_pos, obj_orn = self._p.getBasePositionAndOrientation(body)
+            else:
+                obj_pos, obj_orn = self._p.getLinkState(body, link)[4:6]
+            inv_pos, inv_orn = self._p.invertTransform(hand_pos, hand_orn)
+            rel_pos, rel_orn = self._p.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
+            self._attach(name, body, link, rel_pos, rel_orn)
         return self.held_object() is not None
 
-    # -- internals ------------------------------------------------------------------------
-    def _ik(self, position: np.ndarray, orientation: np.ndarray, iterations: int) -> np.ndarray:
-        """Arm joint positions (7,) rad, searched from the current ones; null space pulls home."""
-        q = self._p.calculateInverseKinematics(
-            self.body, EE_LINK, position, orientation,
-            lowerLimits=self._lower, upperLimits=self._upper, jointRanges=self._ranges,
-            restPoses=self._rest, maxNumIterations=iterations, residualThreshold=1e-4,
-        )
-        return np.array(q[:7])
+    def _attach(self, name: str, body: int, link: int, position: Sequence[float],
+                orientation: Sequence[float]) -> None:
+        """Fix ``body``'s ``link`` at pose (``position`` m, ``orientation``) in the hand frame.
 
-    def _check_reachable(self, target: np.ndarray, orientation: np.ndarray) -> None:
-        """Solve IK for ``target`` on a scratch copy of the joints; raise PlanningFailure."""
-        saved = self._p.getJointStates(self.body, ARM_JOINTS)
-        error = np.inf
-        for _ in range(5):
-            q = self._ik(target, orientation, IK_ITERATIONS_PLAN)
-            for j, qj in zip(ARM_JOINTS, q):
-                self._p.resetJointState(self.body, j, qj)
-            error = np.linalg.norm(self.ee_position() - target)
+        The fingers ease off by ``FINGER_EASE`` each, so that they do not squeeze it about in the
+        hand (nor cost contact solving) while the constraint holds it.
+        """
+        constraint = self._p.createConstraint(
+            self.body, EE_LINK, body, link, pybullet.JOINT_FIXED, (0, 0, 0),
+            position, (0, 0, 0), orientation,
+        )
+        self._p.changeConstraint(constraint, maxForce=GRASP_FORCE)
+        self._finger_target = float(np.mean(self.joint_positions()[7:])) + FINGER_EASE
+        self._grasp = (name, constraint)
+
+    # -- internals ------------------------------------------------------------------------
+    def _ik(self, position: np.ndarray, orientation: np.ndarray, null_space: bool
+            ) -> np.ndarray:
+        """Arm joint positions (7,) rad, searched from the current ones, within joint limits.
+
+        With ``null_space`` the solver pulls the shoulder and elbow towards ``HOME`` with the
+        base joint turned to face ``position``, so the elbow stays up wherever the target is,
+        and leaves the wrist joints free to turn the gripper; without it, plain damped least
+        squares moves the joints least, which converges better near a good start.
+        """
+        if null_space:
+            rest = list(self._rest)
+            rest[0] = float(np.clip(np.arctan2(position[1] - self._base[1],
+                                               position[0] - self._base[0]),
+                                    self._lower[0], self._upper[0]))
+            rest[4:7] = self.joint_positions()[4:7]
+            q = self._p.calculateInverseKinematics(
+                self.body, EE_LINK, position, orientation,
+                lowerLimits=self._lower, upperLimits=self._upper, jointRanges=self._ranges,
+                restPoses=rest, maxNumIterations=IK_ITERATIONS, residualThreshold=1e-4,
+            )
+        else:
+            q = self._p.calculateInverseKinematics(
+                self.body, EE_LINK, position, orientation,
+                maxNumIterations=IK_ITERATIONS, residualThreshold=1e-4,
+            )
+        return np.clip(q[:7], self._lower[:7], self._upper[:7])
+
+    def _solve(self, position: np.ndarray, orientation: np.ndarray) -> tuple[np.ndarray, float]:
+        """IK from the joints as they are now: ``IK_REFINEMENTS`` solves at most, each from the
+        last, alternately with and without the null-space pull (see ``_ik``).
+
+        Leaves the joints at the solution; returns it (7,) rad and its position error, in m.
+        """
+        q, error = self.joint_positions()[:7], np.inf
+        for attempt in range(IK_REFINEMENTS):
+            q = self._ik(position, orientation, null_space=attempt % 2 == 0)
+            self._set_arm(q)
+            error = float(np.linalg.norm(self.ee_position() - position))
             if error < self.tolerance / 2:
                 break
-        for j, s in zip(ARM_JOINTS, saved):
-            self._p.resetJointState(self.body, j, s[0], s[1])
-        if error >= self.tolerance / 2:
-            raise PlanningFailure(
-                f"target {np.round(target, 3).tolist()} m is out of reach "
-                f"(best inverse-kinematics solution misses it by {error:.3f} m)"
+        return q, error
+
+    def _set_arm(self, q: Sequence[float], velocities: Sequence[float] | None = None) -> None:
+        """Teleport the arm joints to ``q`` rad (with ``velocities`` rad/s, else at rest)."""
+        velocities = [0.0] * 7 if velocities is None else velocities
+        for j, qj, vj in zip(ARM_JOINTS, q, velocities, strict=True):
+            self._p.resetJointState(self.body, j, qj, vj)
+
+    def _plan(self, positions: np.ndarray, orientations: np.ndarray) -> list[_Segment]:
+        """Joint-space plan of straight-line segments through the poses, before anything moves.
+
+        Every ``IK_PERIOD`` steps along each line the joints are solved by inverse kinematics,
+        each solution seeded with the previous one, on the arm itself; the arm is put back
+        afterwards.
+
+        Raises
+        ------
+        PlanningFailure
+            A waypoint's solution misses it by ``tolerance / 2`` or more, or a point on a line
+            by ``PATH_DEVIATION`` or more.
+        """
+        saved = self._p.getJointStates(self.body, ARM_JOINTS)
+        q_prev = np.array([s[0] for s in saved])
+        start, o_start = self.ee_position(), self.ee_orientation()
+        segments = []
+        try:
+            for target, o_target in zip(positions, orientations, strict=True):
+                o_target = o_target / np.linalg.norm(o_target)
+                if np.dot(o_start, o_target) < 0:
+                    o_target = -o_target
+                turn = 2 * np.arccos(min(1.0, abs(float(np.dot(o_start, o_target)))))
+                n = max(1, int(np.ceil(max(
+                    np.linalg.norm(target - start) / self.speed, turn / TURN_SPEED
+                ) / self.world.timestep)))
+                knots = [*range(IK_PERIOD, n, IK_PERIOD), n]
+                solutions = []
+                for k in knots:
+                    point = start + k / n * (target - start)
+                    o = o_start + k / n * (o_target - o_start)
+                    q, error = self._solve(point, o / np.linalg.norm(o))
+                    limit = self.tolerance / 2 if k == n else PATH_DEVIATION
+                    if error >= limit:
+                        raise PlanningFailure(
+                            f"target {np.round(target, 3).tolist()} m is out of reach: the "
+                            f"inverse-kinematics solution for {np.round(point, 3).tolist()} m "
+                            f"misses it by {error:.3f} m (limit {limit:.3f} m)"
+                        )
+                    solutions.append(q)
+                steps = np.arange(1, n + 1)
+                table = np.vstack([q_prev, *solutions])
+                joints = np.stack([np.interp(steps, [0, *knots], table[:, j]) for j in range(7)],
+                                  axis=1)
+                segments.append(_Segment(start, target, joints))
+                start, o_start, q_prev = target, o_target, solutions[-1]
+        finally:
+            self._set_arm([s[0] for s in saved], [s[1] for s in saved])
+        return segments
+
+    def _track(self, segment: _Segment, should_stop: Callable[[], bool] | None,
+               max_steps: int | None) -> int:
+        """Drive the joints along ``segment``; return the control steps used."""
+        n = len(segment.joints)
+        for k in range(1, n + 1):
+            self._command_arm(segment.joints[k - 1])
+            self._control_step(should_stop, max_steps, k - 1)
+            if k % IK_PERIOD == 0 or k == n:
+                waypoint = segment.start + k / n * (segment.target - segment.start)
+                error = np.linalg.norm(self.ee_position() - waypoint)
+                if error > BLOCKED_LAG:
+                    self._hold()
+                    raise ExecutionFailure(
+                        f"arm blocked on the way to {np.round(segment.target, 3).tolist()} m "
+                        f"({error:.3f} m behind its waypoint)"
+                    )
+        return n
+
+    def _settle(
+        self,
+        target: np.ndarray,
+        q: np.ndarray,
+        should_stop: Callable[[], bool] | None,
+        max_steps: int | None,
+    ) -> int:
+        """Hold the joints at ``q`` until the gripper is on ``target``; return the steps used."""
+        self._command_arm(q)
+        error = np.linalg.norm(self.ee_position() - target)
+        for k in range(SETTLE_STEPS):
+            if error < self.tolerance / 2:
+                return k
+            self._control_step(should_stop, max_steps, k)
+            error = np.linalg.norm(self.ee_position() - target)
+        if error > self.tolerance:
+            raise ExecutionFailure(
+                f"gripper settled {error:.3f} m from {np.round(target, 3).tolist()} m"
             )
+        return SETTLE_STEPS
 
     def _command_arm(self, q: np.ndarray) -> None:
+        """Position-control targets: the arm joints to ``q`` rad, the fingers as set."""
         self._p.setJointMotorControlArray(
-            self.body, ARM_JOINTS, pybullet.POSITION_CONTROL,
-            targetPositions=q, forces=ARM_FORCES,
-        )
-        self._p.setJointMotorControlArray(
-            self.body, FINGER_JOINTS, pybullet.POSITION_CONTROL,
-            targetPositions=[self._finger_target] * 2, forces=[FINGER_FORCE] * 2,
+            self.body, JOINTS, pybullet.POSITION_CONTROL,
+            targetPositions=[*q, self._finger_target, self._finger_target], forces=FORCES,
         )
 
     def _hold(self) -> None:
@@ -232,16 +474,26 @@ class PandaRobot:
     def _move_fingers(
         self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None
     ) -> int:
-        """Drive each finger to ``opening`` m until the fingers stop; return the steps used."""
+        """Drive each finger to ``opening`` m until the fingers stop; return the steps used.
+
+        The solver runs at least ``FINGER_SOLVER_ITERATIONS`` iterations meanwhile, so that
+        closing fingers hold a small object by friction instead of squeezing it out.
+        """
         self._finger_target = opening
         self._hold()
+        iterations = self._p.getPhysicsEngineParameters()["numSolverIterations"]
+        self._p.setPhysicsEngineParameter(
+            numSolverIterations=max(iterations, FINGER_SOLVER_ITERATIONS))
         steps = 0
         last = self.joint_positions()[7:]
-        for _ in range(SETTLE_STEPS):
-            self._control_step(should_stop, max_steps, steps)
-            steps += 1
-            now = self.joint_positions()[7:]
-            if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
-                break
-            last = now
+        try:
+            for _ in range(SETTLE_STEPS):
+                self._control_step(should_stop, max_steps, steps)
+                steps += 1
+                now = self.joint_positions()[7:]
+                if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
+                    break
+                last = now
+        finally:
+            self._p.setPhysicsEngineParameter(numSolverIterations=iterations)
         return steps

@@ -10,7 +10,6 @@ import os
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from types import TracebackType
 
 import numpy as np
@@ -38,19 +37,17 @@ with _quiet_native_output():
 import pybullet_data  # noqa: E402
 from pybullet_utils.bullet_client import BulletClient  # noqa: E402
 
+from sim.camera import (  # noqa: E402
+    CameraView,
+    Frame,
+    LinkCamera,
+    metric_depth,
+    pixel_to_world,
+    projection_matrix,
+    world_to_pixel,
+)
 
-@dataclass(frozen=True)
-class CameraView:
-    """A camera looking at ``target`` (3,) m from ``distance`` m, with ``yaw``/``pitch`` in deg."""
-
-    target: tuple[float, float, float]
-    distance: float
-    yaw: float
-    pitch: float
-    fov: float = 60.0
-
-
-DEFAULT_VIEWS: dict[str, CameraView] = {
+DEFAULT_VIEWS: dict[str, CameraView | LinkCamera] = {
     "top": CameraView((0.5, 0.0, 0.0), 0.9, 90.0, -89.9),
     "side": CameraView((0.5, 0.0, 0.1), 1.1, 0.0, -25.0),
 }
@@ -71,8 +68,8 @@ class World:
     ----------
     client : BulletClient
         This world's own physics client.
-    views : dict of str to CameraView
-        Named cameras for ``render``/``segmentation``; add more per world.
+    views : dict of str to CameraView or LinkCamera
+        Named cameras for ``capture``/``render``/``segmentation``; add more per world.
     """
 
     timestep: float = 1.0 / 240.0
@@ -153,27 +150,70 @@ class World:
         """Name registered for body id ``body``, or None."""
         return self._names.get(body)
 
-    def _camera(self, view: str, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    def camera_matrices(
+        self, view: str = "top", width: int = 360, height: int = 240
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """World-to-camera and projection matrices of camera ``view`` now, each shape (4, 4)."""
         if view not in self.views:
             raise ValueError(f"unknown view {view!r}; views: {sorted(self.views)}")
         cam = self.views[view]
-        viewm = self.client.computeViewMatrixFromYawPitchRoll(
-            cam.target, cam.distance, cam.yaw, cam.pitch, 0.0, 2
-        )
-        proj = self.client.computeProjectionMatrixFOV(cam.fov, width / height, 0.01, 5.0)
-        _, _, rgba, _, seg = self.client.getCameraImage(
-            width, height, viewm, proj, renderer=pybullet.ER_TINY_RENDERER
+        proj = projection_matrix(cam.fov, width, height, cam.near, cam.far)
+        return cam.view_matrix(self.client), proj
+
+    def capture(self, view: str = "top", width: int = 360, height: int = 240) -> Frame:
+        """Render camera ``view`` (tiny renderer): RGB, metric depth and segmentation.
+
+        The returned ``Frame`` also converts between its pixels and world points.
+        """
+        viewm, proj = self.camera_matrices(view, width, height)
+        cam = self.views[view]
+        _, _, rgba, zbuf, seg = self.client.getCameraImage(
+            width, height, viewm.T.ravel(), proj.T.ravel(),
+            renderer=pybullet.ER_TINY_RENDERER,
         )
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
-        return rgba[:, :, :3], np.asarray(seg, dtype=np.int32).reshape(height, width)
+        depth = metric_depth(np.reshape(zbuf, (height, width)), cam.near, cam.far)
+        seg = np.asarray(seg, dtype=np.int32).reshape(height, width)
+        return Frame(rgba[:, :, :3].copy(), depth, seg, viewm, proj)
 
     def render(self, view: str = "top", width: int = 360, height: int = 240) -> np.ndarray:
         """RGB image from camera ``view`` (see ``views``), shape (height, width, 3), uint8."""
-        return self._camera(view, width, height)[0]
+        return self.capture(view, width, height).rgb
 
     def segmentation(self, view: str = "top", width: int = 360, height: int = 240) -> np.ndarray:
         """Body id seen at each pixel (-1 for background), shape (height, width), int32."""
-        return self._camera(view, width, height)[1]
+        return self.capture(view, width, height).segmentation
+
+    def object_masks(self, frame: Frame) -> dict[str, np.ndarray]:
+        """Boolean mask, shape (height, width), of every named body in ``frame``, by name."""
+        return {name: frame.segmentation == body for body, name in self._names.items()}
+
+    def pixel_to_world(
+        self,
+        u: float,
+        v: float,
+        view: str = "top",
+        *,
+        depth: float | None = None,
+        plane_z: float | None = None,
+        width: int = 360,
+        height: int = 240,
+    ) -> np.ndarray:
+        """World point, shape (3,), in m, seen at pixel (``u``, ``v``) of camera ``view``.
+
+        Give ``depth`` (m along the optical axis) or ``plane_z`` (m, a horizontal plane); with
+        neither, the camera renders and the depth at that pixel is used.
+        """
+        if depth is None and plane_z is None:
+            return self.capture(view, width, height).pixel_to_world(u, v)
+        viewm, proj = self.camera_matrices(view, width, height)
+        return pixel_to_world(u, v, viewm, proj, width, height, depth=depth, plane_z=plane_z)
+
+    def world_to_pixel(
+        self, xyz: np.ndarray, view: str = "top", width: int = 360, height: int = 240
+    ) -> np.ndarray:
+        """Pixel coordinates ``(u, v)``, shape (2,) or (n, 2), of world points ``xyz`` in m."""
+        return world_to_pixel(xyz, *self.camera_matrices(view, width, height), width, height)
 
     def close(self) -> None:
         """Disconnect the physics client; the world is unusable afterwards."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from skills.articulated import Close, Open
 from skills.base import (
     ExecutionFailure,
     FailureReason,
@@ -17,9 +18,15 @@ from skills.base import (
     UnknownObjectError,
     UnknownSkillError,
 )
-from skills.primitives import Pick, Place
+from skills.mobile import Drop, Handover, MoveTo, Pet
+from skills.primitives import Home, Pick, PickSide, Place, Push
+from skills.tools import Cut, Grate, Pour, Stir, Sweep, Wipe
 
-SKILLS: dict[str, type[Skill]] = {s.name: s for s in (Pick, Place)}
+SKILLS: dict[str, type[Skill]] = {
+    s.name: s
+    for s in (Pick, Place, Push, Sweep, Wipe, Pour, Stir, Cut, Grate, Open, Close, PickSide, Home,
+              MoveTo, Drop, Pet, Handover)
+}
 """Every skill by name, in the order the interface offers them."""
 
 
@@ -43,8 +50,19 @@ __all__ = [
     "InterruptedFailure",
     "ObjectInfo",
     "Param",
+    "Close",
+    "Cut",
+    "Grate",
+    "Home",
+    "Open",
     "Pick",
+    "PickSide",
     "Place",
+    "Pour",
+    "Push",
+    "Stir",
+    "Sweep",
+    "Wipe",
     "PlanningFailure",
     "PreconditionFailure",
     "Skill",

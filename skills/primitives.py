@@ -1,4 +1,4 @@
-"""Primitive tabletop skills: top-down ``Pick`` and ``Place``."""
+"""Primitive tabletop skills: ``Pick`` (from above), ``PickSide``, ``Place``, ``Push``, ``Home``."""
 
 from __future__ import annotations
 
@@ -16,29 +16,45 @@ from skills.base import (
     Skill,
     StepBudget,
 )
+from skills.motion import (
+    APPROACH_HEIGHT,
+    FINGER_CLEARANCE,
+    grasp_pose,
+    motion_kwargs,
+    object_near,
+    pre_pose,
+    push_line,
+    quat_from_axes,
+    retreat_home,
+    stroke,
+    stroke_path,
+    top_down_orientation,
+)
 
 if TYPE_CHECKING:
     from skills.robot import Scene
 
-APPROACH_HEIGHT = 0.10
-"""Height of the pre-grasp / pre-place pose above the target, in m."""
 LIFT_HEIGHT = 0.15
 """How far above its top surface a picked object's grasp point is lifted, in m."""
-FINGER_CLEARANCE = 0.012
-"""Lowest gripper-centre height above the table, so the fingertips miss it, in m."""
 RELEASE_GAP = 0.015
 """Gap between the held object's bottom and the target surface when releasing, in m."""
 PLACE_TOLERANCE = 0.05
 """Largest horizontal distance of a placed object from its target, in m."""
-
-
-def top_down_orientation(yaw: float) -> np.ndarray:
-    """Quaternion (x, y, z, w), shape (4,), of a gripper pointing down, rotated ``yaw`` rad."""
-    return np.array([math.cos(yaw / 2), math.sin(yaw / 2), 0.0, 0.0])
-
+PUSH_MARGIN = 0.03
+"""Gap between the fingers and the object's footprint before a push starts, in m."""
+SIDE_GRASP_HEIGHT = 0.045
+"""Height of the gripper centre above the table in a side grasp, in m: the level hand's
+lower edge clears the table."""
+SIDE_MIN_HEIGHT = 0.06
+"""Smallest height of an object picked from the side, in m."""
+SIDE_MAX_WIDTH = 0.07
+"""Largest narrow side of an object picked from the side, in m (the fingers open 0.08 m)."""
 
 class Pick(Skill):
-    """Grasp an object from above and lift it."""
+    """Grasp an object from above (by its handle or rim if it has one), lift it, go home.
+
+    Typical duration: 3-4 s of simulated time.
+    """
 
     name = "pick"
     description = "pick the object up"
@@ -59,9 +75,9 @@ class Pick(Skill):
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         held = scene.robot.held_object()
-        if held is not None:
-            raise PreconditionFailure(f"already holding {held!r}; place it before picking")
         obj = params["object"]
+        if held is not None and held != obj:
+            raise PreconditionFailure(f"already holding {held!r}; place it before picking")
         bottom = 2 * scene.object_position(obj)[2] - scene.object_top(obj)[2]
         if bottom < scene.table_height - 0.02:
             raise PreconditionFailure(
@@ -78,22 +94,22 @@ class Pick(Skill):
     ) -> dict[str, Any]:
         obj = params["object"]
         robot = scene.robot
-        x, y, zc = scene.object_position(obj)
-        top = scene.object_top(obj)[2]
-        # Boxes look the same every quarter turn: grasp with the smallest wrist rotation.
-        yaw = (scene.object_yaw(obj) + math.pi / 4) % (math.pi / 2) - math.pi / 4
+        zc = scene.object_position(obj)[2]
+        resting_z = scene.table_height + scene.object_top(obj)[2] - zc
+        if robot.held_object() == obj:  # grasped already (an interrupted pick): just lift
+            robot.home(**motion_kwargs(budget, should_stop))
+            return {"start_z": resting_z}
+        target, yaw = grasp_pose(scene, obj)
+        target[2] = max(target[2], scene.table_height + FINGER_CLEARANCE)
         orn = top_down_orientation(yaw)
-        grasp_z = max(zc, scene.table_height + FINGER_CLEARANCE)
-        kw = {"should_stop": should_stop}
-        robot.open_gripper(max_steps=budget.left, **kw)
-        robot.move_ee(np.array([x, y, top + APPROACH_HEIGHT]), orientation=orn,
-                      max_steps=budget.left, **kw)
-        robot.move_ee(np.array([x, y, grasp_z]), orientation=orn, max_steps=budget.left, **kw)
-        if not robot.close_gripper(max_steps=budget.left, **kw):
+        robot.open_gripper(**motion_kwargs(budget, should_stop))
+        stroke_path(scene, target[None], orn, budget, should_stop)
+        if not robot.close_gripper(**motion_kwargs(budget, should_stop)):
             raise ExecutionFailure(f"the gripper closed on nothing at {obj!r}")
-        robot.move_ee(np.array([x, y, top + LIFT_HEIGHT]), orientation=orn,
-                      max_steps=budget.left, **kw)
-        return {"start_z": zc}
+        lift = target + [0.0, 0.0, scene.object_top(obj)[2] - target[2] + LIFT_HEIGHT]
+        robot.move_ee(lift, orientation=orn, **motion_kwargs(budget, should_stop))
+        robot.home(**motion_kwargs(budget, should_stop))
+        return {"start_z": resting_z}
 
     @classmethod
     def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
@@ -106,8 +122,58 @@ class Pick(Skill):
             )
 
 
+class PickSide(Pick):
+    """Grasp a tall, narrow object (a cup) from the side, gripper level, fingers closing
+    across it at ``SIDE_GRASP_HEIGHT``; lift it and go home. Preconditions and success check
+    as ``Pick``. Typical duration: 3-4 s of simulated time.
+    """
+
+    name = "pick_side"
+    description = "pick the object up from the side"
+    step_budget = 2500
+
+    @classmethod
+    def applies_to(cls, info: ObjectInfo) -> bool:
+        """Graspable objects at least ``SIDE_MIN_HEIGHT`` tall that fit between the fingers,
+        without a handle (objects with one are picked by it from above)."""
+        fits = min(info.size[:2]) <= SIDE_MAX_WIDTH and info.size[2] >= SIDE_MIN_HEIGHT
+        return info.graspable and fits and "handle" not in [p for p, _ in info.parts]
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        obj = params["object"]
+        robot = scene.robot
+        centre = scene.object_position(obj)
+        resting_z = scene.table_height + scene.object_top(obj)[2] - centre[2]
+        target = centre.copy()
+        target[2] = scene.table_height + SIDE_GRASP_HEIGHT
+        reach = target[:2] - robot.ee_position()[:2]  # approach along the horizontal from here
+        forward = np.append(reach / np.linalg.norm(reach), 0.0)
+        across = np.array([-forward[1], forward[0], 0.0])
+        orn = quat_from_axes(np.cross(across, forward), across, forward)
+        before = target - APPROACH_HEIGHT * forward
+        robot.open_gripper(**motion_kwargs(budget, should_stop))
+        robot.follow_path(np.array([pre_pose(scene, before), before, target]),
+                          np.array([orn, orn, orn]), **motion_kwargs(budget, should_stop))
+        if not robot.close_gripper(**motion_kwargs(budget, should_stop)):
+            raise ExecutionFailure(f"the gripper closed on nothing at {obj!r}")
+        lift = target + [0.0, 0.0, LIFT_HEIGHT]
+        robot.move_ee(lift, orientation=orn, **motion_kwargs(budget, should_stop))
+        robot.home(**motion_kwargs(budget, should_stop))
+        return {"start_z": resting_z}
+
+
 class Place(Skill):
-    """Put the held object down with its bottom at (x, y, z): onto or into another object."""
+    """Put the held object down with its bottom at (x, y, z): onto or into another object.
+
+    Typical duration: 3-5 s of simulated time.
+    """
 
     name = "place"
     description = "put the held object here"
@@ -149,13 +215,11 @@ class Place(Skill):
         offset = robot.ee_position() - centre
         release = np.array([params["x"], params["y"], params["z"] + half_height + RELEASE_GAP])
         target = release + offset
-        above = target + [0.0, 0.0, APPROACH_HEIGHT]
-        above[2] = max(above[2], robot.ee_position()[2])
-        kw = {"should_stop": should_stop}
-        robot.move_ee(above, max_steps=budget.left, **kw)
-        robot.move_ee(target, max_steps=budget.left, **kw)
-        robot.open_gripper(max_steps=budget.left, **kw)
-        robot.move_ee(target + [0.0, 0.0, APPROACH_HEIGHT], max_steps=budget.left, **kw)
+        orn = robot.ee_orientation()
+        robot.follow_path(np.array([pre_pose(scene, target), target]), np.array([orn, orn]),
+                          **motion_kwargs(budget, should_stop))
+        robot.open_gripper(**motion_kwargs(budget, should_stop))
+        retreat_home(scene, budget, should_stop)
         return {"object": held}
 
     @classmethod
@@ -168,3 +232,112 @@ class Place(Skill):
             raise ExecutionFailure(
                 f"{obj!r} came to rest {off:.3f} m from the target (tolerance {PLACE_TOLERANCE} m)"
             )
+
+
+class Push(Skill):
+    """Push an object with the closed fingers: from (x, y, z) along ``direction`` by ``distance``.
+
+    The fingers start ``PUSH_MARGIN`` behind the object's footprint and travel ``distance`` m
+    past the point, so the object moves about ``distance`` m. Typical duration: 4-5 s.
+    """
+
+    name = "push"
+    description = "push the object along a direction"
+    params = (
+        Param("x", "float", "m", 0.25, 0.80),
+        Param("y", "float", "m", -0.45, 0.45),
+        Param("z", "float", "m", 0.0, 0.40),
+        Param("direction", "float", "rad", -math.pi, math.pi),
+        Param("distance", "float", "m", 0.02, 0.30),
+    )
+    step_budget = 3000
+
+    @classmethod
+    def applies_to(cls, info: ObjectInfo) -> bool:
+        """Things that slide well when pushed: toys and pucks."""
+        return info.category in ("toy", "puck")
+
+    @classmethod
+    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
+        """At the object's centre, low on its side; away from the robot, by 0.1 m."""
+        x, y, z = scene.object_position(obj)
+        z = max(z, scene.table_height + FINGER_CLEARANCE)
+        return {"x": float(x), "y": float(y), "z": float(z),
+                "direction": float(math.atan2(y, x)), "distance": 0.1}
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        held = scene.robot.held_object()
+        if held is not None:
+            raise PreconditionFailure(f"holding {held!r}; pushing needs an empty gripper")
+        if object_near(scene, params["x"], params["y"]) is None:
+            raise PreconditionFailure(
+                f"no object within 0.05 m of ({params['x']:.3f}, {params['y']:.3f}) m to push"
+            )
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        obj = object_near(scene, params["x"], params["y"])
+        point = np.array([params["x"], params["y"], params["z"]])
+        start, end = push_line(scene, obj, point, params["direction"], params["distance"],
+                               PUSH_MARGIN)
+        scene.robot.close_gripper(**motion_kwargs(budget, should_stop))
+        orn = top_down_orientation(params["direction"] + math.pi / 2)
+        start_xy = scene.object_position(obj)[:2]
+        stroke(scene, np.array([start, end]), orn, budget, should_stop)
+        return {"object": obj, "start": start_xy}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        moved = scene.object_position(facts["object"])[:2] - facts["start"]
+        along = float(np.dot(moved, [math.cos(params["direction"]), math.sin(params["direction"])]))
+        if along < 0.5 * params["distance"]:
+            raise ExecutionFailure(
+                f"{facts['object']!r} moved {along:.3f} m along the push "
+                f"(asked for {params['distance']:.3f} m)"
+            )
+
+
+class Home(Skill):
+    """Move the arm back to its start pose, out of the top camera's view. Typical: 1-2 s."""
+
+    name = "home"
+    description = "move the arm out of the way"
+    params = ()
+    step_budget = 1000
+
+    @classmethod
+    def applies_to(cls, info: ObjectInfo) -> bool:
+        """No object: the interface offers it apart from the per-object menu."""
+        return False
+
+    @classmethod
+    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
+        """``{}``: going home takes no parameters."""
+        scene.object_info(obj)
+        return {}
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        """Always possible."""
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        scene.robot.home(**motion_kwargs(budget, should_stop))
+        return {}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        """``home`` raises if it does not arrive."""

@@ -28,8 +28,47 @@ class Robot(Protocol):
         """Gripper centre (between the fingertips), shape (3,), in m."""
         ...
 
+    def ee_orientation(self) -> np.ndarray:
+        """Gripper orientation quaternion (x, y, z, w), shape (4,)."""
+        ...
+
     def joint_positions(self) -> np.ndarray:
         """Arm and finger joint positions, shape (n_joints,), in rad (fingers in m)."""
+        ...
+
+    def follow_path(
+        self,
+        positions: np.ndarray,
+        orientations: np.ndarray,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the gripper centre through poses (positions (n, 3) m, quaternions (n, 4)).
+
+        Straight lines between waypoints, orientation interpolated; every waypoint is checked
+        for reachability first (``PlanningFailure`` before anything moves). Returns the control
+        steps used; raises like ``move_ee``.
+        """
+        ...
+
+    def wait(
+        self,
+        n_steps: int,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Hold the current pose for ``n_steps`` control steps; return the steps used."""
+        ...
+
+    def home(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Return the gripper to its start pose, clear of the top camera; return the steps."""
         ...
 
     def move_ee(
@@ -78,6 +117,9 @@ class Scene(Protocol):
     robot: Robot
     timestep: float
     table_height: float
+    travel_height: float
+    """Lowest gripper height above the table top in pre-grasp / pre-place poses, in m (what
+    the gripper holds clears the objects; the arm still reaches the workspace pointing down)."""
 
     @property
     def sim_time(self) -> float:
@@ -106,4 +148,13 @@ class Scene(Protocol):
 
     def object_top(self, name: str) -> np.ndarray:
         """Centre of the top surface (or the opening of a container), shape (3,), in m."""
+        ...
+
+    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Base frame: position (3,) m and quaternion (x, y, z, w) (4,); parts are in it."""
+        ...
+
+    def object_state(self, name: str) -> dict[str, float]:
+        """What was done to ``name``: ``open`` (rad), ``wiped`` (fraction), ``fill``
+        (particles), ``pieces``, ``grated`` (fraction), ``turns``; keys by its abilities."""
         ...

@@ -1,5 +1,7 @@
 """Behavioural tests of the decoders on synthetic EEG with known ground truth."""
 
+from functools import partial
+
 import mne
 import numpy as np
 import pytest
@@ -7,9 +9,10 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from decoders.emg import MuscleTensionDetector
-from decoders.motor_imagery import CSPQDA
+from decoders.motor_imagery import CSPLDA, CSPQDA, FBCSPSVM, RiemannMDM, TangentSpaceLR
+from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
 from decoders.preprocessing import BandpassFilter
-from decoders.ssvep import CCA
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
 
 SSVEP_SFREQ = 250.0
 SSVEP_FREQS = [6.0, 7.5, 8.57, 10.0]
@@ -18,10 +21,12 @@ MI_CLASSES = np.array(["left_hand", "right_hand", "legs", "rest"])
 EMG_SFREQ = 250.0
 
 
-def _ssvep_data(rng, n_trials=40, duration=2.0, n_channels=6, snr=0.5):
+def _ssvep_data(rng, n_trials=40, duration=2.0, n_channels=6, snr=0.5, balanced=False):
     """SSVEP windows: per-trial attended frequency (+ 2nd harmonic) projected to channels."""
     times = np.arange(int(duration * SSVEP_SFREQ)) / SSVEP_SFREQ
     target = rng.integers(len(SSVEP_FREQS), size=n_trials)
+    if balanced:  # every frequency in turn, for decoders that learn per-class templates
+        target = np.arange(n_trials) % len(SSVEP_FREQS)
     freqs = np.asarray(SSVEP_FREQS)[target]
     phase = rng.uniform(0, 2 * np.pi, size=(n_trials, 1))
     ssvep = np.sin(2 * np.pi * freqs[:, None] * times + phase) + 0.5 * np.sin(
@@ -238,13 +243,17 @@ def test_emg_detects_clench_and_ignores_rest_and_blinks():
     assert scores.shape == (40,) and np.all(scores[:20] < 0) and np.all(scores[20:] > 0)
 
 
-def test_emg_fit_with_labels_uses_only_rest_and_last_window():
+def test_emg_fit_with_labels_puts_the_threshold_in_the_gap_and_uses_the_last_window():
     rng = np.random.default_rng(10)
     rest, clench = _emg_data(rng, 20, "rest"), _emg_data(rng, 5, "clench")
     X = np.concatenate([rest, clench])
     y = np.r_[np.zeros(20, bool), np.ones(5, bool)]
     detector = MuscleTensionDetector(EMG_SFREQ).fit(X, y)
-    assert detector.threshold_ == MuscleTensionDetector(EMG_SFREQ).fit(rest).threshold_
+    rest_only = MuscleTensionDetector(EMG_SFREQ).fit(rest)
+    log_var = detector.decision_function(X) + detector.threshold_
+    gap_middle = (log_var[y].min() + log_var[~y].max()) / 2
+    assert detector.threshold_ == pytest.approx(max(rest_only.threshold_, gap_middle))
+    assert detector.threshold_ >= rest_only.threshold_
     np.testing.assert_array_equal(detector.predict(X), y)
     # Only the last 0.5 s counts: a clench that ended before it is not detected.
     early = rest[:5].copy()
@@ -282,14 +291,34 @@ def test_emg_errors():
 # --------------------------------------------------------------------------- common contract
 
 
-def _ssvep_case():
-    X, y = _ssvep_data(np.random.default_rng(13), n_trials=12)
-    return CCA(SSVEP_FREQS, SSVEP_SFREQ), X, y
+def _ssvep_case(cls=CCA, **kwargs):
+    X, y = _ssvep_data(np.random.default_rng(13), n_trials=12, balanced=cls is not CCA)
+    return cls(SSVEP_FREQS, SSVEP_SFREQ, **kwargs), X, y
 
 
-def _mi_case():
+def _ssvep_rest_case(cls=CCA):
+    X, y = _ssvep_data(np.random.default_rng(17), n_trials=30, snr=1.0, balanced=True)
+    y = np.where(np.arange(30) % 5 == 0, -1.0, y)  # every fifth trial labelled rest
+    X[y == -1.0] = np.random.default_rng(18).standard_normal(X[y == -1.0].shape)
+    return cls(SSVEP_FREQS, SSVEP_SFREQ, rest_label=-1.0), X, y
+
+
+_MI_DECODERS = (
+    CSPQDA(MI_SFREQ),
+    CSPLDA(MI_SFREQ),
+    FBCSPSVM(MI_SFREQ),
+    RiemannMDM(MI_SFREQ),
+    TangentSpaceLR(MI_SFREQ),
+    EEGNetClassifier(MI_SFREQ, max_epochs=5, lr=1e-2, batch_size=4, validation_fraction=0.0),
+    ShallowConvNetClassifier(
+        MI_SFREQ, max_epochs=5, lr=1e-2, batch_size=4, validation_fraction=0.0
+    ),
+)
+
+
+def _mi_case(decoder):
     X, y = _mi_data(np.random.default_rng(14), 2, n_per_class=10)
-    return CSPQDA(MI_SFREQ), X, y
+    return clone(decoder), X, y
 
 
 def _emg_case():
@@ -298,7 +327,20 @@ def _emg_case():
     return MuscleTensionDetector(EMG_SFREQ), X, np.r_[np.zeros(8, bool), np.ones(4, bool)]
 
 
-@pytest.mark.parametrize("make_case", [_ssvep_case, _mi_case, _emg_case])
+_SSVEP_CASES = [
+    _ssvep_case,
+    partial(_ssvep_case, FBCCA, n_bands=3),
+    partial(_ssvep_case, ECCA),
+    partial(_ssvep_case, TRCA),
+    partial(_ssvep_case, TDCA),
+    _ssvep_rest_case,
+    partial(_ssvep_rest_case, TRCA),
+]
+
+
+@pytest.mark.parametrize(
+    "make_case", [*_SSVEP_CASES, *(partial(_mi_case, d) for d in _MI_DECODERS), _emg_case]
+)
 def test_decoder_contract(make_case):
     decoder, X, y = make_case()
     with pytest.raises(NotFittedError):

@@ -6,7 +6,10 @@ import mne
 import numpy as np
 import pytest
 from scipy.signal import butter, sosfiltfilt, welch
+from scipy.stats import fisher_exact
 
+from decoders.emg import MuscleTensionDetector
+from decoders.ssvep import CCA
 from sim.eeg_subject import (
     DEFAULT_CHANNELS,
     MI_CLASSES,
@@ -15,11 +18,15 @@ from sim.eeg_subject import (
     Cue,
     SubjectProfile,
     SyntheticSubject,
+    sample_population,
 )
 
 SFREQ = 256.0
 SSVEP_FREQS = (6.0, 7.5, 8.57, 10.0)
-NO_BLINKS = dataclasses.replace(PROFILES["default"], name="no_blinks", blink_rate=0.0)
+NO_BLINKS = dataclasses.replace(
+    PROFILES["default"], name="no_blinks", blink_rate=0.0, saccade_rate=0.0
+)
+OCCIPITAL = ("O1", "Oz", "O2", "PO3", "POz", "PO4", "PO7", "PO8")
 
 
 def segments(raw: mne.io.BaseRaw, description: str, skip: float = 0.0) -> list[np.ndarray]:
@@ -219,7 +226,7 @@ def test_seeded_reproducibility_and_stream_continuation():
 
 
 def test_channel_subset_and_profiles():
-    for name in ("default", "easy", "hard"):
+    for name in ("default", "easy", "hard", "noir-like"):
         subject = SyntheticSubject(name, ch_names=("Oz", "C3"), sfreq=512.0)
         assert subject.profile is PROFILES[name]
         raw = subject.record([Cue("rest", 1.0)])
@@ -232,7 +239,7 @@ def test_channel_subset_and_profiles():
     [
         (
             {"profile": "nope"},
-            r"Unknown profile 'nope'; known profiles: \['default', 'easy', 'hard'\]",
+            r"Unknown profile 'nope'; known profiles: \['default', 'easy', 'hard', 'noir-like'\]",
         ),
         ({"ch_names": ["Oz", "XYZ"]}, r"Unknown channel 'XYZ'.*standard_1020"),
         ({"ch_names": ["Oz", "Oz"]}, "unique"),
@@ -297,6 +304,10 @@ def test_cue_validation(args, match):
         ("line_freq", 55.0, "line_freq must be 50 or 60"),
         ("emg_band", (120.0, 20.0), "emg_band"),
         ("ssvep_harmonics", 0, "ssvep_harmonics"),
+        ("task_erd_scale", 1.2, r"task_erd_scale must be in \[0, 1\]"),
+        ("lapse_rate", -0.1, r"lapse_rate must be in \[0, 1\]"),
+        ("fatigue_per_hour", -1.0, "fatigue_per_hour must be a finite number >= 0"),
+        ("saccade_rate", float("nan"), "saccade_rate must be a finite number >= 0"),
     ],
 )
 def test_profile_validation(field, value, match):
@@ -310,3 +321,187 @@ def test_emg_band_needs_sampling_rate():
         SyntheticSubject(profile, sfreq=150.0)
     raw = SyntheticSubject(profile, sfreq=200.0, ch_names=["T7"]).record([Cue("clench", 1.0)])
     assert np.isfinite(raw.get_data()).all()
+
+
+# -- calibrated profiles, population, operator state -------------------------------------------
+
+
+def test_builtin_profiles_keep_lapses_and_fatigue_off():
+    assert set(PROFILES) == {"default", "easy", "hard", "noir-like"}
+    for name, profile in PROFILES.items():
+        assert profile.name == name
+        assert profile.lapse_rate == 0.0 and profile.fatigue_per_hour == 0.0
+        assert profile.saccade_rate > 0
+    # only noir-like changes between calibration and task time
+    assert [n for n, p in PROFILES.items() if p.task_erd_scale < 1] == ["noir-like"]
+
+
+def test_population_is_seeded_with_the_stated_spread():
+    base = PROFILES["noir-like"]
+    population = sample_population(400, seed=1)
+    assert population == sample_population(400, seed=1)
+    assert population != sample_population(400, seed=2)
+    assert [p.name for p in population[:2]] == ["noir-like/s00", "noir-like/s01"]
+    assert all(isinstance(p, SubjectProfile) for p in population)  # validated on construction
+    log_ssvep = np.log([p.ssvep_amplitude / base.ssvep_amplitude for p in population])
+    assert abs(log_ssvep.mean()) < 0.06
+    assert 0.30 < log_ssvep.std() < 0.40  # documented sd 0.35
+    alpha = np.array([p.alpha_freq for p in population])
+    assert alpha.min() >= 8.0 and alpha.max() <= 12.5 and 0.6 < alpha.std() < 0.95
+    # illiterate subjects are exactly those whose rest synchronisation shrank (15 % expected)
+    illiterate = np.array([p.rest_alpha_gain < base.rest_alpha_gain for p in population])
+    assert 0.10 < illiterate.mean() < 0.20
+    erd = np.array([p.erd_depth for p in population])
+    assert erd[illiterate].max() < erd[~illiterate].min() * 2
+    assert np.median(erd[illiterate]) < 0.25 * np.median(erd[~illiterate])
+    assert np.all((erd >= 0) & (erd <= 0.95))
+    # unchanged parameters
+    assert {p.noise_amplitude for p in population} == {base.noise_amplitude}
+    assert {p.task_erd_scale for p in population} == {base.task_erd_scale}
+
+
+def test_population_without_spread_copies_the_base():
+    base = PROFILES["default"]
+    for profile in sample_population(5, "default", spread=0.0, illiterate_fraction=0.0):
+        assert dataclasses.replace(profile, name="default") == base
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"n": 0}, ValueError, "n must be an int >= 1"),
+        ({"n": 2.0}, ValueError, "n must be an int >= 1"),
+        ({"n": 2, "base": "nope"}, ValueError, "Unknown profile 'nope'"),
+        ({"n": 2, "base": 3}, TypeError, "base must be a str or SubjectProfile"),
+        ({"n": 2, "spread": -1.0}, ValueError, "spread must be"),
+        ({"n": 2, "illiterate_fraction": 1.5}, ValueError, "illiterate_fraction"),
+    ],
+)
+def test_population_validation(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        sample_population(**kwargs)
+
+
+def test_lapsed_cues_carry_no_ssvep():
+    profile = dataclasses.replace(NO_BLINKS, name="lapsing", lapse_rate=0.5, ssvep_amplitude=10e-6)
+    subject = SyntheticSubject(profile, ch_names=["Oz"], seed=6)
+    cues = [Cue("ssvep", 4.0, 7.5), Cue("mi", 1.0, "legs"), Cue("rest", 1.0)] * 30
+    raw = subject.record(cues)
+    lapses = np.array(subject.last_lapses)
+    kinds = np.array([cue.kind for cue in cues])
+    assert not lapses[kinds == "rest"].any()
+    assert 0.3 < lapses[kinds != "rest"].mean() < 0.7
+    ssvep = [seg[0] for seg in segments(raw, "ssvep/7.5", skip=0.5)]
+    freqs, psd = welch(np.array(ssvep), fs=SFREQ, nperseg=int(2 * SFREQ))
+    peak = psd[:, np.argmin(np.abs(freqs - 7.5))]
+    lapsed = lapses[kinds == "ssvep"]
+    assert peak[~lapsed].min() > 3 * peak[lapsed].max()  # ground truth, cue by cue
+
+
+def test_task_phase_scales_imagery_modulation():
+    profile = dataclasses.replace(NO_BLINKS, name="task_drop", task_erd_scale=0.0)
+    subject = SyntheticSubject(profile, ch_names=["C3", "C4"], seed=7)
+    assert subject.session_phase == "calibration"
+    cues = [Cue("mi", 4.0, cls) for cls in ("left_hand", "right_hand")] * 10
+    skip = profile.erd_onset + profile.erd_ramp
+    calibration = subject.record(cues)
+    subject.session_phase = "task"
+    task = subject.record(cues)
+
+    def lateralisation(raw: mne.io.BaseRaw) -> float:
+        mu = (9.5, 13.5)
+        return band_power(raw, "mi/left_hand", "C4", mu, skip) / band_power(
+            raw, "mi/right_hand", "C4", mu, skip
+        )
+
+    assert lateralisation(calibration) < 0.4  # erd_depth 0.7: power ratio 0.09 at the source
+    assert 0.7 < lateralisation(task) < 1.4  # no ERD at task time
+    with pytest.raises(ValueError, match="session_phase must be one of"):
+        subject.session_phase = "rest"
+
+
+def test_fatigue_decays_ssvep_with_recorded_time():
+    profile = dataclasses.replace(
+        NO_BLINKS, name="tiring", fatigue_per_hour=20.0, ssvep_amplitude_jitter=0.0
+    )
+    cues = [Cue("ssvep", 4.0, 7.5)] * 10
+
+    def ssvep_power(subject: SyntheticSubject) -> float:
+        raw = subject.record(cues)
+        return band_power(raw, "ssvep/7.5", "Oz", (7.25, 7.75), 0.5) - band_power(
+            raw, "ssvep/7.5", "Oz", (6.25, 6.75), 0.5
+        )
+
+    fresh = SyntheticSubject(profile, ch_names=["Oz"], seed=8)
+    tired = SyntheticSubject(profile, ch_names=["Oz"], seed=8)
+    tired.record([Cue("rest", 180.0)])  # 0.05 h: amplitude x exp(-1), power x exp(-2)
+    assert tired.elapsed == 180.0
+    ratio = ssvep_power(tired) / ssvep_power(fresh)
+    assert ratio == pytest.approx(np.exp(-2 * 20.0 * 0.05), rel=0.35)
+    assert fresh.elapsed == 40.0
+
+
+def test_lateral_eye_movements_are_slow_antisymmetric_steps():
+    # saccade_amplitude=0 keeps every random draw, so the difference is the EOG alone.
+    moving = dataclasses.replace(NO_BLINKS, name="moving", saccade_rate=30.0)
+    still = dataclasses.replace(moving, name="still", saccade_amplitude=0.0)
+    cues = [Cue("rest", 60.0)]
+    raw = SyntheticSubject(moving, seed=9).record(cues)
+    eog = raw.get_data() - SyntheticSubject(still, seed=9).record(cues).get_data()
+    at = {ch: eog[raw.ch_names.index(ch)] for ch in ("F7", "F8", "T7", "Fp1", "Cz", "Oz")}
+    np.testing.assert_allclose(at["F8"], -at["F7"], rtol=0.01, atol=1e-9)
+    assert np.ptp(at["F7"]) > 0.7 * moving.saccade_amplitude
+    assert np.abs(at["F7"]).max() > np.abs(at["T7"]).max() > 5 * np.abs(at["Cz"]).max()
+    assert np.abs(at["Oz"]).max() < 1e-3 * np.abs(at["F7"]).max()
+    # step-like: the signal sits on plateaus (zero slope) most of the time
+    slope = np.abs(np.diff(at["F7"]))
+    assert np.mean(slope < 1e-3 * slope.max()) > 0.5
+    # ... and is slow: under 0.5 % of its power lies above the EMG detector's 30 Hz
+    freqs, psd = welch(at["F7"], fs=SFREQ, nperseg=int(2 * SFREQ))
+    assert psd[freqs > 30].sum() < 5e-3 * psd.sum()
+
+
+def test_eye_movements_are_not_read_as_clenches():
+    # Same seed with and without eye movements: the windows differ by the EOG alone.
+    moving = dataclasses.replace(NO_BLINKS, name="moving", saccade_rate=30.0)
+    still = dataclasses.replace(moving, name="still", saccade_amplitude=0.0)
+    channels = ["T7", "T8", "F7", "F8"]
+    calib = SyntheticSubject(NO_BLINKS, ch_names=channels, seed=10).record([Cue("rest", 1.0)] * 20)
+    detector = MuscleTensionDetector(sfreq=SFREQ).fit(
+        np.array(segments(calib, "rest")), np.zeros(20, dtype=bool)
+    )
+    cues = [Cue("rest", 1.0)] * 60
+    subject = SyntheticSubject(moving, ch_names=channels, seed=11)
+    with_eog = np.array(segments(subject.record(cues), "rest"))
+    without = np.array(segments(SyntheticSubject(still, ch_names=channels, seed=11).record(cues),
+                                "rest"))  # fmt: skip
+    # gaze shifts inside the detector's last 0.5 s, on F7
+    analysed = with_eog[:, 2, -int(0.5 * SFREQ) :] - without[:, 2, -int(0.5 * SFREQ) :]
+    shifts = np.ptp(analysed, axis=1) > 0.3 * moving.saccade_amplitude
+    assert shifts.sum() >= 10
+    assert not detector.predict(with_eog).any()
+    change = detector.decision_function(with_eog) - detector.decision_function(without)
+    assert np.abs(change[shifts]).max() < 0.05  # log-variance: under 5 % more high-passed power
+    clench = subject.record([Cue("clench", 1.0)] * 10)
+    assert detector.predict(np.array(segments(clench, "clench"))).all()
+
+
+def test_noir_like_is_harder_than_default_for_short_cca_windows():
+    cues = [Cue("ssvep", 2.0, f) for _ in range(8) for f in SSVEP_FREQS]
+    targets = np.array([cue.target for cue in cues])
+    cca = CCA(SSVEP_FREQS, SFREQ).fit()
+    n_correct = {}
+    for name in ("default", "noir-like"):
+        data = SyntheticSubject(name, ch_names=OCCIPITAL, seed=12).record(cues).get_data()
+        windows = data.reshape(len(OCCIPITAL), len(cues), -1).transpose(1, 0, 2)
+        n_correct[name] = int(np.sum(cca.predict(windows) == targets))
+    assert n_correct["default"] >= 0.8 * len(cues)
+    table = [[n_correct[name], len(cues) - n_correct[name]] for name in ("default", "noir-like")]
+    assert fisher_exact(table, alternative="greater").pvalue < 0.01
+
+
+def test_annotations_span_whole_samples():
+    raw = SyntheticSubject(ch_names=["Oz"], seed=13).record([Cue("rest", 0.601), Cue("rest", 0.3)])
+    np.testing.assert_allclose(raw.annotations.duration, [154 / SFREQ, 77 / SFREQ], atol=1e-5)
+    np.testing.assert_allclose(raw.annotations.onset, [0.0, 154 / SFREQ], atol=1e-5)
+    assert raw.n_times == 231

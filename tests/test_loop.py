@@ -7,17 +7,18 @@ import pytest
 from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.demo import run_session
+from noir.eeg_writer import read_recording
 from noir.intents import Intent
 from noir.loop import InterfaceLoop, window
 from noir.operators import SimulatedOperator
-from noir.eeg_writer import read_recording
 from noir.session import SessionClock, SessionRecorder, read_events
 from sim.eeg_subject import Cue, SyntheticSubject
 from sim.tasks import TASKS
 
 
 def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
-    summary, folder = run_session("cube_in_tray", seed=3, folder=tmp_path / "run")
+    summary, folder = run_session("cube_in_tray", operator="simulated", seed=3,
+                                  folder=tmp_path / "run")
     assert summary["success"] is True
     assert summary["goal_predicates"] == {"inside(cube, tray)": True}
 
@@ -29,7 +30,8 @@ def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
     on_disk = json.loads((folder / "summary.json").read_text())
     assert on_disk["success"] is True
     assert on_disk["n_decisions"] == summary["n_decisions"] >= 4
-    assert set(on_disk["decoding_accuracy"]) == {"what", "how", "confirm"}
+    assert set(on_disk["decoding_accuracy"]) == {"what", "how", "where", "confirm"}
+    assert on_disk["n_attempts"] == 1 and on_disk["attempts"][0]["success"] is True
     assert on_disk["sim_time_s"] == pytest.approx(
         on_disk["human_time_s"] + on_disk["robot_time_s"])
     for frame in on_disk["frames"]:
@@ -42,11 +44,11 @@ def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
     for e in windows:
         onset = e["eeg"]["start"] / raw.info["sfreq"]
         (cue,) = [a for a in raw.annotations if abs(a["onset"] - onset) < 1e-6]
-        expected = {"what": "ssvep/", "how": "mi/"}.get(e["stage"]) if e["event"] == "decision" \
+        expected = {"what": "ssvep/", "how": "mi/", "where": "mi/"}[e["stage"]] \
+            if e["event"] == "decision" \
             else ("clench" if e["clench"] else "rest")
         assert cue["description"].startswith(expected)
-    skills = [e for e in events if e["event"] in ("skill_end", "skill_failure")]
-    n_samples = sum(e["eeg"]["n"] for e in windows + skills)
+    n_samples = sum(e["eeg"]["n"] for e in events if "eeg" in e)  # + skills, cursor glides
     assert raw.n_times == n_samples
 
 
@@ -57,11 +59,11 @@ class LapsingOperator(SimulatedOperator):
         super().__init__(subject, plan)
         self.lapse_freq = lapse_freq
 
-    def eeg(self, cues):
+    def eeg(self, cues, stage):
         if self.lapse_freq and cues[0].kind == "ssvep":
             cues = [Cue("ssvep", cues[0].duration, self.lapse_freq)]
             self.lapse_freq = None
-        return super().eeg(cues)
+        return super().eeg(cues, stage)
 
 
 def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
@@ -72,7 +74,7 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
         subject = SyntheticSubject("default", seed=1)
         # the operator wants the cube (slot 0) but gazes at the ball's flicker (slot 3) first
         operator = LapsingOperator(subject, plan, lapse_freq=config.ssvep_freqs[3])
-        calibration = calibrate(operator.eeg, config, n_mi_trials=10, n_emg_trials=10, seed=1)
+        calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=1)
         recorder = SessionRecorder(tmp_path / "run", SessionClock())
         loop = InterfaceLoop(world, task, operator, calibration, recorder, config)
 
@@ -118,7 +120,7 @@ def _loop(tmp_path, operator_factory, seed=0):
     task = TASKS["cube_in_tray"]()
     world = task.make_world(seed=seed)
     operator = operator_factory(SyntheticSubject("default", seed=seed), task.reference_plan(world))
-    calibration = calibrate(operator.eeg, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
+    calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
     recorder = SessionRecorder(tmp_path / "run", SessionClock())
     return InterfaceLoop(world, task, operator, calibration, recorder, config), world
 

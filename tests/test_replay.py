@@ -15,7 +15,7 @@ from noir.calibration import Calibration
 from noir.cli import app
 from noir.demo import run_session
 from noir.eeg_writer import read_recording
-from noir.replay import ReplayDivergence, ReplayOperator, replay_session
+from noir.replay import ReplayDivergence, ReplayOperator, redecode, replay_session
 from noir.session import read_events
 from sim.eeg_subject import Cue
 
@@ -24,7 +24,8 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    _, folder = run_session(seed=4, folder=tmp_path_factory.mktemp("s") / "run")
+    _, folder = run_session(operator="recorded", seed=0,
+                            folder=tmp_path_factory.mktemp("s") / "run")
     return folder
 
 
@@ -43,7 +44,7 @@ def test_replay_reproduces_decisions_and_outcome(session, tmp_path):
 
 def test_saved_calibration_reloads(session):
     calibration = Calibration.load(session / "calibration")
-    assert calibration.report["n_mi_trials"] == 80
+    assert calibration.report["n_mi_trials"] == 40
     assert set(calibration.mi.classes_) == {"left_hand", "right_hand", "legs", "rest"}
 
 
@@ -51,7 +52,7 @@ def test_replay_refuses_a_record_that_diverges(session):
     operator = ReplayOperator(session)
     operator.want_object(["cube"])
     with pytest.raises(ReplayDivergence, match="showed cue 'clench' but the record has"):
-        operator.eeg([Cue("clench", 1.0)])
+        operator.eeg([Cue("clench", 1.0)], "confirm")
 
 
 def test_truncated_and_corrupt_records_get_clear_errors(session, tmp_path):
@@ -76,7 +77,7 @@ def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
     folder = tmp_path / "killed"
     code = (
         "from noir.demo import run_session\n"
-        f"run_session(seed=5, folder={str(folder)!r})\n"
+        f"run_session(operator='simulated', seed=5, folder={str(folder)!r})\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)
@@ -97,3 +98,19 @@ def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
     assert logged and raw.n_times >= max(w["start"] + w["n"] for w in logged)
     with pytest.raises(ValueError, match="truncated record"):
         replay_session(folder, out=tmp_path)
+
+
+def test_redecode_compares_other_decoders_on_the_recorded_windows(session):
+    rows = redecode(session, ssvep="fbcca", mi="ts_lr")
+    decisions = [e for e in read_events(session) if e["event"] == "decision"]
+    assert [(r["stage"], r["intended"], r["recorded"]) for r in rows] == [
+        (e["stage"], e["intended"], e["label"]) for e in decisions]
+    for row, event in zip(rows, decisions, strict=True):
+        assert row["redecoded"] in event["scores"]  # one of the options offered then
+    # the recorded decoders again give the recorded decisions
+    same = redecode(session, ssvep="cca", mi=None)
+    assert all(r["redecoded"] == r["recorded"] for r in same if r["stage"] == "what")
+    with pytest.raises(ValueError, match="unknown mi decoder 'bert'"):
+        redecode(session, mi="bert")
+    result = runner.invoke(app, ["replay", str(session), "--decoder", "mi"])
+    assert result.exit_code == 2 and "ssvep=NAME or mi=NAME" in result.output

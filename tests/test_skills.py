@@ -1,4 +1,4 @@
-"""Pick and Place on the simulated Panda: success, every failure reason, parameter errors."""
+"""Skills on the simulated Panda: success and every failure reason of each, parameter errors."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import sys
 import numpy as np
 import pytest
 
+from sim.panda import HOME
 from sim.tabletop import TabletopWorld
 from sim.tasks import TASKS, inside
 from skills import (
@@ -15,6 +16,7 @@ from skills import (
     FailureReason,
     InterruptedFailure,
     Pick,
+    PickSide,
     Place,
     PlanningFailure,
     PreconditionFailure,
@@ -25,6 +27,7 @@ from skills import (
     applicable_skills,
     get_skill,
 )
+from skills.motion import rotate
 
 
 @pytest.fixture(scope="module")
@@ -121,35 +124,6 @@ def test_pick_below_the_table_is_a_precondition_failure(world):
         Pick.run(world, {"object": "lego"})
 
 
-def test_should_stop_interrupts_within_one_step(world):
-    calls = []
-
-    def stop_on_tenth_call() -> bool:
-        calls.append(world.sim_time)
-        return len(calls) >= 10
-
-    t0 = world.sim_time
-    with pytest.raises(InterruptedFailure) as err:
-        Pick.run(world, {"object": "cube"}, should_stop=stop_on_tenth_call)
-    assert err.value.reason is FailureReason.INTERRUPTED
-    assert len(calls) == 10
-    assert round((world.sim_time - t0) / world.timestep) == 9
-    ee = world.robot.ee_position()
-    world.step(120)  # the arm holds still after the interrupt
-    assert np.linalg.norm(world.robot.ee_position() - ee) < 0.02
-
-
-def test_step_budget_exceeded_is_a_timeout(world):
-    class HastyPick(Pick):
-        step_budget = 50
-
-    t0 = world.sim_time
-    with pytest.raises(TimeoutFailure) as err:
-        HastyPick.run(world, {"object": "cube"})
-    assert err.value.reason is FailureReason.TIMEOUT
-    assert round((world.sim_time - t0) / world.timestep) == 50
-
-
 def test_unknown_object_lists_the_known_names(world):
     with pytest.raises(UnknownObjectError) as err:
         Pick.run(world, {"object": "banana"})
@@ -163,7 +137,7 @@ def test_unknown_object_lists_the_known_names(world):
 def test_unknown_skill_lists_the_known_names():
     with pytest.raises(UnknownSkillError, match="'throw'.*pick, place"):
         get_skill("throw")
-    assert get_skill("pick") is Pick and list(SKILLS) == ["pick", "place"]
+    assert get_skill("pick") is Pick and list(SKILLS)[:2] == ["pick", "place"]
 
 
 @pytest.mark.parametrize(
@@ -195,7 +169,7 @@ def test_pick_validates_the_object(world):
 
 def test_applicable_skills_in_registry_order(world):
     assert applicable_skills(world.object_info("tray")) == [Place]
-    assert applicable_skills(world.object_info("cube")) == [Pick, Place]
+    assert applicable_skills(world.object_info("cube"))[:2] == [Pick, Place]
 
 
 def test_failure_message_says_skill_and_reason():
@@ -211,3 +185,292 @@ def test_skills_do_not_import_sim_or_noir():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- every Franka skill: success and each failure reason it can raise -------------------------
+# (the mobile skills are tested in test_tiago.py). Not applicable, so not tested: Home has no
+# precondition (always possible), plans nothing (a joint-space move, no inverse kinematics) and
+# cannot fail in execution (its success check is empty and the Panda's ``home`` never raises,
+# even when the arm is blocked short of home).
+MOBILE = {"move_to", "drop_into", "pet", "handover"}
+
+
+def before_step(task_name: str, skill: str) -> tuple[TabletopWorld, dict]:
+    """The task's world (seed 3) after its reference plan's steps before ``skill``'s first,
+    and that step's parameters."""
+    task = TASKS[task_name]
+    world = task.make_world(seed=3)
+    for step in task.reference_plan(world):
+        if step.skill == skill:
+            return world, step.resolve(world)
+        get_skill(step.skill).run(world, step.resolve(world))
+    raise AssertionError(f"{task_name}'s plan does not use {skill}")
+
+
+def lid_open() -> tuple[TabletopWorld, dict]:
+    """The open_gift world after ``open``, and the params to close the gift."""
+    world, params = before_step("open_gift", "open")
+    get_skill("open").run(world, params)
+    return world, params
+
+
+def arm_away() -> tuple[TabletopWorld, dict]:
+    """A tabletop with the gripper low over the table's front right, about 1.4 rad from home."""
+    world = TabletopWorld(seed=0)
+    world.robot.move_ee(np.array([0.6, 0.25, world.table_height + 0.1]))
+    return world, {}
+
+
+def at_start(objects: tuple[str, ...] | str, skill: str, obj: str):
+    """A builder of a world with ``objects`` (or a task's name), and ``skill``'s default
+    parameters for ``obj``."""
+    def build() -> tuple[TabletopWorld, dict]:
+        world = (TASKS[objects].make_world(seed=3) if isinstance(objects, str)
+                 else TabletopWorld(objects, seed=0))
+        return world, get_skill(skill).params_for_object(world, obj)
+    return build
+
+
+SCENES = {  # skill: (builder of a world ready for it and its params, the object it acts on)
+    "pick": (lambda: before_step("cube_in_tray", "pick"), "cube"),
+    "place": (lambda: before_step("cube_in_tray", "place"), "cube"),
+    "push": (at_start("collect_toy", "push", "toy_car"), "toy_car"),
+    "pick_side": (at_start(("cup", "cube", "mug"), "pick_side", "cup"), "cup"),
+    "wipe": (lambda: before_step("wipe_spill", "wipe"), "spill"),
+    "sweep": (lambda: before_step("sweep_trash", "sweep"), "can"),
+    "pour": (lambda: before_step("pour_tea", "pour"), "cup"),
+    "stir": (lambda: before_step("cook_pasta", "stir"), "pot"),
+    "cut": (lambda: before_step("cut_banana", "cut"), "banana"),
+    "grate": (lambda: before_step("grate_cheese", "grate"), "grater"),
+    "open": (lambda: before_step("open_gift", "open"), "gift"),
+    "close": (lid_open, "gift"),
+    "home": (arm_away, None),
+}
+FRANKA = sorted(SCENES)
+ACTS_ON_AN_OBJECT = [s for s in FRANKA if s != "home"]
+TOOL_CASES = {  # skill: (task, the object the skill acts on)
+    "wipe": ("wipe_spill", "spill"),
+    "sweep": ("sweep_trash", "can"),
+    "pour": ("pour_tea", "cup"),
+    "stir": ("cook_pasta", "pot"),
+    "cut": ("cut_banana", "banana"),
+    "grate": ("grate_cheese", "grater"),
+    "open": ("open_gift", "gift"),
+}
+
+
+class Scenes:
+    """Each skill's ready world, built once and restored to its start for every test."""
+
+    def __init__(self) -> None:
+        self._ready: dict[str, tuple[TabletopWorld, dict, int]] = {}
+
+    def __call__(self, skill: str) -> tuple[TabletopWorld, dict]:
+        if skill in self._ready:
+            world, params, start = self._ready.pop(skill)
+            try:
+                world.restore_state(start)
+                self._ready[skill] = world, params, start
+                return world, dict(params)
+            except ValueError:  # liquid, shreds or pieces were added: build it again
+                world.close()
+        world, params = SCENES[skill][0]()
+        self._ready[skill] = world, params, world.save_state()
+        return world, dict(params)
+
+    def close(self) -> None:
+        for world, _, _ in self._ready.values():
+            world.close()
+
+
+@pytest.fixture(scope="module")
+def scenes():
+    ready = Scenes()
+    yield ready
+    ready.close()
+
+
+def steps_since(world: TabletopWorld, t0: float) -> int:
+    return round((world.sim_time - t0) / world.timestep)
+
+
+def teleport_on_first_poll(world: TabletopWorld, obj: str):
+    """A ``should_stop`` that moves ``obj`` 0.15 m along x (towards x = 0.5 m) when first
+    polled, out of the hand if it is held (it slips), then never stops."""
+    polls = []
+
+    def should_stop() -> bool:
+        if not polls:
+            if world.robot.held_object() == obj:
+                world.robot.set_grasp(None)
+            x, y = world.object_position(obj)[:2]
+            world.place_object(obj, x - 0.15 if x > 0.5 else x + 0.15, y)
+        polls.append(1)
+        return False
+
+    return should_stop
+
+
+def test_every_franka_skill_has_a_scene():
+    assert set(SCENES) == set(SKILLS) - MOBILE
+
+
+@pytest.mark.parametrize("skill", FRANKA)
+def test_skill_succeeds(scenes, skill):
+    world, params = scenes(skill)
+    result = get_skill(skill).run(world, params)
+    assert result.skill == skill and result.params == params
+    assert 0 < result.steps <= get_skill(skill).step_budget
+    assert result.sim_time == pytest.approx(result.steps * world.timestep)
+    if skill == "home":  # its success check is the robot's motion: check the arm is home
+        np.testing.assert_allclose(world.robot.joint_positions()[:7], HOME, atol=0.02)
+
+
+@pytest.mark.parametrize("skill", sorted(TOOL_CASES))
+def test_tool_skill_needs_its_tool_in_hand(skill):
+    task_name, obj = TOOL_CASES[skill]
+    with TASKS[task_name].make_world(seed=3) as world:
+        t0 = world.sim_time
+        if skill == "open":
+            world.client.resetJointState(world.object_id(obj), 0, 1.5)
+            pattern = "already open"
+        else:
+            pattern = "needs a held"
+        with pytest.raises(PreconditionFailure, match=pattern) as err:
+            get_skill(skill).run(world, get_skill(skill).params_for_object(world, obj))
+        assert err.value.skill == skill and world.sim_time == t0
+
+
+def test_close_needs_an_open_lid_and_push_needs_an_object():
+    with TASKS["open_gift"].make_world(seed=3) as world:
+        with pytest.raises(PreconditionFailure, match="'gift' is already closed"):
+            get_skill("close").run(world, {"object": "gift"})
+    with TASKS["collect_toy"].make_world(seed=3) as world:
+        params = get_skill("push").params_for_object(world, "toy_car")
+        params["y"] = -params["y"] if abs(params["y"]) > 0.1 else params["y"] + 0.2
+        with pytest.raises(PreconditionFailure, match="no object within 0.05 m"):
+            get_skill("push").run(world, params)
+
+
+@pytest.mark.parametrize("skill", ACTS_ON_AN_OBJECT)
+def test_out_of_reach_is_a_planning_failure(scenes, skill):
+    world, params = scenes(skill)
+    obj = SCENES[skill][1]
+    if skill == "place":  # the far corner of its bounds, high up
+        params = {"x": 0.8, "y": 0.45, "z": 0.4}
+    elif skill in ("push", "sweep"):  # from the table's far edge, further away
+        world.place_object(obj, 0.78, 0.0)
+        params.update(x=0.78, y=0.0, direction=0.0, distance=0.3)
+    else:
+        world.place_object(obj, 1.2, 0.0)
+    held, ee = world.robot.held_object(), world.robot.ee_position()
+    with pytest.raises(PlanningFailure, match="out of reach") as err:
+        get_skill(skill).run(world, params)
+    assert err.value.reason is FailureReason.PLANNING and err.value.skill == skill
+    assert world.robot.held_object() == held  # at most the fingers moved
+    assert np.linalg.norm(world.robot.ee_position() - ee) < 0.01
+
+
+@pytest.mark.parametrize("skill", ACTS_ON_AN_OBJECT)
+def test_skill_fails_in_execution_when_its_object_moves_away(scenes, skill):
+    world, params = scenes(skill)
+    should_stop = teleport_on_first_poll(world, SCENES[skill][1])
+    with pytest.raises(SkillFailure) as err:
+        get_skill(skill).run(world, params, should_stop=should_stop)
+    assert err.value.reason is FailureReason.EXECUTION and err.value.skill == skill
+
+
+@pytest.mark.parametrize("skill", FRANKA)
+def test_should_stop_interrupts_within_one_step(scenes, skill):
+    world, params = scenes(skill)
+    n = get_skill(skill).step_budget // 10  # well inside a successful run
+    polls = []
+    t0 = world.sim_time
+    with pytest.raises(InterruptedFailure) as err:
+        get_skill(skill).run(world, params,
+                             should_stop=lambda: polls.append(1) or len(polls) >= n)
+    assert err.value.reason is FailureReason.INTERRUPTED and err.value.skill == skill
+    assert len(polls) == n and steps_since(world, t0) == n - 1
+    ee = world.robot.ee_position()
+    world.step(120)  # the arm holds still after the interrupt
+    assert np.linalg.norm(world.robot.ee_position() - ee) < 0.02
+
+
+@pytest.mark.parametrize("skill", FRANKA)
+def test_step_budget_exceeded_is_a_timeout(scenes, skill):
+    world, params = scenes(skill)
+
+    class Hasty(get_skill(skill)):
+        step_budget = get_skill(skill).step_budget // 10
+
+    t0 = world.sim_time
+    with pytest.raises(TimeoutFailure) as err:
+        Hasty.run(world, params)
+    assert err.value.reason is FailureReason.TIMEOUT and err.value.skill == skill
+    assert steps_since(world, t0) == Hasty.step_budget
+
+
+def test_push_moves_a_toy_along_the_direction():
+    with TASKS["collect_toy"].make_world(seed=3) as world:
+        params = get_skill("push").params_for_object(world, "toy_car")
+        start = world.object_position("toy_car")[:2]
+        result = get_skill("push").run(world, params)
+        moved = world.object_position("toy_car")[:2] - start
+        along = moved @ [np.cos(params["direction"]), np.sin(params["direction"])]
+        assert along > 0.05 and result.steps <= get_skill("push").step_budget
+
+
+def test_pick_fails_in_execution_when_the_object_moves_away(world):
+    with pytest.raises(SkillFailure, match="closed on nothing at 'cube'") as err:
+        Pick.run(world, {"object": "cube"}, should_stop=teleport_on_first_poll(world, "cube"))
+    assert err.value.reason is FailureReason.EXECUTION
+    assert world.robot.held_object() is None
+
+
+# -- PickSide --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def _cup_world():
+    with TabletopWorld(("cup", "cube", "mug"), seed=0) as world:
+        yield world, world.save_state()
+
+
+@pytest.fixture
+def cup_world(_cup_world):
+    world, start = _cup_world
+    world.restore_state(start)
+    return world
+
+
+def test_pick_side_holds_the_cup_upright_across_the_level_hand(cup_world):
+    z0 = cup_world.object_position("cup")[2]
+    result = PickSide.run(cup_world, {"object": "cup"})
+    assert cup_world.robot.held_object() == "cup"
+    assert cup_world.object_position("cup")[2] > z0 + 0.1
+    name, _, _, orientation = cup_world.robot.grasp_state()
+    up_in_hand = rotate(np.array(orientation), np.array([0.0, 0.0, 1.0]))
+    assert name == "cup" and up_in_hand[0] < -0.95  # the cup's axis along the hand's -x
+    assert result.steps <= PickSide.step_budget
+
+
+def test_pick_side_applies_to_tall_narrow_objects_without_a_handle(cup_world):
+    assert [PickSide.applies_to(cup_world.object_info(n)) for n in ("cup", "cube", "mug")] == [
+        True, False, False]
+    with pytest.raises(ValueError, match="'pick_side' does not apply to object 'mug'.*'cup'"):
+        PickSide.run(cup_world, {"object": "mug"})
+
+
+def test_pick_side_failure_reasons(cup_world):
+    Pick.run(cup_world, {"object": "cube"})
+    with pytest.raises(PreconditionFailure, match="already holding 'cube'"):
+        PickSide.run(cup_world, {"object": "cup"})
+    cup_world.robot.open_gripper()
+    cup_world.place_object("cup", 1.2, 0.0)
+    t0 = cup_world.sim_time
+    with pytest.raises(PlanningFailure, match="out of reach"):
+        PickSide.run(cup_world, {"object": "cup"})
+    assert round((cup_world.sim_time - t0) / cup_world.timestep) < 130  # only the fingers moved
+    cup_world.place_object("cup", 0.5, -0.15)
+    with pytest.raises(SkillFailure, match="closed on nothing at 'cup'") as err:
+        PickSide.run(cup_world, {"object": "cup"},
+                     should_stop=teleport_on_first_poll(cup_world, "cup"))
+    assert err.value.reason is FailureReason.EXECUTION

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 
-from sim.tabletop import TabletopWorld
+from sim.tabletop import WORKSPACE, TabletopWorld
+from skills import get_skill
 
 RESTING_SPEED = 0.02
 """Largest speed of an object counted as resting, in m/s."""
@@ -17,11 +18,20 @@ RESTING_SPEED = 0.02
 class PlanStep:
     """One step of a plan: run skill ``skill`` with the defaults for object ``object``.
 
-    The parameters come from ``get_skill(skill).params_for_object(world, object)``.
+    The parameters come from ``get_skill(skill).params_for_object(world, object)``, updated
+    with ``params`` (the WHERE a person would choose with the cursor, when the object alone
+    does not fix it).
     """
 
     object: str
     skill: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, world: TabletopWorld) -> dict[str, Any]:
+        """The parameters of this step in ``world`` now."""
+        params = get_skill(self.skill).params_for_object(world, self.object)
+        params.update(self.params)
+        return params
 
 
 def resting(world: TabletopWorld, obj: str) -> bool:
@@ -46,6 +56,54 @@ def inside(world: TabletopWorld, obj: str, container: str) -> bool:
     return within_xy and below_rim and resting(world, obj)
 
 
+def on_top(world: TabletopWorld, obj: str, support: str) -> bool:
+    """Whether ``obj`` rests with its centre over ``support``'s footprint and above its base."""
+    lo, hi = world.object_aabb(support)
+    x, y, z = world.object_position(obj)
+    over = lo[0] < x < hi[0] and lo[1] < y < hi[1]
+    return bool(over and z > lo[2]) and resting(world, obj)
+
+
+def is_open(world: TabletopWorld, obj: str) -> bool:
+    """Whether ``obj``'s lid is open by at least 1.2 rad."""
+    return world.object_state(obj)["open"] >= 1.2
+
+
+def is_closed(world: TabletopWorld, obj: str) -> bool:
+    """Whether ``obj``'s lid is within 0.1 rad of shut."""
+    return world.object_state(obj)["open"] <= 0.1
+
+
+def wiped(world: TabletopWorld, obj: str) -> bool:
+    """Whether at least 90 % of patch ``obj`` was wiped (or ironed)."""
+    return world.object_state(obj)["wiped"] >= 0.9
+
+
+def filled(world: TabletopWorld, obj: str) -> bool:
+    """Whether at least 6 liquid particles (half a full pourable) are in ``obj``."""
+    return world.object_state(obj)["fill"] >= 6
+
+
+def sliced(world: TabletopWorld, obj: str) -> bool:
+    """Whether ``obj`` was cut in two."""
+    return world.object_state(obj)["pieces"] >= 2
+
+
+def grated(world: TabletopWorld, obj: str) -> bool:
+    """Whether at least half of ``obj`` was grated."""
+    return world.object_state(obj)["grated"] >= 0.5
+
+
+def stirred(world: TabletopWorld, obj: str) -> bool:
+    """Whether ``obj``'s content was stirred at least one full turn."""
+    return world.object_state(obj)["turns"] >= 1.0
+
+
+def not_held(world: TabletopWorld) -> bool:
+    """Whether the gripper is empty."""
+    return world.robot.held_object() is None
+
+
 class Task:
     """Base class of tasks: subclasses set ``name`` and ``objects`` and define the goal.
 
@@ -54,11 +112,19 @@ class Task:
 
     name: ClassVar[str]
     objects: ClassVar[tuple[str, ...]]
+    workspace: ClassVar[tuple[tuple[float, float], tuple[float, float]]] = WORKSPACE
+    """Low and high (x, y) corners, in m, of where ``objects`` are placed at random."""
 
     @classmethod
     def make_world(cls, seed: int, gui: bool = False) -> TabletopWorld:
         """Build the task's world with object poses drawn from ``seed``."""
-        return TabletopWorld(cls.objects, seed=seed, gui=gui)
+        world = TabletopWorld(cls.objects, seed=seed, gui=gui, workspace=cls.workspace)
+        cls.arrange(world)
+        return world
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Task-specific setup after the random layout (e.g. a banana on the board)."""
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:

@@ -1,0 +1,452 @@
+"""Evaluations: split trials into train/test sets, fit and score pipelines, return tidy results.
+
+Three protocols, as MOABB's:
+
+* :class:`WithinSessionEvaluation`: stratified k-fold inside each session of each subject;
+* :class:`CrossSessionEvaluation`: leave one session out, per subject;
+* :class:`CrossSubjectEvaluation`: leave one subject out.
+
+Test predictions of all folds are pooled, so each result row scores every test trial of its
+subject × session once. Folds are seeded (``random_state``), pipelines receive the same seed,
+and work units are independent, so sequential, joblib (``n_jobs``) and Dask (``scheduler``)
+runs give identical scores; only timings differ.
+
+Result columns (:data:`RESULT_COLUMNS`): ``dataset, evaluation, subject, session, pipeline,
+window`` (s), ``accuracy, balanced_accuracy, kappa, roc_auc`` (two classes, else NaN),
+``itr_bits_per_min`` (Wolpaw; time per selection = window + ``gaze_shift``), ``fit_time``
+(mean s per fold), ``latency`` (median s of ``predict`` on one window), ``n_train`` (mean
+training trials per fold), ``n_test`` (test trials in the row), ``n_classes``, ``classes`` and
+``confusion`` (JSON: rows = true class, columns = predicted, in ``classes`` order).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
+
+from decoders.benchmark.datasets import Dataset
+from decoders.benchmark.metrics import score_predictions
+from decoders.benchmark.paradigms import FilterBankSSVEP, Paradigm
+from decoders.benchmark.pipelines import PipelineContext, PipelineSpec, build_pipeline
+
+RESULT_COLUMNS = [
+    "dataset", "evaluation", "subject", "session", "pipeline", "window",
+    "accuracy", "balanced_accuracy", "kappa", "roc_auc", "itr_bits_per_min",
+    "fit_time", "latency", "n_train", "n_test", "n_classes", "classes", "confusion",
+]
+_N_LATENCY_TRIALS = 5  # single-window predictions timed per fold
+
+
+@dataclass(frozen=True)
+class SubjectData:
+    """Trials of one subject for each pipeline input (``"broadband"``/``"filter_bank"``)."""
+
+    subject: int
+    X: dict[str, np.ndarray]
+    y: np.ndarray
+    metadata: pd.DataFrame
+    sfreq: float
+
+
+@dataclass(frozen=True)
+class Task:
+    """One unit of work: fit/score one pipeline at one window on a set of folds."""
+
+    spec: PipelineSpec
+    context: PipelineContext
+    X: np.ndarray
+    y: np.ndarray
+    folds: tuple[tuple[np.ndarray, np.ndarray], ...]
+    session_of: np.ndarray  # session of each trial; test predictions are pooled per
+    subject_of: np.ndarray  # subject × session into one result row
+    n_times: int
+    trial_seconds: float
+    row: dict  # dataset, evaluation, pipeline, window
+
+
+def load_subject(
+    dataset: Dataset, paradigm: Paradigm, subject: int, inputs: Sequence[str],
+    filters: Sequence[Sequence[float]] | None = None,
+) -> SubjectData:
+    """Load one subject's recordings once and apply the paradigm for each needed input.
+
+    Parameters
+    ----------
+    dataset, paradigm : Dataset, Paradigm
+    subject : int
+    inputs : sequence of str
+        Pipeline inputs needed: ``"broadband"`` uses ``paradigm``; ``"filter_bank"`` uses
+        :func:`filter_bank_paradigm` of it.
+    filters : sequence of (low, high) | None
+        Filter-bank bands (Hz); None: one band of ±0.5 Hz around each stimulus frequency.
+    """
+    recordings = dataset.get_data(subject)
+    X, y, meta, sfreq = {}, None, None, None
+    for name in inputs:
+        para = paradigm if name == "broadband" else filter_bank_paradigm(paradigm, filters)
+        X[name], y_in, meta_in, sfreq = para.process_recordings(dataset, subject, recordings)
+        if y is None:
+            y, meta = y_in, meta_in
+        elif not (np.array_equal(y, y_in) and meta.equals(meta_in)):
+            raise RuntimeError(f"{dataset.code} subject {subject}: inputs disagree on trials.")
+    return SubjectData(subject, X, y, meta, sfreq)
+
+
+def filter_bank_paradigm(
+    paradigm: Paradigm, filters: Sequence[Sequence[float]] | None = None
+) -> FilterBankSSVEP:
+    """The filter-bank SSVEP paradigm with the same classes, window, channels and filtering."""
+    if paradigm.kind != "ssvep":
+        raise ValueError(
+            f"Filter-bank pipelines need an SSVEP paradigm, got {type(paradigm).__name__}."
+        )
+    return FilterBankSSVEP(
+        filters=filters, events=paradigm.events, tmin=paradigm.tmin, tmax=paradigm.tmax,
+        window=paradigm.window, channels=paradigm.channels, resample=paradigm.resample,
+        phase=paradigm.phase, filter_order=paradigm.filter_order,
+    )
+
+
+def _scores_matrix(estimator, X: np.ndarray, classes: np.ndarray) -> np.ndarray | None:
+    """Continuous scores with one column per task class, or None if unavailable."""
+    for method in ("decision_function", "predict_proba"):
+        if hasattr(estimator, method):
+            try:
+                s = np.asarray(getattr(estimator, method)(X), dtype=float)
+            except AttributeError:  # e.g. a Pipeline whose last step lacks the method
+                continue
+            if s.ndim == 1:
+                s = np.column_stack([-s, s])
+            if not np.array_equal(np.asarray(estimator.classes_), classes):
+                return None
+            return s
+    return None
+
+
+def run_task(task: Task) -> list[dict]:
+    """Fit and score one task; one result dict per test session (see module docstring).
+
+    Parameters
+    ----------
+    task : Task
+
+    Returns
+    -------
+    rows : list of dict
+    """
+    X = task.X[:, :, : task.n_times]
+    classes = np.array(task.context.classes, dtype=object)
+    n = len(task.y)
+    y_pred = np.empty(n, dtype=object)
+    scores = np.full((n, len(classes)), np.nan)
+    tested = np.zeros(n, dtype=bool)
+    fit_times, latencies, n_train = [], [], []
+    have_scores = True
+    for train, test in task.folds:
+        estimator = build_pipeline(task.spec, task.context)
+        start = time.perf_counter()
+        estimator.fit(X[train], task.y[train])
+        fit_times.append(time.perf_counter() - start)
+        n_train.append(len(train))
+        y_pred[test] = estimator.predict(X[test])
+        s = _scores_matrix(estimator, X[test], classes)
+        if s is None:
+            have_scores = False
+        else:
+            scores[test] = s
+        tested[test] = True
+        for i in test[:_N_LATENCY_TRIALS]:
+            start = time.perf_counter()
+            estimator.predict(X[i : i + 1])
+            latencies.append(time.perf_counter() - start)
+    rows = []
+    keys = pd.DataFrame({"subject": task.subject_of, "session": task.session_of})[tested]
+    for subject, session in keys.drop_duplicates().itertuples(index=False):
+        idx = np.flatnonzero(
+            tested & (task.subject_of == subject) & (task.session_of == session)
+        )
+        result = score_predictions(
+            task.y[idx], y_pred[idx], classes, scores[idx] if have_scores else None,
+            task.trial_seconds,
+        )
+        result["confusion"] = json.dumps(result["confusion"])
+        rows.append({
+            **task.row, "subject": int(subject), "session": str(session), **result,
+            "fit_time": float(np.mean(fit_times)), "latency": float(np.median(latencies)),
+            "n_train": int(round(np.mean(n_train))), "n_test": len(idx),
+            "n_classes": len(classes), "classes": json.dumps(list(classes)),
+        })
+    return rows
+
+
+class Executor:
+    """Map a function over work items sequentially, with joblib, or on a Dask cluster.
+
+    Parameters
+    ----------
+    n_jobs : int
+        joblib workers (1: sequential, in this process). Ignored with ``scheduler``.
+    scheduler : str | None
+        Address of a Dask distributed scheduler (``tcp://host:port``); None runs locally.
+    """
+
+    def __init__(self, n_jobs: int = 1, scheduler: str | None = None) -> None:
+        if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0:
+            raise ValueError(f"n_jobs must be a non-zero int (-1: all cores), got {n_jobs!r}.")
+        self.n_jobs = n_jobs
+        self.scheduler = scheduler
+
+    def map(
+        self, fn: Callable, items: Sequence, progress: Callable[[], None] | None = None
+    ) -> list:
+        """``[fn(item) for item in items]``, in order; ``progress()`` after each item."""
+        tick = progress or (lambda: None)
+        if self.scheduler is not None:
+            from dask.distributed import Client
+
+            with Client(self.scheduler, set_as_default=False) as client:
+                futures = client.map(fn, items, pure=False)
+                out = []
+                for future in futures:
+                    out.append(future.result())
+                    tick()
+                return out
+        if self.n_jobs == 1:
+            out = []
+            for item in items:
+                out.append(fn(item))
+                tick()
+            return out
+        out = []
+        for result in joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            joblib.delayed(fn)(item) for item in items
+        ):
+            out.append(result)
+            tick()
+        return out
+
+
+class BaseEvaluation:
+    """Shared machinery of the three evaluations.
+
+    Parameters
+    ----------
+    n_splits : int
+        Folds of the within-session stratified k-fold.
+    random_state : int
+        Seed of the folds and of the pipelines.
+    windows : sequence of float | None
+        Window lengths (s) to evaluate, each cut from the start of the paradigm's window and no
+        longer than it; None evaluates the paradigm's window only.
+    gaze_shift : float
+        Time (s) added to the window per selection for the ITR (gaze shift / inter-trial time).
+    n_jobs : int
+        Parallel joblib workers.
+    scheduler : str | None
+        Dask scheduler address; work runs on that cluster instead of joblib.
+    """
+
+    name = ""
+
+    def __init__(
+        self,
+        *,
+        n_splits: int = 5,
+        random_state: int = 42,
+        windows: Sequence[float] | None = None,
+        gaze_shift: float = 1.0,
+        n_jobs: int = 1,
+        scheduler: str | None = None,
+    ) -> None:
+        if isinstance(n_splits, bool) or not isinstance(n_splits, int) or n_splits < 2:
+            raise ValueError(f"n_splits must be an int >= 2, got {n_splits!r}.")
+        if not gaze_shift >= 0:
+            raise ValueError(f"gaze_shift must be >= 0 s, got {gaze_shift!r}.")
+        if windows is not None and (not windows or any(not w > 0 for w in windows)):
+            raise ValueError(f"windows must be a non-empty list of lengths > 0 s, got {windows}.")
+        self.n_splits = n_splits
+        self.random_state = random_state
+        self.windows = None if windows is None else [float(w) for w in windows]
+        self.gaze_shift = float(gaze_shift)
+        self.executor = Executor(n_jobs, scheduler)
+
+    def _groups(self, data: list[SubjectData]) -> list[tuple[list[SubjectData], np.ndarray, list]]:
+        """Per task group: subjects whose trials form X, and the folds over those trials."""
+        raise NotImplementedError
+
+    def evaluate(
+        self,
+        dataset: Dataset,
+        paradigm: Paradigm,
+        pipelines: Mapping[str, PipelineSpec],
+        *,
+        subjects: Sequence[int] | None = None,
+        filters: Sequence[Sequence[float]] | None = None,
+        progress: Callable[[str, int], Callable[[], None]] | None = None,
+    ) -> pd.DataFrame:
+        """Evaluate every pipeline on ``dataset`` through ``paradigm``.
+
+        Parameters
+        ----------
+        dataset : Dataset
+        paradigm : Paradigm
+            Broadband paradigm; pipelines with ``input="filter_bank"`` get its filter-bank
+            variant (:func:`filter_bank_paradigm`).
+        pipelines : mapping of str to PipelineSpec
+        subjects : sequence of int | None
+            Subjects to use; None uses all of the dataset's.
+        filters : sequence of (low, high) | None
+            Bands of the filter-bank variant.
+        progress : callable | None
+            ``progress(stage, total)`` returns a callback called once per finished item of the
+            stage (``"load"``, then ``"fit"``).
+
+        Returns
+        -------
+        results : pandas.DataFrame
+            One row per subject × session × pipeline × window, columns :data:`RESULT_COLUMNS`.
+        """
+        if not pipelines:
+            raise ValueError("No pipeline to evaluate.")
+        subjects = dataset.subjects if subjects is None else list(subjects)
+        unknown = [s for s in subjects if s not in dataset.subjects]
+        if unknown:
+            raise ValueError(f"{dataset.code}: unknown subject(s) {unknown}; available: "
+                             f"{dataset.subjects}.")
+        inputs = sorted({spec.input for spec in pipelines.values()})
+        tick = progress("load", len(subjects)) if progress else None
+        data = self.executor.map(
+            _LoadSubject(dataset, paradigm, inputs, filters), subjects, tick
+        )
+        tasks = self._tasks(dataset, paradigm, pipelines, data)
+        tick = progress("fit", len(tasks)) if progress else None
+        rows = [row for rows in self.executor.map(run_task, tasks, tick) for row in rows]
+        results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+        return results.sort_values(
+            ["subject", "session", "pipeline", "window"], kind="stable"
+        ).reset_index(drop=True)
+
+    def _tasks(self, dataset, paradigm, pipelines, data: list[SubjectData]) -> list[Task]:
+        sfreq = {d.sfreq for d in data}
+        if len(sfreq) != 1:
+            raise ValueError(f"{dataset.code}: subjects have different sampling rates {sfreq}; "
+                             "set the paradigm's resample.")
+        sfreq = sfreq.pop()
+        full = data[0].X[next(iter(data[0].X))].shape[2]
+        full_s = (full - 1) / sfreq
+        windows = self.windows or [full_s]
+        too_long = [w for w in windows if round(w * sfreq) + 1 > full]
+        if too_long:
+            raise ValueError(f"windows {too_long} s are longer than the paradigm's window "
+                             f"{full_s:g} s.")
+        classes = tuple(sorted(np.unique(np.concatenate([d.y for d in data])).tolist()))
+        tasks = []
+        for members, folds in self._groups(data):
+            y = np.concatenate([d.y for d in members])
+            meta = pd.concat([d.metadata for d in members], ignore_index=True)
+            for name, spec in pipelines.items():
+                X = np.concatenate([d.X[spec.input] for d in members])
+                for window in windows:
+                    n_times = round(window * sfreq) + 1
+                    context = PipelineContext(
+                        sfreq=sfreq, classes=classes, stim_freqs=dataset.stim_freqs,
+                        n_channels=X.shape[1], n_times=n_times, random_state=self.random_state,
+                    )
+                    tasks.append(Task(
+                        spec=spec, context=context, X=X, y=y, folds=folds,
+                        session_of=meta["session"].to_numpy(dtype=object),
+                        subject_of=meta["subject"].to_numpy(),
+                        n_times=n_times, trial_seconds=window + self.gaze_shift,
+                        row={"dataset": dataset.code, "evaluation": self.name,
+                             "pipeline": name, "window": window},
+                    ))
+        return tasks
+
+
+@dataclass(frozen=True)
+class _LoadSubject:
+    """Picklable ``subject -> SubjectData`` for the executor."""
+
+    dataset: Dataset
+    paradigm: Paradigm
+    inputs: Sequence[str]
+    filters: Sequence[Sequence[float]] | None
+
+    def __call__(self, subject: int) -> SubjectData:
+        return load_subject(self.dataset, self.paradigm, subject, self.inputs, self.filters)
+
+
+class WithinSessionEvaluation(BaseEvaluation):
+    """Stratified k-fold (shuffled, seeded) inside each session of each subject."""
+
+    name = "within-session"
+
+    def _groups(self, data):
+        out = []
+        for d in data:
+            for session in pd.unique(d.metadata["session"]):
+                ix = np.flatnonzero(d.metadata["session"].to_numpy() == session)
+                y = d.y[ix]
+                labels, counts = np.unique(y, return_counts=True)
+                if counts.min() < self.n_splits:
+                    per_class = dict(zip(labels, counts.tolist(), strict=True))
+                    raise ValueError(
+                        f"subject {d.subject} session {session}: class {labels[counts.argmin()]!r}"
+                        f" has {counts.min()} trials, fewer than the {self.n_splits} folds "
+                        f"requested (class counts {per_class}); lower n_splits."
+                    )
+                cv = StratifiedKFold(self.n_splits, shuffle=True, random_state=self.random_state)
+                folds = tuple(cv.split(np.zeros(len(y)), y))
+                sub = SubjectData(d.subject, {k: v[ix] for k, v in d.X.items()}, y,
+                                  d.metadata.iloc[ix].reset_index(drop=True), d.sfreq)
+                out.append(([sub], folds))
+        return out
+
+
+class CrossSessionEvaluation(BaseEvaluation):
+    """Leave one session out, per subject (subjects with one session are an error)."""
+
+    name = "cross-session"
+
+    def _groups(self, data):
+        out = []
+        for d in data:
+            sessions = d.metadata["session"].to_numpy()
+            if len(np.unique(sessions)) < 2:
+                raise ValueError(
+                    f"subject {d.subject} has a single session ({sessions[0]!r}); "
+                    "cross-session evaluation needs at least 2."
+                )
+            folds = tuple(LeaveOneGroupOut().split(np.zeros(len(d.y)), d.y, sessions))
+            out.append(([d], folds))
+        return out
+
+
+class CrossSubjectEvaluation(BaseEvaluation):
+    """Leave one subject out: train on all other subjects, test on the left-out one."""
+
+    name = "cross-subject"
+
+    def _groups(self, data):
+        if len(data) < 2:
+            raise ValueError("cross-subject evaluation needs at least 2 subjects, got "
+                             f"{[d.subject for d in data]}.")
+        subject_of = np.concatenate([np.full(len(d.y), d.subject) for d in data])
+        y = np.concatenate([d.y for d in data])
+        folds = tuple(LeaveOneGroupOut().split(np.zeros(len(y)), y, subject_of))
+        return [(list(data), folds)]
+
+
+EVALUATIONS: dict[str, type[BaseEvaluation]] = {
+    "within-session": WithinSessionEvaluation,
+    "cross-session": CrossSessionEvaluation,
+    "cross-subject": CrossSubjectEvaluation,
+}
+"""Evaluation classes by the name used in benchmark configs."""

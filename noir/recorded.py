@@ -1,0 +1,182 @@
+"""The ``recorded`` operator: real EEG trials, drawn per intended class.
+
+SSVEP comes from ssvep-exo (Kalunga et al. 2016, CC0; 13 / 17 / 21 Hz LEDs and rest, 8
+occipital channels at 256 Hz), motor imagery from PhysioNet EEGMMIDB S001 (Schalk et al. 2004,
+ODC-By 1.0; left fist -> Left Hand, right fist -> Right Hand, both feet -> Legs, rest -> Rest,
+16 channels at 160 Hz). Both samples ship in ``noir/sample_data`` (see its README), so this
+works on a fresh install.
+
+Every class's trials are split once, by seed, into a calibration pool and a task pool: what the
+decoders are calibrated on is never drawn at task time. Neither data set has labelled jaw
+clenches, so a clench is a real EEGMMIDB stretch plus simulated EMG (broadband 20 Hz to 0.45 of
+the sampling rate, strongest over T7/T8, weaker over F7/F8) — the one simulated part, stated in
+each annotation as ``clench``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+
+import mne
+import numpy as np
+from scipy.signal import butter, sosfilt
+
+from noir.operators import PlanFollower
+from sim.eeg_subject import Cue
+from sim.tasks import PlanStep
+
+SAMPLE_DATA = Path(str(resources.files("noir") / "sample_data"))
+SSVEP_FILE = "ssvep_exo_s04_raw.fif"
+MI_FILE = "eegmmidb_s001_raw.fif"
+SSVEP_FREQS = (13.0, 17.0, 21.0)
+"""The stimulus frequencies of the ssvep-exo recordings (Hz): the loop's candidate slots."""
+
+SSVEP_OFFSET = 1.0
+"""Seconds after an SSVEP trial's onset where a decoding window starts (the response settles)."""
+
+EMG_WEIGHTS = {"T7": 1.0, "T8": 1.0, "F7": 0.6, "F8": 0.6}
+EMG_RMS = 100e-6
+"""RMS of the simulated clench EMG at T7/T8, in volts (a jaw clench gives 100s of µV there)."""
+
+
+class RecordedOperator(PlanFollower):
+    """Real recorded trials for the person's intended class at each cue.
+
+    Parameters
+    ----------
+    plan, reaction_time
+        The person's intention (see :class:`noir.operators.PlanFollower`).
+    seed : int
+        Seeds the calibration/task split and every draw.
+    calibration_fraction : float
+        Share of each class's trials reserved for calibration.
+    data : path
+        Folder holding the two sample files (default: the bundled ``noir/sample_data``).
+    """
+
+    def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6, *,
+                 seed: int = 0, calibration_fraction: float = 0.5,
+                 data: str | Path = SAMPLE_DATA) -> None:
+        super().__init__(plan, reaction_time)
+        if not 0 < calibration_fraction < 1:
+            raise ValueError(
+                f"calibration_fraction must be in (0, 1), got {calibration_fraction}"
+            )
+        self.rng = np.random.default_rng(seed)
+        self.sources = {"ssvep": _read(Path(data) / SSVEP_FILE), "mi": _read(Path(data) / MI_FILE)}
+        # (source, description) -> trial onsets in seconds; calibration trials are drawn
+        # without replacement, task trials with replacement, and the two never mix
+        self.calibration: dict[tuple[str, str], list[float]] = {}
+        self.task: dict[tuple[str, str], list[float]] = {}
+        self.trial_seconds: dict[tuple[str, str], float] = {}
+        for name, raw in self.sources.items():
+            for description in sorted(set(raw.annotations.description)):
+                if description.startswith(("BAD", "EDGE")):
+                    continue
+                trials = [a for a in raw.annotations if a["description"] == description]
+                onsets = [trials[k]["onset"] for k in self.rng.permutation(len(trials))]
+                cut = max(1, round(calibration_fraction * len(onsets)))
+                self.calibration[name, description] = onsets[:cut]
+                self.task[name, description] = onsets[cut:]
+                self.trial_seconds[name, description] = min(a["duration"] for a in trials)
+
+    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
+        """Real trials for ``cues``: the What stage from ssvep-exo, the rest from EEGMMIDB.
+
+        Each SSVEP or motor-imagery cue gets a trial of its class; a run of rest/clench cues
+        outside the What stage gets one continuous stretch of the recording (no seams for the
+        EMG high-pass to see), with simulated EMG from each clench's onset.
+        """
+        name = "ssvep" if stage == "what" or cues[0].kind == "ssvep" else "mi"
+        source = self.sources[name]
+        pieces, annotations, onset, i = [], [], 0.0, 0
+        while i < len(cues):
+            j = i + 1
+            if name == "mi" and cues[i].kind in ("rest", "clench"):
+                while j < len(cues) and cues[j].kind in ("rest", "clench"):
+                    j += 1
+                pieces.append(self._stretch(cues[i:j]))
+            else:
+                pieces.append(self._trial(name, cues[i], calibration=stage == "calibration"))
+            for cue in cues[i:j]:
+                annotations.append((onset, cue.duration, cue.description))
+                onset += cue.duration
+            i = j
+        raw = mne.io.RawArray(np.concatenate(pieces, axis=1), source.info.copy(), verbose="error")
+        raw.set_annotations(mne.Annotations(*zip(*annotations, strict=True)))
+        return raw
+
+    def _trial(self, name: str, cue: Cue, *, calibration: bool) -> np.ndarray:
+        """One recorded trial of the cue's class, ``cue.duration`` s from its usable start."""
+        source = self.sources[name]
+        description = "rest" if cue.description in ("rest", "mi/rest") else cue.description
+        key = (name, description)
+        pool = (self.calibration if calibration else self.task).get(key)
+        if pool is None:
+            known = sorted(d for (n, d) in self.task if n == name)
+            raise ValueError(
+                f"no recorded trials for cue {cue.description!r} in "
+                f"{Path(source.filenames[0]).name}; it has {known}"
+            )
+        if not pool:
+            raise ValueError(
+                f"all {len(self.calibration[key])} calibration trials of {description!r} are "
+                "used: ask for fewer calibration trials per class"
+            )
+        offset = SSVEP_OFFSET if name == "ssvep" else 0.0
+        if offset + cue.duration > self.trial_seconds[key] + 1e-9:
+            raise ValueError(
+                f"a {cue.duration} s window does not fit in the recorded {description!r} trials "
+                f"({self.trial_seconds[key]:.2f} s, usable from {offset} s)"
+            )
+        onset = pool.pop() if calibration else pool[self.rng.integers(len(pool))]
+        sfreq = source.info["sfreq"]
+        start = round((onset + offset) * sfreq)
+        return source.get_data(start=start, stop=start + round(cue.duration * sfreq))
+
+    def _stretch(self, cues: Sequence[Cue]) -> np.ndarray:
+        """A continuous EEGMMIDB stretch for rest/clench cues, with simulated clench EMG."""
+        source = self.sources["mi"]
+        sfreq = source.info["sfreq"]
+        lengths = [round(cue.duration * sfreq) for cue in cues]
+        n = sum(lengths)
+        segments = [(a, b) for a, b in _continuous_segments(source) if b - a > n]
+        if not segments:
+            raise ValueError(f"no continuous stretch of {n / sfreq:.1f} s in the recording")
+        a, b = segments[self.rng.integers(len(segments))]
+        start = int(self.rng.integers(a, b - n))
+        data = source.get_data(start=start, stop=start + n)
+        first = 0
+        for cue, length in zip(cues, lengths, strict=True):
+            if cue.kind == "clench":
+                data[:, first:first + length] += self._emg(source.ch_names, length, sfreq)
+            first += length
+        return data
+
+    def _emg(self, ch_names: list[str], n_times: int, sfreq: float) -> np.ndarray:
+        """Simulated jaw-clench EMG, shape (n_channels, n_times), volts."""
+        sos = butter(4, [20.0, 0.45 * sfreq], btype="bandpass", fs=sfreq, output="sos")
+        noise = sosfilt(sos, self.rng.standard_normal((len(ch_names), n_times)))
+        noise /= noise.std(axis=1, keepdims=True)
+        weights = np.array([EMG_WEIGHTS.get(ch, 0.1) for ch in ch_names])
+        return EMG_RMS * weights[:, np.newaxis] * noise
+
+
+def _read(path: Path) -> mne.io.BaseRaw:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: the recorded operator needs the sample EEG "
+            "(rebuild it with experiments/make_sample_data.py)"
+        )
+    return mne.io.read_raw_fif(path, preload=True, verbose="error")
+
+
+def _continuous_segments(raw: mne.io.BaseRaw) -> list[tuple[int, int]]:
+    """(start, stop) sample ranges between the boundaries of concatenated runs."""
+    sfreq = raw.info["sfreq"]
+    cuts = sorted({round(a["onset"] * sfreq) for a in raw.annotations
+                   if a["description"] == "BAD boundary"})
+    edges = [0, *cuts, raw.n_times]
+    return list(zip(edges[:-1], edges[1:], strict=True))

@@ -1,0 +1,389 @@
+"""Cartesian control of a position-controlled arm with a parallel gripper (any URDF robot).
+
+The gripper follows straight Cartesian lines: every control step (one physics step) the next
+waypoint goes through null-space inverse kinematics and the joints are position controlled.
+A subclass loads its robot and calls ``_setup_arm`` with its joints and links. This is the
+Panda's motion logic (``sim.panda``) written for any joint layout, so TIAGo reuses it.
+
+The gripper's *tool frame* follows the Panda's convention whatever the robot: +z points out of
+the gripper (the approach direction) and the fingers close along +y.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pybullet
+
+from sim.world import World
+from skills.base import ExecutionFailure, InterruptedFailure, PlanningFailure, TimeoutFailure
+
+IK_ITERATIONS_PLAN = 100
+"""IK iterations of one refinement when checking that a target is reachable."""
+IK_REFINEMENTS = 5
+"""Refinements (IK runs, each from the last solution) per start when checking reachability."""
+IK_ITERATIONS_TRACK = 10
+"""IK iterations per control step when following waypoints (each starts next to the last)."""
+BLOCKED_LAG = 0.05
+"""Lag of the gripper behind its waypoint, in m, taken to mean the arm is blocked."""
+HOME_JOINT_SPEED = 1.0
+"""Largest joint speed when returning home, in rad/s (m/s for prismatic joints)."""
+SETTLE_STEPS = 120
+"""Control steps a move may take after the last waypoint to settle within tolerance."""
+FINGER_SPEED = 0.1
+"""Largest finger speed, in m/s. Without a limit, position control of light fingers at the end
+of a long chain (TIAGo's, 0.11 kg) oscillates with growing amplitude and flings them past their
+joint limits."""
+
+
+class CartesianArm:
+    """Straight-line gripper motions, gripper open/close and contact-based grasp detection.
+
+    Attributes set by ``_setup_arm``: ``body`` (PyBullet id), ``speed`` (m/s), ``tolerance`` (m).
+    """
+
+    world: World
+    body: int
+    speed: float
+    tolerance: float
+
+    def _setup_arm(
+        self,
+        world: World,
+        body: int,
+        *,
+        arm_joints: Sequence[int],
+        arm_forces: Sequence[float],
+        finger_joints: Sequence[int],
+        finger_open: float,
+        finger_force: float,
+        ee_link: int,
+        home: Sequence[float],
+        tool_position: Sequence[float] = (0.0, 0.0, 0.0),
+        tool_orientation: Sequence[float] = (0.0, 0.0, 0.0, 1.0),
+        null_space: bool = True,
+        speed: float,
+        tolerance: float,
+    ) -> None:
+        """Record the arm layout, put the arm at ``home`` (rad/m, one per arm joint), open.
+
+        ``tool_position`` (3,) m and ``tool_orientation`` (x, y, z, w) place the tool frame
+        (the gripper centre) in ``ee_link``'s frame. ``null_space`` selects PyBullet's
+        null-space inverse kinematics (rest poses, joint ranges); otherwise damped least squares
+        moves only ``arm_joints`` (every other joint is damped still), which suits robots with
+        many joints outside the arm's chain. Either way solutions are clipped to joint limits.
+        """
+        self.world = world
+        self._p = world.client
+        self.body = body
+        self.speed = speed
+        self.tolerance = tolerance
+        self._arm_joints = tuple(arm_joints)
+        self._arm_forces = tuple(arm_forces)
+        self._finger_joints = tuple(finger_joints)
+        self._finger_open = finger_open
+        self._finger_force = finger_force
+        self._ee_link = ee_link
+        self._tool_position = tuple(float(v) for v in tool_position)
+        self._tool_orientation = tuple(float(v) for v in tool_orientation)
+        movable = [
+            j for j in range(self._p.getNumJoints(body))
+            if self._p.getJointInfo(body, j)[2] != pybullet.JOINT_FIXED
+        ]
+        self._ik_slots = [movable.index(j) for j in self._arm_joints]
+        for j, q in zip(self._arm_joints, home, strict=True):
+            self._p.resetJointState(body, j, q)
+        for j in self._finger_joints:
+            self._p.resetJointState(body, j, finger_open)
+        info = [self._p.getJointInfo(body, j) for j in self._arm_joints]
+        self._arm_lower = np.array([i[8] for i in info])
+        self._arm_upper = np.array([i[9] for i in info])
+        if null_space:
+            info = [self._p.getJointInfo(body, j) for j in movable]
+            lower = [i[8] for i in info]
+            upper = [i[9] for i in info]
+            self._ik_options = {
+                "lowerLimits": lower,
+                "upperLimits": upper,
+                "jointRanges": [u - lo for lo, u in zip(lower, upper, strict=True)],
+                "restPoses": [s[0] for s in self._p.getJointStates(body, movable)],
+            }
+        else:
+            self._ik_options = {
+                "jointDamping": [0.05 if j in self._arm_joints else 1e3 for j in movable],
+            }
+        self._finger_target = finger_open
+        self._command_arm(np.asarray(home, dtype=float))
+        self._home_q = np.asarray(home, dtype=float)
+
+    # -- state ----------------------------------------------------------------------------
+    def ee_position(self) -> np.ndarray:
+        """Gripper centre (between the fingertips), shape (3,), in m."""
+        return np.array(self._tool_pose()[0])
+
+    def ee_orientation(self) -> np.ndarray:
+        """Tool-frame orientation quaternion (x, y, z, w), shape (4,)."""
+        return np.array(self._tool_pose()[1])
+
+    def _tool_pose(self) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        link = self._p.getLinkState(self.body, self._ee_link, computeForwardKinematics=True)
+        return self._p.multiplyTransforms(
+            link[4], link[5], self._tool_position, self._tool_orientation
+        )
+
+    def joint_positions(self) -> np.ndarray:
+        """Arm joints (rad, or m for prismatic ones) then finger joints (m), shape (n,)."""
+        states = self._p.getJointStates(self.body, self._arm_joints + self._finger_joints)
+        return np.array([s[0] for s in states])
+
+    def held_object(self) -> str | None:
+        """Name of the named body touched by every finger, or None."""
+        touching = [
+            {c[2] for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
+            for j in self._finger_joints
+        ]
+        for body in sorted(set.intersection(*touching) - {self.body}):
+            name = self.world.body_name(body)
+            if name is not None:
+                return name
+        return None
+
+    # -- motion ---------------------------------------------------------------------------
+    def move_ee(
+        self,
+        target: np.ndarray,
+        *,
+        orientation: np.ndarray | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the gripper centre to ``target`` (3,) m along a straight line.
+
+        ``orientation`` (x, y, z, w) of the tool frame defaults to the current gripper yaw,
+        pointing down. Returns the control steps used; raises like ``follow_path``.
+        """
+        if orientation is None:
+            yaw = self._p.getEulerFromQuaternion(self.ee_orientation())[2]
+            orientation = np.array(self._p.getQuaternionFromEuler((np.pi, 0.0, yaw)))
+        return self.follow_path(
+            np.asarray(target, dtype=float)[None], np.asarray(orientation, dtype=float)[None],
+            should_stop=should_stop, max_steps=max_steps,
+        )
+
+    def follow_path(
+        self,
+        positions: np.ndarray,
+        orientations: np.ndarray,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the gripper centre along straight lines through waypoints.
+
+        Parameters
+        ----------
+        positions : ndarray, shape (n, 3)
+            Gripper-centre waypoints, in m.
+        orientations : ndarray, shape (n, 4)
+            Tool-frame quaternions (x, y, z, w), held from the start of each segment.
+
+        Returns
+        -------
+        int
+            Control steps used.
+
+        Raises
+        ------
+        PlanningFailure
+            Inverse kinematics cannot reach a waypoint within ``tolerance`` (nothing moved).
+        ExecutionFailure
+            The gripper lags its waypoint by ``BLOCKED_LAG`` (blocked), or does not settle.
+        InterruptedFailure, TimeoutFailure
+            ``should_stop()`` returned True, or ``max_steps`` were used.
+        """
+        positions = np.asarray(positions, dtype=float)
+        orientations = np.asarray(orientations, dtype=float)
+        if positions.ndim != 2 or positions.shape[1] != 3 or not np.all(np.isfinite(positions)):
+            raise ValueError(f"waypoints must be finite, shape (n, 3) in m, got {positions!r}")
+        if orientations.shape != (len(positions), 4):
+            raise ValueError(
+                f"need one quaternion (x, y, z, w) per waypoint, got shape {orientations.shape}"
+            )
+        for target, orientation in zip(positions, orientations, strict=True):
+            self._check_reachable(target, orientation)
+        steps = 0
+        for target, orientation in zip(positions, orientations, strict=True):
+            steps += self._segment(target, orientation, should_stop,
+                                   None if max_steps is None else max_steps - steps)
+        return steps
+
+    def _segment(
+        self,
+        target: np.ndarray,
+        orientation: np.ndarray,
+        should_stop: Callable[[], bool] | None,
+        max_steps: int | None,
+    ) -> int:
+        """One straight line from the current gripper centre to ``target``; the steps used."""
+        start = self.ee_position()
+        step_length = self.speed * self.world.timestep
+        n_travel = max(1, int(np.ceil(np.linalg.norm(target - start) / step_length)))
+        steps = 0
+        for k in range(1, n_travel + SETTLE_STEPS + 1):
+            waypoint = start + min(1.0, k / n_travel) * (target - start)
+            self._command_arm(self._ik(waypoint, orientation, IK_ITERATIONS_TRACK))
+            self._control_step(should_stop, max_steps, steps)
+            steps += 1
+            error = np.linalg.norm(self.ee_position() - waypoint)
+            if k > n_travel and error < self.tolerance / 2:
+                return steps
+            if error > BLOCKED_LAG:
+                self._hold()
+                raise ExecutionFailure(
+                    f"arm blocked on the way to {np.round(target, 3).tolist()} m "
+                    f"({error:.3f} m behind its waypoint)"
+                )
+        if error > self.tolerance:
+            raise ExecutionFailure(
+                f"gripper settled {error:.3f} m from {np.round(target, 3).tolist()} m"
+            )
+        return steps
+
+    def wait(
+        self,
+        n_steps: int,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Hold the current pose for ``n_steps`` control steps; return the steps used."""
+        self._hold()
+        for k in range(n_steps):
+            self._control_step(should_stop, max_steps, k)
+        return n_steps
+
+    def home(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Move the arm joints back to their start positions (joint space, at most
+        ``HOME_JOINT_SPEED`` rad/s or m/s each); return the control steps used."""
+        start = self.joint_positions()[: len(self._arm_joints)]
+        largest = float(np.max(np.abs(self._home_q - start)))
+        n = max(1, int(np.ceil(largest / (HOME_JOINT_SPEED * self.world.timestep))))
+        for k in range(1, n + 1):
+            self._command_arm(start + (k / n) * (self._home_q - start))
+            self._control_step(should_stop, max_steps, k - 1)
+        return n
+
+    def open_gripper(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> int:
+        """Open the fingers fully; return the control steps used."""
+        return self._move_fingers(self._finger_open, should_stop, max_steps)
+
+    def close_gripper(
+        self,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+        max_steps: int | None = None,
+    ) -> bool:
+        """Close the fingers until they stop; return whether an object is held."""
+        self._move_fingers(0.0, should_stop, max_steps)
+        return self.held_object() is not None
+
+    # -- internals ------------------------------------------------------------------------
+    def _ik(self, position: np.ndarray, orientation: np.ndarray, iterations: int) -> np.ndarray:
+        """Arm joint positions putting the tool frame at ``position``/``orientation``.
+
+        The search starts from the current joint positions; the result is clipped to the
+        joint limits.
+        """
+        inv_pos, inv_orn = self._p.invertTransform(self._tool_position, self._tool_orientation)
+        link_pos, link_orn = self._p.multiplyTransforms(position, orientation, inv_pos, inv_orn)
+        q = self._p.calculateInverseKinematics(
+            self.body, self._ee_link, link_pos, link_orn,
+            maxNumIterations=iterations, residualThreshold=1e-4, **self._ik_options,
+        )
+        return np.clip([q[i] for i in self._ik_slots], self._arm_lower, self._arm_upper)
+
+    def _check_reachable(self, target: np.ndarray, orientation: np.ndarray) -> None:
+        """Solve IK for ``target`` on a scratch copy of the joints; raise PlanningFailure.
+
+        The search starts from the current joints, then again from the home pose; the joints
+        are left where they were.
+        """
+        saved = self._p.getJointStates(self.body, self._arm_joints)
+        error = np.inf
+        for start in ([s[0] for s in saved], self._home_q):
+            self._set_joints(start)
+            for _ in range(IK_REFINEMENTS):
+                self._set_joints(self._ik(target, orientation, IK_ITERATIONS_PLAN))
+                error = min(error, float(np.linalg.norm(self.ee_position() - target)))
+                if error < self.tolerance / 2:
+                    break
+            if error < self.tolerance / 2:
+                break
+        for j, s in zip(self._arm_joints, saved, strict=True):
+            self._p.resetJointState(self.body, j, s[0], s[1])
+        if error >= self.tolerance / 2:
+            raise PlanningFailure(
+                f"target {np.round(target, 3).tolist()} m is out of reach "
+                f"(best inverse-kinematics solution misses it by {error:.3f} m)"
+            )
+
+    def _set_joints(self, q: Sequence[float]) -> None:
+        """Put the arm joints at ``q`` at once (no physics step)."""
+        for j, qj in zip(self._arm_joints, q, strict=True):
+            self._p.resetJointState(self.body, j, qj)
+
+    def _command_arm(self, q: np.ndarray) -> None:
+        self._p.setJointMotorControlArray(
+            self.body, self._arm_joints, pybullet.POSITION_CONTROL,
+            targetPositions=q, forces=self._arm_forces,
+        )
+        for j in self._finger_joints:
+            self._p.setJointMotorControl2(
+                self.body, j, pybullet.POSITION_CONTROL, targetPosition=self._finger_target,
+                force=self._finger_force, maxVelocity=FINGER_SPEED,
+            )
+
+    def _hold(self) -> None:
+        """Stop where the arm is now."""
+        self._command_arm(self.joint_positions()[: len(self._arm_joints)])
+
+    def _control_step(
+        self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int
+    ) -> None:
+        """Step the physics once, unless asked to stop or ``used`` reached ``max_steps``."""
+        if should_stop is not None and should_stop():
+            self._hold()
+            raise InterruptedFailure("stopped on request")
+        if max_steps is not None and used >= max_steps:
+            self._hold()
+            raise TimeoutFailure(f"step budget used up ({used} control steps in this motion)")
+        self.world.step()
+
+    def _move_fingers(
+        self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None
+    ) -> int:
+        """Drive each finger to ``opening`` m until the fingers stop; return the steps used."""
+        self._finger_target = opening
+        self._hold()
+        steps = 0
+        n_arm = len(self._arm_joints)
+        last = self.joint_positions()[n_arm:]
+        for _ in range(SETTLE_STEPS):
+            self._control_step(should_stop, max_steps, steps)
+            steps += 1
+            now = self.joint_positions()[n_arm:]
+            if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
+                break
+            last = now
+        return steps

@@ -1,0 +1,536 @@
+"""Franka tabletop tasks from NOIR's Table 1, each with goal predicates and a reference plan."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.tabletop import TabletopWorld
+from sim.tasks.base import (
+    PlanStep,
+    Task,
+    filled,
+    grated,
+    inside,
+    is_closed,
+    is_open,
+    not_held,
+    on_top,
+    sliced,
+    stirred,
+    wiped,
+)
+
+
+def _table_spot(world: TabletopWorld, obj: str) -> dict[str, float]:
+    """Place parameters that put an object back where ``obj`` is now, on the table."""
+    x, y = world.object_position(obj)[:2]
+    return {"x": float(x), "y": float(y), "z": world.table_height}
+
+
+class WipeSpill(Task):
+    """Wipe the spill with the sponge.
+
+    Task
+        Pick the sponge, wipe the spill, put the sponge down.
+    Randomizations
+        Position and yaw of sponge, spill and bowl (distractor).
+    Success
+        ``wiped(spill)`` (90 % of its cells covered) and the gripper is empty.
+    """
+
+    name = "wipe_spill"
+    objects = ("sponge", "spill", "bowl")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Spill wiped, sponge put down."""
+        return {"wiped(spill)": wiped(world, "spill"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick sponge, wipe spill, place sponge where it was."""
+        return [PlanStep("sponge", "pick"), PlanStep("spill", "wipe"),
+                PlanStep("sponge", "place", _table_spot(world, "sponge"))]
+
+
+class CollectToy(Task):
+    """Collect the toys into the bin.
+
+    Task
+        Put the toy car and the toy block into the trash bin (a toy box here).
+    Randomizations
+        Position and yaw of every object.
+    Success
+        ``inside(toy_car, trash_bin)`` and ``inside(toy_block, trash_bin)``.
+    """
+
+    name = "collect_toy"
+    objects = ("toy_car", "toy_block", "trash_bin")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Both toys inside the bin."""
+        return {f"inside({t}, trash_bin)": inside(world, t, "trash_bin")
+                for t in ("toy_car", "toy_block")}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick and place each toy into the bin."""
+        return [PlanStep("toy_car", "pick"), PlanStep("trash_bin", "place"),
+                PlanStep("toy_block", "pick"), PlanStep("trash_bin", "place")]
+
+
+def _area_beside(world: TabletopWorld, obj: str, area: str) -> None:
+    """Put flat ``area`` 0.2 m beside ``obj``, towards the middle line (y = 0)."""
+    x, y = world.object_position(obj)[:2]
+    side = -1.0 if y > 0 else 1.0
+    world.place_object(area, float(x), float(y + side * 0.2))
+    world.step(30)
+
+
+def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str) -> list[PlanStep]:
+    """Pick ``tool``, sweep ``obj`` onto the centre of ``area``, put ``tool`` back."""
+    start, goal = world.object_position(obj), world.object_position(area)
+    d = goal[:2] - start[:2]
+    sweep = {"direction": float(math.atan2(d[1], d[0])), "distance": float(math.hypot(*d))}
+    return [PlanStep(tool, "pick"), PlanStep(obj, "sweep", sweep),
+            PlanStep(tool, "place", _table_spot(world, tool))]
+
+
+SWEEP_WORKSPACE = ((0.4, -0.2), (0.62, 0.2))
+"""Where a swept object and its tool start (x, y corners, m): within 0.2 m of the middle line,
+so that the tool reaches behind the object when it sweeps it towards the middle."""
+
+
+class SweepTrash(Task):
+    """Sweep the can onto the dustpan with the broom.
+
+    Task
+        Pick the broom, sweep the can onto the dustpan area, put the broom down.
+    Randomizations
+        Position and yaw of broom and can, within 0.2 m of the middle line (y = 0) so that the
+        broom reaches behind the can; the dustpan lies 0.2 m to the can's left (+y) or right,
+        towards the middle.
+    Success
+        ``on_top(can, dustpan)`` and the gripper is empty.
+    """
+
+    name = "sweep_trash"
+    objects = ("broom", "can", "dustpan")
+    workspace = SWEEP_WORKSPACE
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Dustpan 0.2 m beside the can, towards the middle of the table."""
+        _area_beside(world, "can", "dustpan")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Can on the dustpan, broom put down."""
+        return {"on_top(can, dustpan)": on_top(world, "can", "dustpan"),
+                "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick broom, sweep can towards the dustpan's centre, place broom back."""
+        return _sweep_onto(world, "broom", "can", "dustpan")
+
+
+class OpenBasket(Task):
+    """Open the basket, put the toy in, close it.
+
+    Task
+        Open the basket's lid, put the toy block inside, close the lid.
+    Randomizations
+        Basket near the middle of the workspace (+-4 cm, yaw +-0.3 rad); toy anywhere.
+    Success
+        ``inside(toy_block, basket)`` and ``closed(basket)``.
+    """
+
+    name = "open_basket"
+    objects = ("basket", "toy_block")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Basket near the middle, toy beside it, clear of the lid when it is open."""
+        dx, dy = world.rng.uniform(-0.04, 0.04, 2)
+        world.place_object("basket", 0.5 + dx, -0.1 + dy, world.object_yaw("basket"))
+        world.place_object("toy_block", 0.45 + dy, 0.22 + dx, float(world.rng.uniform(-1, 1)))
+        world.step(30)
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Toy inside, lid closed."""
+        return {"inside(toy_block, basket)": inside(world, "toy_block", "basket"),
+                "closed(basket)": is_closed(world, "basket")}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Open, pick toy, place in basket, close."""
+        return [PlanStep("basket", "open"), PlanStep("toy_block", "pick"),
+                PlanStep("basket", "place"), PlanStep("basket", "close")]
+
+
+class OpenGift(Task):
+    """Open the gift box.
+
+    Task
+        Open the lid of the gift box.
+    Randomizations
+        Gift box near the middle of the workspace (+-4 cm, yaw +-0.3 rad); a distractor book.
+    Success
+        ``open(gift)``: the lid is open by at least 1.2 rad.
+    """
+
+    name = "open_gift"
+    objects = ("gift", "book")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Gift near the middle, book to its right."""
+        dx, dy = world.rng.uniform(-0.04, 0.04, 2)
+        world.place_object("gift", 0.5 + dx, 0.0 + dy, world.object_yaw("gift"))
+        world.place_object("book", 0.45, -0.22, float(world.rng.uniform(-1, 1)))
+        world.step(30)
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Lid open."""
+        return {"open(gift)": is_open(world, "gift")}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Open the gift."""
+        return [PlanStep("gift", "open")]
+
+
+class PourTea(Task):
+    """Pour tea into the cup.
+
+    Task
+        Pick the teapot, pour into the cup, put the teapot back.
+    Randomizations
+        Position and yaw of teapot, cup and plate (distractor).
+    Success
+        ``filled(cup)`` (6 or more liquid particles in it) and the gripper is empty.
+    """
+
+    name = "pour_tea"
+    objects = ("teapot", "cup", "plate")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Cup filled, teapot put down."""
+        return {"filled(cup)": filled(world, "cup"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick teapot, pour into cup, place teapot where it was."""
+        return [PlanStep("teapot", "pick"), PlanStep("cup", "pour"),
+                PlanStep("teapot", "place", _table_spot(world, "teapot"))]
+
+
+class SetTable(Task):
+    """Set the table: the mug and the bowl on the plate side by side.
+
+    Task
+        Put the bowl on the plate and the mug on the table next to it.
+    Randomizations
+        Position and yaw of every object.
+    Success
+        ``on_top(bowl, plate)`` and the mug within 0.2 m of the plate, upright and resting.
+    """
+
+    name = "set_table"
+    objects = ("mug", "bowl", "plate")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Bowl on plate, mug beside it."""
+        near = np.hypot(*(world.object_position("mug")[:2]
+                          - world.object_position("plate")[:2])) < 0.2
+        return {"on_top(bowl, plate)": on_top(world, "bowl", "plate"),
+                "next_to(mug, plate)": bool(near) and not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Bowl onto the plate, mug to a spot 0.15 m beside the plate."""
+        x, y = world.object_position("plate")[:2]
+        side = -0.15 if y > 0 else 0.15
+        return [PlanStep("bowl", "pick"), PlanStep("plate", "place"),
+                PlanStep("mug", "pick"),
+                PlanStep("mug", "place", {"x": float(x), "y": float(y + side),
+                                          "z": world.table_height})]
+
+
+class CutBanana(Task):
+    """Cut the banana on the cutting board.
+
+    Task
+        Pick the knife, cut the banana, put the knife down.
+    Randomizations
+        Position and yaw of knife and board; the banana lies on the board, turned at random.
+    Success
+        ``cut(banana)`` (two pieces) and the gripper is empty.
+    """
+
+    name = "cut_banana"
+    objects = ("knife", "cutting_board", "banana")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Banana on the board."""
+        world.place_on("banana", "cutting_board", yaw=world.object_yaw("cutting_board"))
+        world.step(30)
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Banana cut, knife put down."""
+        return {"cut(banana)": sliced(world, "banana"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick knife, cut banana, place knife where it was."""
+        return [PlanStep("knife", "pick"), PlanStep("banana", "cut"),
+                PlanStep("knife", "place", _table_spot(world, "knife"))]
+
+
+class GrateCheese(Task):
+    """Grate the cheese.
+
+    Task
+        Pick the cheese, grate it on the grater, put the rest down.
+    Randomizations
+        Position and yaw of cheese, grater and plate (distractor).
+    Success
+        ``grated(cheese)`` (half used up) and the gripper is empty.
+    """
+
+    name = "grate_cheese"
+    objects = ("cheese", "grater", "plate")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Cheese grated, put down."""
+        return {"grated(cheese)": grated(world, "cheese"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick cheese, grate, place it on the plate."""
+        return [PlanStep("cheese", "pick"), PlanStep("grater", "grate"),
+                PlanStep("plate", "place")]
+
+
+class CookPasta(Task):
+    """Cook pasta: put it in the pot and stir.
+
+    Task
+        Put the pasta in the pot, pick the ladle, stir, put the ladle down.
+    Randomizations
+        Position and yaw of every object.
+    Success
+        ``inside(pasta, pot)``, ``stirred(pot)`` and the gripper is empty.
+    """
+
+    name = "cook_pasta"
+    objects = ("pasta", "pot", "ladle")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Pasta in the pot, stirred, ladle put down."""
+        return {"inside(pasta, pot)": inside(world, "pasta", "pot"),
+                "stirred(pot)": stirred(world, "pot"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pasta into the pot, stir with the ladle, ladle back."""
+        return [PlanStep("pasta", "pick"), PlanStep("pot", "place"), PlanStep("ladle", "pick"),
+                PlanStep("pot", "stir"), PlanStep("ladle", "place", _table_spot(world, "ladle"))]
+
+
+class IronCloth(Task):
+    """Iron the cloth.
+
+    Task
+        Pick the iron, iron the whole cloth, put the iron down.
+    Randomizations
+        Position and yaw of iron and cloth.
+    Success
+        ``ironed(cloth)`` (90 % covered) and the gripper is empty.
+    """
+
+    name = "iron_cloth"
+    objects = ("iron", "cloth")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Cloth ironed, iron put down."""
+        return {"ironed(cloth)": wiped(world, "cloth"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick iron, wipe the cloth, place iron back."""
+        return [PlanStep("iron", "pick"), PlanStep("cloth", "wipe"),
+                PlanStep("iron", "place", _table_spot(world, "iron"))]
+
+
+class CleanBook(Task):
+    """Clean the dust off the book.
+
+    Task
+        Pick the sponge, wipe the dust on the book's cover, put the sponge down.
+    Randomizations
+        Position and yaw of sponge and book; the dust lies on the middle of the cover.
+    Success
+        ``wiped(dust)`` (90 % of its cells covered) and the gripper is empty.
+    """
+
+    name = "clean_book"
+    objects = ("sponge", "book", "dust")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Dust on the book's cover."""
+        world.place_on("dust", "book", yaw=world.object_yaw("book"))
+        world.step(30)
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Dust wiped, sponge put down."""
+        return {"wiped(dust)": wiped(world, "dust"), "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick sponge, wipe the dust, place sponge where it was."""
+        return [PlanStep("sponge", "pick"), PlanStep("dust", "wipe"),
+                PlanStep("sponge", "place", _table_spot(world, "sponge"))]
+
+
+class Sandwich(Task):
+    """Make a sandwich: bread, a slice of cheese, bread.
+
+    Task
+        Put the cheese slice on the bread and the top slice on the cheese.
+    Randomizations
+        Position and yaw of every object.
+    Success
+        ``on_top(cheese_slice, bread)`` and ``on_top(bread_top, cheese_slice)``.
+    """
+
+    name = "sandwich"
+    objects = ("bread", "cheese_slice", "bread_top")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Cheese on the bread, top slice on the cheese."""
+        return {"on_top(cheese_slice, bread)": on_top(world, "cheese_slice", "bread"),
+                "on_top(bread_top, cheese_slice)": on_top(world, "bread_top", "cheese_slice")}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Cheese onto the bread, top slice onto the cheese."""
+        return [PlanStep("cheese_slice", "pick"), PlanStep("bread", "place"),
+                PlanStep("bread_top", "pick"), PlanStep("cheese_slice", "place")]
+
+
+class Hockey(Task):
+    """Score a goal: hit the puck into the goal area with the hockey stick.
+
+    Task
+        Pick the stick, sweep the puck onto the goal area, put the stick down.
+    Randomizations
+        Position and yaw of stick and puck, within 0.2 m of the middle line; the goal lies
+        0.2 m beside the puck, towards the middle.
+    Success
+        ``on_top(puck, goal)`` and the gripper is empty.
+    """
+
+    name = "hockey"
+    objects = ("hockey_stick", "puck", "goal")
+    workspace = SWEEP_WORKSPACE
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Goal 0.2 m beside the puck, towards the middle of the table."""
+        _area_beside(world, "puck", "goal")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Puck in the goal area, stick put down."""
+        return {"on_top(puck, goal)": on_top(world, "puck", "goal"),
+                "not_held()": not_held(world)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Pick stick, sweep the puck to the goal's centre, place the stick back."""
+        return _sweep_onto(world, "hockey_stick", "puck", "goal")
+
+
+TIC_TAC_TOE_CELL = 0.08
+"""Side of a cell of the 3 x 3 tic-tac-toe board, in m."""
+PIECES = ("x_piece_1", "x_piece_2", "x_piece_3")
+
+
+def board_cell(world: TabletopWorld, obj: str, board: str = "board") -> tuple[int, int] | None:
+    """(row, column) of the board cell under ``obj``'s centre (row along the board's x axis,
+    both in 0..2), or None if it is off the board or not resting on it."""
+    centre, quat = world.object_pose(board)
+    yaw = world.client.getEulerFromQuaternion(quat)[2]
+    d = world.object_position(obj)[:2] - centre[:2]
+    u = d[0] * math.cos(yaw) + d[1] * math.sin(yaw)
+    v = -d[0] * math.sin(yaw) + d[1] * math.cos(yaw)
+    row, col = (int(math.floor(w / TIC_TAC_TOE_CELL + 1.5)) for w in (u, v))
+    if not (0 <= row <= 2 and 0 <= col <= 2) or not on_top(world, obj, board):
+        return None
+    return row, col
+
+
+def three_in_a_row(cells: list[tuple[int, int] | None]) -> bool:
+    """Whether three board cells are a whole row, column or diagonal."""
+    if None in cells or len(set(cells)) != 3:
+        return False
+    rows, cols = {r for r, _ in cells}, {c for _, c in cells}
+    diagonal = all(r == c for r, c in cells) or all(r + c == 2 for r, c in cells)
+    return len(rows) == 1 or len(cols) == 1 or diagonal
+
+
+class TicTacToe(Task):
+    """Play tic-tac-toe: three X pieces in a row on the board.
+
+    Task
+        Put the three X pieces on the board in one row, column or diagonal of its 3 x 3 cells.
+    Randomizations
+        Position of the board (not turned) and position and yaw of the pieces beside it.
+    Success
+        ``three_in_a_row(x_piece_1, x_piece_2, x_piece_3)``: each resting in a cell, together
+        filling a row, a column or a diagonal.
+    """
+
+    name = "tic_tac_toe"
+    objects = ("board", *PIECES)
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """The pieces fill a line of cells."""
+        cells = [board_cell(world, p) for p in PIECES]
+        return {"three_in_a_row(x_piece_1, x_piece_2, x_piece_3)": three_in_a_row(cells)}
+
+    @classmethod
+    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
+        """Each piece into a cell of the board's middle row (along y)."""
+        x, y = world.object_position("board")[:2]
+        plan = []
+        for k, piece in enumerate(PIECES):
+            spot = {"x": float(x), "y": float(y + (k - 1) * TIC_TAC_TOE_CELL),
+                    "z": float(world.object_top("board")[2])}
+            plan += [PlanStep(piece, "pick"), PlanStep("board", "place", spot)]
+        return plan
+
+
+FRANKA_TASKS: tuple[type[Task], ...] = (
+    WipeSpill, CollectToy, SweepTrash, CleanBook, IronCloth, OpenBasket, PourTea, SetTable,
+    GrateCheese, CutBanana, CookPasta, Sandwich, Hockey, OpenGift, TicTacToe,
+)
+"""The Franka tasks, in Table 1 order."""

@@ -1,0 +1,126 @@
+"""TIAGo household tasks of NOIR's Table 1: TrashDisposal, PetDog and CovidCare."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sim.household import HouseholdWorld
+from sim.tasks.base import PlanStep, Task, inside
+from skills.mobile import MIN_STROKE, Pet, stroke_span, within_reach
+
+
+def petted(world: HouseholdWorld, dog: str) -> bool:
+    """Whether the hand has touched at least ``MIN_STROKE`` m along ``dog``'s back."""
+    start, end = Pet.stroke_line(world, dog)
+    return stroke_span(world.strokes, start, end) >= MIN_STROKE
+
+
+def handed_over(world: HouseholdWorld, obj: str, person: str) -> bool:
+    """Whether ``obj`` is held out within reach of ``person`` (``skills.mobile.within_reach``)."""
+    return within_reach(world, obj, person)
+
+
+class HouseholdTask(Task):
+    """A task for TIAGo in ``sim.household.HouseholdWorld``."""
+
+    objects: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def make_world(cls, seed: int, gui: bool = False) -> HouseholdWorld:  # type: ignore[override]
+        """Build the household world with object poses drawn from ``seed``."""
+        world = HouseholdWorld(cls.objects, seed=seed, gui=gui)
+        cls.arrange(world)  # type: ignore[arg-type]
+        return world
+
+
+class TrashDisposal(HouseholdTask):
+    """Throw the piece of trash on the counter into the bin.
+
+    Task
+        Drive to the counter, pick the trash up, drive to the bin and drop it in; the dog is in
+        the room (an obstacle for the base).
+    Randomizations
+        From the seed (``sim.household.HouseholdWorld``): the counter's, the bin's and the
+        dog's (x, y) within their regions, the dog's yaw within ±0.3 rad, the trash's place
+        0.08-0.16 m from the counter's front edge, its lane along the counter and its yaw.
+    Success
+        ``inside(trash, bin)``: the trash's bounding box lies within the bin's in (x, y), its
+        bottom is below the rim, it is nearly still and not held.
+    """
+
+    name = "trash_disposal"
+    objects = ("counter", "trash", "bin", "dog")
+
+    @classmethod
+    def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
+        """``{"inside(trash, bin)": ...}``."""
+        return {"inside(trash, bin)": inside(world, "trash", "bin")}  # type: ignore[arg-type]
+
+    @classmethod
+    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
+        """Move to the trash, pick it, move to the bin, drop it in."""
+        return [
+            PlanStep("trash", "move_to"), PlanStep("trash", "pick"),
+            PlanStep("bin", "move_to"), PlanStep("bin", "drop_into"),
+        ]
+
+
+class PetDog(HouseholdTask):
+    """Pet the dog.
+
+    Task
+        Drive up beside the dog and stroke its back with the hand.
+    Randomizations
+        From the seed: the dog's (x, y) within its region and its yaw within ±0.3 rad; the
+        counter, trash and bin as in ``TrashDisposal`` (obstacles for the base).
+    Success
+        ``petted(dog)``: the hand touched (within 1 cm) a stretch of at least 0.2 m along the
+        dog's back.
+    """
+
+    name = "pet_dog"
+    objects = ("counter", "trash", "bin", "dog")
+
+    @classmethod
+    def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
+        """``{"petted(dog)": ...}``."""
+        return {"petted(dog)": petted(world, "dog")}
+
+    @classmethod
+    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
+        """Move to the dog, pet it."""
+        return [PlanStep("dog", "move_to"), PlanStep("dog", "pet")]
+
+
+class CovidCare(HouseholdTask):
+    """Bring the bottle of hand sanitizer on the counter to the person.
+
+    Task
+        Drive to the counter, pick the bottle up, drive to the person and hold it out to them.
+    Randomizations
+        From the seed: the counter's, the bin's and the person's (x, y) within their regions;
+        the bottle's place 0.08-0.16 m from the counter's front edge, its lane and its yaw.
+    Success
+        ``handed_over(bottle, person)``: the bottle is in the gripper, its centre within 0.5 m
+        (horizontally) of the person's centre and 0.7-1.3 m above the floor.
+    """
+
+    name = "covid_care"
+    objects = ("counter", "bottle", "bin", "person")
+
+    @classmethod
+    def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
+        """``{"handed_over(bottle, person)": ...}``."""
+        return {"handed_over(bottle, person)": handed_over(world, "bottle", "person")}
+
+    @classmethod
+    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
+        """Move to the bottle, pick it, move to the person, hand it over."""
+        return [
+            PlanStep("bottle", "move_to"), PlanStep("bottle", "pick"),
+            PlanStep("person", "move_to"), PlanStep("person", "handover"),
+        ]
+
+
+TIAGO_TASKS: tuple[type[HouseholdTask], ...] = (TrashDisposal, PetDog, CovidCare)
+"""Every TIAGo task, in NOIR's Table 1 order."""

@@ -1,0 +1,391 @@
+"""Tool skills: the held object acts on another one (wipe, sweep, pour, stir, cut, grate).
+
+Each needs a held object with a tool ability (``wiper``, ``sweeper``, ``pourable``, ``stirrer``,
+``slicer``, ``gratable``) and applies to objects with the matching ability. The effect itself
+(cells wiped, particles poured, a body split in two, shreds) is simulated by the world from the
+tool's motion; the success check reads ``scene.object_state``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from skills.base import (
+    ExecutionFailure,
+    ObjectInfo,
+    Param,
+    PlanningFailure,
+    PreconditionFailure,
+    Skill,
+    StepBudget,
+)
+from skills.motion import (
+    FINGER_CLEARANCE,
+    heading,
+    held_tool_target,
+    motion_kwargs,
+    object_near,
+    push_line,
+    quat_about,
+    quat_conj,
+    quat_mul,
+    retreat_home,
+    stroke,
+    stroke_path,
+    tool_heading_orientation,
+)
+
+if TYPE_CHECKING:
+    from skills.robot import Scene
+
+WIPE_LIFT = 0.003
+"""Height of a wiper's bottom above the surface it wipes, in m."""
+WIPE_ROW = 0.025
+"""Distance between two wiping strokes, in m."""
+WIPED_ENOUGH = 0.9
+"""Fraction of a patch that a wipe must cover."""
+SWEEP_MARGIN = 0.03
+"""Gap between a sweeper's head and the object before a sweep starts, in m."""
+POUR_ANGLE = 1.75
+"""How far a pourable is tilted, in rad."""
+POUR_HEIGHT = 0.06
+"""Height of the spout above the target's opening while pouring, in m."""
+POUR_HOLD = 240
+"""Control steps the pourable stays tilted."""
+POURED_ENOUGH = 6
+"""Liquid particles that must land in the target."""
+STIR_RADIUS = 0.03
+"""Radius of the stirring circle, in m."""
+STIR_TURNS = 2
+"""Turns stirred."""
+GRATE_STROKE = 0.04
+"""Half length of a grating stroke, in m."""
+GRATE_STROKES = 6
+"""Strokes over the grater."""
+GRATE_LIFT = 0.003
+"""Height of the gratable's bottom above the grater, in m."""
+
+
+class ToolSkill(Skill):
+    """A skill that acts on ``object`` with the held tool; subclasses set the abilities."""
+
+    tool_ability: ClassVar[str]
+    target_ability: ClassVar[str]
+    params = (Param("object", "object"),)
+    step_budget = 4000
+
+    @classmethod
+    def applies_to(cls, info: ObjectInfo) -> bool:
+        """Objects with ``target_ability``."""
+        return cls.target_ability in info.abilities
+
+    @classmethod
+    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
+        """``{"object": obj}``."""
+        scene.object_info(obj)
+        return {"object": obj}
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        held = scene.robot.held_object()
+        if held is None or cls.tool_ability not in scene.object_info(held).abilities:
+            tools = [n for n in scene.object_names()
+                     if cls.tool_ability in scene.object_info(n).abilities]
+            raise PreconditionFailure(
+                f"{cls.name} needs a held {cls.tool_ability} (holding {held!r}); "
+                f"pick one of {tools} first"
+            )
+
+    @classmethod
+    def _progress(cls, scene: Scene, params: dict[str, Any], key: str) -> float:
+        return scene.object_state(params["object"])[key]
+
+
+class Wipe(ToolSkill):
+    """Wipe a patch (a spill, a cloth to iron) with the held wiper in rows over all of it.
+
+    Success: at least ``WIPED_ENOUGH`` of the patch's cells were covered. Typical: 8-10 s.
+    """
+
+    name = "wipe"
+    description = "wipe it with the held sponge or iron"
+    tool_ability = "wiper"
+    target_ability = "wipeable"
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        patch = params["object"]
+        yaw = scene.object_yaw(patch)
+        sx, sy = scene.object_info(patch).size[:2]
+        orn = tool_heading_orientation(scene, yaw, symmetric=True)
+        n_rows = int(math.ceil(sy / WIPE_ROW)) + 1
+        centre, z = scene.object_position(patch), scene.object_top(patch)[2] + WIPE_LIFT
+        points = []
+        for k, v in enumerate(np.linspace(-sy / 2 + 0.01, sy / 2 - 0.01, n_rows)):
+            for u in ((-sx / 2, sx / 2) if k % 2 == 0 else (sx / 2, -sx / 2)):
+                points.append([centre[0] + u * math.cos(yaw) - v * math.sin(yaw),
+                               centre[1] + u * math.sin(yaw) + v * math.cos(yaw), z])
+        path = np.array([held_tool_target(scene, None, p, orn) for p in points])
+        stroke(scene, path, orn, budget, should_stop)
+        return {}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        wiped = cls._progress(scene, params, "wiped")
+        if wiped < WIPED_ENOUGH:
+            raise ExecutionFailure(
+                f"only {wiped:.0%} of {params['object']!r} wiped (need {WIPED_ENOUGH:.0%})")
+
+
+class Sweep(ToolSkill):
+    """Sweep the object at (x, y) with the held broom or stick along ``direction`` by
+    ``distance``: the tool's head leads, just above the table. Typical: 4-6 s.
+    """
+
+    name = "sweep"
+    description = "sweep it along with the held broom"
+    tool_ability = "sweeper"
+    target_ability = ""
+    params = (
+        Param("x", "float", "m", 0.25, 0.80),
+        Param("y", "float", "m", -0.45, 0.45),
+        Param("direction", "float", "rad", -math.pi, math.pi),
+        Param("distance", "float", "m", 0.02, 0.40),
+    )
+
+    @classmethod
+    def applies_to(cls, info: ObjectInfo) -> bool:
+        """Small loose things on the floor of the table: trash and pucks."""
+        return info.category in ("trash", "puck")
+
+    @classmethod
+    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
+        """From the object's centre towards the robot's left (+y), by 0.15 m."""
+        x, y = scene.object_position(obj)[:2]
+        return {"x": float(x), "y": float(y), "direction": math.pi / 2, "distance": 0.15}
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        super()._check_preconditions(scene, params)
+        if object_near(scene, params["x"], params["y"]) is None:
+            raise PreconditionFailure(
+                f"nothing to sweep within 0.05 m of ({params['x']:.3f}, {params['y']:.3f}) m")
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        obj = object_near(scene, params["x"], params["y"])
+        point = np.array([params["x"], params["y"], scene.table_height + FINGER_CLEARANCE / 3])
+        start, end = push_line(scene, obj, point, params["direction"], params["distance"],
+                               SWEEP_MARGIN)
+        orn = tool_heading_orientation(scene, params["direction"])
+        path = np.array([held_tool_target(scene, "head", p, orn) for p in (start, end)])
+        begin = scene.object_position(obj)[:2]
+        stroke(scene, path, orn, budget, should_stop)
+        return {"object": obj, "start": begin}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        moved = scene.object_position(facts["object"])[:2] - facts["start"]
+        along = float(np.dot(moved, [math.cos(params["direction"]), math.sin(params["direction"])]))
+        if along < 0.5 * params["distance"]:
+            raise ExecutionFailure(
+                f"{facts['object']!r} moved {along:.3f} m along the sweep "
+                f"(asked for {params['distance']:.3f} m)")
+
+
+class Pour(ToolSkill):
+    """Pour from the held teapot or watering can into a cup or pot: the spout goes
+    ``POUR_HEIGHT`` above the opening and the vessel tilts by ``POUR_ANGLE``. Typical: 4-5 s.
+    """
+
+    name = "pour"
+    description = "pour the held teapot into it"
+    tool_ability = "pourable"
+    target_ability = "fillable"
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        super()._check_preconditions(scene, params)
+        held = scene.robot.held_object()
+        if scene.object_state(held)["fill"] <= 0:
+            raise PreconditionFailure(f"{held!r} is empty")
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        robot = scene.robot
+        held = robot.held_object()
+        before = cls._progress(scene, params, "fill")
+        mouth = scene.object_top(params["object"]) + [0.0, 0.0, POUR_HEIGHT]
+        # The spout points across the line from the robot to the target: the vessel stays at
+        # the target's distance from the robot while it tilts.
+        spout = math.atan2(mouth[1], mouth[0]) + math.pi / 2
+        upright = tool_heading_orientation(scene, spout, symmetric=True)
+        spout = heading(quat_mul(upright, quat_conj(robot.ee_orientation()))) + heading(
+            scene.object_pose(held)[1])
+        tilt_axis = np.cross([0.0, 0.0, 1.0], [math.cos(spout), math.sin(spout), 0.0])
+        tilted = quat_mul(quat_about(tilt_axis, POUR_ANGLE), upright)
+        over = held_tool_target(scene, "spout", mouth + [0.0, 0.0, 0.05], upright)
+        pouring = held_tool_target(scene, "spout", mouth, tilted)
+        kw = motion_kwargs
+        robot.follow_path(np.array([over, pouring]), np.array([upright, tilted]),
+                          **kw(budget, should_stop))
+        robot.wait(POUR_HOLD, **kw(budget, should_stop))
+        robot.follow_path(np.array([over]), np.array([upright]), **kw(budget, should_stop))
+        robot.home(**kw(budget, should_stop))
+        return {"before": before}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        poured = cls._progress(scene, params, "fill") - facts["before"]
+        if poured < POURED_ENOUGH:
+            raise ExecutionFailure(
+                f"{poured:.0f} particles landed in {params['object']!r} (need {POURED_ENOUGH})")
+
+
+class Stir(ToolSkill):
+    """Stir inside a pot with the held ladle: ``STIR_TURNS`` circles near its bottom.
+
+    Typical: 4-5 s.
+    """
+
+    name = "stir"
+    description = "stir it with the held ladle"
+    tool_ability = "stirrer"
+    target_ability = "stirrable"
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        pot = params["object"]
+        before = cls._progress(scene, params, "turns")
+        centre = scene.object_position(pot)
+        z = 2 * centre[2] - scene.object_top(pot)[2] + 0.02
+        orn = scene.robot.ee_orientation()
+        angles = np.linspace(0.0, 2 * math.pi * STIR_TURNS, 12 * STIR_TURNS + 1)
+        tips = [[centre[0] + STIR_RADIUS * math.cos(a), centre[1] + STIR_RADIUS * math.sin(a), z]
+                for a in angles]
+        stroke(scene, np.array([held_tool_target(scene, "tip", t, orn) for t in tips]), orn,
+               budget, should_stop)
+        return {"before": before}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        turns = cls._progress(scene, params, "turns") - facts["before"]
+        if turns < STIR_TURNS - 0.5:
+            raise ExecutionFailure(f"stirred {turns:.1f} turns in {params['object']!r}")
+
+
+class Cut(ToolSkill):
+    """Cut a banana (or other sliceable) in two with the held knife: the blade goes down
+    across it at its middle, to just above what it lies on. Typical: 3-4 s.
+    """
+
+    name = "cut"
+    description = "cut it with the held knife"
+    tool_ability = "slicer"
+    target_ability = "sliceable"
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        super()._check_preconditions(scene, params)
+        if cls._progress(scene, params, "pieces") > 1:
+            raise PreconditionFailure(f"{params['object']!r} is already cut")
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        food = params["object"]
+        first = tool_heading_orientation(scene, scene.object_yaw(food) + math.pi / 2, True)
+        flipped = quat_mul(quat_about(np.array([0.0, 0.0, 1.0]), math.pi), first)
+        x, y, z = scene.object_pose(food)[0]
+        top = scene.object_top(food)[2]
+        for orn in (first, flipped):  # the blade cuts either way round: try the other if needed
+            path = [held_tool_target(scene, "blade", np.array([x, y, h]), orn)
+                    for h in (top + 0.01, z + 0.004)]
+            try:
+                stroke_path(scene, np.array(path), orn, budget, should_stop)
+                break
+            except PlanningFailure:  # nothing moved
+                if orn is flipped:
+                    raise
+        retreat_home(scene, budget, should_stop)
+        return {}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        if cls._progress(scene, params, "pieces") < 2:
+            raise ExecutionFailure(f"the blade went down but {params['object']!r} is not cut")
+
+
+class Grate(ToolSkill):
+    """Rub the held cheese back and forth over a grater, ``GRATE_STROKES`` strokes.
+
+    Shreds fall on the grater. Typical: 4-5 s.
+    """
+
+    name = "grate"
+    description = "grate the held cheese on it"
+    tool_ability = "gratable"
+    target_ability = "grater"
+
+    @classmethod
+    def _execute(
+        cls,
+        scene: Scene,
+        params: dict[str, Any],
+        budget: StepBudget,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, Any]:
+        grater = params["object"]
+        cheese = scene.robot.held_object()
+        before = scene.object_state(cheese)["grated"]
+        yaw = scene.object_yaw(grater)
+        x, y, z = scene.object_top(grater)
+        # a gratable tilted in the hand reaches below its base frame's origin, by ``sag`` m
+        sag = scene.object_pose(cheese)[0][2] - (2 * scene.object_position(cheese)[2]
+                                                 - scene.object_top(cheese)[2])
+        orn = scene.robot.ee_orientation()
+        ends = [(-1) ** k * GRATE_STROKE for k in range(GRATE_STROKES + 1)]
+        path = [held_tool_target(scene, None, np.array(
+            [x + u * math.cos(yaw), y + u * math.sin(yaw), z + GRATE_LIFT + sag]), orn)
+            for u in ends]
+        stroke(scene, np.array(path), orn, budget, should_stop)
+        return {"before": before, "cheese": cheese}
+
+    @classmethod
+    def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        grated = scene.object_state(facts["cheese"])["grated"] - facts["before"]
+        if grated < 0.3:
+            raise ExecutionFailure(f"only {grated:.0%} of {facts['cheese']!r} grated")

@@ -1,0 +1,237 @@
+"""Offline benchmark: datasets, paradigms, evaluations, metrics, scale-out, config, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import mne
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from dask.distributed import LocalCluster
+from typer.testing import CliRunner
+
+from decoders.benchmark.datasets import EEGMMIDB, FileDataset, RecordingError, SSVEPExo
+from decoders.benchmark.evaluations import (
+    RESULT_COLUMNS,
+    CrossSessionEvaluation,
+    CrossSubjectEvaluation,
+    WithinSessionEvaluation,
+)
+from decoders.benchmark.metrics import itr_bits_per_min
+from decoders.benchmark.paradigms import SSVEP, LeftRightImagery
+from decoders.benchmark.pipelines import resolve_pipeline
+from decoders.benchmark.run import ConfigError, parse_config
+from noir.bench import bench, synthetic_dataset
+
+SCORES = ["accuracy", "balanced_accuracy", "kappa", "roc_auc", "itr_bits_per_min",
+          "n_train", "n_test", "confusion"]
+
+
+@pytest.fixture(scope="module")
+def ssvep_data():
+    """Two synthetic subjects, two sessions, 2 SSVEP classes x 6 trials (known ground truth)."""
+    return synthetic_dataset(kind="ssvep", classes=[7.5, 10.0], subjects=[1, 2], n_sessions=2,
+                             n_trials_per_class=6, trial_seconds=2.5, rest_seconds=0.5,
+                             ch_names=["O1", "Oz", "O2", "POz"])
+
+
+CCA = dict([resolve_pipeline({"name": "CCA", "params": {"n_harmonics": 2}})])
+
+
+# --- metrics ---------------------------------------------------------------------------------
+
+def test_itr_known_values():
+    assert itr_bits_per_min(1.0, 2, 1.0) == pytest.approx(60.0)
+    assert itr_bits_per_min(0.5, 2, 1.0) == 0.0
+    assert itr_bits_per_min(0.1, 2, 1.0) == 0.0  # below chance: no information
+    assert itr_bits_per_min(1.0, 4, 2.0) == pytest.approx(60.0)
+    # Wolpaw: N=4, P=0.9 -> 2 + 0.9 log2 0.9 + 0.1 log2(0.1/3) bits per selection
+    bits = 2 + 0.9 * math.log2(0.9) + 0.1 * math.log2(0.1 / 3)
+    assert itr_bits_per_min(0.9, 4, 3.0) == pytest.approx(bits * 20.0)
+    with pytest.raises(ValueError, match="n_classes"):
+        itr_bits_per_min(0.9, 1, 1.0)
+    with pytest.raises(ValueError, match="trial_seconds"):
+        itr_bits_per_min(0.9, 2, 0.0)
+
+
+# --- synthetic end to end, each evaluation ---------------------------------------------------
+
+def test_within_session_synthetic_above_chance(ssvep_data):
+    results = WithinSessionEvaluation(n_splits=3, windows=[1.0, 2.0]).evaluate(
+        ssvep_data, SSVEP(fmin=4, fmax=40, tmax=2.0), CCA)
+    assert list(results.columns) == RESULT_COLUMNS
+    assert len(results) == 2 * 2 * 2  # subjects x sessions x windows, one pipeline
+    assert not results.duplicated(["subject", "session", "pipeline", "window"]).any()
+    assert (results["n_test"] == 12).all() and (results["n_train"] == 8).all()
+    long = results[results["window"] == 2.0]
+    assert (long["accuracy"] >= 0.9).all()  # chance is 0.5
+    assert (long["roc_auc"] >= 0.9).all()
+    assert (long["itr_bits_per_min"] > 0).all()
+    confusion = np.array(json.loads(long["confusion"].iloc[0]))
+    assert confusion.sum() == 12 and json.loads(long["classes"].iloc[0]) == ["10", "7.5"]
+
+
+def test_cross_session_and_cross_subject(ssvep_data):
+    pipes = dict([resolve_pipeline({"name": "SSVEP_TS+LR"})])
+    para = SSVEP(fmin=4, fmax=40, tmax=2.0)
+    cross_session = CrossSessionEvaluation().evaluate(ssvep_data, para, pipes)
+    assert sorted(zip(cross_session["subject"], cross_session["session"], strict=True)) == [
+        (1, "0"), (1, "1"), (2, "0"), (2, "1")]
+    assert (cross_session["n_train"] == 12).all() and (cross_session["n_test"] == 12).all()
+    assert (cross_session["accuracy"] > 0.75).all()
+    cross_subject = CrossSubjectEvaluation().evaluate(ssvep_data, para, pipes)
+    assert len(cross_subject) == 4 and (cross_subject["n_train"] == 24).all()
+    assert cross_subject["accuracy"].mean() > 0.75
+
+
+def test_too_few_trials_per_class(ssvep_data):
+    with pytest.raises(ValueError, match=r"has 6 trials, fewer than the 7 folds"):
+        WithinSessionEvaluation(n_splits=7).evaluate(ssvep_data, SSVEP(tmax=2.0), CCA)
+    with pytest.raises(ValueError, match="at least 2"):
+        CrossSessionEvaluation().evaluate(
+            synthetic_dataset(subjects=[1], n_trials_per_class=2, ch_names=["Oz", "O1"]),
+            SSVEP(tmax=2.0), CCA)
+
+
+def test_sequential_joblib_dask_identical(ssvep_data):
+    para = SSVEP(fmin=4, fmax=40, tmax=1.0)
+    pipes = dict([resolve_pipeline({"name": "CCA"}), resolve_pipeline({"name": "SSVEP_MDM"})])
+    run = {}
+    run["sequential"] = WithinSessionEvaluation(n_splits=3).evaluate(ssvep_data, para, pipes)
+    run["joblib"] = WithinSessionEvaluation(n_splits=3, n_jobs=2).evaluate(
+        ssvep_data, para, pipes)
+    with LocalCluster(host="127.0.0.1", protocol="tcp://", n_workers=2, threads_per_worker=1,
+                      dashboard_address=None, processes=False) as cluster:
+        run["dask"] = WithinSessionEvaluation(
+            n_splits=3, scheduler=cluster.scheduler_address).evaluate(ssvep_data, para, pipes)
+    for name in ("joblib", "dask"):
+        pd.testing.assert_frame_equal(run[name][SCORES], run["sequential"][SCORES])
+
+
+# --- config ----------------------------------------------------------------------------------
+
+GOOD = {
+    "datasets": [{"name": "Synthetic", "params": {"subjects": [1]}}],
+    "paradigm": {"name": "SSVEP", "params": {"tmax": 2.0}},
+    "evaluation": {"name": "within-session", "params": {"n_splits": 3}, "windows": [1.0]},
+    "pipelines": [{"name": "CCA"}],
+}
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"pipelines": [{"name": "NoSuchDecoder"}]}, "Unknown pipeline 'NoSuchDecoder'"),
+    ({"evaluation": {"name": "leave-none-out"}}, "evaluation.name 'leave-none-out'"),
+    ({"evaluation": {"name": "within-session", "params": {"folds": 3}}}, r"unknown key\(s\)"),
+    ({"paradigm": {"name": "SSVEP", "params": {"tmax": 2, "window": 1}}}, "tmax or window"),
+    ({"datasets": [{"name": "Nope"}]}, "datasets\\[0\\].name 'Nope'"),
+    ({"datasets": [{"name": "Synthetic", "subjects": "all"}]}, "list of integers"),
+    ({"pipelines": [{"name": "x", "steps": [{"params": {}}]}]}, "from: module:Class"),
+])
+def test_config_errors(change, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config({**GOOD, **change}, "bad.yaml", ("Synthetic",))
+    config = parse_config(GOOD, "good.yaml", ("Synthetic",))
+    assert list(config.pipelines) == ["CCA"]
+
+
+def test_config_missing_section():
+    message = r"bad.yaml: the config is missing key\(s\) \['pipelines'"
+    with pytest.raises(ConfigError, match=message):
+        parse_config({k: v for k, v in GOOD.items() if k != "pipelines"}, "bad.yaml")
+
+
+# --- bad recordings --------------------------------------------------------------------------
+
+def _write_raw(path: Path, data: np.ndarray, names=("Oz", "O1", "O2"), events=("a", "b")):
+    raw = mne.io.RawArray(data, mne.create_info(list(names), 100.0, "eeg"), verbose="error")
+    raw.set_annotations(mne.Annotations([1.0, 3.0], [1.0, 1.0], list(events)))
+    raw.save(path, overwrite=True, verbose="error")
+    return path
+
+
+def _load(path: Path, **kwargs) -> None:
+    FileDataset({1: {"0": {"0": path}}}, {"left": "a", "right": "b"}, paradigm="imagery",
+                interval=(0.0, 1.0), **kwargs).get_data(1)
+
+
+@pytest.fixture
+def good_data():
+    return np.random.default_rng(0).normal(size=(3, 600)) * 1e-5
+
+
+def test_bad_recording_errors(tmp_path, good_data):
+    good = _write_raw(tmp_path / "good_raw.fif", good_data)
+    _load(good)  # the reference file loads
+    truncated = tmp_path / "truncated_raw.fif"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(RecordingError, match="truncated_raw.fif: cannot read"):
+        _load(truncated)
+    corrupt = tmp_path / "corrupt_raw.fif"
+    corrupt.write_bytes(b"not a fif file" * 100)
+    with pytest.raises(RecordingError, match="corrupt_raw.fif: cannot read"):
+        _load(corrupt)
+    nan = good_data.copy()
+    nan[1, 10:13] = np.nan
+    with pytest.raises(RecordingError, match=r"nan_raw.fif: NaN .* O1 \(3 samples\)"):
+        _load(_write_raw(tmp_path / "nan_raw.fif", nan))
+    flat = good_data.copy()
+    flat[2] = 1e-6
+    with pytest.raises(RecordingError, match=r"flat_raw.fif: flat channel\(s\) \['O2'\]"):
+        _load(_write_raw(tmp_path / "flat_raw.fif", flat))
+    with pytest.raises(RecordingError, match=r"good_raw.fif.*missing channel\(s\) \['Cz'\]"):
+        _load(good, ch_names=["Oz", "Cz"])
+    with pytest.raises(RecordingError, match=r"event\(s\) \['right'\] .* do not occur"):
+        _load(_write_raw(tmp_path / "one_event_raw.fif", good_data, events=("a", "a")))
+
+
+# --- real data -------------------------------------------------------------------------------
+
+def test_ssvep_exo_smoke():
+    """Subject 1 of ssvep-exo, 3 stimulus classes, training-free CCA (fails if data is absent)."""
+    dataset = SSVEPExo()
+    assert dataset.event_id == {"13": 2, "17": 4, "21": 3, "rest": 1}
+    assert "2012.07.11-15.33.08" not in dataset.get_data(7)  # duplicate of subject03's
+    results = WithinSessionEvaluation().evaluate(
+        dataset, SSVEP(events=["13", "17", "21"], tmax=2.0), CCA, subjects=[1])
+    assert len(results) == 2 and (results["n_test"] == 24).all()
+    assert results["accuracy"].mean() > 0.6  # chance 1/3
+
+
+def test_eegmmidb_maps_t1_t2_per_run():
+    runs = EEGMMIDB(tasks=["left_right", "hands_feet"]).get_data(1)["0"]
+    assert set(runs) == {"4", "6", "8", "10", "12", "14"}
+    assert set(runs["4"].annotations.description) == {"rest", "left_hand", "right_hand"}
+    assert set(runs["6"].annotations.description) == {"rest", "hands", "feet"}
+    X, y, meta = LeftRightImagery(tmax=3.0).get_data(EEGMMIDB(), [2])
+    assert X.shape == (45, 64, 481) and sorted(set(y)) == ["left_hand", "right_hand"]
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+def test_noir_bench_cli(tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(
+        "name: tiny\n"
+        "datasets:\n"
+        "  - name: Synthetic\n"
+        "    params: {classes: [7.5, 10.0], subjects: [1, 2], n_trials_per_class: 4,\n"
+        "             trial_seconds: 2.0, rest_seconds: 0.5, ch_names: [O1, Oz, O2]}\n"
+        "paradigm: {name: SSVEP, params: {tmax: 1.5}}\n"
+        "evaluation: {name: within-session, params: {n_splits: 2}, windows: [0.5, 1.5]}\n"
+        "pipelines: [{name: CCA}]\n"
+    )
+    app = typer.Typer()
+    app.command()(bench)
+    result = CliRunner().invoke(app, [str(config), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    results = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert list(results.columns) == RESULT_COLUMNS and len(results) == 4
+    html = (tmp_path / "out" / "report.html").read_text()
+    pngs = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
+    assert len(pngs) == 4 and all(name in html for name in pngs)
+    bad = CliRunner().invoke(app, [str(tmp_path / "missing.yaml")])
+    assert bad.exit_code == 2 and "config file not found" in bad.output

@@ -1,0 +1,50 @@
+"""Dynamic stopping decides early on clear SSVEPs and waits on weak ones."""
+
+import numpy as np
+import pytest
+
+from decoders.dynamic_stopping import MarginStopping
+from decoders.ssvep import CCA
+
+SFREQ = 128.0
+FREQS = [8.0, 10.0, 12.0, 15.0]
+
+
+def _trials(rng, n_per_class, amplitude, seconds=4.0):
+    t = np.arange(round(seconds * SFREQ)) / SFREQ
+    y = np.repeat(FREQS, n_per_class)
+    phase = rng.uniform(0, 2 * np.pi, len(y))
+    signal = np.sin(2 * np.pi * y[:, None] * t + phase[:, None])
+    X = rng.standard_normal((len(y), 4, len(t)))
+    X += amplitude * signal[:, None, :] * np.array([1.0, 0.8, 0.6, 0.3])[:, None]
+    return X, y
+
+
+@pytest.mark.parametrize("amplitude", [0.12, 0.5])
+def test_stops_when_convincing_and_keeps_accuracy(amplitude):
+    rng = np.random.default_rng(0)
+    cca = CCA(FREQS, SFREQ, n_harmonics=2).fit()
+    X, y = _trials(rng, 20, amplitude)
+    stopping = MarginStopping((0.5, 1.0, 2.0, 4.0), target_accuracy=0.95).fit(cca, X, y, SFREQ)
+    assert stopping.thresholds_[-1] == -np.inf
+    X_new, y_new = _trials(rng, 15, amplitude)
+    used, correct = [], []
+    for trial, label in zip(X_new, y_new, strict=True):
+        seconds, scores = stopping.decide(cca, trial, SFREQ)
+        used.append(seconds)
+        correct.append(cca.classes_[np.argmax(scores)] == label)
+    if amplitude == 0.5:  # a strong response: decided well before the 4-s window
+        assert np.mean(used) <= 1.5 and np.mean(correct) >= 0.9
+    else:  # a weak one: it waits longer, and is still right more often than chance
+        assert np.mean(used) > 1.5 and np.mean(correct) > 0.5
+
+
+def test_bad_settings_are_named():
+    cca = CCA(FREQS, SFREQ).fit()
+    X, y = _trials(np.random.default_rng(1), 5, 0.5, seconds=2.0)
+    with pytest.raises(ValueError, match="windows must be increasing"):
+        MarginStopping((2.0, 1.0)).fit(cca, X, y, SFREQ)
+    with pytest.raises(ValueError, match="the longest window is 4.0 s"):
+        MarginStopping((1.0, 4.0)).fit(cca, X, y, SFREQ)
+    with pytest.raises(ValueError, match="target_accuracy must be in"):
+        MarginStopping((1.0, 2.0), target_accuracy=1.5).fit(cca, X, y, SFREQ)

@@ -1,0 +1,36 @@
+"""NOIR's Table 1 in simulation: runs through the executor, tidy outputs, paper columns."""
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from noir.cli import app
+from noir.experiment import CONFIGS, PAPER, reductions, table1
+
+
+def test_table1_runs_both_configurations_and_writes_its_outputs(tmp_path):
+    runs, table = table1(["cube_in_tray"], [0], 1, tmp_path, n_jobs=2)
+    assert sorted(runs["config"]) == sorted(CONFIGS) and runs["success"].all()
+    assert set(table["config"]) == set(CONFIGS)
+    assert (runs["human_time_pct"] > 0).all() and (runs["human_time_pct"] < 100).all()
+    for name in ("table1.csv", "table1_runs.csv", "table1.html"):
+        assert (tmp_path / name).is_file()
+    assert pd.read_csv(tmp_path / "table1_runs.csv")["session"].tolist() == runs[
+        "session"].tolist()
+    assert (tmp_path / "runs" / runs["session"][0] / "summary.json").is_file()
+
+
+def test_reductions_compare_mean_times():
+    runs = pd.DataFrame({
+        "config": ["noir", "noir", "best", "best"], "success": [True] * 4,
+        "time_min": [10.0, 20.0, 5.0, 5.0], "human_time_pct": [80.0, 80.0, 50.0, 50.0],
+    })
+    cut = reductions(runs)
+    assert cut["time_reduction_pct"] == pytest.approx(100 * (1 - 5 / 15))
+    assert cut["human_time_reduction_pct"] == pytest.approx(100 * (1 - 2.5 / 12))
+
+
+def test_paper_numbers_and_unknown_tasks():
+    assert PAPER["wipe_spill"] == ("WipeSpill", 4.33, 1.00, 14.74, 79.02)
+    result = CliRunner().invoke(app, ["experiment", "table1", "--tasks", "cook"])
+    assert result.exit_code == 2 and "unknown tasks ['cook']" in result.output

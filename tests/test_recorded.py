@@ -1,0 +1,62 @@
+"""The recorded operator: real trials per intended class, never a calibration trial at task time."""
+
+import numpy as np
+import pytest
+
+from decoders.ssvep import CCA
+from noir.demo import run_session
+from noir.recorded import RecordedOperator
+from noir.session import read_events
+from sim.eeg_subject import Cue
+
+
+def test_calibration_and_task_trials_never_mix():
+    operator = RecordedOperator(seed=1)
+    for key, calibration in operator.calibration.items():
+        assert calibration and not set(calibration) & set(operator.task[key]), key
+    # calibration draws each trial once, then says the pool is used up
+    n = len(operator.calibration["mi", "mi/legs"])
+    raw = operator.eeg([Cue("mi", 3.0, "legs")] * n, "calibration")
+    assert raw.info["sfreq"] == 160.0 and raw.n_times == n * 480
+    with pytest.raises(ValueError, match="calibration trials of 'mi/legs' are used"):
+        operator.eeg([Cue("mi", 3.0, "legs")], "calibration")
+
+
+def test_trials_are_the_recorded_data_of_the_cued_class():
+    operator = RecordedOperator(seed=2)
+    freqs = [13.0, 17.0, 21.0]
+    raws = [operator.eeg([Cue("ssvep", 4.0, f)], "what") for f in freqs for _ in range(6)]
+    assert raws[0].ch_names[:3] == ["Oz", "O1", "O2"] and raws[0].info["sfreq"] == 256.0
+    assert [r.annotations.description[0] for r in raws[::6]] == ["ssvep/13", "ssvep/17",
+                                                                 "ssvep/21"]
+    X = np.stack([r.get_data() for r in raws])
+    predicted = CCA(freqs, 256.0, n_harmonics=2).fit().predict(X)
+    assert np.mean(predicted == np.repeat(freqs, 6)) >= 0.8  # real SSVEPs of the cued class
+
+
+def test_a_clench_adds_broadband_emg_to_a_continuous_stretch():
+    operator = RecordedOperator(seed=3)
+    raw = operator.eeg([Cue("rest", 1.0), Cue("clench", 1.0)], "confirm")
+    t7 = raw.get_data(picks=["T7"])[0]
+    high = np.diff(t7)  # emphasises the high frequencies
+    assert high[170:].std() > 4 * high[:150].std()
+    assert list(raw.annotations.description) == ["rest", "clench"]
+
+
+def test_bad_requests_get_clear_errors(tmp_path):
+    operator = RecordedOperator(seed=0)
+    with pytest.raises(ValueError, match="no recorded trials for cue 'ssvep/15'"):
+        operator.eeg([Cue("ssvep", 2.0, 15.0)], "what")
+    with pytest.raises(ValueError, match="a 4.5 s window does not fit"):
+        operator.eeg([Cue("ssvep", 4.5, 13.0)], "what")
+    with pytest.raises(FileNotFoundError, match="needs the sample EEG"):
+        RecordedOperator(data=tmp_path)
+
+
+def test_real_eeg_drives_the_robot_to_the_goal(tmp_path):
+    summary, folder = run_session("cube_in_tray", operator="recorded", seed=0,
+                                  folder=tmp_path / "run")
+    assert summary["success"] is True and summary["operator"] == "recorded"
+    start = read_events(folder)[0]
+    assert start["operator"] == "recorded" and start["config"]["ssvep_freqs"] == [13, 17, 21]
+    assert summary["eeg"] == ["eeg.vhdr", "eeg-2.vhdr"]  # ssvep-exo and EEGMMIDB streams

@@ -1,0 +1,173 @@
+"""SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA) on data with known ground truth + ssvep-exo."""
+
+import os
+from pathlib import Path
+
+import mne
+import numpy as np
+import pytest
+
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
+
+SFREQ = 250.0
+FREQS = [8.0, 10.0, 12.0, 15.0]
+LABELS = ["a", "b", "c", "d"]
+
+
+def _windows(rng, n_per_class, snr, duration=1.0, jitter=0.3, n_channels=8, rest=0):
+    """Phase-locked SSVEP windows (class phase + per-trial jitter, 2 harmonics) in correlated noise.
+
+    The response is on the first 3 channels; the noise comes from 4 x n_channels sources mixed
+    into all channels (a noise floor no spatial filter removes). ``rest`` noise-only trials are
+    appended (label "rest").
+    """
+    times = np.arange(int(duration * SFREQ)) / SFREQ
+    y_idx = np.repeat(np.arange(len(FREQS)), n_per_class)
+    freqs = np.asarray(FREQS)[y_idx][:, None]
+    phase = (y_idx * np.pi / 2 + rng.uniform(-jitter, jitter, y_idx.size))[:, None]
+    ssvep = np.sin(2 * np.pi * freqs * times + phase) + 0.5 * np.sin(
+        4 * np.pi * freqs * times + 2 * phase
+    )
+    n_trials = y_idx.size + rest
+    mixing = np.random.default_rng(99).standard_normal((n_channels, 4 * n_channels))
+    noise = rng.standard_normal((n_trials, 4 * n_channels, times.size))
+    X = np.einsum("cd,ndt->nct", mixing, noise) / 2
+    X[: y_idx.size, :3] += snr * ssvep[:, None, :]
+    y = np.r_[np.asarray(LABELS)[y_idx], np.full(rest, "rest")]
+    return X, y
+
+
+DECODERS = {
+    "CCA": lambda **kw: CCA(FREQS, SFREQ, labels=LABELS, **kw),
+    "FBCCA": lambda **kw: FBCCA(FREQS, SFREQ, labels=LABELS, n_bands=3, **kw),
+    "eCCA": lambda **kw: ECCA(FREQS, SFREQ, labels=LABELS, **kw),
+    "eTRCA": lambda **kw: TRCA(FREQS, SFREQ, labels=LABELS, **kw),
+    "TRCA": lambda **kw: TRCA(FREQS, SFREQ, labels=LABELS, ensemble=False, **kw),
+    "TDCA": lambda **kw: TDCA(FREQS, SFREQ, labels=LABELS, **kw),
+}
+
+
+def _accuracy(name, snr, seed, n_train=8, **kw):
+    rng = np.random.default_rng(seed)
+    X_train, y_train = _windows(rng, n_train, snr)
+    X_test, y_test = _windows(rng, 15, snr)
+    decoder = DECODERS[name](**kw).fit(X_train, y_train)
+    return np.mean(decoder.predict(X_test) == y_test)
+
+
+@pytest.mark.parametrize("name", list(DECODERS))
+def test_every_decoder_well_above_chance(name):
+    assert _accuracy(name, snr=1.0, seed=0) >= 0.9  # chance 0.25
+
+
+def test_calibration_based_decoders_beat_cca_at_low_snr():
+    cca = _accuracy("CCA", snr=0.35, seed=1, n_train=15)
+    assert cca < 0.6
+    for name in ("eCCA", "eTRCA", "TDCA"):
+        assert _accuracy(name, snr=0.35, seed=1, n_train=15) >= cca + 0.15, name
+
+
+def test_cca_family_is_phase_invariant_templates_are_not():
+    """Random phase per trial (e.g. LEDs flickering continuously, as in ssvep-exo)."""
+    rng = np.random.default_rng(2)
+    X_train, y_train = _windows(rng, 8, 1.0, jitter=np.pi)
+    X_test, y_test = _windows(rng, 15, 1.0, jitter=np.pi)
+    for name, expected_ok in (("CCA", True), ("FBCCA", True), ("eTRCA", False)):
+        acc = np.mean(DECODERS[name]().fit(X_train, y_train).predict(X_test) == y_test)
+        assert (acc >= 0.9) == expected_ok, (name, acc)
+
+
+@pytest.mark.parametrize("name", ["CCA", "FBCCA", "eTRCA", "TDCA"])
+def test_rest_class_detects_no_control(name):
+    rng = np.random.default_rng(3)
+    X_train, y_train = _windows(rng, 8, 1.0, rest=12)
+    X_test, y_test = _windows(rng, 10, 1.0, rest=30)
+    decoder = DECODERS[name](rest_label="rest").fit(X_train, y_train)
+    assert list(decoder.classes_) == ["a", "b", "c", "d", "rest"]
+    scores = decoder.decision_function(X_test)
+    np.testing.assert_array_equal(scores[:, 4], decoder.threshold_)
+    y_pred = decoder.predict(X_test)
+    is_rest = y_test == "rest"
+    assert np.mean(y_pred[is_rest] == "rest") >= 0.85
+    assert np.mean(y_pred[~is_rest] == y_test[~is_rest]) >= 0.85
+    proba = decoder.predict_proba(X_test)
+    np.testing.assert_array_equal(decoder.classes_[proba.argmax(axis=1)], y_pred)
+
+
+def test_filter_bank_weights_and_causal_option():
+    X, y = _windows(np.random.default_rng(4), 4, 1.0)
+    fb = FBCCA(FREQS, SFREQ, n_bands=4, band_step=7.0, band_h_freq=80.0).fit(X)
+    np.testing.assert_allclose(fb.band_weights_, np.arange(1, 5) ** -1.25 + 0.25)
+    assert [f.l_freq for f in fb.band_filters_] == [7.0, 14.0, 21.0, 28.0]
+    causal = FBCCA(FREQS, SFREQ, n_bands=4, causal=True).fit(X)
+    changed = X.copy()
+    changed[:, :, -50:] += 100.0
+    # Causal sub-bands: the start of a window does not depend on its end; zero-phase ones do.
+    for filt in causal.band_filters_:
+        np.testing.assert_array_equal(
+            filt.transform(changed)[..., :200], filt.transform(X)[..., :200]
+        )
+    zero_phase = fb.band_filters_[0]
+    assert not np.allclose(
+        zero_phase.transform(changed)[..., :200], zero_phase.transform(X)[..., :200]
+    )
+    with pytest.raises(ValueError, match="n_bands=6 .* do not fit below band_h_freq=40 Hz"):
+        FBCCA(FREQS, SFREQ, n_bands=6, band_h_freq=40.0).fit()
+
+
+def test_errors():
+    rng = np.random.default_rng(5)
+    X, y = _windows(rng, 3, 0.5)
+    with pytest.raises(ValueError, match=r"at least 2 training trials per class.*'d': 1"):
+        TRCA(FREQS, SFREQ, labels=LABELS).fit(X[:-2], y[:-2])
+    with pytest.raises(ValueError, match=r"at least 2 training trials per class.*'d': 0"):
+        TDCA(FREQS, SFREQ, labels=LABELS).fit(X[:-3], y[:-3])
+    with pytest.raises(ValueError, match=r"y contains labels \['e'\]"):
+        ECCA(FREQS, SFREQ, labels=LABELS).fit(X, np.where(y == "a", "e", y))
+    with pytest.raises(ValueError, match=r"needs training windows X and labels y"):
+        TRCA(FREQS, SFREQ).fit()
+    with pytest.raises(ValueError, match=r"needs labels y"):
+        TRCA(FREQS, SFREQ).fit(X)
+    with pytest.raises(ValueError, match=r"0\.100 s long.*one cycle of the lowest .* 8 Hz"):
+        ECCA(FREQS, SFREQ, labels=LABELS).fit(X[..., :25], y)
+    with pytest.raises(ValueError, match=r"one cycle .* plus 9 delays"):
+        TDCA(FREQS, SFREQ, labels=LABELS, n_delays=10).fit(X[..., :35], y)
+    trca = TRCA(FREQS, SFREQ, labels=LABELS).fit(X, y)
+    with pytest.raises(ValueError, match="fitted on 250-sample windows"):
+        trca.predict(X[..., :200])
+    with pytest.raises(ValueError, match=r"rest_label='rest' needs at least 2 rest trials"):
+        CCA(FREQS, SFREQ, labels=LABELS, rest_label="rest").fit(X, y)
+    with pytest.raises(ValueError, match="rest_label 'a' is also a stimulus label"):
+        CCA(FREQS, SFREQ, labels=LABELS, rest_label="a").fit(X, y)
+    with pytest.raises(ValueError, match="n_components must be <= n_channels"):
+        TDCA(FREQS, SFREQ, labels=LABELS, n_delays=1, n_components=9).fit(X, y)
+
+
+# --------------------------------------------------------------------------- real data
+
+
+def _ssvep_exo_folder() -> Path:
+    root = os.environ.get("NOIR_DATA")
+    root = Path(root) if root else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    folder = root / "ssvep-exo" / "subject01"
+    if not folder.is_dir():
+        pytest.fail(
+            f"ssvep-exo data not found at {folder.resolve()}: put the dataset in shared/data "
+            "beside the repository or set NOIR_DATA to the folder that holds ssvep-exo/."
+        )
+    return folder
+
+
+def test_cca_on_real_ssvep_exo_subject01():
+    """Training-free CCA, 3 classes, [1, 5] s after the cue, 7-45 Hz: first session of S01."""
+    raw_path = sorted(_ssvep_exo_folder().glob("record-*_raw.fif"))[0]
+    raw = mne.io.read_raw_fif(raw_path, preload=True, verbose="error")
+    raw.filter(7.0, 45.0, method="iir", verbose="error")
+    events = mne.read_events(str(raw_path).replace("_raw.fif", "-eve.fif"), verbose="error")
+    code_to_hz = {2: 13.0, 4: 17.0, 3: 21.0}  # ssvep-exo README: 1 = rest
+    epochs = mne.Epochs(raw, events, event_id={"13": 2, "17": 4, "21": 3}, tmin=1.0,
+                        tmax=5.0, baseline=None, preload=True, verbose="error")  # fmt: skip
+    y = np.array([code_to_hz[c] for c in epochs.events[:, 2]])
+    cca = CCA([13.0, 17.0, 21.0], raw.info["sfreq"], n_harmonics=2).fit(epochs, y)
+    assert len(y) == 24
+    assert np.mean(cca.predict(epochs) == y) >= 0.75  # chance 1/3

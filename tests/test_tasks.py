@@ -1,0 +1,102 @@
+"""Tabletop tasks: every reference plan reaches its goal (one seed each), goals start false."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.tasks import TASKS, PlanStep
+from sim.tasks.franka import board_cell, three_in_a_row
+from skills import SkillFailure, UnknownObjectError, UnknownSkillError, get_skill
+
+
+def run_plan(task, world) -> None:
+    for step in task.reference_plan(world):
+        get_skill(step.skill).run(world, step.resolve(world))
+    world.step(30)
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_reference_plan_reaches_every_goal_predicate(name):
+    task = TASKS[name]
+    with task.make_world(seed=3) as world:
+        start = task.goal_predicates(world)
+        assert not task.success(world), f"{name} succeeds before anything was done: {start}"
+        run_plan(task, world)
+        goals = task.goal_predicates(world)
+        assert set(goals) == set(start)
+        assert all(goals.values()), goals
+        assert task.success(world)
+
+
+def test_every_task_documents_task_randomizations_and_success():
+    for task in TASKS.values():
+        for heading in ("Task", "Randomizations", "Success"):
+            assert heading in (task.__doc__ or ""), f"{task.name} lacks {heading!r}"
+
+
+def test_a_layout_depends_on_the_seed_only():
+    task = TASKS["set_table"]
+    with task.make_world(4) as a, task.make_world(4) as b, task.make_world(5) as c:
+        where = [[w.object_position(n).round(4).tolist() for n in task.objects]
+                 for w in (a, b, c)]
+    assert where[0] == where[1] != where[2]
+
+
+def test_bad_plan_steps_are_named_and_leave_the_world_usable():
+    task = TASKS["cube_in_tray"]
+    with task.make_world(seed=0) as world:
+        with pytest.raises(UnknownSkillError, match="'throw'.*pick"):
+            PlanStep("cube", "throw").resolve(world)
+        with pytest.raises(UnknownObjectError, match="'papaya'.*cube"):
+            PlanStep("papaya", "pick").resolve(world)
+        params = PlanStep("tray", "place", {"z": 0.9}).resolve(world)
+        with pytest.raises(ValueError, match=r"z \(float, m, in \[0.0, 0.4\]\).*0.9"):
+            get_skill("place").run(world, params)
+        with pytest.raises(SkillFailure, match="place: precondition failure"):
+            get_skill("place").run(world, PlanStep("tray", "place").resolve(world))
+        run_plan(task, world)
+        assert task.success(world)
+
+
+@pytest.mark.parametrize(
+    ("cells", "line"),
+    [
+        ([(1, 0), (1, 1), (1, 2)], True),
+        ([(0, 2), (1, 2), (2, 2)], True),
+        ([(2, 0), (1, 1), (0, 2)], True),
+        ([(0, 0), (1, 1), (2, 2)], True),
+        ([(0, 0), (0, 1), (1, 2)], False),
+        ([(0, 0), (0, 0), (0, 1)], False),
+        ([(0, 0), (0, 1), None], False),
+    ],
+)
+def test_three_in_a_row_accepts_whole_lines_only(cells, line):
+    assert three_in_a_row(cells) is line
+
+
+def test_board_cell_reads_where_a_piece_rests():
+    with TASKS["tic_tac_toe"].make_world(seed=0) as world:
+        x, y = world.object_position("board")[:2]
+        world.place_object("x_piece_1", x + 0.08, y - 0.08)
+        world.place_object("x_piece_2", x - 0.01, y + 0.02)
+        world.step(60)
+        assert board_cell(world, "x_piece_1") == (2, 0)
+        assert board_cell(world, "x_piece_2") == (1, 1)
+        assert board_cell(world, "x_piece_3") is None  # beside the board
+
+
+@pytest.mark.parametrize("name", sorted(TASKS))
+def test_world_restores_its_start_after_a_skill(name):
+    """The interface resets a failed attempt by restoring the start state."""
+    task = TASKS[name]
+    with task.make_world(seed=1) as world:
+        start = world.save_state()
+        where = {n: world.object_position(n) for n in world.object_names()}
+        step = task.reference_plan(world)[0]
+        get_skill(step.skill).run(world, step.resolve(world))
+        world.restore_state(start)
+        assert world.robot.held_object() is None
+        for n, position in where.items():
+            assert world.object_position(n) == pytest.approx(position, abs=1e-6), n
+        run_plan(task, world)
+        assert task.success(world)

@@ -1,0 +1,79 @@
+"""``noir tasks``: list the tasks, run a reference plan (with a video), and fail clearly."""
+
+import importlib.util
+
+import imageio.v3 as iio
+import numpy as np
+from typer.testing import CliRunner
+
+from noir.tasks_cli import app
+from sim.tasks import TASKS, CubeInTray, PlanStep
+
+runner = CliRunner()
+
+
+def test_list_shows_every_task():
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0, result.output
+    for name in TASKS:
+        assert name in result.output
+    row = next(line for line in result.output.splitlines() if "cube_in_tray" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[:4] == ["cube_in_tray", "Panda", "2", "4"]
+    assert cells[4].startswith("Put the red cube")
+
+
+def test_run_succeeds_and_writes_a_gif(tmp_path):
+    video = tmp_path / "run.gif"
+    result = runner.invoke(
+        app, ["run", "cube_in_tray", "--seed", "0", "--video", str(video), "--frame-every", "120"])
+    assert result.exit_code == 0, result.output
+    assert "1/2 pick(object=cube) on cube: ok" in result.output
+    assert "2/2 place(" in result.output and "success: yes" in result.output
+    frames = iio.imread(video, index=None)
+    assert frames.ndim == 4 and frames.shape[1:] == (240, 360, 3)
+    # one frame per 120 steps of the ~1960-step plan, plus the first and last
+    assert 10 <= len(frames) <= 20
+    assert np.abs(frames[0].astype(int) - frames[-1].astype(int)).max() > 50  # the cube moved
+
+
+class _PlaceFirst(CubeInTray):
+    """Place before picking: the plan's first skill fails."""
+
+    name = "place_first"
+
+    @classmethod
+    def reference_plan(cls, world):
+        return [PlanStep("tray", "place"), PlanStep("cube", "pick")]
+
+
+def test_failing_plan_exits_1(monkeypatch):
+    monkeypatch.setitem(TASKS, _PlaceFirst.name, _PlaceFirst)
+    result = runner.invoke(app, ["run", _PlaceFirst.name])
+    assert result.exit_code == 1, result.output
+    assert "1/2 place(" in result.output and "FAILED" in result.output
+    assert "2/2" not in result.output and "success: NO" in result.output
+
+
+def test_unknown_task_lists_the_tasks():
+    result = runner.invoke(app, ["run", "cook"])
+    assert result.exit_code == 2
+    assert "unknown task 'cook'" in result.output and "cube_in_tray" in result.output
+
+
+def test_video_type_is_checked_before_running(tmp_path):
+    result = runner.invoke(app, ["run", "cube_in_tray", "--video", str(tmp_path / "run.avi")])
+    assert result.exit_code == 2 and "suffixes ['.gif', '.mp4']" in result.output
+    assert not any(tmp_path.iterdir())
+
+
+def test_mp4_needs_imageio_ffmpeg(tmp_path):
+    video = tmp_path / "run.mp4"
+    result = runner.invoke(
+        app, ["run", "cube_in_tray", "--video", str(video), "--frame-every", "240"])
+    if importlib.util.find_spec("imageio_ffmpeg") is None:
+        assert result.exit_code == 2 and "imageio-ffmpeg" in result.output
+        assert not video.exists()
+    else:
+        assert result.exit_code == 0, result.output
+        assert len(iio.imread(video, index=None)) > 1
