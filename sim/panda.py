@@ -63,6 +63,9 @@ class _Segment:
     joints: np.ndarray
 
 
+HOME_TOLERANCE = 0.02
+"""Largest joint error, in rad, at which the arm counts as home."""
+
 class PandaRobot:
     """A Panda arm with its parallel gripper in a ``World``.
 
@@ -253,16 +256,23 @@ class PandaRobot:
         max_steps: int | None = None,
     ) -> int:
         """Drive the arm joints back to their start positions (``HOME``), out of the top
-        camera's way; return the control steps used."""
+        camera's way; return the control steps used.
+
+        Raises
+        ------
+        ExecutionFailure
+            If a joint is still more than ``HOME_TOLERANCE`` rad from home afterwards.
+        """
         start = self.joint_positions()[:7]
         turn = float(np.max(np.abs(np.array(HOME) - start)))
         n = max(1, int(np.ceil(turn / TURN_SPEED / self.world.timestep)))
         for k in range(1, n + SETTLE_STEPS + 1):
             self._command_arm(start + min(1.0, k / n) * (np.array(HOME) - start))
             self._control_step(should_stop, max_steps, k - 1)
-            if k >= n and np.max(np.abs(self.joint_positions()[:7] - HOME)) < 0.02:
+            if k >= n and np.max(np.abs(self.joint_positions()[:7] - HOME)) < HOME_TOLERANCE:
                 return k
-        return n + SETTLE_STEPS
+        off = float(np.max(np.abs(self.joint_positions()[:7] - HOME)))
+        raise ExecutionFailure(f"the arm stopped {off:.2f} rad from its home pose (blocked?)")
 
     def open_gripper(
         self,

@@ -13,6 +13,7 @@ from sim.tabletop import TabletopWorld
 from sim.tasks import TASKS, inside
 from skills import (
     SKILLS,
+    ExecutionFailure,
     FailureReason,
     InterruptedFailure,
     Pick,
@@ -215,7 +216,7 @@ def lid_open() -> tuple[TabletopWorld, dict]:
 
 
 def arm_away() -> tuple[TabletopWorld, dict]:
-    """A tabletop with the gripper low over the table's front right, about 1.4 rad from home."""
+    """A tabletop with the gripper 0.1 m over the table, 0.25 m to the left: 1.4 rad from home."""
     world = TabletopWorld(seed=0)
     world.robot.move_ee(np.array([0.6, 0.25, world.table_height + 0.1]))
     return world, {}
@@ -474,3 +475,18 @@ def test_pick_side_failure_reasons(cup_world):
         PickSide.run(cup_world, {"object": "cup"},
                      should_stop=teleport_on_first_poll(cup_world, "cup"))
     assert err.value.reason is FailureReason.EXECUTION
+
+
+def test_home_blocked_on_its_way_is_an_execution_failure():
+    with TabletopWorld(seed=0) as world:
+        world.robot.move_ee(np.array([0.6, 0.25, world.table_height + 0.1]))
+        above = world.robot.ee_position() + [0.0, 0.0, 0.12]
+        lid = world.client.createMultiBody(
+            0, world.client.createCollisionShape(world.client.GEOM_BOX,
+                                                 halfExtents=[0.15, 0.15, 0.01]),
+            basePosition=above.tolist())
+        with pytest.raises(ExecutionFailure, match="rad from its home pose"):
+            get_skill("home").run(world, {})
+        world.client.removeBody(lid)
+        get_skill("home").run(world, {})  # the world stays usable
+        assert np.max(np.abs(world.robot.joint_positions()[:7] - HOME)) < 0.02
