@@ -256,6 +256,13 @@ class InterfaceLoop:
         a clench stops the robot (``InterruptedFailure``). True if the skill succeeded.
         """
         skill = get_skill(intent.skill)
+        try:
+            skill.validate(self.world, intent.params)
+        except (ValueError, TypeError, KeyError) as err:  # e.g. a cursor point out of reach
+            self.recorder.event("skill_failure", **intent.to_json(), reason="parameters",
+                                message=str(err), sim_time=0.0)
+            self.operator.skill_done(intent.object, intent.skill, succeeded=False)
+            return False
         start = self.world.sim_time
         watch = self.clench_watch(
             self.operator.interrupt_time(intent.object, intent.skill),

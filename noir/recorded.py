@@ -1,4 +1,4 @@
-"""The ``recorded`` operator: real EEG trials, drawn per intended class.
+"""The ``recorded`` and ``file`` operators: real EEG trials, drawn per intended class.
 
 SSVEP comes from ssvep-exo (Kalunga et al. 2016, CC0; 13 / 17 / 21 Hz LEDs and rest, 8
 occipital channels at 256 Hz), motor imagery from PhysioNet EEGMMIDB S001 (Schalk et al. 2004,
@@ -11,13 +11,19 @@ decoders are calibrated on is never drawn at task time. Neither data set has lab
 clenches, so a clench is a real EEGMMIDB stretch plus simulated EMG (broadband 20 Hz to 0.45 of
 the sampling rate, strongest over T7/T8, weaker over F7/F8) — the one simulated part, stated in
 each annotation as ``clench``.
+
+The ``file`` operator (:func:`file_operator`) does the same with any MNE-readable recording whose
+annotations name the cued intention (``ssvep/<Hz>``, ``mi/<class>``, ``rest``, ``clench``, or
+other names mapped to those); a file with ``clench`` trials uses them instead of simulated EMG.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import mne
 import numpy as np
@@ -52,20 +58,31 @@ class RecordedOperator(PlanFollower):
         Seeds the calibration/task split and every draw.
     calibration_fraction : float
         Share of each class's trials reserved for calibration.
-    data : path
-        Folder holding the two sample files (default: the bundled ``noir/sample_data``).
+    ssvep, mi : path
+        Recordings (any format ``mne.io.read_raw`` reads) for the What stage and for everything
+        else (MI, rest, clench); default: the bundled samples in ``noir/sample_data``.
+    mapping : dict, optional
+        Renames annotations to cue descriptions, e.g. ``{"T1": "mi/left_hand"}``.
+    speed : float, optional
+        Replay pace: each answer takes ``duration / speed`` s of wall time (1: real time);
+        None answers at once.
     """
 
     def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6, *,
                  seed: int = 0, calibration_fraction: float = 0.5,
-                 data: str | Path = SAMPLE_DATA) -> None:
+                 ssvep: str | Path = SAMPLE_DATA / SSVEP_FILE,
+                 mi: str | Path = SAMPLE_DATA / MI_FILE,
+                 mapping: dict[str, str] | None = None, speed: float | None = None) -> None:
         super().__init__(plan, reaction_time)
         if not 0 < calibration_fraction < 1:
             raise ValueError(
                 f"calibration_fraction must be in (0, 1), got {calibration_fraction}"
             )
+        if speed is not None and speed <= 0:
+            raise ValueError(f"speed must be > 0 (1: real time), got {speed}")
         self.rng = np.random.default_rng(seed)
-        self.sources = {"ssvep": _read(Path(data) / SSVEP_FILE), "mi": _read(Path(data) / MI_FILE)}
+        self.speed = speed
+        self.sources = {"ssvep": _read(Path(ssvep), mapping), "mi": _read(Path(mi), mapping)}
         # (source, description) -> trial onsets in seconds; calibration trials are drawn
         # without replacement, task trials with replacement, and the two never mix
         self.calibration: dict[tuple[str, str], list[float]] = {}
@@ -94,8 +111,9 @@ class RecordedOperator(PlanFollower):
         pieces, annotations, onset, i = [], [], 0.0, 0
         while i < len(cues):
             j = i + 1
-            if name == "mi" and cues[i].kind in ("rest", "clench"):
-                while j < len(cues) and cues[j].kind in ("rest", "clench"):
+            stretchable = ("rest",) if ("mi", "clench") in self.task else ("rest", "clench")
+            if name == "mi" and cues[i].kind in stretchable:
+                while j < len(cues) and cues[j].kind in stretchable:
                     j += 1
                 pieces.append(self._stretch(cues[i:j]))
             else:
@@ -106,6 +124,8 @@ class RecordedOperator(PlanFollower):
             i = j
         raw = mne.io.RawArray(np.concatenate(pieces, axis=1), source.info.copy(), verbose="error")
         raw.set_annotations(mne.Annotations(*zip(*annotations, strict=True)))
+        if self.speed:
+            time.sleep(onset / self.speed)
         return raw
 
     def _trial(self, name: str, cue: Cue, *, calibration: bool) -> np.ndarray:
@@ -164,13 +184,26 @@ class RecordedOperator(PlanFollower):
         return EMG_RMS * weights[:, np.newaxis] * noise
 
 
-def _read(path: Path) -> mne.io.BaseRaw:
+def file_operator(path: str | Path, plan: Sequence[PlanStep] = (), **kwargs: Any
+                  ) -> RecordedOperator:
+    """A recorded operator serving every stage from one annotated recording at ``path``."""
+    return RecordedOperator(plan, ssvep=path, mi=path, **kwargs)
+
+
+def _read(path: Path, mapping: dict[str, str] | None = None) -> mne.io.BaseRaw:
     if not path.is_file():
         raise FileNotFoundError(
-            f"{path} not found: the recorded operator needs the sample EEG "
-            "(rebuild it with experiments/make_sample_data.py)"
+            f"{path} not found: the recorded operator needs an annotated EEG recording "
+            "(the bundled samples are rebuilt by experiments/make_sample_data.py)"
         )
-    return mne.io.read_raw_fif(path, preload=True, verbose="error")
+    raw = mne.io.read_raw(path, preload=True, verbose="error")
+    if mapping:
+        missing = sorted(set(mapping) - set(raw.annotations.description))
+        if missing:
+            raise ValueError(f"{path}: the mapping names annotations {missing} that the "
+                             f"recording lacks; it has {sorted(set(raw.annotations.description))}")
+        raw.annotations.rename(mapping)
+    return raw
 
 
 def _continuous_segments(raw: mne.io.BaseRaw) -> list[tuple[int, int]]:

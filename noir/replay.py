@@ -43,7 +43,7 @@ class ReplayOperator:
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
         events = read_session(self.folder)
-        self._queue = deque(e for e in events if e["event"] in _WINDOW_EVENTS)
+        self._queue = deque(e for e in events if e["event"] in _WINDOW_EVENTS and "eeg" in e)
         self._where = deque(e for e in events
                             if e["event"] == "stage" and e["stage"] == "where")
         self._streams: dict[str, mne.io.BaseRaw] = {}

@@ -31,6 +31,8 @@ HOME_JOINT_SPEED = 1.0
 """Largest joint speed when returning home, in rad/s (m/s for prismatic joints)."""
 SETTLE_STEPS = 120
 """Control steps a move may take after the last waypoint to settle within tolerance."""
+HOME_TOLERANCE = 0.02
+"""Largest joint error (rad, or m for the torso) at which the arm counts as home."""
 FINGER_SPEED = 0.1
 """Largest finger speed, in m/s. Without a limit, position control of light fingers at the end
 of a long chain (TIAGo's, 0.11 kg) oscillates with growing amplitude and flings them past their
@@ -270,14 +272,27 @@ class CartesianArm:
         max_steps: int | None = None,
     ) -> int:
         """Move the arm joints back to their start positions (joint space, at most
-        ``HOME_JOINT_SPEED`` rad/s or m/s each); return the control steps used."""
+        ``HOME_JOINT_SPEED`` rad/s or m/s each); return the control steps used.
+
+        Raises
+        ------
+        ExecutionFailure
+            If a joint is still more than ``HOME_TOLERANCE`` (rad or m) from home afterwards.
+        """
         start = self.joint_positions()[: len(self._arm_joints)]
         largest = float(np.max(np.abs(self._home_q - start)))
         n = max(1, int(np.ceil(largest / (HOME_JOINT_SPEED * self.world.timestep))))
         for k in range(1, n + 1):
             self._command_arm(start + (k / n) * (self._home_q - start))
             self._control_step(should_stop, max_steps, k - 1)
-        return n
+        for k in range(n + 1, n + SETTLE_STEPS + 1):
+            if np.max(np.abs(self.joint_positions()[: len(self._arm_joints)] - self._home_q)) \
+                    < HOME_TOLERANCE:
+                return k - 1
+            self._control_step(should_stop, max_steps, k - 1)
+        off = float(np.max(np.abs(self.joint_positions()[: len(self._arm_joints)]
+                                  - self._home_q)))
+        raise ExecutionFailure(f"the arm stopped {off:.2f} from its home pose (blocked?)")
 
     def open_gripper(
         self,

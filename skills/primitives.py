@@ -186,8 +186,9 @@ class Place(Skill):
 
     @classmethod
     def applies_to(cls, info: ObjectInfo) -> bool:
-        """Every object: the held object goes onto (or into) it."""
-        return True
+        """Every tabletop object: the held object goes onto (or into) it. Household objects
+        the base drives to (``"navigable"``) take ``drop_into`` or ``handover`` instead."""
+        return "navigable" not in info.abilities
 
     @classmethod
     def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:

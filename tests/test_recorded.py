@@ -1,13 +1,19 @@
 """The recorded operator: real trials per intended class, never a calibration trial at task time."""
 
+import time
+
 import numpy as np
 import pytest
 
 from decoders.ssvep import CCA
+from noir.calibration import calibrate
+from noir.config import LoopConfig
 from noir.demo import run_session
-from noir.recorded import RecordedOperator
-from noir.session import read_events
-from sim.eeg_subject import Cue
+from noir.loop import InterfaceLoop
+from noir.recorded import RecordedOperator, file_operator
+from noir.session import SessionClock, SessionRecorder, read_events
+from sim.eeg_subject import Cue, SyntheticSubject
+from sim.tasks import TASKS
 
 
 def test_calibration_and_task_trials_never_mix():
@@ -49,8 +55,10 @@ def test_bad_requests_get_clear_errors(tmp_path):
         operator.eeg([Cue("ssvep", 2.0, 15.0)], "what")
     with pytest.raises(ValueError, match="a 4.5 s window does not fit"):
         operator.eeg([Cue("ssvep", 4.5, 13.0)], "what")
-    with pytest.raises(FileNotFoundError, match="needs the sample EEG"):
-        RecordedOperator(data=tmp_path)
+    with pytest.raises(FileNotFoundError, match="needs an annotated EEG recording"):
+        RecordedOperator(ssvep=tmp_path / "none.fif")
+    with pytest.raises(ValueError, match=r"mapping names annotations \['T9'\]"):
+        RecordedOperator(mapping={"T9": "mi/legs"})
 
 
 def test_real_eeg_drives_the_robot_to_the_goal(tmp_path):
@@ -60,3 +68,34 @@ def test_real_eeg_drives_the_robot_to_the_goal(tmp_path):
     start = read_events(folder)[0]
     assert start["operator"] == "recorded" and start["config"]["ssvep_freqs"] == [13, 17, 21]
     assert summary["eeg"] == ["eeg.vhdr", "eeg-2.vhdr"]  # ssvep-exo and EEGMMIDB streams
+
+
+def test_the_file_operator_drives_a_task_from_any_annotated_recording(tmp_path):
+    """A recording made elsewhere (here a synthetic subject's, saved as FIF) with its cues."""
+    config = LoopConfig()
+    cues = [Cue("ssvep", 12.0, f) for f in config.ssvep_freqs for _ in range(6)]
+    cues += [Cue("mi", 4.0, c) for c in ("left_hand", "right_hand", "legs") for _ in range(12)]
+    cues += [Cue("rest", 4.0)] * 24 + [Cue("clench", 8.0)] * 12
+    order = np.random.default_rng(0).permutation(len(cues))
+    raw = SyntheticSubject("default", seed=7).record([cues[i] for i in order])
+    path = tmp_path / "session_raw.fif"
+    raw.save(path, verbose="error")
+
+    task = TASKS["cube_in_tray"]()
+    with task.make_world(seed=2) as world:
+        operator = file_operator(path, task.reference_plan(world), seed=2)
+        assert ("mi", "clench") in operator.task  # real clench trials, no simulated EMG
+        calibration = calibrate(operator, config, n_mi_trials=5, n_emg_trials=5, seed=2)
+        recorder = SessionRecorder(tmp_path / "run", SessionClock())
+        summary = InterfaceLoop(world, task, operator, calibration, recorder, config).run()
+        recorder.close()
+    assert summary["success"] is True
+
+
+def test_replay_pace_follows_speed():
+    operator = RecordedOperator(seed=0, speed=10.0)
+    start = time.perf_counter()
+    operator.eeg([Cue("mi", 3.0, "legs")], "how")
+    assert time.perf_counter() - start >= 0.3  # 3 s of EEG at 10x real time
+    with pytest.raises(ValueError, match="speed must be > 0"):
+        RecordedOperator(speed=0.0)
