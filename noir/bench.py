@@ -122,8 +122,10 @@ def bench(
         typer.Option(help="Dask scheduler address (tcp://host:port); runs the work there."),
     ] = None,
 ) -> None:
-    """Run a benchmark config: datasets x paradigm x evaluation x pipelines; write
-    results.csv and report.html (with PNG figures) into OUT."""
+    """Run an offline decoding benchmark from a YAML config.
+
+    Datasets x paradigm x evaluation x pipelines; writes results.csv and report.html (with PNG
+    figures) into OUT."""
     console = Console()
     try:
         cfg = load_config(config, tuple(EXTRA_DATASETS))

@@ -40,8 +40,10 @@ def demo(
     profile: str = typer.Option("default", help="Synthetic subject profile (simulated only)."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the session folder."),
 ) -> None:
-    """Main job: calibrate the decoders on an operator's EEG, let that EEG drive the Franka
-    through a task, and write the session record (events, EEG, camera frames, summary)."""
+    """Main job: EEG drives the simulated robot through a task.
+
+    Calibrates the decoders on the operator's EEG, lets that EEG drive the Franka through the
+    task, and writes the session record (events, EEG, camera frames, summary)."""
     from noir.demo import run_session
 
     start = time.perf_counter()
@@ -83,8 +85,10 @@ def calibrate(
     trials: int = typer.Option(20, help="Motor-imagery trials per class (4 classes)."),
     out: Path = typer.Option(Path("calibration"), help="Folder that receives the decoders."),
 ) -> None:
-    """Record cued MI and jaw-clench trials from a simulated subject, fit CSP+QDA and the clench
-    detector, and save them (skops files that load without executing code, plus the EEG)."""
+    """Fit and save the decoders on a simulated subject's calibration trials.
+
+    Records cued MI and jaw-clench trials, fits CSP+QDA and the clench detector, and saves them
+    (skops files that load without executing code, plus the calibration EEG)."""
     from noir.calibration import calibrate as run_calibration
     from noir.config import LoopConfig
     from noir.operators import SimulatedOperator
@@ -118,9 +122,11 @@ def replay(
         "(cca, fbcca) and/or 'mi=NAME' (csp_qda, csp_lda, fbcsp_svm, mdm, ts_lr; fitted on "
         "the session's calibration EEG). Repeatable."),
 ) -> None:
-    """Re-execute a recorded session from its EEG with its saved decoders, and check that the
-    decisions and the task outcome are the same; or, with --decoder, decode its EEG again with
-    other decoders and compare their decisions with the recorded ones."""
+    """Re-execute a recorded session, or re-decode its EEG with other decoders.
+
+    Without --decoder: runs the session again from its EEG with its saved decoders and checks
+    that the decisions and the task outcome are the same. With --decoder: decodes the recorded
+    windows with other decoders and compares their decisions with the recorded ones."""
     from noir.replay import ReplayDivergence, redecode, replay_session
 
     try:
@@ -172,8 +178,10 @@ def table1(
     scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
     out: Path = typer.Option(Path("runs/table1"), help="Folder for sessions, CSV and HTML."),
 ) -> None:
-    """NOIR's Table 1 in simulation: the NOIR-protocol configuration and ours, next to the
-    paper's numbers (writes table1.csv, table1_runs.csv and table1.html)."""
+    """NOIR's Table 1 in simulation, NOIR's protocol and ours side by side.
+
+    Runs the task suite with both configurations and prints them next to the paper's numbers;
+    writes table1.csv, table1_runs.csv and table1.html."""
     from noir.experiment import format_table, reductions
     from noir.experiment import table1 as run_table1
     from sim.tasks import TASKS

@@ -80,7 +80,11 @@ def run_session(
             profile=_name(profile) if operator == "simulated" else None,
             config=asdict(config), calibration=calib.report,
         )
-        summary = InterfaceLoop(world, task_obj, person, calib, recorder, config).run()
+        loop = InterfaceLoop(world, task_obj, person, calib, recorder, config,
+                             new_world=lambda: task_obj.make_world(seed))
+        summary = loop.run()
+        if loop.world is not world:  # a reset rebuilt the world
+            loop.world.close()
         summary.update(
             operator=operator,
             seed=seed,

@@ -95,6 +95,9 @@ class InterfaceLoop:
     recorder : SessionRecorder
         Where events, frames, EEG and the summary go.
     config : LoopConfig
+    new_world : callable, optional
+        Builds the task's world afresh, for resets that ``restore_state`` cannot do (bodies
+        were added, e.g. cut pieces); the loop then closes the old world and uses the new one.
     """
 
     def __init__(
@@ -105,8 +108,10 @@ class InterfaceLoop:
         calibration: Calibration,
         recorder: SessionRecorder,
         config: LoopConfig | None = None,
+        new_world: Callable[[], World] | None = None,
     ) -> None:
         self.world = world
+        self.new_world = new_world
         self.task = task
         self.operator = operator
         self.calibration = calibration
@@ -330,7 +335,7 @@ class InterfaceLoop:
         attempts, frames = [], 0
         while len(attempts) < self.config.max_attempts:
             if attempts:
-                self.world.restore_state(start_state)
+                start_state = self._reset(start_state)
                 self.operator.restart()
                 self.recorder.event("task_reset", attempt=len(attempts) + 1)
             started = (self.clock.now, self.human_time)
@@ -364,6 +369,18 @@ class InterfaceLoop:
         self.recorder.event("task_end", task=self.task.name, success=success,
                             predicates=predicates, attempts=attempts)
         return self._summary(success, predicates, attempts)
+
+    def _reset(self, state: int) -> int:
+        """Put the world back to its start for a new attempt; return the start state's id."""
+        try:
+            self.world.restore_state(state)
+            return state
+        except ValueError:
+            if self.new_world is None:
+                raise
+        self.world.close()
+        self.world = self.new_world()
+        return self.world.save_state()
 
     def _summary(self, success: bool, predicates: dict[str, bool],
                  attempts: list[dict[str, Any]]) -> dict[str, Any]:

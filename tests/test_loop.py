@@ -146,3 +146,32 @@ def test_no_clench_no_interrupt(tmp_path):
         assert loop.execute(Intent("cube", "pick", {"object": "cube"})) is True
     (end,) = [e for e in read_events(tmp_path / "run") if e["event"] == "skill_end"]
     assert end["clench_at"] is None and end["detected_at"] is None
+
+
+def test_a_failed_attempt_resets_the_task_and_counts_a_new_attempt(tmp_path):
+    """The person rejects everything, so each attempt ends; the world is reset in between."""
+    config = LoopConfig(max_stage_repeats=1, max_attempts=2, ssvep_window=2.0)
+    task = TASKS["cube_in_tray"]()
+    world = task.make_world(seed=0)
+    rebuilt = []
+
+    def new_world():
+        rebuilt.append(task.make_world(seed=0))
+        return rebuilt[-1]
+
+    class Nobody(SimulatedOperator):
+        def want_object(self, candidates):
+            return "nothing here"  # on no page: every proposal is rejected
+
+    operator = Nobody(SyntheticSubject("default", seed=0), task.reference_plan(world))
+    calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=0)
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    world.restore_state = lambda state: (_ for _ in ()).throw(ValueError("bodies were added"))
+    loop = InterfaceLoop(world, task, operator, calibration, recorder, config,
+                         new_world=new_world)
+    summary = loop.run()
+    assert summary["success"] is False and summary["n_attempts"] == 2
+    assert len(rebuilt) == 1 and loop.world is rebuilt[0]
+    resets = [e for e in read_events(tmp_path / "run") if e["event"] == "task_reset"]
+    assert [e["attempt"] for e in resets] == [2]
+    loop.world.close()

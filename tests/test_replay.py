@@ -114,3 +114,9 @@ def test_redecode_compares_other_decoders_on_the_recorded_windows(session):
         redecode(session, mi="bert")
     result = runner.invoke(app, ["replay", str(session), "--decoder", "mi"])
     assert result.exit_code == 2 and "ssvep=NAME or mi=NAME" in result.output
+
+
+def test_the_shipped_sample_session_replays_identically(tmp_path):
+    sample = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions"
+    summary, _, comparison = replay_session(sample / "cube_in_tray-recorded-seed0", out=tmp_path)
+    assert comparison["identical"] and summary["success"] is True
