@@ -9,8 +9,8 @@ Two modes, as in the papers:
   (Left Hand left, Right Hand right, Legs down, Rest up); after each step the person clenches
   to stop once the cursor is close enough.
 
-The cursor's pixel becomes a world point on the horizontal plane at the skill's ``z``. The
-height itself comes from the selected object (NOIR's third, z axis is not decoded here).
+The cursor's pixel becomes the world point on the surface seen there (the rendered depth), so
+the height follows from what is under the cursor; NOIR's third, z axis is not decoded here.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def select_point(loop: InterfaceLoop, obj: str, skill: str, params: dict[str, An
     """Run the Where stage for ``skill`` on ``obj``; return ``params`` with the chosen x, y."""
     config, world = loop.config, loop.world
     intended = loop.operator.want_params(obj, skill, params)
-    z = float(params.get("z", 0.0))
+    z = float(intended.get("z", world.table_height))
     target = world.world_to_pixel(np.array([intended["x"], intended["y"], z]))
     if config.cursor_start == "object":
         start = world.world_to_pixel(np.array([params["x"], params["y"], z]))
@@ -54,14 +54,15 @@ def select_point(loop: InterfaceLoop, obj: str, skill: str, params: dict[str, An
                         intended=intended, target_px=target, start_px=start)
     move = _axis if config.cursor_mode == "axis" else _continuous
     cursor, travel, moves = move(loop, np.array(start, dtype=float), target)
-    point = world.pixel_to_world(float(cursor[0]), float(cursor[1]), plane_z=z)
+    # the surface seen under the cursor (rendered depth) gives the point, height included
+    point = world.pixel_to_world(float(cursor[0]), float(cursor[1]))
     chosen = dict(params)
     for p in get_skill(skill).params:
-        if p.name in ("x", "y"):
-            chosen[p.name] = float(np.clip(point["xy".index(p.name)], p.low, p.high))
+        if p.name in ("x", "y", "z"):
+            chosen[p.name] = float(np.clip(point["xyz".index(p.name)], p.low, p.high))
     loop.recorder.event("where", object=obj, skill=skill, cursor_px=cursor,
                         error_px=float(np.linalg.norm(cursor - target)), travel_px=travel,
-                        moves=moves, x=chosen["x"], y=chosen["y"])
+                        moves=moves, x=chosen["x"], y=chosen["y"], z=chosen.get("z"))
     loop.cursor_travel += travel
     return chosen
 
