@@ -6,38 +6,16 @@ Several ``World`` objects may live in one process; each has its own
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from types import TracebackType
 
 import numpy as np
+import pybullet
+import pybullet_data
+from pybullet_utils.bullet_client import BulletClient
 
-
-@contextmanager
-def _quiet_native_output() -> Iterator[None]:
-    """Silence what PyBullet's C code prints on file descriptors 1 and 2 (build time, argv)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = [os.dup(1), os.dup(2)]
-    try:
-        with open(os.devnull, "wb") as null:
-            os.dup2(null.fileno(), 1)
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        for fd, copy in zip((1, 2), saved, strict=True):
-            os.dup2(copy, fd)
-            os.close(copy)
-
-
-with _quiet_native_output():
-    import pybullet
-import pybullet_data  # noqa: E402
-from pybullet_utils.bullet_client import BulletClient  # noqa: E402
-
-from sim.camera import (  # noqa: E402
+from sim._quiet import quiet_native_output
+from sim.camera import (
     CameraView,
     Frame,
     LinkCamera,
@@ -77,7 +55,7 @@ class World:
     def __init__(self, *, gui: bool = False, seed: int = 0) -> None:
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        with _quiet_native_output():
+        with quiet_native_output():
             self.client = BulletClient(connection_mode=pybullet.GUI if gui else pybullet.DIRECT)
         self.client.setAdditionalSearchPath(pybullet_data.getDataPath())
         self.client.setTimeStep(self.timestep)
