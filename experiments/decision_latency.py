@@ -1,9 +1,11 @@
 """Median single-window decision latency of every decoder, one thread.
 
-One decision = ``decoder.predict(window)`` on one window of shape (1, 8, 256): 8 channels, 1 s at
-256 Hz, 4 SSVEP targets (6, 7.5, 8.57, 10 Hz). Decoders are fitted beforehand on 40 synthetic
-training windows of the same shape (10 per target); BLAS/OpenMP threads are limited to 1 with
-threadpoolctl. Target: CCA median <= 0.5 ms.
+One decision = ``decoder.predict(window)`` on one window. SSVEP: shape (1, 8, 256), 8 channels,
+1 s at 256 Hz, 4 targets (6, 7.5, 8.57, 10 Hz), fitted on 40 synthetic windows (10 per target).
+Motor imagery: (1, 12, 768), the interface's 12 sensorimotor channels and 3-s window at 256 Hz,
+fitted on 40 synthetic windows of 2 classes. Jaw clench: (1, 4, 256), 4 channels, 1-s confirm
+window, fitted on 20 rest windows. BLAS/OpenMP threads are limited to 1 with threadpoolctl.
+Target: CCA median <= 0.5 ms.
 
 The table is built from ``DECODERS``, a list of ``(name, factory)`` pairs: a factory returns
 ``(decoder, X_train, y_train, X_window)``, so other paradigms (motor imagery, EMG) add rows by
@@ -26,6 +28,15 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from decoders.emg import MuscleTensionDetector  # noqa: E402
+from decoders.motor_imagery import (  # noqa: E402
+    CSPLDA,
+    CSPQDA,
+    FBCSPSVM,
+    RiemannMDM,
+    TangentSpaceLR,
+)
+from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier  # noqa: E402
 from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -54,12 +65,39 @@ def _ssvep_case(make: Callable[[], object]) -> Callable[[], Case]:
     return case
 
 
+def _mi_case(make: Callable[[], object]) -> Callable[[], Case]:
+    """40 windows (12, 768) of 2 classes that differ in the variance of two channels."""
+    def case() -> Case:
+        rng = np.random.default_rng(1)
+        y = np.repeat(["left_hand", "right_hand"], 20)
+        X = rng.standard_normal((40, 12, 768))
+        X[y == "left_hand", 3] *= 2.0
+        X[y == "right_hand", 5] *= 2.0
+        return make(), X, y, X[:1].copy()
+
+    return case
+
+
+def _emg_case() -> Case:
+    rest = np.random.default_rng(2).standard_normal((20, 4, int(SFREQ)))
+    return MuscleTensionDetector(SFREQ), rest, None, rest[:1].copy()
+
+
 DECODERS: list[tuple[str, Callable[[], Case]]] = [
     ("SSVEP CCA", _ssvep_case(lambda: CCA(SSVEP_FREQS, SFREQ))),
     ("SSVEP FBCCA (5 bands)", _ssvep_case(lambda: FBCCA(SSVEP_FREQS, SFREQ))),
     ("SSVEP eCCA", _ssvep_case(lambda: ECCA(SSVEP_FREQS, SFREQ))),
     ("SSVEP eTRCA", _ssvep_case(lambda: TRCA(SSVEP_FREQS, SFREQ))),
     ("SSVEP TDCA", _ssvep_case(lambda: TDCA(SSVEP_FREQS, SFREQ))),
+    ("MI CSP+QDA", _mi_case(lambda: CSPQDA(SFREQ))),
+    ("MI CSP+LDA", _mi_case(lambda: CSPLDA(SFREQ))),
+    ("MI FBCSP+SVM", _mi_case(lambda: FBCSPSVM(SFREQ))),
+    ("MI MDM", _mi_case(lambda: RiemannMDM(SFREQ))),
+    ("MI TS+LR", _mi_case(lambda: TangentSpaceLR(SFREQ))),
+    ("MI EEGNet", _mi_case(lambda: EEGNetClassifier(SFREQ, max_epochs=3, random_state=0))),
+    ("MI ShallowConvNet",
+     _mi_case(lambda: ShallowConvNetClassifier(SFREQ, max_epochs=3, random_state=0))),
+    ("EMG clench detector", _emg_case),
 ]
 
 
@@ -77,8 +115,8 @@ def median_latency_ms(decoder, window: np.ndarray, n_repeats: int = N_REPEATS) -
 
 def main() -> None:
     lines = [
-        "Single-window decision latency: predict() on one (1, 8, 256) window, 1 thread "
-        f"(threadpoolctl), {N_REPEATS} calls each",
+        "Single-window decision latency: predict() on one window (SSVEP (1, 8, 256), MI "
+        f"(1, 12, 768), EMG (1, 4, 256)), 1 thread (threadpoolctl), {N_REPEATS} calls each",
         f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}; "
         "shared machine: timings are noisy",
         f"{'decoder':<24} {'median ms':>10} {'p90 ms':>8}",

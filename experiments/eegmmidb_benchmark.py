@@ -122,7 +122,8 @@ def main() -> None:
     rows = []
     for subject in args.subjects:
         raw = load_subject(subject)
-        X, y = epoch(raw, n_times=int(3 * SFREQ))
+        n_times = int(3 * SFREQ) + 1  # MOABB's epochs include t = 3 s: same windows for all
+        X, y = epoch(raw, n_times=n_times)
         folds = list(StratifiedKFold(5, shuffle=True, random_state=42).split(X, y))
         for name, clf in pipelines().items():
             auc, acc, seconds = scores(clf, X, y, folds)
@@ -132,7 +133,7 @@ def main() -> None:
         for name, (band, clf) in references().items():
             X_ref, y_ref = epoch(
                 raw.copy().filter(*band, method="iir" if "MOABB" in name else "fir"),
-                n_times=int(3 * SFREQ) + 1,  # MOABB's epochs include t = 3 s
+                n_times=n_times,
             )
             assert np.array_equal(y_ref, y)
             auc, acc, seconds = scores(clf, X_ref, y_ref, folds)
