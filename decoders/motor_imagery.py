@@ -102,18 +102,6 @@ def _check_n_components(n_components: int, n_channels: int) -> None:
         )
 
 
-def _store_init_args(estimator: BaseEstimator, init_args: dict) -> None:
-    """Store each ``__init__`` argument unchanged as the attribute of the same name.
-
-    scikit-learn estimators keep their parameters as given (they are checked in ``fit``). Call
-    ``_store_init_args(self, locals())`` first thing in ``__init__``, so that ``locals()`` holds
-    the arguments alone; the signature itself stays explicit, as ``get_params`` reads it.
-    """
-    for name, value in init_args.items():
-        if name not in ("self", "__class__"):
-            setattr(estimator, name, value)
-
-
 # Parameter and attribute descriptions shared by the classifiers' docstrings.
 _SFREQ_BAND_DOC = """sfreq : float
         Sampling rate in Hz.
@@ -137,8 +125,8 @@ _ATTRIBUTES_DOC = """Attributes
 class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
     """Base of the motor-imagery pipelines: validation, fitting and prediction.
 
-    Subclasses store their parameters in ``__init__`` (``sfreq`` among them, with
-    ``_store_init_args``) and implement ``_make_pipeline(n_channels)``, which returns the
+    Subclasses store their parameters in ``__init__`` (``sfreq`` among them) and implement
+    ``_make_pipeline(n_channels)``, which returns the
     unfitted scikit-learn pipeline on (n_trials, n_channels, n_times) windows, band-pass
     included.
 
@@ -280,7 +268,12 @@ class CSPLDA(MotorImageryClassifier):
         shrinkage: float | str | None = None,
         causal: bool = True,
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.n_components = n_components
+        self.csp_reg = csp_reg
+        self.shrinkage = shrinkage
+        self.causal = causal
 
     def _make_pipeline(self, n_channels: int) -> Pipeline:
         return self._csp_pipeline(
@@ -311,7 +304,12 @@ class CSPQDA(MotorImageryClassifier):
         qda_reg: float = 0.1,
         causal: bool = True,
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.n_components = n_components
+        self.csp_reg = csp_reg
+        self.qda_reg = qda_reg
+        self.causal = causal
 
     def _make_pipeline(self, n_channels: int) -> Pipeline:
         return self._csp_pipeline(n_channels, QuadraticDiscriminantAnalysis(reg_param=self.qda_reg))
@@ -365,7 +363,14 @@ class FBCSPSVM(MotorImageryClassifier):
         causal: bool = True,
         random_state: int | None = 0,
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.bands = bands
+        self.n_components = n_components
+        self.k_best = k_best
+        self.csp_reg = csp_reg
+        self.C = C
+        self.causal = causal
+        self.random_state = random_state
 
     _min_trials_per_class = 3
 
@@ -434,7 +439,11 @@ class RiemannMDM(MotorImageryClassifier):
         metric: str = "riemann",
         causal: bool = True,
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.estimator = estimator
+        self.metric = metric
+        self.causal = causal
 
     def _make_pipeline(self, n_channels: int) -> Pipeline:
         return make_pipeline(
@@ -467,7 +476,12 @@ class TangentSpaceLR(MotorImageryClassifier):
         C: float = 1.0,
         causal: bool = True,
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.estimator = estimator
+        self.metric = metric
+        self.C = C
+        self.causal = causal
 
     def _make_pipeline(self, n_channels: int) -> Pipeline:
         return make_pipeline(

@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from decoders._validation import check_epochs_array, check_n_channels, check_positive
-from decoders.motor_imagery import _store_init_args, check_mi_training_set
+from decoders.motor_imagery import check_mi_training_set
 from decoders.preprocessing import BandpassFilter
 
 
@@ -157,8 +157,7 @@ class ShallowConvNet(nn.Module):
 class _TorchClassifier(ClassifierMixin, BaseEstimator):
     """scikit-learn wrapper shared by the two networks: filtering, training, persistence.
 
-    Subclasses store their parameters in ``__init__`` (with
-    :func:`decoders.motor_imagery._store_init_args`) and implement ``_make_module``.
+    Subclasses store their parameters in ``__init__`` and implement ``_make_module``.
 
     Attributes
     ----------
@@ -503,7 +502,18 @@ class EEGNetClassifier(_TorchClassifier):
         random_state: int | None = 0,
         device: str = "cpu",
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.f1 = f1
+        self.depth = depth
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
 
     def _make_module(self, n_channels: int, n_times: int, n_classes: int) -> nn.Module:
         if n_times < 32:
@@ -538,7 +548,17 @@ class ShallowConvNetClassifier(_TorchClassifier):
         random_state: int | None = 0,
         device: str = "cpu",
     ) -> None:
-        _store_init_args(self, locals())
+        self.sfreq = sfreq
+        self.band = band
+        self.n_filters = n_filters
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.device = device
 
     def _make_module(self, n_channels: int, n_times: int, n_classes: int) -> nn.Module:
         needed = int(round(0.1 * self.sfreq)) + int(round(0.3 * self.sfreq)) - 1
