@@ -53,11 +53,6 @@ class Swing(Skill):
         """Openable objects (a lid on a hinge)."""
         return "openable" in info.abilities
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"object": obj}``."""
-        scene.object_info(obj)
-        return {"object": obj}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:

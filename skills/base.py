@@ -226,8 +226,15 @@ class Skill:
 
     @classmethod
     def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """Default parameters when the person selected object ``obj``."""
-        raise NotImplementedError
+        """Default parameters when the person selected object ``obj``.
+
+        A skill whose only parameter is an object takes ``obj`` itself (``UnknownObjectError``
+        if the scene has none of that name); other skills override this.
+        """
+        if len(cls.params) == 1 and cls.params[0].kind == "object":
+            scene.object_info(obj)
+            return {cls.params[0].name: obj}
+        raise NotImplementedError(f"skill {cls.name!r} must define params_for_object")
 
     @classmethod
     def validate(cls, scene: Scene, params: Mapping[str, Any]) -> dict[str, Any]:

@@ -196,11 +196,6 @@ class Drop(Skill):
         """Bins the robot can drive up to (``NAVIGABLE``)."""
         return info.container and info.category == "bin" and NAVIGABLE in info.abilities
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"container": obj}``."""
-        scene.object_info(obj)
-        return {"container": obj}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
@@ -250,11 +245,6 @@ class Pet(Skill):
         """Dogs."""
         return info.category == "dog"
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"object": obj}``."""
-        scene.object_info(obj)
-        return {"object": obj}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
@@ -331,11 +321,6 @@ class Handover(Skill):
         """People."""
         return info.category == "person"
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"person": obj}``."""
-        scene.object_info(obj)
-        return {"person": obj}
 
     @classmethod
     def handover_point(cls, scene: Scene) -> np.ndarray:

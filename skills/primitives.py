@@ -66,11 +66,6 @@ class Pick(Skill):
         """Graspable objects only."""
         return info.graspable
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"object": obj}``."""
-        scene.object_info(obj)
-        return {"object": obj}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:

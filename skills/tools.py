@@ -83,11 +83,6 @@ class ToolSkill(Skill):
         """Objects with ``target_ability``."""
         return cls.target_ability in info.abilities
 
-    @classmethod
-    def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """``{"object": obj}``."""
-        scene.object_info(obj)
-        return {"object": obj}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
