@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -39,18 +40,22 @@ def demo(
     seed: int = typer.Option(0, help="Seed for the world, the operator's EEG and calibration."),
     profile: str = typer.Option("default", help="Synthetic subject profile (simulated only)."),
     out: Path = typer.Option(Path("runs"), help="Folder that receives the session folder."),
+    user: Path = typer.Option(None, help="The person's model folder: the robot proposes what "
+                              "it learned there (confirm or clench to reject) and learns from "
+                              "this session if it succeeds."),
 ) -> None:
     """Main job: EEG drives the simulated robot through a task.
 
     Calibrates the decoders on the operator's EEG, lets that EEG drive the Franka through the
     task, and writes the session record (events, EEG, camera frames, summary)."""
-    from noir.demo import run_session
+    from noir.demo import default_config, run_session
 
+    config = replace(default_config(operator), learning=True) if user else None
     start = time.perf_counter()
     try:
         with console.status("calibrating and running the session..."):
             summary, folder = run_session(task, operator=operator, seed=seed, profile=profile,
-                                          out=out)
+                                          out=out, config=config, user=user)
     except ValueError as err:
         console.print(f"[red]error:[/red] {err}")
         raise typer.Exit(code=2) from err
@@ -71,6 +76,10 @@ def demo(
                   f"{summary['calibration_accuracy']['emg']:.2f}")
     table.add_row("simulated time", f"{summary['sim_time_s']:.1f} s "
                   f"(human {summary['human_time_pct']:.0f} %)")
+    if user:
+        for kind, counts in summary["proposals"].items():
+            table.add_row(f"{kind} proposals accepted", f"{counts['accepted']} of "
+                          f"{counts['offered']} ({counts['wrongly_accepted']} wrongly)")
     table.add_row("wall time", f"{elapsed:.1f} s")
     console.print(table)
     console.print(f"session record: {folder}")
@@ -174,6 +183,8 @@ def table1(
     seeds: int = typer.Option(2, help="Seeds per task and configuration."),
     subjects: int = typer.Option(1, help="Simulated subjects: the noir-like profile, then "
                                  "subjects sampled around it."),
+    demos: int = typer.Option(3, help="Sessions that build each subject's model per task "
+                              "before the measured ones (learning configurations)."),
     n_jobs: int = typer.Option(1, help="Parallel local workers (joblib)."),
     scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
     out: Path = typer.Option(Path("runs/table1"), help="Folder for sessions, CSV and HTML."),
@@ -184,6 +195,45 @@ def table1(
     writes table1.csv, table1_runs.csv and table1.html."""
     from noir.experiment import format_table, reductions
     from noir.experiment import table1 as run_table1
+
+    runs, table = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
+                             demos=demos, n_jobs=n_jobs, scheduler=scheduler)
+    typer.echo(format_table(table))
+    if runs["success"].any():
+        cut = reductions(runs)
+        console.print(f"ours vs NOIR protocol: completion time -{cut['time_reduction_pct']:.0f} %,"
+                      f" human time -{cut['human_time_reduction_pct']:.0f} %")
+    console.print(f"written to {out}")
+
+
+@experiment_app.command("learning")
+def learning(
+    tasks: str = typer.Option("", help="Comma-separated task names (default: every task)."),
+    seeds: int = typer.Option(2, help="Measured seeds per task and configuration."),
+    subjects: int = typer.Option(1, help="Simulated subjects: the noir-like profile, then "
+                                 "subjects sampled around it."),
+    demos: int = typer.Option(3, help="Sessions that build each subject's model per task "
+                              "before the measured ones."),
+    n_jobs: int = typer.Option(1, help="Parallel local workers (joblib)."),
+    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
+    out: Path = typer.Option(Path("runs/learning"), help="Folder for sessions and CSV."),
+) -> None:
+    """NOIR's Figure 5 in simulation: decoding time and cursor travel with and without the
+    robot's learning; writes learning.csv and learning_runs.csv."""
+    from noir.experiment import figure5, learning_gains
+
+    _, summary = figure5(_task_names(tasks), list(range(seeds)), subjects, out, demos=demos,
+                         n_jobs=n_jobs, scheduler=scheduler)
+    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    gains = learning_gains(summary)
+    console.print(f"with learning: object+skill decoding time -"
+                  f"{gains['object_skill_time_cut_pct']:.0f} %, cursor travel -"
+                  f"{gains['cursor_travel_cut_pct']:.0f} %")
+    console.print(f"written to {out}")
+
+
+def _task_names(tasks: str) -> list[str]:
+    """Task names from a comma-separated option (every task when empty); exits on unknown."""
     from sim.tasks import TASKS
 
     names = [t for t in tasks.split(",") if t] or sorted(TASKS)
@@ -191,11 +241,4 @@ def table1(
     if unknown:
         console.print(f"[red]error:[/red] unknown tasks {unknown}; known: {sorted(TASKS)}")
         raise typer.Exit(code=2)
-    runs, table = run_table1(names, list(range(seeds)), subjects, out, n_jobs=n_jobs,
-                             scheduler=scheduler)
-    typer.echo(format_table(table))
-    if {"noir", "best"} <= set(runs["config"]) and runs["success"].any():
-        cut = reductions(runs)
-        console.print(f"ours vs NOIR protocol: completion time -{cut['time_reduction_pct']:.0f} %,"
-                      f" human time -{cut['human_time_reduction_pct']:.0f} %")
-    console.print(f"written to {out}")
+    return names

@@ -61,6 +61,15 @@ class LoopConfig:
         An attempt ends after this many consecutive selections that were all rejected.
     max_attempts : int
         Attempts (the world reset to its start between them) before the session gives up.
+    learning : bool
+        Whether the robot proposes the object, skill and point it learned from the person's
+        earlier choices (``noir.assist``), so that they only confirm.
+    propose_threshold : float
+        Smallest confidence, in [0, 1], of an (object, skill) proposal that is shown.
+    intent_model : str
+        How the (object, skill) is learned: ``"retrieval"`` (NOIR: few-shot retrieval over
+        every remembered scene) or ``"planning"`` (NOIR 2.0: the next step of the matching
+        state of a demonstration). See ``noir.assist.MODES``.
     """
 
     ssvep_freqs: tuple[float, ...] = NOIR_FREQS
@@ -84,6 +93,9 @@ class LoopConfig:
     max_skill_calls: int = 12
     max_stage_repeats: int = 5
     max_attempts: int = 3
+    learning: bool = False
+    propose_threshold: float = 0.5
+    intent_model: str = "retrieval"
 
     def __post_init__(self) -> None:
         if self.ssvep_decoder not in SSVEP_DECODERS:
@@ -96,6 +108,9 @@ class LoopConfig:
             raise ValueError(
                 f"cursor_mode must be 'axis' or 'continuous', got {self.cursor_mode!r}"
             )
+        if self.intent_model not in ("retrieval", "planning"):
+            raise ValueError(f"intent_model must be 'retrieval' or 'planning', "
+                             f"got {self.intent_model!r}")
         if self.cursor_start not in ("center", "object"):
             raise ValueError(
                 f"cursor_start must be 'center' or 'object', got {self.cursor_start!r}"

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.loop import InterfaceLoop
@@ -27,6 +28,8 @@ def run_session(
     out: str | Path = "runs",
     folder: str | Path | None = None,
     config: LoopConfig | None = None,
+    user: str | Path | None = None,
+    update_user: bool = True,
 ) -> tuple[dict[str, Any], Path]:
     """Calibrate an operator, drive ``task`` from its EEG, and record the session.
 
@@ -46,6 +49,11 @@ def run_session(
     config : LoopConfig, optional
         Defaults to NOIR's settings; the recorded operator's SSVEP slots are the three
         ssvep-exo frequencies with 4-s windows.
+    user : path, optional
+        The person's model folder (``noir.assist``), used when ``config.learning``: loaded if
+        it exists, updated with the session's choices when the task succeeds (unless
+        ``update_user`` is False). Without it a learning session starts from an empty model
+        and keeps nothing.
 
     Returns
     -------
@@ -60,9 +68,7 @@ def run_session(
         raise ValueError(f"unknown operator {operator!r}; known operators: {list(OPERATORS)}")
     if isinstance(profile, str) and profile not in PROFILES:
         raise ValueError(f"unknown subject profile {profile!r}; known profiles: {sorted(PROFILES)}")
-    if config is None:
-        config = LoopConfig(ssvep_freqs=SSVEP_FREQS, ssvep_window=4.0) \
-            if operator == "recorded" else LoopConfig()
+    config = config or default_config(operator)
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
     with task_obj.make_world(seed) as world:
@@ -80,9 +86,19 @@ def run_session(
             profile=_name(profile) if operator == "simulated" else None,
             config=asdict(config), calibration=calib.report,
         )
+        assistant = None
+        if config.learning:
+            assistant = Assistant.open(user, config.propose_threshold, config.intent_model) \
+                if user else Assistant(threshold=config.propose_threshold,
+                                       mode=config.intent_model)
+            assistant.save(folder / ASSISTANT_FOLDER)
         loop = InterfaceLoop(world, task_obj, person, calib, recorder, config,
-                             new_world=lambda: task_obj.make_world(seed))
+                             new_world=lambda: task_obj.make_world(seed), assistant=assistant)
         summary = loop.run()
+        if assistant is not None and summary["success"]:
+            assistant.learn(loop.examples)
+            if user and update_user:
+                assistant.save(user)
         if loop.world is not world:  # a reset rebuilt the world
             loop.world.close()
         summary.update(
@@ -96,6 +112,14 @@ def run_session(
         )
         recorder.summary(summary)
     return summary, folder
+
+
+def default_config(operator: str) -> LoopConfig:
+    """NOIR's settings; the recorded operator's SSVEP slots are the three ssvep-exo
+    frequencies with 4-s windows."""
+    if operator == "recorded":
+        return LoopConfig(ssvep_freqs=SSVEP_FREQS, ssvep_window=4.0)
+    return LoopConfig()
 
 
 def _name(profile: str | SubjectProfile) -> str:

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import mne
 import numpy as np
 
+from noir.assist import Assistant, Example
 from noir.calibration import Calibration
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
@@ -98,6 +99,10 @@ class InterfaceLoop:
     new_world : callable, optional
         Builds the task's world afresh, for resets that ``restore_state`` cannot do (bodies
         were added, e.g. cut pieces); the loop then closes the old world and uses the new one.
+    assistant : Assistant, optional
+        The user's learned model: its confident proposals are offered for confirmation before
+        decoding (``noir.assist``). The loop does not change it; the choices of the successful
+        attempt are in ``examples`` afterwards, for ``Assistant.learn``.
     """
 
     def __init__(
@@ -109,6 +114,7 @@ class InterfaceLoop:
         recorder: SessionRecorder,
         config: LoopConfig | None = None,
         new_world: Callable[[], World] | None = None,
+        assistant: Assistant | None = None,
     ) -> None:
         self.world = world
         self.new_world = new_world
@@ -118,23 +124,35 @@ class InterfaceLoop:
         self.recorder = recorder
         self.clock = recorder.clock
         self.config = config or LoopConfig()
+        self.assistant = assistant
         self.decisions: list[dict[str, Any]] = []
         self.confirmations: list[dict[str, Any]] = []
+        self.proposals: list[dict[str, Any]] = []
+        self.selections: list[dict[str, Any]] = []
+        self.examples: list[Example] = []
         self.human_time = 0.0
+        self.stage_time: dict[str, float] = {}
         self.robot_time = 0.0
         self.cursor_travel = 0.0
+        self.cursor_travel_m = 0.0
+        self.n_where = 0
 
     # -- EEG ----------------------------------------------------------------------------
-    def _record(self, cue: Cue, stage: str) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
-        """Show one cue to the operator at ``stage``; record the EEG it produced (human time)."""
+    def _record(self, cue: Cue, stage: str, decides: str
+                ) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
+        """Show one cue to the operator at ``stage``; record the EEG it produced (human time
+        spent on deciding ``decides``)."""
         raw = self.eeg([cue], stage)
-        self.spend_human_time(cue.duration)
+        self.spend_human_time(cue.duration, decides)
         return raw, self.recorder.eeg(raw)
 
-    def spend_human_time(self, seconds: float) -> None:
-        """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)."""
+    def spend_human_time(self, seconds: float, decides: str) -> None:
+        """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)
+        ``decides``: ``"what"``, ``"how"``, ``"where"``, or confirming a proposed ``"intent"``
+        (object and skill) or ``"point"``."""
         self.clock.advance(seconds)
         self.human_time += seconds
+        self.stage_time[decides] = self.stage_time.get(decides, 0.0) + seconds
 
     def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
         """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
@@ -151,11 +169,15 @@ class InterfaceLoop:
         self.recorder.event("decision", **entry)
 
     # -- stages ---------------------------------------------------------------------------
-    def confirm(self, stage: str, proposal: str, intended: str) -> bool:
-        """Show ``proposal``; the operator clenches to reject it. True if it was accepted."""
+    def confirm(self, stage: str, proposal: str, intended: str, **fields: Any) -> bool:
+        """Show ``proposal``; the operator clenches to reject it. True if it was accepted.
+
+        ``fields`` are recorded with the confirmation event.
+        """
         wants_reject = proposal != intended
         raw, eeg = self._record(
-            Cue("clench" if wants_reject else "rest", self.config.confirm_window), "confirm"
+            Cue("clench" if wants_reject else "rest", self.config.confirm_window), "confirm",
+            stage,
         )
         X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
         start = time.perf_counter()
@@ -165,7 +187,7 @@ class InterfaceLoop:
         entry = self.recorder.event(
             "confirm", stage=stage, proposal=proposal, intended=intended,
             clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
-            score=score, latency_ms=latency, eeg=eeg,
+            score=score, latency_ms=latency, eeg=eeg, **fields,
         )
         self.confirmations.append(entry)
         return not clench
@@ -190,8 +212,13 @@ class InterfaceLoop:
         for first in range(0, len(candidates), n):
             chosen = self._select_on_page(candidates[first:first + n], intended)
             if chosen is not None:
+                self._selected("what", len(candidates), chosen == intended)
                 return chosen
         return None
+
+    def _selected(self, stage: str, n_options: int, correct: bool) -> None:
+        """An option among ``n_options`` was accepted at ``stage`` (for the practical ITR)."""
+        self.selections.append({"stage": stage, "n_options": n_options, "correct": correct})
 
     def _select_on_page(self, page: list[str], intended: str) -> str | None:
         freq_of = dict(zip(page, self.config.ssvep_freqs, strict=False))
@@ -213,16 +240,50 @@ class InterfaceLoop:
         if used < raw.times[-1]:  # the person looked only until the decision was taken
             raw.crop(tmax=used - 1 / raw.info["sfreq"])
             raw.annotations.duration[0] = used
-        self.spend_human_time(used)
+        self.spend_human_time(used, "what")
         eeg = self.recorder.eeg(raw)
         decision = _ranked("what", list(cca.classes_), scores, "canonical correlation", used,
                            latency)
         self._decide(decision, intended, eeg)
         return self.offer(decision, intended)
 
+    def propose_intent(self, top: np.ndarray, done: int) -> tuple[str, str] | None:
+        """Offer the assistant's confident (object, skill) proposal for the scene ``top``
+        (shape (240, 360, 3)) after ``done`` successful steps; the person confirms it or
+        clenches to reject it. Returns the accepted (object, skill) or None (nothing confident
+        enough, or rejected)."""
+        objects = self.world.object_names()
+
+        def valid(obj: str, skill: str) -> bool:
+            return obj in objects and skill in self.skill_options(obj, limit=None)
+
+        best, ranking, latency = self.assistant.propose(top, valid, done)
+        self.recorder.event("proposal", ranking=[asdict(p) for p in ranking[:5]],
+                            threshold=self.assistant.threshold, latency_ms=latency,
+                            offered=best is not None)
+        if best is None:
+            return None
+        intended_obj = self.operator.want_object(objects)
+        intended_skill = self.operator.want_skill(intended_obj, self.skill_options(intended_obj))
+        proposal = f"{best.skill}({best.object})"
+        intended = f"{intended_skill}({intended_obj})"
+        accepted = self.confirm("intent", proposal, intended, confidence=best.confidence,
+                                intended_object=intended_obj, intended_skill=intended_skill)
+        self.proposals.append({"kind": "intent", "accepted": accepted,
+                               "correct": proposal == intended})
+        if not accepted:
+            return None
+        n_skills = len(self.skill_options(best.object))
+        self._selected("intent", len(objects) * n_skills, proposal == intended)
+        return best.object, best.skill
+
+    def skill_options(self, obj: str, limit: int | None = 4) -> list[str]:
+        """Names of the skills that apply to ``obj`` (the first ``limit`` of them)."""
+        return [skill.name for skill in applicable_skills(self.world.object_info(obj))][:limit]
+
     def select_skill(self, obj: str) -> str | None:
         """How: MI over up to 4 skills that apply to ``obj``. Returns the accepted skill or None."""
-        options = [skill.name for skill in applicable_skills(self.world.object_info(obj))][:4]
+        options = self.skill_options(obj)
         if not options:
             self.recorder.event("stage", stage="how", object=obj, options={}, intended=None)
             return None
@@ -233,7 +294,10 @@ class InterfaceLoop:
             "rest", self.config.mi_window
         )
         self.recorder.event("stage", stage="how", object=obj, options=binding, intended=intended)
-        return self.offer(self.decode_mi("how", cue, binding, intended), intended)
+        chosen = self.offer(self.decode_mi("how", cue, binding, intended), intended)
+        if chosen is not None:
+            self._selected("how", len(options), chosen == intended)
+        return chosen
 
     def decode_mi(self, stage: str, cue: Cue, binding: dict[str, str], intended: str) -> Decision:
         """Show ``cue``, decode the MI window among the classes in ``binding`` and record it.
@@ -241,7 +305,7 @@ class InterfaceLoop:
         ``binding`` maps each offered MI class to the option it stands for; the decoder's
         probabilities are renormalised over the offered classes only.
         """
-        raw, eeg = self._record(cue, stage)
+        raw, eeg = self._record(cue, stage, stage)
         mi = self.calibration.mi
         X = window(raw, self.config.mi_channels, mi.sfreq)
         start = time.perf_counter()
@@ -340,20 +404,33 @@ class InterfaceLoop:
                 self.recorder.event("task_reset", attempt=len(attempts) + 1)
             started = (self.clock.now, self.human_time)
             skill_calls = failures = rejected_passes = 0
+            examples: list[Example] = []
             while not self.task.success(self.world):
                 if (skill_calls >= self.config.max_skill_calls
                         or rejected_passes >= self.config.max_stage_repeats):
                     break
-                obj = self.select_object()
-                skill = self.select_skill(obj) if obj is not None else None
+                top = self.world.render("top") if self.assistant else None
+                chosen = self.propose_intent(top, len(examples)) if self.assistant else None
+                obj, skill = chosen or (None, None)
+                if chosen is None:
+                    obj = self.select_object()
+                    skill = self.select_skill(obj) if obj is not None else None
                 if skill is None:
                     rejected_passes += 1
                     continue
-                rejected_passes = 0
-                params = get_skill(skill).params_for_object(self.world, obj)
+                params, point_px = get_skill(skill).params_for_object(self.world, obj), None
                 if needs_point(skill):
-                    params = select_point(self, obj, skill, params)
+                    predicted = self.assistant.predict_point(obj, skill, top) \
+                        if self.assistant else None
+                    where = select_point(self, obj, skill, params, predicted)
+                    if where is None:  # the person never stopped the cursor: ask again
+                        rejected_passes += 1
+                        continue
+                    params, point_px = where
+                rejected_passes = 0
                 ok = self.execute(Intent(obj, skill, params))
+                if ok and top is not None:
+                    examples.append(Example(top, obj, skill, point_px))
                 skill_calls += 1
                 failures += not ok
                 frames += 1
@@ -364,6 +441,7 @@ class InterfaceLoop:
                 "time_s": self.clock.now - started[0], "human_time_s": self.human_time - started[1],
             })
             if success:
+                self.examples = examples
                 break
         predicates = self.task.goal_predicates(self.world)
         self.recorder.event("task_end", task=self.task.name, success=success,
@@ -382,6 +460,15 @@ class InterfaceLoop:
         self.world = self.new_world()
         return self.world.save_state()
 
+    def practical_itr(self) -> float:
+        """Bits per minute the person conveyed by selecting objects and skills: each accepted
+        selection of what they meant among N options counts log2(N) bits (a wrong one
+        none), over all the time spent selecting (windows, confirmations, rejections, pages,
+        proposals)."""
+        bits = sum(np.log2(s["n_options"]) for s in self.selections if s["correct"])
+        seconds = sum(self.stage_time.get(k, 0.0) for k in ("what", "how", "intent"))
+        return float(60 * bits / seconds) if seconds else 0.0
+
     def _summary(self, success: bool, predicates: dict[str, bool],
                  attempts: list[dict[str, Any]]) -> dict[str, Any]:
         confirms = self.confirmations
@@ -391,6 +478,13 @@ class InterfaceLoop:
             accuracy[stage] = float(np.mean(correct)) if correct else None
         accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
         total = self.clock.now
+        proposals = {}
+        for kind in ("intent", "point"):
+            shown = [p for p in self.proposals if p["kind"] == kind]
+            proposals[kind] = {
+                "offered": len(shown), "accepted": sum(p["accepted"] for p in shown),
+                "wrongly_accepted": sum(p["accepted"] and not p["correct"] for p in shown),
+            }
         return {
             "task": self.task.name,
             "success": success,
@@ -409,7 +503,12 @@ class InterfaceLoop:
             "human_time_s": self.human_time,
             "robot_time_s": self.robot_time,
             "human_time_pct": 100.0 * self.human_time / total if total else None,
+            "human_time_by_stage_s": dict(sorted(self.stage_time.items())),
             "cursor_travel_px": self.cursor_travel,
+            "cursor_travel_m": self.cursor_travel_m,
+            "n_where": self.n_where,
+            "proposals": proposals,
+            "practical_itr_bits_per_min": self.practical_itr(),
         }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import mne
 
+from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, cued_epochs
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import read_recording
@@ -63,9 +64,15 @@ class ReplayOperator:
         return event
 
     def want_object(self, candidates: Sequence[str]) -> str:
+        event = self._next(("decision", "confirm"))
+        if event["event"] == "confirm" and event["stage"] == "intent":
+            return event["intended_object"]
         return self._next(("decision",), "what")["intended"]
 
     def want_skill(self, obj: str, options: Sequence[str]) -> str:
+        event = self._next(("decision", "confirm"))
+        if event["event"] == "confirm" and event["stage"] == "intent":
+            return event["intended_skill"]
         return self._next(("decision",), "how")["intended"]
 
     def interrupt_time(self, obj: str, skill: str) -> float | None:
@@ -144,13 +151,18 @@ def replay_session(
                            for k, v in start["config"].items()})
     task = TASKS[start["task"]]()
     calibration = Calibration.load(folder / "calibration")
+    assistant = Assistant.load(folder / ASSISTANT_FOLDER, config.propose_threshold) \
+        if config.learning else None
     operator = ReplayOperator(folder)
     target = SessionRecorder.new_folder(out, f"replay-{folder.name}")
     with task.make_world(start["seed"]) as world:
         recorder = SessionRecorder(target, SessionClock())
         recorder.event("session_start", **{**start, "operator": "replay", "replay_of": str(folder)})
         calibration.save(target / "calibration")
-        summary = InterfaceLoop(world, task, operator, calibration, recorder, config).run()
+        if assistant is not None:
+            assistant.save(target / ASSISTANT_FOLDER)
+        summary = InterfaceLoop(world, task, operator, calibration, recorder, config,
+                                assistant=assistant).run()
         recorder.summary(summary)
 
     def decisions(evs: list[dict[str, Any]]) -> list[tuple]:

@@ -9,8 +9,17 @@ Two modes, as in the papers:
   (Left Hand left, Right Hand right, Legs down, Rest up); after each step the person clenches
   to stop once the cursor is close enough.
 
+A start on the object or at a learned point is first proposed as it is (one confirmation).
+
 The cursor's pixel becomes the world point on the surface seen there (the rendered depth), so
-the height follows from what is under the cursor; NOIR's third, z axis is not decoded here.
+the height follows from what is under the cursor; NOIR's third, z axis is not decoded here. A
+skill whose point lies on a fixed plane (``Skill.point_height``: a base stance on the floor)
+gets the point on that plane instead, whatever stands above it. A skill whose point lies on
+the selected object (``Skill.point_on_object``: where ``place`` puts the held object) is kept
+where the held object lies wholly on that object.
+
+With robot learning (``noir.assist``) the interface first proposes the point the person chose
+for the same object and skill before; they confirm it or clench and steer the cursor from it.
 """
 
 from __future__ import annotations
@@ -24,6 +33,8 @@ from skills import get_skill
 
 if TYPE_CHECKING:
     from noir.loop import InterfaceLoop
+    from sim.world import World
+    from skills.learning import PointPrediction
 
 IMAGE = (360, 240)
 """Width and height of the top camera image the cursor lives in, pixels."""
@@ -39,36 +50,115 @@ def needs_point(skill: str) -> bool:
     return {"x", "y"} <= names
 
 
-def select_point(loop: InterfaceLoop, obj: str, skill: str, params: dict[str, Any]
-                 ) -> dict[str, Any]:
-    """Run the Where stage for ``skill`` on ``obj``; return ``params`` with the chosen x, y."""
+def select_point(loop: InterfaceLoop, obj: str, skill: str, params: dict[str, Any],
+                 predicted: PointPrediction | None = None
+                 ) -> tuple[dict[str, Any], tuple[float, float]] | None:
+    """Run the Where stage for ``skill`` on ``obj``; return ``params`` with the chosen point
+    and the top-view pixel (u, v) it was chosen at, or None if the cursor used up
+    ``max_cursor_moves`` before the person stopped it (the loop then asks again).
+
+    The cursor starts at the ``predicted`` point (``noir.assist``) if there is one, else on
+    the selected object (``cursor_start="object"``) or at the image centre. An informed start
+    (predicted or on the object) is first proposed as it is: the person confirms it when it is
+    within ``cursor_tolerance`` pixels of what they mean, or clenches to reject it and steers
+    the cursor from there.
+    """
     config, world = loop.config, loop.world
     intended = loop.operator.want_params(obj, skill, params)
-    z = float(intended.get("z", world.table_height))
+    spec = get_skill(skill)
+    plane = spec.point_height
+    z = float(intended.get("z", world.table_height if plane is None else plane))
     target = world.world_to_pixel(np.array([intended["x"], intended["y"], z]))
-    if config.cursor_start == "object":
+    if predicted is not None:
+        start = np.array(predicted.top_px, dtype=float)
+    elif config.cursor_start == "object":
         start = world.world_to_pixel(np.array([params["x"], params["y"], z]))
     else:
         start = np.array(IMAGE, dtype=float) / 2
-    loop.recorder.event("stage", stage="where", object=obj, skill=skill, mode=config.cursor_mode,
+    informed = predicted is not None or config.cursor_start == "object"
+    loop.recorder.event("stage", stage="where", object=obj, skill=skill,
+                        mode=config.cursor_mode, learned=predicted is not None,
                         intended=intended, target_px=target, start_px=start)
-    move = _axis if config.cursor_mode == "axis" else _continuous
-    cursor, travel, moves = move(loop, np.array(start, dtype=float), target)
-    # the surface seen under the cursor (rendered depth) gives the point, height included
-    point = world.pixel_to_world(float(cursor[0]), float(cursor[1]))
+    if informed and _accepts(loop, start, target, predicted):
+        cursor, travel, moves, stopped = start, 0.0, 0, True
+    else:
+        move = _axis if config.cursor_mode == "axis" else _continuous
+        cursor, travel, moves, stopped = move(loop, start.copy(), target)
+    travel_m = travel * _metres_per_pixel(loop, cursor, z)
+    loop.cursor_travel += travel
+    loop.cursor_travel_m += travel_m
+    loop.n_where += 1
+    if not stopped:
+        loop.recorder.event("where", object=obj, skill=skill, cursor_px=cursor,
+                            error_px=float(np.linalg.norm(cursor - target)), travel_px=travel,
+                            travel_m=travel_m, moves=moves, abandoned=True)
+        return None
+    # the surface seen under the cursor (rendered depth) gives the point, height included,
+    # unless the skill's point lies on a fixed plane (a base stance on the floor)
+    point = world.pixel_to_world(float(cursor[0]), float(cursor[1]), plane_z=plane)
+    if spec.point_on_object and obj != world.robot.held_object():
+        point = _onto(world, obj, point)
     chosen = dict(params)
-    for p in get_skill(skill).params:
+    for p in spec.params:
         if p.name in ("x", "y", "z"):
             chosen[p.name] = float(np.clip(point["xyz".index(p.name)], p.low, p.high))
     loop.recorder.event("where", object=obj, skill=skill, cursor_px=cursor,
                         error_px=float(np.linalg.norm(cursor - target)), travel_px=travel,
-                        moves=moves, x=chosen["x"], y=chosen["y"], z=chosen.get("z"))
-    loop.cursor_travel += travel
-    return chosen
+                        travel_m=travel_m, moves=moves, abandoned=False, x=chosen["x"],
+                        y=chosen["y"], z=chosen.get("z"))
+    return chosen, (float(cursor[0]), float(cursor[1]))
+
+
+def _onto(world: World, obj: str, point: np.ndarray) -> np.ndarray:
+    """``point`` (3,) m kept where the held object, turned any way, lies wholly over ``obj``'s
+    footprint (at ``obj``'s centre when it is too small for that); a moved point gets the
+    height of ``obj``'s top.
+
+    The cursor stops within ``cursor_tolerance`` (12 px, about 5 cm on the table) of the point
+    meant, more than half a slice of bread (6 cm wide); a slice put down there would overhang
+    and slide off. The person chose this object to put the held one on, so the point stays on
+    it and the held object is not left hanging over an edge.
+    """
+    info = world.object_info(obj)
+    held = world.robot.held_object()
+    margin = float(np.hypot(*world.object_info(held).size[:2])) / 2 if held else 0.0
+    centre, yaw = world.object_position(obj), world.object_yaw(obj)
+    c, s = np.cos(yaw), np.sin(yaw)
+    dx, dy = point[:2] - centre[:2]
+    local = np.array([c * dx + s * dy, -s * dx + c * dy])
+    half = np.maximum(np.array(info.size[:2]) / 2 - margin, 0.0)
+    inside = np.clip(local, -half, half)
+    if np.array_equal(inside, local):
+        return point
+    x, y = centre[:2] + [c * inside[0] - s * inside[1], s * inside[0] + c * inside[1]]
+    return np.array([x, y, world.object_top(obj)[2]])
+
+
+def _accepts(loop: InterfaceLoop, proposed: np.ndarray, target: np.ndarray,
+             learned: PointPrediction | None) -> bool:
+    """Show the proposed point (``learned``, or on the object when None); the person confirms
+    it if it is within the cursor tolerance of ``target`` (else clenches). True if accepted."""
+    close = float(np.linalg.norm(proposed - target)) <= loop.config.cursor_tolerance
+    wanted = "proposed point" if close else "another point"
+    if learned is None:
+        return loop.confirm("where", "proposed point", wanted, proposed_px=proposed)
+    accepted = loop.confirm("point", "proposed point", wanted, proposed_px=proposed,
+                            similarity=learned.similarity)
+    loop.proposals.append({"kind": "point", "accepted": accepted, "correct": close})
+    return accepted
+
+
+def _metres_per_pixel(loop: InterfaceLoop, px: np.ndarray, z: float) -> float:
+    """Size of one top-view pixel at ``px`` on the horizontal plane at height ``z``, in m."""
+    u, v = float(px[0]), float(px[1])
+    here = loop.world.pixel_to_world(u, v, plane_z=z)
+    return float(np.linalg.norm(loop.world.pixel_to_world(u + 1, v, plane_z=z) - here))
 
 
 def _axis(loop: InterfaceLoop, cursor: np.ndarray, target: np.ndarray
-          ) -> tuple[np.ndarray, float, int]:
+          ) -> tuple[np.ndarray, float, int, bool]:
+    """Steer axis by axis; return (cursor, travel px, moves, whether the person stopped it
+    within ``cursor_tolerance`` on both axes)."""
     config = loop.config
     travel, moves = 0.0, 0
     for axis in (0, 1):
@@ -92,7 +182,8 @@ def _axis(loop: InterfaceLoop, cursor: np.ndarray, target: np.ndarray
             cursor[axis] += sign * config.cursor_speed * elapsed
             travel += config.cursor_speed * elapsed
             moves += 1
-    return cursor, travel, moves
+    stopped = bool(np.all(np.abs(target - cursor) <= config.cursor_tolerance))
+    return cursor, travel, moves, stopped
 
 
 def _glide(loop: InterfaceLoop, clench_at: float, longest: float) -> float:
@@ -103,21 +194,19 @@ def _glide(loop: InterfaceLoop, clench_at: float, longest: float) -> float:
     while clock["t"] < longest and not watch.monitor():
         clock["t"] = min(clock["t"] + hop, longest)
     elapsed = watch.detected_at if watch.detected_at is not None else longest
-    loop.spend_human_time(elapsed)
+    loop.spend_human_time(elapsed, "where")
     loop.recorder.event("cursor_glide", seconds=elapsed, **watch.record(loop.recorder, elapsed))
     return elapsed
 
 
 def _continuous(loop: InterfaceLoop, cursor: np.ndarray, target: np.ndarray
-                ) -> tuple[np.ndarray, float, int]:
+                ) -> tuple[np.ndarray, float, int, bool]:
+    """Step in 2-D, each step followed by the person's chance to stop the cursor; return
+    (cursor, travel px, moves, whether the person clenched to stop)."""
     config = loop.config
-    travel, moves = 0.0, 0
-    for _ in range(config.max_cursor_moves):
+    travel = 0.0
+    for moves in range(1, config.max_cursor_moves + 1):
         gap = target - cursor
-        close = float(np.linalg.norm(gap)) <= config.cursor_tolerance
-        # the interface keeps moving unless the person clenches to stop
-        if not loop.confirm("where", "keep moving", "stop" if close else "keep moving"):
-            break
         if abs(gap[0]) >= abs(gap[1]):
             want_class = "left_hand" if gap[0] < 0 else "right_hand"
         else:
@@ -127,5 +216,8 @@ def _continuous(loop: InterfaceLoop, cursor: np.ndarray, target: np.ndarray
         step = np.array(STEP[decision.label], dtype=float) * config.cursor_step
         cursor = np.clip(cursor + step, 0, np.array(IMAGE) - 1.0)
         travel += config.cursor_step
-        moves += 1
-    return cursor, travel, moves
+        close = float(np.linalg.norm(target - cursor)) <= config.cursor_tolerance
+        # the interface keeps moving unless the person clenches to stop
+        if not loop.confirm("where", "keep moving", "stop" if close else "keep moving"):
+            return cursor, travel, moves, True
+    return cursor, travel, config.max_cursor_moves, False

@@ -229,9 +229,11 @@ class HouseholdWorld(World):
         return state
 
     def restore_state(self, state: int) -> None:
-        """Return to a snapshot of ``save_state``, re-attaching the object held then."""
+        """Return to a snapshot of ``save_state``, re-attaching the object held then; the arm
+        and fingers hold their restored positions."""
         super().restore_state(state)
         held, strokes = self._saved_extra[state]
+        self.robot.hold_still()
         self.robot.release()
         if held is not None:
             self.robot.attach(held)

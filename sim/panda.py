@@ -469,6 +469,16 @@ class PandaRobot:
         """Stop where the arm is now."""
         self._command_arm(self.joint_positions()[:7])
 
+    def hold_still(self) -> None:
+        """Command the arm joints and the fingers to stay where they are now.
+
+        For use after a physics snapshot is restored: PyBullet's snapshots hold joint positions
+        and velocities but not motor targets, so without this the arm and fingers would head
+        for the last targets commanded before the restore.
+        """
+        self._finger_target = float(np.mean(self.joint_positions()[7:]))
+        self._hold()
+
     def _control_step(
         self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int
     ) -> None:

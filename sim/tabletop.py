@@ -337,7 +337,8 @@ class TabletopWorld(World):
         return state
 
     def restore_state(self, state: int) -> None:
-        """Return to a snapshot of ``save_state``; refused if bodies were added or cut since."""
+        """Return to a snapshot of ``save_state`` (the arm and fingers hold their restored
+        positions); refused if bodies were added or cut since."""
         if state in self._snapshots:
             effects, grasp, bodies, spawned = self._snapshots[state]
             if bodies != self._bodies or spawned != self._spawned:
@@ -353,6 +354,7 @@ class TabletopWorld(World):
             self.robot.set_grasp(held)
             raise
         self._effects = copy.deepcopy(effects)
+        self.robot.hold_still()
         self.robot.set_grasp(grasp)
         for name, effect in self._effects.items():
             if "cells" in effect:

@@ -212,12 +212,25 @@ class Skill:
 
     Subclasses set the class variables and implement ``applies_to``, ``params_for_object``,
     ``_check_preconditions``, ``_execute`` and ``_check_success``.
+
+    Attributes
+    ----------
+    point_height : float or None
+        For a skill with ``x``/``y`` parameters: height, in m, of the horizontal plane its
+        point lies on (0 for a base stance on the floor), whatever the top camera sees there;
+        None: the point is on the surface seen under the cursor (``noir.where``).
+    point_on_object : bool
+        For a skill with ``x``/``y`` parameters: whether its point lies on the object the
+        person selected, unless that is the held object (``place``: the object it is put on),
+        so that the interface keeps the point on that object.
     """
 
     name: ClassVar[str]
     description: ClassVar[str]
     params: ClassVar[tuple[Param, ...]]
     step_budget: ClassVar[int]
+    point_height: ClassVar[float | None] = None
+    point_on_object: ClassVar[bool] = False
 
     @classmethod
     def applies_to(cls, info: ObjectInfo) -> bool:

@@ -31,8 +31,9 @@ REACH_POINT = (0.6, -0.2)
 """Where the robot stands an object it will handle: (forward, left) of the base centre, in m."""
 STANDOFF = {"dog": (0.55, -0.2), "person": (0.95, -0.2)}
 """``REACH_POINT`` overrides by category: the dog lies across the reach, the person stands back."""
-HEADING_STEPS = (0.0, 0.3, -0.3, 0.6, -0.6, 0.9, -0.9, 1.2, -1.2)
-"""Turns of the base heading tried around the preferred one by ``standoff_pose``, in rad."""
+HEADING_STEPS = (0.0, *(round(sign * 0.3 * k, 1) for k in range(1, 11) for sign in (1.0, -1.0)))
+"""Turns of the base heading tried around a preferred one by ``stances``, smallest first, in
+rad: 0.3 rad apart, all round the object."""
 NAVIGABLE = "navigable"
 """The ability (``ObjectInfo.abilities``) of objects the base can drive up to: everything in a
 household scene, nothing on the Franka's table."""
@@ -93,13 +94,45 @@ def _require_mobile(scene: Scene, skill: str) -> None:
         )
 
 
-def standoff_pose(scene: Scene, obj: str) -> tuple[float, float, float]:
-    """Base pose (x m, y m, yaw rad) from which the robot can handle ``obj``.
+def stances(scene: Scene, obj: str, point: np.ndarray) -> list[tuple[float, float, float]]:
+    """Base poses (x m, y m, yaw rad) from which the robot can handle ``obj``, best first for
+    a person who pointed at ``point`` (2,) m.
 
-    The object ends up at ``REACH_POINT`` (or its category's ``STANDOFF``) in the base frame.
-    The robot faces a dog across its body (near side first); any other object, from where the
-    robot stands now. Headings are tried from those outwards by ``HEADING_STEPS``; the first
-    pose that is free and reachable along a straight, free path wins.
+    Each pose puts the object at ``REACH_POINT`` (or its category's ``STANDOFF``) in the base
+    frame. A dog is faced across its body, from the side nearer ``point`` first; any other
+    object from the side of ``point`` (from where the robot stands when ``point`` is on the
+    object), which puts the first pose on the line from the object to ``point``. The headings
+    are then turned by ``HEADING_STEPS``, smallest turn first, each side of a dog covering its
+    half of the circle. Nothing is checked for collisions here.
+    """
+    robot: MobileRobot = scene.robot  # type: ignore[assignment]
+    info = scene.object_info(obj)
+    reach = np.array(STANDOFF.get(info.category, REACH_POINT))
+    target = scene.object_position(obj)[:2]
+    if info.category == "dog":
+        across = scene.object_yaw(obj) + math.pi / 2
+        bases = [across, across + math.pi]
+    else:
+        side = point - target
+        if np.hypot(*side) < 1e-3:
+            side = robot.base_pose()[:2] - target
+        # the heading that puts the base on the line from the object towards ``point``
+        bases = [math.atan2(side[1], side[0]) - math.atan2(reach[1], reach[0]) - math.pi]
+
+    def pose(yaw: float) -> tuple[float, float, float]:
+        c, s = math.cos(yaw), math.sin(yaw)
+        x, y = target - [c * reach[0] - s * reach[1], s * reach[0] + c * reach[1]]
+        return float(x), float(y), float((yaw + math.pi) % (2 * math.pi) - math.pi)
+
+    bases.sort(key=lambda base: float(np.hypot(*(np.array(pose(base)[:2]) - point))))
+    half_share = math.pi / len(bases)
+    return [pose(base + turn) for turn in HEADING_STEPS for base in bases
+            if abs(turn) < half_share]
+
+
+def stance_near(scene: Scene, obj: str, point: np.ndarray) -> tuple[float, float, float]:
+    """The first pose of ``stances`` for ``point`` (2,) m that is free and reachable along a
+    straight, free path: x m, y m, yaw rad.
 
     Raises
     ------
@@ -107,26 +140,12 @@ def standoff_pose(scene: Scene, obj: str) -> tuple[float, float, float]:
         Every candidate pose, or the path to it, would hit something (the obstacles are named).
     """
     robot: MobileRobot = scene.robot  # type: ignore[assignment]
-    info = scene.object_info(obj)
-    reach = np.array(STANDOFF.get(info.category, REACH_POINT))
-    target = scene.object_position(obj)[:2]
-    here = robot.base_pose()
-    straight = math.atan2(target[1] - here[1], target[0] - here[0])
-    if info.category == "dog":
-        across = scene.object_yaw(obj) + math.pi / 2
-        bases = sorted([across, across + math.pi], key=lambda h: -math.cos(h - straight))
-    else:
-        bases = [straight]
     blockers = set()
-    for base in bases:
-        for turn in HEADING_STEPS:
-            yaw = base + turn
-            c, s = math.cos(yaw), math.sin(yaw)
-            x, y = target - [c * reach[0] - s * reach[1], s * reach[0] + c * reach[1]]
-            blocked = robot.path_obstacle(float(x), float(y))
-            if blocked is None:
-                return float(x), float(y), float((yaw + math.pi) % (2 * math.pi) - math.pi)
-            blockers.add(blocked[0])
+    for x, y, yaw in stances(scene, obj, point):
+        blocked = robot.path_obstacle(x, y)
+        if blocked is None:
+            return x, y, yaw
+        blockers.add(blocked[0])
     raise PlanningFailure(
         f"no free place for the base next to {obj!r} with a straight free path to it "
         f"(blocked by {sorted(blockers)})"
@@ -134,15 +153,29 @@ def standoff_pose(scene: Scene, obj: str) -> tuple[float, float, float]:
 
 
 class MoveTo(Skill):
-    """Drive the base to (x, y), facing ``yaw``."""
+    """Drive the base to where it can handle ``object``, near the floor spot (x, y) m the
+    person pointed at.
+
+    The person selects the object, then points with the Where cursor at the spot on the floor
+    where the robot should stand. On the household camera one pixel is about 2 cm of floor, so
+    a cursor stopped within the interface's tolerance (12 px) lands up to about 25 cm from the
+    spot meant; a base standing there may overlap the counter or leave the object out of the
+    arm's reach. As a real mobile manipulator's planner does, the skill therefore treats the
+    spot as a wish, not a command: it drives to a collision-free stance, on the spot's side of
+    the object and as near the spot as possible, from which the object sits at
+    ``REACH_POINT`` (``stance_near``). The spot chooses the side and the approach (which side
+    of the dog, which way round the counter); the object fixes the exact pose, so that the
+    next skill (pick, pet, drop, hand over) can always start from it.
+    """
 
     name = "move_to"
     description = "drive the robot there"
     params = (
+        Param("object", "object"),
         Param("x", "float", "m", -3.0, 3.0),
         Param("y", "float", "m", -3.0, 3.0),
-        Param("yaw", "float", "rad", -math.pi, math.pi),
     )
+    point_height = 0.0
     step_budget = 4000
 
     @classmethod
@@ -152,10 +185,12 @@ class MoveTo(Skill):
 
     @classmethod
     def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """A free pose next to ``obj`` (see ``standoff_pose``)."""
+        """The first stance of ``stances`` for a person pointing where the robot stands now
+        (unchecked: ``run`` moves to the first free one)."""
         _require_mobile(scene, cls.name)
-        x, y, yaw = standoff_pose(scene, obj)
-        return {"x": x, "y": y, "yaw": yaw}
+        here = scene.robot.base_pose()[:2]  # type: ignore[attr-defined]
+        x, y, _ = stances(scene, obj, here)[0]
+        return {"object": obj, "x": x, "y": y}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
@@ -170,15 +205,16 @@ class MoveTo(Skill):
         should_stop: Callable[[], bool] | None,
     ) -> dict[str, Any]:
         robot: MobileRobot = scene.robot  # type: ignore[assignment]
-        robot.move_base(params["x"], params["y"], params["yaw"],
-                        should_stop=should_stop, max_steps=budget.left)
-        return {}
+        x, y, yaw = stance_near(scene, params["object"], np.array([params["x"], params["y"]]))
+        robot.move_base(x, y, yaw, should_stop=should_stop, max_steps=budget.left)
+        return {"stance": (x, y, yaw)}
 
     @classmethod
     def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
+        goal_x, goal_y, goal_yaw = facts["stance"]
         x, y, yaw = scene.robot.base_pose()  # type: ignore[attr-defined]
-        off = math.hypot(x - params["x"], y - params["y"])
-        turn = abs((yaw - params["yaw"] + math.pi) % (2 * math.pi) - math.pi)
+        off = math.hypot(x - goal_x, y - goal_y)
+        turn = abs((yaw - goal_yaw + math.pi) % (2 * math.pi) - math.pi)
         if off > POSE_TOLERANCE[0] or turn > POSE_TOLERANCE[1]:
             raise ExecutionFailure(f"base stopped {off:.3f} m and {turn:.3f} rad from the goal")
 

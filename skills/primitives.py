@@ -167,6 +167,9 @@ class PickSide(Pick):
 class Place(Skill):
     """Put the held object down with its bottom at (x, y, z): onto or into another object.
 
+    Into an open container (a basket, a bin, a pot) the object is let go at the rim, whatever
+    ``z`` says: the Where cursor gives the surface it sees, the container's floor, and a hand
+    reaching down there would hit the walls or push an open lid over (``container_rim``).
     Typical duration: 3-5 s of simulated time.
     """
 
@@ -177,6 +180,7 @@ class Place(Skill):
         Param("y", "float", "m", -0.45, 0.45),
         Param("z", "float", "m", 0.0, 0.40),
     )
+    point_on_object = True
     step_budget = 1500
 
     @classmethod
@@ -209,7 +213,8 @@ class Place(Skill):
         centre = scene.object_position(held)
         half_height = scene.object_top(held)[2] - centre[2]
         offset = robot.ee_position() - centre
-        release = np.array([params["x"], params["y"], params["z"] + half_height + RELEASE_GAP])
+        bottom = max(params["z"], container_rim(scene, params["x"], params["y"]))
+        release = np.array([params["x"], params["y"], bottom + half_height + RELEASE_GAP])
         target = release + offset
         orn = robot.ee_orientation()
         robot.follow_path(np.array([pre_pose(scene, target), target]), np.array([orn, orn]),
@@ -228,6 +233,23 @@ class Place(Skill):
             raise ExecutionFailure(
                 f"{obj!r} came to rest {off:.3f} m from the target (tolerance {PLACE_TOLERANCE} m)"
             )
+
+
+def container_rim(scene: Scene, x: float, y: float) -> float:
+    """Height of the rim, in m, of the container (not held) whose footprint holds (x, y) m;
+    ``-inf`` when there is none."""
+    rim = -math.inf
+    for name in scene.object_names():
+        info = scene.object_info(name)
+        if not info.container or name == scene.robot.held_object():
+            continue
+        yaw = scene.object_yaw(name)
+        dx, dy = np.array([x, y]) - scene.object_position(name)[:2]
+        along = dx * math.cos(yaw) + dy * math.sin(yaw)
+        across = -dx * math.sin(yaw) + dy * math.cos(yaw)
+        if abs(along) <= info.size[0] / 2 and abs(across) <= info.size[1] / 2:
+            rim = max(rim, float(scene.object_top(name)[2]))
+    return rim
 
 
 class Push(Skill):

@@ -28,7 +28,6 @@ from skills.motion import (
     heading,
     held_tool_target,
     motion_kwargs,
-    object_near,
     push_line,
     quat_about,
     quat_conj,
@@ -50,6 +49,14 @@ WIPED_ENOUGH = 0.9
 """Fraction of a patch that a wipe must cover."""
 SWEEP_MARGIN = 0.03
 """Gap between a sweeper's head and the object before a sweep starts, in m."""
+SWEEP_FINISH = 0.03
+"""How far short of the point the first, planned part of a sweep stops, in m: the rest is
+pushed as measured (the object's and the head's shapes, and how the object slides along the
+head, decide where it really stops)."""
+SWEEP_RANGE = (0.02, 0.40)
+"""Shortest and longest sweep, from the object's centre to the point it is swept to, in m."""
+SWEEP_DEFAULT = 0.15
+"""Length of the sweep ``Sweep.params_for_object`` proposes, in m."""
 POUR_ANGLE = 1.75
 """How far a pourable is tilted, in rad."""
 POUR_HEIGHT = 0.06
@@ -143,19 +150,30 @@ class Wipe(ToolSkill):
 
 
 class Sweep(ToolSkill):
-    """Sweep the object at (x, y) with the held broom or stick along ``direction`` by
-    ``distance``: the tool's head leads, just above the table. Typical: 4-6 s.
+    """Sweep ``object`` to the point (x, y) on the table with the held broom or stick: the
+    tool's head, just above the table, leads from behind the object to the point. Typical:
+    4-6 s.
+
+    The person selects the object, then points with the Where cursor at where it should go:
+    the Where stage decodes a point and nothing else, so the point is the destination (a
+    direction and a distance could not be chosen at all). The object itself, not the cursor,
+    says where the stroke starts: a cursor stopped within the interface's tolerance (12 px,
+    about 5 cm of table on the top camera) would otherwise start the stroke beside the object
+    and miss it. The cursor's error only moves the destination, by as much as it is off (the
+    dustpan and the goal are 12-20 cm across), and the last ``SWEEP_FINISH`` m are pushed as
+    measured, so the object stops at the point within about 1 cm. A tighter stopping
+    tolerance would not do instead: 12 px is already less than one 20-px step of the
+    continuous cursor, and every extra correction costs the person a 2-3 s decision.
     """
 
     name = "sweep"
-    description = "sweep it along with the held broom"
+    description = "sweep it there with the held broom"
     tool_ability = "sweeper"
     target_ability = ""
     params = (
+        Param("object", "object"),
         Param("x", "float", "m", 0.25, 0.80),
         Param("y", "float", "m", -0.45, 0.45),
-        Param("direction", "float", "rad", -math.pi, math.pi),
-        Param("distance", "float", "m", 0.02, 0.40),
     )
 
     @classmethod
@@ -165,16 +183,26 @@ class Sweep(ToolSkill):
 
     @classmethod
     def params_for_object(cls, scene: Scene, obj: str) -> dict[str, Any]:
-        """From the object's centre towards the robot's left (+y), by 0.15 m."""
+        """``SWEEP_DEFAULT`` m from the object's centre towards the table's middle line."""
         x, y = scene.object_position(obj)[:2]
-        return {"x": float(x), "y": float(y), "direction": math.pi / 2, "distance": 0.15}
+        towards_middle = -1.0 if y > 0 else 1.0
+        return {"object": obj, "x": float(x), "y": float(y + towards_middle * SWEEP_DEFAULT)}
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         super()._check_preconditions(scene, params)
-        if object_near(scene, params["x"], params["y"]) is None:
+        shortest, longest = SWEEP_RANGE
+        distance = cls._direction_distance(scene, params)[1]
+        if not shortest <= distance <= longest:
             raise PreconditionFailure(
-                f"nothing to sweep within 0.05 m of ({params['x']:.3f}, {params['y']:.3f}) m")
+                f"({params['x']:.3f}, {params['y']:.3f}) m is {distance:.3f} m from "
+                f"{params['object']!r}; a sweep goes {shortest}-{longest} m")
+
+    @classmethod
+    def _direction_distance(cls, scene: Scene, params: dict[str, Any]) -> tuple[float, float]:
+        """Heading (rad) and length (m) of the sweep from the object's centre to (x, y)."""
+        dx, dy = np.array([params["x"], params["y"]]) - scene.object_position(params["object"])[:2]
+        return math.atan2(dy, dx), math.hypot(dx, dy)
 
     @classmethod
     def _execute(
@@ -184,24 +212,35 @@ class Sweep(ToolSkill):
         budget: StepBudget,
         should_stop: Callable[[], bool] | None,
     ) -> dict[str, Any]:
-        obj = object_near(scene, params["x"], params["y"])
-        point = np.array([params["x"], params["y"], scene.table_height + FINGER_CLEARANCE / 3])
-        start, end = push_line(scene, obj, point, params["direction"], params["distance"],
-                               SWEEP_MARGIN)
-        orn = tool_heading_orientation(scene, params["direction"])
-        path = np.array([held_tool_target(scene, "head", p, orn) for p in (start, end)])
+        obj = params["object"]
+        goal = np.array([params["x"], params["y"]])
+        direction, distance = cls._direction_distance(scene, params)
+        unit = np.array([math.cos(direction), math.sin(direction)])
         begin = scene.object_position(obj)[:2]
-        stroke(scene, path, orn, budget, should_stop)
-        return {"object": obj, "start": begin}
+        point = np.array([*begin, scene.table_height + FINGER_CLEARANCE / 3])
+        start, end = push_line(scene, obj, point, direction, distance - SWEEP_FINISH,
+                               SWEEP_MARGIN)
+        orn = tool_heading_orientation(scene, direction)
+        path = np.array([held_tool_target(scene, "head", p, orn) for p in (start, end)])
+        stroke_path(scene, path, orn, budget, should_stop)
+        # The head now rests against the object, short of the point by how the object lay
+        # against it; if the object went along, push it the rest of the way, as measured.
+        rest = goal - scene.object_position(obj)[:2]
+        followed = (distance - np.dot(rest, unit)) >= 0.5 * (distance - SWEEP_FINISH)
+        if followed and np.dot(rest, unit) > 0:
+            finish = scene.robot.ee_position() + [*rest, 0.0]
+            scene.robot.move_ee(finish, orientation=orn, **motion_kwargs(budget, should_stop))
+        retreat_home(scene, budget, should_stop)
+        return {"start": begin, "direction": direction, "distance": distance}
 
     @classmethod
     def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:
-        moved = scene.object_position(facts["object"])[:2] - facts["start"]
-        along = float(np.dot(moved, [math.cos(params["direction"]), math.sin(params["direction"])]))
-        if along < 0.5 * params["distance"]:
+        moved = scene.object_position(params["object"])[:2] - facts["start"]
+        along = float(np.dot(moved, [math.cos(facts["direction"]), math.sin(facts["direction"])]))
+        if along < 0.5 * facts["distance"]:
             raise ExecutionFailure(
-                f"{facts['object']!r} moved {along:.3f} m along the sweep "
-                f"(asked for {params['distance']:.3f} m)")
+                f"{params['object']!r} moved {along:.3f} m along the sweep "
+                f"(asked for {facts['distance']:.3f} m)")
 
 
 class Pour(ToolSkill):

@@ -5,19 +5,43 @@ import pytest
 from typer.testing import CliRunner
 
 from noir.cli import app
-from noir.experiment import CONFIGS, PAPER, reductions, table1
+from noir.experiment import (
+    FIGURE5_CONFIGS,
+    PAPER,
+    TABLE1_CONFIGS,
+    figure5,
+    learning_gains,
+    reductions,
+    table1,
+    user_folder,
+)
 
 
 def test_table1_runs_both_configurations_and_writes_its_outputs(tmp_path):
-    runs, table = table1(["cube_in_tray"], [0], 1, tmp_path, n_jobs=2)
-    assert sorted(runs["config"]) == sorted(CONFIGS) and runs["success"].all()
-    assert set(table["config"]) == set(CONFIGS)
+    runs, table = table1(["cube_in_tray"], [0], 1, tmp_path, demos=1, n_jobs=2)
+    assert sorted(runs["config"]) == sorted(TABLE1_CONFIGS) and runs["success"].all()
+    assert set(table["config"]) == set(TABLE1_CONFIGS)
     assert (runs["human_time_pct"] > 0).all() and (runs["human_time_pct"] < 100).all()
-    for name in ("table1.csv", "table1_runs.csv", "table1.html"):
+    assert (runs["practical_itr_bits_per_min"] > 0).all()
+    for name in ("table1.csv", "table1_runs.csv", "table1_demos.csv", "table1.html"):
         assert (tmp_path / name).is_file()
     assert pd.read_csv(tmp_path / "table1_runs.csv")["session"].tolist() == runs[
         "session"].tolist()
     assert (tmp_path / "runs" / runs["session"][0] / "summary.json").is_file()
+    # the learning configuration ran one demonstration first and kept its user model
+    demos = pd.read_csv(tmp_path / "table1_demos.csv")
+    assert demos["config"].tolist() == ["best"] and demos["seed"].tolist() == [1000]
+    assert (user_folder(tmp_path, "cube_in_tray", "best", 0) / "assistant.json").is_file()
+
+
+def test_figure5_measures_decoding_time_and_cursor_travel_with_and_without_learning(tmp_path):
+    runs, summary = figure5(["cube_in_tray"], [0], 1, tmp_path, demos=1)
+    assert sorted(summary["config"]) == sorted(FIGURE5_CONFIGS) and runs["success"].all()
+    by = summary.set_index("config")
+    assert by.loc["noir", "intent_offered"] == 0 < by.loc["noir+learning", "intent_accepted"]
+    gains = learning_gains(summary)
+    assert gains["object_skill_time_cut_pct"] > 50
+    assert (tmp_path / "learning.csv").is_file() and (tmp_path / "learning_runs.csv").is_file()
 
 
 def test_reductions_compare_mean_times():

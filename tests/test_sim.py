@@ -94,6 +94,17 @@ def test_save_restore_round_trip(world):
         world.restore_state(9999)
 
 
+def test_after_a_restore_the_arm_stays_where_it_was_restored(world):
+    """Snapshots keep joint positions, not motor targets: the arm must not head back to the
+    target it was last commanded to before the restore."""
+    state = world.save_state()
+    joints = world.robot.joint_positions()
+    Pick.run(world, {"object": "cube"})  # last commands: arm up with the cube, fingers shut
+    world.restore_state(state)
+    world.step(240)
+    np.testing.assert_allclose(world.robot.joint_positions(), joints, atol=2e-3)
+
+
 def test_restore_recreates_the_grasp_where_it_was(world):
     Pick.run(world, {"object": "cube"})
     grasp = world.robot.grasp_state()

@@ -8,9 +8,11 @@ import sys
 import numpy as np
 import pytest
 
+from noir.config import LoopConfig
 from sim.panda import HOME
 from sim.tabletop import TabletopWorld
 from sim.tasks import TASKS, inside
+from sim.tasks.base import on_top
 from skills import (
     SKILLS,
     ExecutionFailure,
@@ -359,9 +361,12 @@ def test_out_of_reach_is_a_planning_failure(scenes, skill):
     obj = SCENES[skill][1]
     if skill == "place":  # the far corner of its bounds, high up
         params = {"x": 0.8, "y": 0.45, "z": 0.4}
-    elif skill in ("push", "sweep"):  # from the table's far edge, further away
+    elif skill == "push":  # from the table's far edge, further away
         world.place_object(obj, 0.78, 0.0)
         params.update(x=0.78, y=0.0, direction=0.0, distance=0.3)
+    elif skill == "sweep":  # from the table's far edge towards the robot: the head starts beyond
+        world.place_object(obj, 0.78, 0.0)
+        params.update(x=0.5, y=0.0)
     else:
         world.place_object(obj, 1.2, 0.0)
     held, ee = world.robot.held_object(), world.robot.ee_position()
@@ -409,6 +414,51 @@ def test_step_budget_exceeded_is_a_timeout(scenes, skill):
         Hasty.run(world, params)
     assert err.value.reason is FailureReason.TIMEOUT and err.value.skill == skill
     assert steps_since(world, t0) == Hasty.step_budget
+
+
+def cursor_tolerance_m(world: TabletopWorld) -> float:
+    """The Where cursor's stopping tolerance (``LoopConfig.cursor_tolerance`` pixels of the top
+    camera) as a distance on the table, in m."""
+    z = world.table_height
+    u, v = world.world_to_pixel(np.array([0.5, 0.0, z]))
+    here = world.pixel_to_world(u, v, plane_z=z)
+    there = world.pixel_to_world(u + LoopConfig().cursor_tolerance, v, plane_z=z)
+    return float(np.linalg.norm(there - here))
+
+
+@pytest.mark.parametrize("corner", [(1, 1), (1, -1), (-1, 1), (-1, -1)])
+def test_sweep_to_a_point_off_by_the_cursor_tolerance_lands_on_the_dustpan(scenes, corner):
+    world, params = scenes("sweep")
+    off = cursor_tolerance_m(world)  # about 5 cm; on each axis, as the axis-mode cursor stops
+    assert 0.04 < off < 0.06
+    params.update(x=params["x"] + corner[0] * off, y=params["y"] + corner[1] * off)
+    get_skill("sweep").run(world, params)
+    world.step(120)
+    assert on_top(world, "can", "dustpan")
+
+
+def test_sweep_pushes_the_object_to_the_point_not_past_it(scenes):
+    world, params = scenes("sweep")
+    params.update(y=params["y"] - 0.03)  # 3 cm further along the sweep (towards -y here)
+    can = world.object_position("can")[:2]
+    assert params["y"] < can[1] - 0.1 and abs(params["x"] - can[0]) < 1e-6
+    get_skill("sweep").run(world, params)
+    assert world.object_position("can")[1] == pytest.approx(params["y"], abs=0.01)
+
+
+def test_place_into_a_container_lets_go_at_the_rim_not_on_its_floor():
+    with TASKS["open_basket"].make_world(seed=0) as world:
+        open_step, pick_step, place_step, _ = TASKS["open_basket"].reference_plan(world)
+        for step in (open_step, pick_step):
+            get_skill(step.skill).run(world, step.resolve(world))
+        lid = world.object_state("basket")["open"]
+        point = place_step.resolve(world)
+        point["z"] = 0.01  # the basket's floor, as the Where cursor sees it
+        get_skill("place").run(world, point)
+        # the hand stayed above the rim, clear of the open lid (it used to push it to 2.2 rad)
+        assert world.object_state("basket")["open"] == pytest.approx(lid, abs=0.05)
+        assert inside(world, "toy_block", "basket")
+        get_skill("close").run(world, {"object": "basket"})
 
 
 def test_push_moves_a_toy_along_the_direction():

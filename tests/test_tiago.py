@@ -9,6 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from noir.config import LoopConfig
+from noir.demo import run_session
+from noir.session import read_events
 from sim.arm import CartesianArm
 from sim.household import HouseholdWorld
 from sim.tasks import TASKS
@@ -22,7 +25,7 @@ from skills import (
     TimeoutFailure,
     get_skill,
 )
-from skills.mobile import Drop, Handover, MoveTo, Pet
+from skills.mobile import REACH_POINT, Drop, Handover, MoveTo, Pet, stance_near, stances
 from skills.motion import grasp_pose, top_down_orientation
 
 
@@ -147,11 +150,53 @@ def test_move_to_stops_beside_the_trash(trash_run):
     assert (along, across) == pytest.approx((forward, left), abs=0.01)
 
 
-def test_move_to_refuses_a_pose_in_the_counter(trash_run):
+def reach_offset(world: HouseholdWorld, obj: str) -> np.ndarray:
+    """Where ``obj`` is in the base frame: (forward, left), in m."""
+    x, y, yaw = world.robot.base_pose()
+    offset = world.object_position(obj)[:2] - (x, y)
+    return np.array([offset @ [np.cos(yaw), np.sin(yaw)], offset @ [-np.sin(yaw), np.cos(yaw)]])
+
+
+# the cursor's tolerance (12 px) is about 25 cm of floor on the household camera
+@pytest.mark.parametrize("offset", [(0.25, 0.0), (0.0, 0.25), (-0.25, 0.0), (0.0, -0.25)])
+def test_move_to_a_point_off_the_stance_still_reaches_the_trash(trash_run, offset):
+    world = at(trash_run, 0)
+    params = MoveTo.params_for_object(world, "trash")
+    point = np.array([params["x"], params["y"]]) + offset
+    x, y, _ = stance_near(world, "trash", point)
+    assert world.robot.base_obstacle(x, y) is None
+    assert np.hypot(x - point[0], y - point[1]) <= 0.25 + 1e-9  # no further than the wish
+    MoveTo.run(world, {**params, "x": float(point[0]), "y": float(point[1])})
+    assert reach_offset(world, "trash") == pytest.approx(REACH_POINT, abs=0.01)
+
+
+def test_move_to_a_point_in_the_counter_stops_in_front_of_it_and_picks(trash_run):
     world = at(trash_run, 0)
     cx, cy, _ = world.object_position("counter")
-    with pytest.raises(PlanningFailure, match="counter"):
-        MoveTo.run(world, {"x": cx, "y": cy, "yaw": 0.0})
+    MoveTo.run(world, {"object": "trash", "x": float(cx), "y": float(cy)})
+    assert world.robot.base_obstacle(*world.robot.base_pose()[:2]) is None
+    assert reach_offset(world, "trash") == pytest.approx(REACH_POINT, abs=0.01)
+    get_skill("pick").run(world, {"object": "trash"})
+    assert world.robot.held_object() == "trash"
+
+
+def test_move_to_names_what_blocks_every_stance(trash_run, monkeypatch):
+    world = at(trash_run, 0)
+    monkeypatch.setattr(world.robot, "path_obstacle", lambda x, y: ("counter", np.zeros(2)))
+    before = world.robot.base_pose()
+    with pytest.raises(PlanningFailure, match=r"next to 'trash'.*\['counter'\]"):
+        MoveTo.run(world, MoveTo.params_for_object(world, "trash"))
+    np.testing.assert_array_equal(world.robot.base_pose(), before)
+
+
+def test_move_to_faces_the_dog_from_the_side_pointed_at(dog_run):
+    world = at(dog_run, 0)
+    yaw = world.object_yaw("dog")
+    dog = world.object_position("dog")[:2]
+    across = np.array([-np.sin(yaw), np.cos(yaw)])  # the dog's left, in the world
+    for side in (1.0, -1.0):
+        x, y, _ = stances(world, "dog", dog + side * 0.7 * across)[0]
+        assert (np.array([x, y]) - dog) @ across * side > 0.5
 
 
 def test_move_to_times_out(trash_run, monkeypatch):
@@ -168,6 +213,14 @@ def test_move_to_is_interruptible(trash_run):
         MoveTo.run(world, MoveTo.params_for_object(world, "trash"),
                    should_stop=lambda: world.sim_time > t0 + 0.2)
     assert world.sim_time - t0 < 0.25
+
+
+def test_the_loop_drives_to_points_chosen_with_the_cursor_and_disposes_of_the_trash(tmp_path):
+    summary, folder = run_session("trash_disposal", operator="simulated", seed=0,
+                                  profile="noir-like", config=LoopConfig(), folder=tmp_path / "s")
+    moves = [e for e in read_events(folder) if e["event"] == "where" and e["skill"] == "move_to"]
+    assert len(moves) == 2 and max(e["error_px"] for e in moves) > 5  # NOIR's axis cursor
+    assert summary["success"] and summary["n_skill_failures"] == 0
 
 
 def test_mobile_skills_apply_to_household_objects_only(trash_run):

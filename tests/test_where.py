@@ -1,5 +1,7 @@
 """The Where stage: an MI-driven cursor brings a skill's point to where the person means."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
@@ -7,7 +9,9 @@ from noir.config import LoopConfig
 from noir.demo import run_session
 from noir.replay import replay_session
 from noir.session import read_events
-from noir.where import needs_point
+from noir.where import needs_point, select_point
+from sim.tasks import TASKS
+from skills import MoveTo, Place, get_skill
 
 
 @pytest.mark.parametrize("mode", ["axis", "continuous"])
@@ -39,3 +43,61 @@ def test_config_names_bad_cursor_settings():
         LoopConfig(cursor_mode="joystick")
     with pytest.raises(ValueError, match="cursor_start must be"):
         LoopConfig(cursor_start="corner")
+
+
+class StoppedCursor:
+    """Stands in for ``InterfaceLoop`` in ``select_point``: the cursor starts on the skill's
+    default point and the person, meaning ``intended``, accepts it there at once."""
+
+    def __init__(self, world, intended: dict) -> None:
+        self.world = world
+        self.config = LoopConfig(cursor_mode="continuous", cursor_start="object")
+        self.operator = SimpleNamespace(want_params=lambda obj, skill, params: intended)
+        self.recorder = SimpleNamespace(event=lambda *args, **fields: None)
+        self.cursor_travel = self.cursor_travel_m = 0.0
+        self.n_where = 0
+
+    def confirm(self, stage: str, proposal: str, intended: str, **fields) -> bool:
+        return True  # no clench: the proposed start is the point
+
+
+@pytest.fixture(scope="module")
+def trash_world():
+    world = TASKS["trash_disposal"].make_world(0)
+    yield world
+    world.close()
+
+
+def test_a_base_stance_is_a_floor_point_even_over_the_counter(trash_world):
+    world = trash_world
+    stance = MoveTo.params_for_object(world, "trash")
+    counter = world.object_position("counter")
+    for x, y in [(stance["x"], stance["y"]), (counter[0], counter[1])]:
+        params = {**stance, "x": float(x), "y": float(y)}
+        chosen, _ = select_point(StoppedCursor(world, params), "trash", "move_to", params)
+        # not the counter top or the robot seen there, 0.55-1.1 m up (10-25 cm of parallax)
+        assert (chosen["x"], chosen["y"]) == pytest.approx((x, y), abs=0.01)
+
+
+def test_a_place_point_keeps_the_held_slice_wholly_on_the_bread():
+    with TASKS["sandwich"].make_world(0) as world:
+        get_skill("pick").run(world, {"object": "cheese_slice"})
+        bread = Place.params_for_object(world, "bread")
+        yaw = world.object_yaw("bread")
+        across = np.array([-np.sin(yaw), np.cos(yaw)])  # along the bread's 6-cm side
+        for off in (0.02, 0.05):  # on the bread near its edge, and beside it
+            x, y = np.array([bread["x"], bread["y"]]) + off * across
+            params = {**bread, "x": float(x), "y": float(y)}
+            chosen, _ = select_point(StoppedCursor(world, params), "bread", "place", params)
+            # a 7 x 5 cm slice fits wholly on a 9 x 6 cm slice only at its middle
+            assert (chosen["x"], chosen["y"]) == pytest.approx((bread["x"], bread["y"]), abs=0.003)
+            assert chosen["z"] == pytest.approx(world.object_top("bread")[2], abs=0.002)
+
+
+def test_a_place_point_on_a_wide_object_stays_where_the_cursor_stopped():
+    with TASKS["tic_tac_toe"].make_world(0) as world:
+        get_skill("pick").run(world, {"object": "x_piece_1"})
+        board = Place.params_for_object(world, "board")
+        params = {**board, "y": board["y"] + 0.08}  # the middle row's side cell
+        chosen, _ = select_point(StoppedCursor(world, params), "board", "place", params)
+        assert (chosen["x"], chosen["y"]) == pytest.approx((params["x"], params["y"]), abs=0.003)

@@ -91,11 +91,9 @@ def _area_beside(world: TabletopWorld, obj: str, area: str) -> None:
 
 
 def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str) -> list[PlanStep]:
-    """Pick ``tool``, sweep ``obj`` onto the centre of ``area``, put ``tool`` back."""
-    start, goal = world.object_position(obj), world.object_position(area)
-    d = goal[:2] - start[:2]
-    sweep = {"direction": float(math.atan2(d[1], d[0])), "distance": float(math.hypot(*d))}
-    return [PlanStep(tool, "pick"), PlanStep(obj, "sweep", sweep),
+    """Pick ``tool``, sweep ``obj`` to the centre of ``area``, put ``tool`` back."""
+    x, y = world.object_position(area)[:2]
+    return [PlanStep(tool, "pick"), PlanStep(obj, "sweep", {"x": float(x), "y": float(y)}),
             PlanStep(tool, "place", _table_spot(world, tool))]
 
 

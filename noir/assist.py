@@ -1,0 +1,156 @@
+"""The robot's half of the decision: proposals learned from the person's earlier choices.
+
+An ``Assistant`` holds one user's model (NOIR §9): a few-shot memory of scenes and the
+(object, skill) the person chose there (``skills.learning.IntentMemory``; or, in NOIR 2.0's
+``"planning"`` mode, the ordered demonstrations of ``skills.learning.DemoPlanner``) and a
+one-shot memory of the point they chose for each (object, skill)
+(``skills.learning.PointMemory``). The loop
+asks it before decoding: a confident proposal is shown and the person only confirms it (no
+clench) or rejects it (a clench: normal decoding follows). It learns from every successful
+attempt and is saved per user in a folder that loads without executing code (npz + JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from skills.learning import IntentMemory, PointMemory, PointPrediction, Proposal, load_encoder
+from skills.learning.planning import DemoPlanner
+
+MODES = {"retrieval": IntentMemory, "planning": DemoPlanner}
+"""How the (object, skill) is proposed: few-shot retrieval over every remembered state
+(NOIR), or the next step of the best-matching demonstration state (NOIR 2.0)."""
+MODEL_FILE = "assistant.json"
+ASSISTANT_FOLDER = "assistant"
+"""Where a session folder keeps the user model the session started with (for replay)."""
+
+
+@dataclass(frozen=True)
+class Example:
+    """One choice the person made: the top view before it, what they chose and the point.
+
+    Attributes
+    ----------
+    top : ndarray, shape (240, 360, 3), uint8
+    object, skill : str
+    point_px : tuple of float, optional
+        Top-view pixel (u, v) of the chosen point, for skills that take one.
+    """
+
+    top: np.ndarray
+    object: str
+    skill: str
+    point_px: tuple[float, float] | None = None
+
+
+class Assistant:
+    """One user's learned proposals.
+
+    Parameters
+    ----------
+    encoder_spec : str, optional
+        What ``skills.learning.load_encoder`` loads (None: the bundled default encoder).
+    threshold : float
+        Smallest confidence, in [0, 1], of an (object, skill) proposal that is shown.
+    mode : str
+        A key of ``MODES``.
+    """
+
+    def __init__(self, encoder_spec: str | None = None, threshold: float = 0.5,
+                 mode: str = "retrieval") -> None:
+        if not 0.0 <= threshold <= 1.0:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
+        self.encoder_spec = encoder_spec
+        self.threshold = threshold
+        self.mode = mode
+        encoder = load_encoder(encoder_spec)
+        self.intents: IntentMemory | DemoPlanner = MODES[mode](encoder)
+        self.points = PointMemory(encoder)
+
+    def propose(self, top: np.ndarray, valid: Callable[[str, str], bool], done: int
+                ) -> tuple[Proposal | None, list[Proposal], float]:
+        """The best proposal for scene ``top`` that ``valid(object, skill)`` accepts, if its
+        confidence reaches ``threshold``; also the whole ranking and the time taken in ms.
+        ``done`` counts the steps done so far in this attempt (used in planning mode)."""
+        start = time.perf_counter()
+        proposals = self.intents.propose(top, done) if isinstance(self.intents, DemoPlanner) \
+            else self.intents.propose(top)
+        ranking = [p for p in proposals if valid(p.object, p.skill)]
+        latency = (time.perf_counter() - start) * 1e3
+        best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
+        return best, ranking, latency
+
+    def predict_point(self, obj: str, skill: str, top: np.ndarray) -> PointPrediction | None:
+        """Where the person will want ``skill`` on ``obj`` in scene ``top`` (None: never seen)."""
+        return self.points.predict(obj, skill, top)
+
+    def learn(self, examples: list[Example]) -> None:
+        """Remember the choices of a successful attempt, in order (``"retrieval"``: and refit
+        the trainable layers; ``"planning"``: as one more demonstration)."""
+        if not examples:
+            return
+        for ex in examples:
+            if ex.point_px is not None:
+                self.points.add(ex.object, ex.skill, ex.top, ex.point_px)
+        if isinstance(self.intents, DemoPlanner):
+            self.intents.demonstrate(np.stack([ex.top for ex in examples]),
+                                     [(ex.object, ex.skill) for ex in examples])
+            return
+        for ex in examples:
+            self.intents.add(ex.top, ex.object, ex.skill)
+        self.intents.fit_head()
+
+    def save(self, folder: str | Path) -> Path:
+        """Write the model to ``folder`` (created); returns it."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.intents.save(folder / "intents.npz")
+        self.points.save(folder / "points.npz")
+        meta = {"encoder": self.encoder_spec, "mode": self.mode}
+        (folder / MODEL_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
+        return folder
+
+    @classmethod
+    def load(cls, folder: str | Path, threshold: float = 0.5) -> Assistant:
+        """Read a model written by ``save``; proposals need ``threshold`` confidence.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``folder`` holds no ``assistant.json``.
+        """
+        folder = Path(folder)
+        meta_file = folder / MODEL_FILE
+        if not meta_file.is_file():
+            raise FileNotFoundError(f"{folder} holds no user model ({MODEL_FILE} is missing)")
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        assistant = cls(meta["encoder"], threshold, meta["mode"])
+        encoder = assistant.intents.encoder
+        assistant.intents = MODES[meta["mode"]].load(folder / "intents.npz", encoder)
+        assistant.points = PointMemory.load(folder / "points.npz", encoder)
+        return assistant
+
+    @classmethod
+    def open(cls, folder: str | Path, threshold: float, mode: str) -> Assistant:
+        """The user model in ``folder`` if there is one, else a new empty one.
+
+        Raises
+        ------
+        ValueError
+            If the model in ``folder`` was built in another ``mode``.
+        """
+        if not (Path(folder) / MODEL_FILE).is_file():
+            return cls(threshold=threshold, mode=mode)
+        assistant = cls.load(folder, threshold)
+        if assistant.mode != mode:
+            raise ValueError(f"the user model in {folder} was built in {assistant.mode!r} "
+                             f"mode, not {mode!r}")
+        return assistant

@@ -1,0 +1,99 @@
+"""Robot learning in the loop: proposals the person only confirms, per-user models, replay."""
+
+import json
+
+import numpy as np
+import pytest
+
+from noir.assist import ASSISTANT_FOLDER, Assistant, Example
+from noir.config import LoopConfig
+from noir.demo import run_session
+from noir.replay import replay_session
+from noir.session import read_events
+from sim.tasks import TASKS
+
+CONFIG = LoopConfig(learning=True, ssvep_window=4.0)
+
+
+@pytest.fixture(scope="module")
+def taught(tmp_path_factory):
+    """A user model taught by one successful session, and a second session that uses it."""
+    root = tmp_path_factory.mktemp("learning")
+    user = root / "user"
+    first, _ = run_session("cube_in_tray", operator="simulated", seed=0, config=CONFIG,
+                           user=user, folder=root / "first")
+    second, folder = run_session("cube_in_tray", operator="simulated", seed=1, config=CONFIG,
+                                 user=user, folder=root / "second")
+    return first, second, folder, user
+
+
+def test_a_learned_model_turns_decoding_into_confirmations(taught):
+    first, second, _, _ = taught
+    assert first["success"] and second["success"]
+    assert first["proposals"]["intent"]["offered"] == 0  # nothing learned yet
+    # both steps (pick the cube, place it on the tray) were proposed and confirmed
+    assert second["proposals"]["intent"] == {"offered": 2, "accepted": 2, "wrongly_accepted": 0}
+    assert second["n_stage_decisions"]["what"] == second["n_stage_decisions"]["how"] == 0
+    assert set(second["human_time_by_stage_s"]) <= {"intent", "point", "where"}
+    # the tray's point was proposed where it was chosen before; the cursor starts there
+    assert second["proposals"]["point"]["offered"] == 1
+    assert second["cursor_travel_px"] < first["cursor_travel_px"] / 2
+    assert second["human_time_s"] < first["human_time_s"] / 3
+
+
+def test_the_user_model_persists_without_pickle(taught, tmp_path):
+    _, _, folder, user = taught
+    for name in ("intents.npz", "points.npz"):
+        with np.load(user / name, allow_pickle=False) as data:  # raises if anything pickled
+            assert data.files
+    meta = json.loads((user / "assistant.json").read_text())
+    assert meta == {"encoder": None, "mode": "retrieval"}
+    model = Assistant.load(user)
+    assert len(model.intents) == 4  # two sessions, two steps each
+    with pytest.raises(FileNotFoundError, match="holds no user model"):
+        Assistant.load(tmp_path)
+    with pytest.raises(ValueError, match=r"threshold must be in \[0, 1\], got 1.5"):
+        Assistant(threshold=1.5)
+
+
+def test_a_session_with_proposals_replays_identically(taught, tmp_path):
+    _, second, folder, _ = taught
+    assert (folder / ASSISTANT_FOLDER / "assistant.json").is_file()
+    summary, _, comparison = replay_session(folder, out=tmp_path)
+    assert comparison["identical"]
+    assert summary["proposals"] == second["proposals"]
+
+
+def test_a_wrong_proposal_is_rejected_and_normal_decoding_follows(tmp_path):
+    """A model that always proposes picking the lego: the person clenches every time."""
+    task = TASKS["cube_in_tray"]()
+    with task.make_world(0) as world:
+        scene = world.render("top")
+    model = Assistant(threshold=0.0)
+    model.learn([Example(scene, "lego", "pick")])
+    user = model.save(tmp_path / "user")
+    summary, folder = run_session("cube_in_tray", operator="simulated", seed=0, config=CONFIG,
+                                  user=user, update_user=False, folder=tmp_path / "run")
+    assert summary["success"]
+    intent = summary["proposals"]["intent"]
+    assert intent["offered"] >= 2 and intent["accepted"] == 0
+    rejected = [e for e in read_events(folder) if e["event"] == "confirm"
+                and e["stage"] == "intent"]
+    assert all(e["clench"] and e["proposal"] == "pick(lego)" for e in rejected)
+    assert summary["n_stage_decisions"]["what"] >= 2
+    assert len(Assistant.load(user).intents) == 1  # update_user=False kept it as it was
+
+
+def test_planning_mode_proposes_the_next_step_of_one_demonstration(tmp_path):
+    """NOIR 2.0: one demonstration session is enough to propose every later step."""
+    config = LoopConfig(learning=True, intent_model="planning", ssvep_window=4.0)
+    user = tmp_path / "user"
+    run_session("cube_in_tray", operator="simulated", seed=0, config=config, user=user,
+                folder=tmp_path / "demo")
+    summary, _ = run_session("cube_in_tray", operator="simulated", seed=2, config=config,
+                             user=user, folder=tmp_path / "run")
+    assert summary["success"]
+    assert summary["proposals"]["intent"]["accepted"] == 2
+    assert summary["proposals"]["intent"]["wrongly_accepted"] == 0
+    with pytest.raises(ValueError, match="built in 'planning' mode, not 'retrieval'"):
+        Assistant.open(user, 0.5, "retrieval")

@@ -1,0 +1,168 @@
+"""Intent learning: retrieval of (object, skill), one-shot points, encoders, persistence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skills.learning import (
+    CNNEncoder,
+    IntentMemory,
+    PixelEncoder,
+    PointMemory,
+    Proposal,
+    load_encoder,
+    point_from_views,
+)
+from skills.learning.dataset import collect_states, load_states, save_states
+from skills.learning.encoder import WEIGHTS
+
+
+@pytest.fixture(scope="module")
+def encoder() -> CNNEncoder:
+    return load_encoder()
+
+
+def previous(states):
+    """The step before each state of an episode; ("", "") for the first."""
+    return [("", "") if s.step == 0 else (states[i - 1].object, states[i - 1].skill)
+            for i, s in enumerate(states)]
+
+
+@pytest.fixture(scope="module")
+def demos():
+    """CookPasta (never seen by the bundled encoder): 3 demonstration episodes, 5 states each."""
+    return collect_states("cook_pasta", range(3), "position")
+
+
+@pytest.fixture(scope="module")
+def tests():
+    """A new CookPasta episode."""
+    return collect_states("cook_pasta", [900], "position")
+
+
+@pytest.fixture(scope="module")
+def memory(encoder, demos) -> IntentMemory:
+    memory = IntentMemory(encoder)
+    memory.add_many(np.stack([s.top for s in demos]), [s.object for s in demos],
+                    [s.skill for s in demos], previous(demos))
+    memory.fit_head()
+    return memory
+
+
+def test_bundled_encoder_shapes_and_norms(encoder, tests):
+    tops = np.stack([s.top for s in tests[:2]])
+    emb, dense = encoder.embed(tops), encoder.dense(tops)
+    assert emb.dtype == np.float32 and emb.shape[0] == 2
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    assert dense.dtype == np.float32 and dense.shape[:3] == (2, 60, 90)
+    assert WEIGHTS.stat().st_size < 5e6
+
+
+def test_retrieval_finds_the_next_step_on_new_scenes(memory, tests):
+    truth = [(s.object, s.skill) for s in tests]
+    image_only = [memory.propose(s.top) for s in tests]
+    with_history = [memory.propose(s.top, p)[0]
+                    for s, p in zip(tests, previous(tests), strict=True)]
+    ranked = [[(q.object, q.skill) for q in p] for p in image_only]
+    assert sum(r[0] == t for r, t in zip(ranked, truth, strict=True)) >= 3
+    assert all(t in r[:2] for r, t in zip(ranked, truth, strict=True))
+    assert [(p.object, p.skill) for p in with_history] == truth
+    proposals = image_only[0]
+    assert len(proposals) == 5 == len({(p.object, p.skill) for p in proposals})
+    assert all(0.0 <= p.confidence <= 1.0 for p in proposals)
+    assert sum(p.confidence for p in proposals) == pytest.approx(1.0)
+    assert [p.confidence for p in proposals] == sorted((p.confidence for p in proposals),
+                                                       reverse=True)
+
+
+def test_empty_memory_proposes_nothing(encoder, tests):
+    assert IntentMemory(encoder).propose(tests[0].top) == []
+
+
+def test_single_state_per_label_uses_the_encoder_alone(encoder, demos):
+    memory = IntentMemory(encoder)
+    for s in demos[:2]:
+        memory.add(s.top, s.object, s.skill)
+    best = memory.propose(demos[0].top)[0]
+    assert memory.head is None
+    assert isinstance(best, Proposal) and (best.object, best.skill) == ("pasta", "pick")
+
+
+def test_intent_memory_round_trip_without_pickle(memory, tests, tmp_path):
+    path = tmp_path / "intent.npz"
+    memory.save(path)
+    with np.load(path, allow_pickle=False) as data:
+        assert "embeddings" in data.files
+    loaded = IntentMemory.load(path, memory.encoder)
+    assert len(loaded) == len(memory)
+    assert loaded.propose(tests[0].top) == memory.propose(tests[0].top)
+    with pytest.raises(ValueError, match="built with encoder"):
+        IntentMemory.load(path, PixelEncoder())
+
+
+def test_point_prediction_lands_on_the_pot(encoder, demos, tests):
+    points = PointMemory(encoder)
+    first = next(s for s in demos if (s.object, s.skill) == ("pot", "place"))
+    points.add("pot", "place", first.top, first.top_px, first.side, first.side_px)
+    target = next(s for s in tests if (s.object, s.skill) == ("pot", "place"))
+    pred = points.predict("pot", "place", target.top, target.side)
+    assert np.linalg.norm(np.array(pred.top_px) - target.top_px) < 8.0
+    assert np.linalg.norm(np.array(pred.side_px) - target.side_px) < 12.0
+    assert points.predict("pot", "stir", target.top) is None
+
+
+def test_point_memory_round_trip(encoder, demos, tmp_path):
+    points = PointMemory(encoder)
+    s = next(s for s in demos if s.top_px is not None)
+    points.add(s.object, s.skill, s.top, s.top_px)
+    points.save(tmp_path / "points.npz")
+    loaded = PointMemory.load(tmp_path / "points.npz", encoder)
+    assert loaded.predict(s.object, s.skill, s.top) == points.predict(s.object, s.skill, s.top)
+
+
+def test_point_from_views_recovers_the_height():
+    from sim.tasks import TASKS
+
+    with TASKS["cook_pasta"].make_world(3) as world:
+        xyz = world.object_top("pot")
+        top_px, side_px = world.world_to_pixel(xyz, "top"), world.world_to_pixel(xyz, "side")
+        np.testing.assert_allclose(point_from_views(world, top_px, side_px), xyz, atol=0.003)
+        surface = point_from_views(world, top_px)
+        assert surface[2] < xyz[2]  # no side view: the pot's floor seen from above
+
+
+def test_bad_images_are_refused(encoder, memory):
+    with pytest.raises(ValueError, match="uint8"):
+        memory.propose(np.zeros((240, 360, 3), np.float32))
+    with pytest.raises(ValueError, match=r"\(240, 360, 3\)"):
+        memory.add(np.zeros((120, 180, 3), np.uint8), "pot", "stir")
+    with pytest.raises(ValueError, match="shape"):
+        encoder.embed(np.zeros((240, 360, 3), np.uint8))
+
+
+def test_encoder_specs(tmp_path):
+    assert isinstance(load_encoder("skills.learning.encoder:PixelEncoder"), PixelEncoder)
+    with pytest.raises(ValueError, match="module:factory"):
+        load_encoder("not an encoder")
+    with pytest.raises(ValueError, match="cannot import"):
+        load_encoder("skills.learning.encoder:NoSuchThing")
+    with pytest.raises(TypeError, match="Encoder attributes"):
+        load_encoder("collections:OrderedDict")
+    with pytest.raises(FileNotFoundError, match="encoder weights"):
+        load_encoder(tmp_path / "missing.npz")
+    copy = tmp_path / "mine.npz"
+    load_encoder().save(copy)
+    mine = load_encoder(copy)
+    assert mine.name == "cnn:mine"
+    with np.load(copy, allow_pickle=False) as data:
+        assert len(data.files) > 0
+
+
+def test_states_round_trip(demos, tmp_path):
+    save_states(tmp_path / "states.npz", demos[:5])
+    loaded = load_states(tmp_path / "states.npz")
+    assert [(s.object, s.skill, s.step) for s in loaded] == \
+        [(s.object, s.skill, s.step) for s in demos[:5]]
+    np.testing.assert_array_equal(loaded[1].top, demos[1].top)
+    assert loaded[0].top_px is None and np.allclose(loaded[1].xyz, demos[1].xyz)
