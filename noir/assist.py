@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +26,8 @@ from skills.learning.planning import DemoPlanner
 MODES = {"retrieval": IntentMemory, "planning": DemoPlanner}
 """How the (object, skill) is proposed: few-shot retrieval over every remembered state
 (NOIR), or the next step of the best-matching demonstration state (NOIR 2.0)."""
+NO_STEP = ("", "")
+"""The step before the first one of a task (``IntentMemory``'s convention)."""
 MODEL_FILE = "assistant.json"
 ASSISTANT_FOLDER = "assistant"
 """Where a session folder keeps the user model the session started with (for replay)."""
@@ -75,14 +77,21 @@ class Assistant:
         self.intents: IntentMemory | DemoPlanner = MODES[mode](encoder)
         self.points = PointMemory(encoder)
 
-    def propose(self, top: np.ndarray, valid: Callable[[str, str], bool], done: int
+    def propose(self, top: np.ndarray, valid: Callable[[str, str], bool],
+                done: Sequence[tuple[str, str]]
                 ) -> tuple[Proposal | None, list[Proposal], float]:
         """The best proposal for scene ``top`` that ``valid(object, skill)`` accepts, if its
         confidence reaches ``threshold``; also the whole ranking and the time taken in ms.
-        ``done`` counts the steps done so far in this attempt (used in planning mode)."""
+
+        ``done`` lists the (object, skill) steps done so far in this attempt: scenes that look
+        alike are told apart by the step before (retrieval) or by how far the task is
+        (planning).
+        """
         start = time.perf_counter()
-        proposals = self.intents.propose(top, done) if isinstance(self.intents, DemoPlanner) \
-            else self.intents.propose(top)
+        if isinstance(self.intents, DemoPlanner):
+            proposals = self.intents.propose(top, len(done))
+        else:
+            proposals = self.intents.propose(top, tuple(done[-1]) if done else NO_STEP)
         ranking = [p for p in proposals if valid(p.object, p.skill)]
         latency = (time.perf_counter() - start) * 1e3
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
@@ -104,8 +113,9 @@ class Assistant:
             self.intents.demonstrate(np.stack([ex.top for ex in examples]),
                                      [(ex.object, ex.skill) for ex in examples])
             return
-        for ex in examples:
-            self.intents.add(ex.top, ex.object, ex.skill)
+        previous = [NO_STEP] + [(ex.object, ex.skill) for ex in examples[:-1]]
+        for ex, before in zip(examples, previous, strict=True):
+            self.intents.add(ex.top, ex.object, ex.skill, before)
         self.intents.fit_head()
 
     def save(self, folder: str | Path) -> Path:

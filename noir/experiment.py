@@ -168,6 +168,17 @@ def table1(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demo
     """
     runs, demo_runs = run_suite(tasks, list(TABLE1_CONFIGS), seeds, subjects, out, demos=demos,
                                 n_jobs=n_jobs, scheduler=scheduler)
+    table = table1_table(runs)
+    runs.to_csv(out / "table1_runs.csv", index=False)
+    demo_runs.to_csv(out / "table1_demos.csv", index=False)
+    table.to_csv(out / "table1.csv", index=False)
+    (out / "table1.html").write_text(_html(table, runs), encoding="utf-8")
+    return runs, table
+
+
+def table1_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per task and configuration: Table 1's columns (means over successful sessions), the
+    success rate, decoding accuracies, practical ITR and the paper's figures."""
     done = runs[runs["success"]]
     table = done.groupby(["task", "config"]).agg(
         horizon=("horizon", "mean"), attempts=("attempts", "mean"),
@@ -181,11 +192,7 @@ def table1(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demo
     for k, column in enumerate(("paper_horizon", "paper_attempts", "paper_time_min",
                                 "paper_human_time_pct"), start=1):
         table[column] = [PAPER.get(task, (None,) * 5)[k] for task in table["task"]]
-    runs.to_csv(out / "table1_runs.csv", index=False)
-    demo_runs.to_csv(out / "table1_demos.csv", index=False)
-    table.to_csv(out / "table1.csv", index=False)
-    (out / "table1.html").write_text(_html(table, runs), encoding="utf-8")
-    return runs, table
+    return table
 
 
 def figure5(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demos: int = 3,
@@ -194,12 +201,21 @@ def figure5(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, dem
     learning (``FIGURE5_CONFIGS``); return (runs, summary) and write learning_runs.csv and
     learning.csv to ``out``.
 
-    The summary has one row per configuration: mean and standard deviation over successful
-    sessions of the object+skill decoding time per skill call (s) and of the cursor travel per
-    Where stage (cm), and the proposals offered, accepted and wrongly accepted.
+    The summary is ``figure5_summary``'s.
     """
     runs, demo_runs = run_suite(tasks, list(FIGURE5_CONFIGS), seeds, subjects, out,
                                 demos=demos, n_jobs=n_jobs, scheduler=scheduler)
+    summary = figure5_summary(runs)
+    runs.to_csv(out / "learning_runs.csv", index=False)
+    demo_runs.to_csv(out / "learning_demos.csv", index=False)
+    summary.to_csv(out / "learning.csv", index=False)
+    return runs, summary
+
+
+def figure5_summary(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per configuration: object+skill decoding time per skill call (s) and cursor travel per
+    Where stage (cm), mean and standard deviation over successful sessions; proposals
+    offered, accepted and wrongly accepted; success rate."""
     done = runs[runs["success"]].assign(
         cursor_cm_per_where=lambda d: d["cursor_travel_cm"] / d["n_where"].clip(lower=1))
     summary = done.groupby("config").agg(
@@ -213,10 +229,7 @@ def figure5(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, dem
     summary = summary.join(counts.sum()).reset_index()
     summary["success_rate"] = [runs[runs.config == c]["success"].mean()
                                for c in summary["config"]]
-    runs.to_csv(out / "learning_runs.csv", index=False)
-    demo_runs.to_csv(out / "learning_demos.csv", index=False)
-    summary.to_csv(out / "learning.csv", index=False)
-    return runs, summary
+    return summary
 
 
 def learning_gains(summary: pd.DataFrame) -> dict[str, float]:

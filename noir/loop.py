@@ -247,9 +247,10 @@ class InterfaceLoop:
         self._decide(decision, intended, eeg)
         return self.offer(decision, intended)
 
-    def propose_intent(self, top: np.ndarray, done: int) -> tuple[str, str] | None:
+    def propose_intent(self, top: np.ndarray, done: list[tuple[str, str]]
+                       ) -> tuple[str, str] | None:
         """Offer the assistant's confident (object, skill) proposal for the scene ``top``
-        (shape (240, 360, 3)) after ``done`` successful steps; the person confirms it or
+        (shape (240, 360, 3)) after the successful steps ``done``; the person confirms it or
         clenches to reject it. Returns the accepted (object, skill) or None (nothing confident
         enough, or rejected)."""
         objects = self.world.object_names()
@@ -410,7 +411,8 @@ class InterfaceLoop:
                         or rejected_passes >= self.config.max_stage_repeats):
                     break
                 top = self.world.render("top") if self.assistant else None
-                chosen = self.propose_intent(top, len(examples)) if self.assistant else None
+                chosen = self.propose_intent(
+                    top, [(ex.object, ex.skill) for ex in examples]) if self.assistant else None
                 obj, skill = chosen or (None, None)
                 if chosen is None:
                     obj = self.select_object()
