@@ -13,7 +13,13 @@ numerical is written by hand here:
 * :class:`RiemannMDM` -- ``pyriemann`` shrunk covariances -> minimum distance to the Riemannian
   mean;
 * :class:`TangentSpaceLR` -- ``pyriemann`` shrunk covariances -> tangent space -> logistic
-  regression (MOABB's "TS+LR").
+  regression (MOABB's "TS+LR");
+* :class:`TangentSpaceLRCV` -- the same with the regularisation ``C`` chosen by an inner
+  stratified cross-validation of the training set (nested: test windows never choose ``C``).
+
+The single-band decoders take ``band=None`` for windows that are already band-passed, e.g.
+offline by the benchmark paradigm's zero-phase filter of the continuous recording (MOABB's
+preprocessing); online, windows arrive raw and the decoder's causal band-pass is what runs.
 
 The shared :class:`MotorImageryClassifier` base validates the input, builds the pipeline
 (``_make_pipeline``), fits it and forwards ``predict``/``predict_proba``/``decision_function``.
@@ -39,6 +45,7 @@ from sklearn.discriminant_analysis import (
 )
 from sklearn.feature_selection import SelectKBest, mutual_info_classif
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, StratifiedKFold
 from sklearn.pipeline import FeatureUnion, Pipeline, make_pipeline
 from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
@@ -46,6 +53,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import check_epochs_array, check_n_channels, check_trial_labels
 from decoders.preprocessing import BandpassFilter
+
+#: Candidate ``C`` of :class:`TangentSpaceLRCV`: 10^-3 ... 10^3, fixed a priori.
+TS_LR_CS: tuple[float, ...] = tuple(10.0**k for k in range(-3, 4))
 
 #: NOIR 2.0-style filter bank: 4-Hz bands from 8 to 32 Hz.
 FBCSP_BANDS: tuple[tuple[float, float], ...] = tuple((f, f + 4.0) for f in range(8, 32, 4))
@@ -105,8 +115,9 @@ def _check_n_components(n_components: int, n_channels: int) -> None:
 # Parameter and attribute descriptions shared by the classifiers' docstrings.
 _SFREQ_BAND_DOC = """sfreq : float
         Sampling rate in Hz.
-    band : tuple of float
-        Band-pass (low, high) in Hz applied to each window."""
+    band : tuple of float | None
+        Band-pass (low, high) in Hz applied to each window; None: none (windows already
+        band-passed, e.g. offline by the benchmark paradigm)."""
 _CSP_DOC = """n_components : int
         Number of CSP components (features).
     csp_reg : float | str | None
@@ -230,8 +241,10 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
         check_n_channels(X, self.n_channels_)
         return X
 
-    def _bandpass(self) -> BandpassFilter:
-        """The causal (or zero-phase) band-pass of ``self.band``."""
+    def _bandpass(self) -> BandpassFilter | str:
+        """The causal (or zero-phase) band-pass of ``self.band``; ``"passthrough"`` for None."""
+        if self.band is None:
+            return "passthrough"
         low, high = _check_band(self.band)
         return BandpassFilter(self.sfreq, low, high, causal=self.causal)
 
@@ -489,4 +502,85 @@ class TangentSpaceLR(MotorImageryClassifier):
             Covariances(estimator=self.estimator),
             TangentSpace(metric=self.metric),
             LogisticRegression(C=self.C, max_iter=1000),
+        )
+
+
+class TangentSpaceLRCV(MotorImageryClassifier):
+    __doc__ = f"""Tangent-space logistic regression whose ``C`` is chosen by inner cross-validation.
+
+    :class:`TangentSpaceLR` whose logistic regression is a ``GridSearchCV`` over ``Cs``: on the
+    training windows only, a shuffled stratified ``n_folds``-fold split scores each candidate by
+    ROC-AUC (one-vs-rest for more than two classes); the best ``C`` (the first in ``Cs`` among
+    ties) is refitted on all training windows. Inside an outer cross-validation this is nested:
+    test windows never choose ``C``.
+
+    Parameters
+    ----------
+    {_SFREQ_BAND_DOC}
+    {_COVARIANCES_DOC}
+    metric : str
+        Metric of the tangent-space reference point (``pyriemann.tangentspace.TangentSpace``).
+    Cs : sequence of float
+        Candidate inverse regularisation strengths (default :data:`TS_LR_CS`, 1e-3 to 1e3).
+    n_folds : int
+        Inner folds (>= 2); each class needs at least ``n_folds`` training windows.
+    {_CAUSAL_DOC}
+    random_state : int | None
+        Seed of the inner fold shuffle.
+
+    {_ATTRIBUTES_DOC}
+    C_ : float
+        The chosen ``C``.
+    """
+
+    def __init__(
+        self,
+        sfreq: float,
+        band: tuple[float, float] | None = (8.0, 30.0),
+        estimator: str = "oas",
+        metric: str = "riemann",
+        Cs: Sequence[float] = TS_LR_CS,
+        n_folds: int = 5,
+        causal: bool = True,
+        random_state: int | None = 0,
+    ) -> None:
+        self.sfreq = sfreq
+        self.band = band
+        self.estimator = estimator
+        self.metric = metric
+        self.Cs = Cs
+        self.n_folds = n_folds
+        self.causal = causal
+        self.random_state = random_state
+
+    @property
+    def _min_trials_per_class(self) -> int:
+        """Every inner fold needs a window of each class."""
+        if isinstance(self.n_folds, bool) or not isinstance(self.n_folds, int | np.integer) or (
+            self.n_folds < 2
+        ):
+            raise ValueError(f"n_folds must be an int >= 2, got {self.n_folds!r}.")
+        return int(self.n_folds)
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> TangentSpaceLRCV:
+        """Choose ``C`` and fit the pipeline (see the base class)."""
+        super().fit(X, y)
+        self.C_ = float(self.pipeline_[-1].best_params_["C"])
+        return self
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        try:
+            Cs = np.asarray(self.Cs, dtype=float)
+        except (TypeError, ValueError):  # not numbers: reported below
+            Cs = np.array([])
+        if Cs.ndim != 1 or Cs.size == 0 or not np.all(np.isfinite(Cs) & (Cs > 0)):
+            raise ValueError(f"Cs must be a non-empty sequence of finite numbers > 0, got "
+                             f"{self.Cs!r}.")
+        inner = StratifiedKFold(self.n_folds, shuffle=True, random_state=self.random_state)
+        return make_pipeline(
+            self._bandpass(),
+            Covariances(estimator=self.estimator),
+            TangentSpace(metric=self.metric),
+            GridSearchCV(LogisticRegression(max_iter=1000), {"C": Cs.tolist()}, cv=inner,
+                         scoring="roc_auc_ovr"),
         )

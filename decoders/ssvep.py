@@ -534,7 +534,7 @@ class CCA(_SSVEPDecoder):
     def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
         n_bands, n_trials, n_channels, n_times = Xb.shape
         U, _, _ = _orthonormal_basis(Xb.reshape(-1, n_channels, n_times).transpose(0, 2, 1))
-        cross = np.einsum("ntc,kth->nkch", U, self._reference_basis(n_times))
+        cross = U.swapaxes(-1, -2)[:, None] @ self._reference_basis(n_times)  # (N, K, C, 2H)
         corr = np.linalg.svd(cross, compute_uv=False)[..., 0]
         return np.clip(corr, 0.0, 1.0).reshape(n_bands, n_trials, -1)
 
@@ -577,7 +577,9 @@ class _TemplateDecoder(_SSVEPDecoder):
     def _class_means(Xb: np.ndarray, y_idx: np.ndarray, n_classes: int) -> np.ndarray:
         """Class-mean windows (n_bands, n_classes, C, T) of Xb (n_bands, n, C, T)."""
         onehot = np.eye(n_classes)[y_idx]  # (n, K)
-        return np.einsum("bnct,nk->bkct", Xb, onehot / onehot.sum(axis=0))
+        weights = (onehot / onehot.sum(axis=0)).T  # (K, n)
+        n_bands, n = Xb.shape[:2]
+        return (weights @ Xb.reshape(n_bands, n, -1)).reshape(n_bands, n_classes, *Xb.shape[2:])
 
 
 _TEMPLATE_PARAMS = f"""
@@ -781,7 +783,7 @@ class TDCA(_TemplateDecoder):
     def _augment(self, Z: np.ndarray) -> np.ndarray:
         """[Z, Z P_k] for every class k: (..., F, T') -> (..., K, F, 2T')."""
         Q = self._reference_basis(Z.shape[-1])  # (K, T', 2H)
-        proj = np.einsum("...kfh,ksh->...kfs", np.einsum("...ft,kth->...kfh", Z, Q), Q)
+        proj = (Z[..., None, :, :] @ Q) @ Q.swapaxes(-1, -2)  # (..., K, F, T')
         Z = np.broadcast_to(Z[..., None, :, :], proj.shape)
         return np.concatenate([Z, proj], axis=-1)
 
@@ -794,19 +796,20 @@ class TDCA(_TemplateDecoder):
             raise ValueError(
                 f"n_components must be <= n_channels * n_delays = {n_features}, got {n_comp}."
             )
-        A = self._augment(E)[:, np.arange(E.shape[1]), y_idx]  # own class: (B, n, F, 2T')
+        Q = self._reference_basis(E.shape[-1])[y_idx]  # own class's basis: (n, T', 2H)
+        A = np.concatenate([E, (E @ Q) @ Q.swapaxes(-1, -2)], axis=-1)  # (B, n, F, 2T')
         means = self._class_means(A, y_idx, n_classes)  # (B, K, F, 2T')
         Hb = means - means.mean(axis=1, keepdims=True)
         Hw = A - means[:, y_idx]
-        Sb = np.einsum("bkft,bkgt->bfg", Hb, Hb) / n_classes
-        Sw = np.einsum("bnft,bngt->bfg", Hw, Hw) / A.shape[1]
+        Sb = (Hb @ Hb.swapaxes(-1, -2)).sum(axis=1) / n_classes  # (B, F, F)
+        Sw = (Hw @ Hw.swapaxes(-1, -2)).sum(axis=1) / A.shape[1]
         self.filters_ = np.empty((Xb.shape[0], n_features, n_comp))
         for b in range(Xb.shape[0]):
             Sw[b] += np.eye(n_features) * np.trace(Sw[b]) * 1e-9
             _, vecs = eigh(Sb[b], Sw[b], subset_by_index=[n_features - n_comp, n_features - 1])
             self.filters_[b] = vecs
-        self.templates_ = np.einsum("bkft,bfm->bkmt", means, self.filters_)
+        self.templates_ = self.filters_.swapaxes(-1, -2)[:, None] @ means  # (B, K, m, 2T')
 
     def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
-        Z = np.einsum("bnft,bfm->bnmt", self._embed(Xb), self.filters_)  # filter, then augment
+        Z = self.filters_.swapaxes(-1, -2)[:, None] @ self._embed(Xb)  # filter, then augment
         return _corr(self._augment(Z), self.templates_[:, None], n_axes=2)

@@ -12,6 +12,9 @@ import pandas as pd
 import pytest
 import typer
 from dask.distributed import LocalCluster
+from pyriemann.estimation import Covariances
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 from typer.testing import CliRunner
 
 from decoders.benchmark.datasets import EEGMMIDB, FileDataset, RecordingError, SSVEPExo
@@ -20,10 +23,19 @@ from decoders.benchmark.evaluations import (
     CrossSessionEvaluation,
     CrossSubjectEvaluation,
     WithinSessionEvaluation,
+    filter_bank_paradigm,
 )
 from decoders.benchmark.metrics import itr_bits_per_min
 from decoders.benchmark.paradigms import SSVEP, LeftRightImagery
-from decoders.benchmark.pipelines import resolve_pipeline
+from decoders.benchmark.pipelines import (
+    PIPELINES,
+    LedoitWolfCovariances,
+    PipelineContext,
+    PipelineSpec,
+    build_pipeline,
+    resolve_pipeline,
+    split_stateless,
+)
 from decoders.benchmark.run import ConfigError, parse_config
 from noir.bench import bench, synthetic_dataset
 
@@ -110,6 +122,47 @@ def test_sequential_joblib_dask_identical(ssvep_data):
             n_splits=3, scheduler=cluster.scheduler_address).evaluate(ssvep_data, para, pipes)
     for name in ("joblib", "dask"):
         pd.testing.assert_frame_equal(run[name][SCORES], run["sequential"][SCORES])
+
+
+def test_vectorised_ledoit_wolf_equals_pyriemann():
+    X = np.random.default_rng(0).standard_normal((6, 5, 40))
+    X[0] *= 1e3  # scale per window does not matter
+    X[1, :, :20] = 0.0
+    expected = Covariances("lwf").transform(X)
+    np.testing.assert_allclose(LedoitWolfCovariances().fit(X).transform(X), expected,
+                               rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    with pytest.raises(ValueError, match=r"shape \(n_trials, n_channels, n_times\), got"):
+        LedoitWolfCovariances().transform(X[0])
+
+
+def test_stateless_steps_run_once_per_task_with_unchanged_scores(ssvep_data):
+    spec = PIPELINES["SSVEP_TS+LR"]
+    stateless, rest = split_stateless(spec)
+    assert [path for path, _ in stateless.steps] == [
+        "decoders.benchmark.pipelines:StackBands",
+        "decoders.benchmark.pipelines:LedoitWolfCovariances"]
+    assert [path for path, _ in rest.steps] == [
+        "pyriemann.tangentspace:TangentSpace", "sklearn.linear_model:LogisticRegression"]
+    assert split_stateless(PIPELINES["CCA"]) == (None, PIPELINES["CCA"])
+    alone = PipelineSpec((("pyriemann.estimation:Covariances", {}),))
+    assert split_stateless(alone) == (None, alone)  # the last step always stays
+    # The evaluation (covariances once per task) scores as the whole pipeline refitted per
+    # fold; a short window keeps accuracy and ROC-AUC away from 1.
+    para = SSVEP(fmin=4, fmax=40, tmax=0.15)
+    results = WithinSessionEvaluation(n_splits=3).evaluate(ssvep_data, para, {"ts": spec})
+    assert results["roc_auc"].between(0.6, 0.99).any()
+    X, y, meta = filter_bank_paradigm(para).get_data(ssvep_data)
+    context = PipelineContext(sfreq=256.0, classes=("10", "7.5"), stim_freqs={},
+                              n_channels=X.shape[1], n_times=X.shape[2], random_state=42)
+    for row in results.itertuples():
+        ix = np.flatnonzero((meta["subject"] == row.subject) & (meta["session"] == row.session))
+        pred, score = np.empty(ix.size, dtype=object), np.empty(ix.size)
+        for train, test in StratifiedKFold(3, shuffle=True, random_state=42).split(ix, y[ix]):
+            whole = build_pipeline(spec, context).fit(X[ix[train]], y[ix[train]])
+            pred[test] = whole.predict(X[ix[test]])
+            score[test] = whole.decision_function(X[ix[test]])
+        assert row.accuracy == pytest.approx(np.mean(pred == y[ix]), abs=1e-12)
+        assert row.roc_auc == pytest.approx(roc_auc_score(y[ix] == "7.5", score), abs=1e-12)
 
 
 # --- config ----------------------------------------------------------------------------------

@@ -9,7 +9,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from decoders.emg import MuscleTensionDetector
-from decoders.motor_imagery import CSPLDA, CSPQDA, FBCSPSVM, RiemannMDM, TangentSpaceLR
+from decoders.motor_imagery import (
+    CSPLDA,
+    CSPQDA,
+    FBCSPSVM,
+    RiemannMDM,
+    TangentSpaceLR,
+    TangentSpaceLRCV,
+)
 from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
 from decoders.preprocessing import BandpassFilter
 from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
@@ -309,6 +316,7 @@ _MI_DECODERS = (
     FBCSPSVM(MI_SFREQ),
     RiemannMDM(MI_SFREQ),
     TangentSpaceLR(MI_SFREQ),
+    TangentSpaceLRCV(MI_SFREQ),
     EEGNetClassifier(MI_SFREQ, max_epochs=5, lr=1e-2, batch_size=4, validation_fraction=0.0),
     ShallowConvNetClassifier(
         MI_SFREQ, max_epochs=5, lr=1e-2, batch_size=4, validation_fraction=0.0

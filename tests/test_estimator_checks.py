@@ -15,7 +15,14 @@ import pytest
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
 from decoders.emg import MuscleTensionDetector
-from decoders.motor_imagery import CSPLDA, CSPQDA, FBCSPSVM, RiemannMDM, TangentSpaceLR
+from decoders.motor_imagery import (
+    CSPLDA,
+    CSPQDA,
+    FBCSPSVM,
+    RiemannMDM,
+    TangentSpaceLR,
+    TangentSpaceLRCV,
+)
 from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
 from decoders.preprocessing import BandpassFilter
 from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
@@ -98,8 +105,8 @@ _EXPECTED_FAILURES = {
             "check_decision_proba_consistency": _FIT_2D,
             "check_pipeline_consistency": _FIT_2D,
         }
-        for mi in (CSPLDA, FBCSPSVM, RiemannMDM, TangentSpaceLR, EEGNetClassifier,
-                   ShallowConvNetClassifier)
+        for mi in (CSPLDA, FBCSPSVM, RiemannMDM, TangentSpaceLR, TangentSpaceLRCV,
+                   EEGNetClassifier, ShallowConvNetClassifier)
     },
     MuscleTensionDetector: {
         **_COMMON,
@@ -134,6 +141,7 @@ _ESTIMATORS = [
     FBCSPSVM(250.0),
     RiemannMDM(250.0),
     TangentSpaceLR(250.0),
+    TangentSpaceLRCV(250.0),
     EEGNetClassifier(250.0),
     ShallowConvNetClassifier(250.0),
     MuscleTensionDetector(250.0),

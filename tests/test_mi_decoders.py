@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 from scipy.signal import butter, sosfilt
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from decoders.benchmark.datasets import EEGMMIDB
@@ -14,8 +16,10 @@ from decoders.motor_imagery import (
     FBCSPSVM,
     RiemannMDM,
     TangentSpaceLR,
+    TangentSpaceLRCV,
 )
 from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
+from decoders.preprocessing import BandpassFilter
 
 torch.set_num_threads(2)
 
@@ -53,6 +57,7 @@ DECODERS = {
                                  n_components=2, k_best=2),
     "RiemannMDM": lambda: RiemannMDM(SFREQ),
     "TangentSpaceLR": lambda: TangentSpaceLR(SFREQ),
+    "TangentSpaceLRCV": lambda: TangentSpaceLRCV(SFREQ),
     "EEGNet": lambda: _net(EEGNetClassifier),
     "ShallowConvNet": lambda: _net(ShallowConvNetClassifier),
 }
@@ -82,6 +87,55 @@ def test_decoders_use_the_band_they_are_given():
     X_test, y_test = _mi_data(rng, 30)
     assert np.mean(TangentSpaceLR(SFREQ, band=(8, 14)).fit(X, y).predict(X_test) == y_test) > 0.9
     assert np.mean(TangentSpaceLR(SFREQ, band=(20, 30)).fit(X, y).predict(X_test) == y_test) < 0.7
+
+
+@pytest.mark.parametrize("decoder", [TangentSpaceLR(SFREQ, band=(8.0, 14.0)),
+                                     CSPLDA(SFREQ, band=(8.0, 14.0), n_components=2),
+                                     RiemannMDM(SFREQ, band=(8.0, 14.0))])
+def test_band_none_takes_windows_filtered_beforehand(decoder):
+    """band=None skips the decoder's own filter: pre-filtered windows give the same decoder."""
+    rng = np.random.default_rng(7)
+    X, y = _mi_data(rng, 15)
+    X_test, _ = _mi_data(rng, 5)
+    filt = BandpassFilter(SFREQ, 8.0, 14.0).fit(X)
+    own = clone(decoder).fit(X, y)
+    given = clone(decoder).set_params(band=None).fit(filt.transform(X), y)
+    np.testing.assert_allclose(given.decision_function(filt.transform(X_test)),
+                               own.decision_function(X_test), rtol=1e-7, atol=1e-9)
+    assert not np.allclose(given.decision_function(X_test), own.decision_function(X_test))
+
+
+def test_ts_lr_cv_chooses_c_on_the_training_set_only():
+    rng = np.random.default_rng(8)
+    X, y = _mi_data(rng, 20)
+    X_test, y_test = _mi_data(rng, 20)
+    # one candidate: exactly TangentSpaceLR with that C
+    single = TangentSpaceLRCV(SFREQ, Cs=[0.5]).fit(X, y)
+    assert single.C_ == 0.5
+    np.testing.assert_allclose(single.decision_function(X_test),
+                               TangentSpaceLR(SFREQ, C=0.5).fit(X, y).decision_function(X_test))
+    assert np.mean(single.predict(X_test) == y_test) >= 0.85
+    # C_ is the candidate with the best mean ROC-AUC over inner folds of the training windows
+    X_noisy = X + np.random.default_rng(1).standard_normal(X.shape) * 6 * X.std()
+    Cs = [1e-4, 1e-2, 1.0, 1e2]
+    clf = TangentSpaceLRCV(SFREQ, Cs=Cs).fit(X_noisy, y)
+    features = clf.pipeline_[:-1].transform(X_noisy)  # band-pass, covariance, tangent space
+    inner = StratifiedKFold(5, shuffle=True, random_state=0)
+    auc = [cross_val_score(LogisticRegression(C=C, max_iter=1000), features, y, cv=inner,
+                           scoring="roc_auc").mean() for C in Cs]
+    assert np.argmax(auc) != 0  # the candidates differ: not the first of tied scores
+    assert clf.C_ == Cs[int(np.argmax(auc))]
+
+
+def test_ts_lr_cv_errors():
+    X, y = _mi_data(np.random.default_rng(9), 6)
+    with pytest.raises(ValueError, match="n_folds must be an int >= 2, got 1"):
+        TangentSpaceLRCV(SFREQ, n_folds=1).fit(X, y)
+    with pytest.raises(ValueError, match=r"at least 7 training trials; got \{'left_hand': 6"):
+        TangentSpaceLRCV(SFREQ, n_folds=7).fit(X, y)
+    for Cs in ([], [0.0, 1.0], [np.inf], "1.0"):
+        with pytest.raises(ValueError, match="Cs must be a non-empty sequence of finite"):
+            TangentSpaceLRCV(SFREQ, Cs=Cs).fit(X, y)
 
 
 def test_fbcsp_selects_the_bands_that_carry_the_signal():

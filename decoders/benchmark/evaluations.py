@@ -11,12 +11,18 @@ subject × session once. Folds are seeded (``random_state``), pipelines receive 
 and work units are independent, so sequential, joblib (``n_jobs``) and Dask (``scheduler``)
 runs give identical scores; only timings differ.
 
+A pipeline's leading stateless steps (:data:`~decoders.benchmark.pipelines.STATELESS_STEPS`,
+e.g. covariance estimation) run once over all trials of a task rather than once per fold; the
+results are the same, only faster.
+
 Result columns (:data:`RESULT_COLUMNS`): ``dataset, evaluation, subject, session, pipeline,
 window`` (s), ``accuracy, balanced_accuracy, kappa, roc_auc`` (two classes, else NaN),
 ``itr_bits_per_min`` (Wolpaw; time per selection = window + ``gaze_shift``), ``fit_time``
-(mean s per fold), ``latency`` (median s of ``predict`` on one window), ``n_train`` (mean
-training trials per fold), ``n_test`` (test trials in the row), ``n_classes``, ``classes`` and
-``confusion`` (JSON: rows = true class, columns = predicted, in ``classes`` order).
+(mean s per fold; the once-per-task stateless steps count pro rata of the training trials),
+``latency`` (median s of the whole pipeline's ``predict`` on one window, over 5 test windows of
+the last fold), ``n_train`` (mean training trials per fold), ``n_test`` (test trials in the
+row), ``n_classes``, ``classes`` and ``confusion`` (JSON: rows = true class, columns =
+predicted, in ``classes`` order).
 """
 
 from __future__ import annotations
@@ -30,18 +36,24 @@ import joblib
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import LeaveOneGroupOut, StratifiedKFold
+from sklearn.pipeline import make_pipeline
 
 from decoders.benchmark.datasets import Dataset
 from decoders.benchmark.metrics import score_predictions
 from decoders.benchmark.paradigms import FilterBankSSVEP, Paradigm
-from decoders.benchmark.pipelines import PipelineContext, PipelineSpec, build_pipeline
+from decoders.benchmark.pipelines import (
+    PipelineContext,
+    PipelineSpec,
+    build_pipeline,
+    split_stateless,
+)
 
 RESULT_COLUMNS = [
     "dataset", "evaluation", "subject", "session", "pipeline", "window",
     "accuracy", "balanced_accuracy", "kappa", "roc_auc", "itr_bits_per_min",
     "fit_time", "latency", "n_train", "n_test", "n_classes", "classes", "confusion",
 ]
-_N_LATENCY_TRIALS = 5  # single-window predictions timed per fold
+_N_LATENCY_TRIALS = 5  # single-window predictions timed per task
 
 
 @dataclass(frozen=True)
@@ -144,28 +156,38 @@ def run_task(task: Task) -> list[dict]:
     X = task.X[:, :, : task.n_times]
     classes = np.array(task.context.classes, dtype=object)
     n = len(task.y)
+    stateless, spec = split_stateless(task.spec)
+    prefix_seconds = 0.0
+    if stateless is not None:
+        prefix = build_pipeline(stateless, task.context)
+        start = time.perf_counter()
+        X = prefix.fit(X).transform(X)
+        prefix_seconds = time.perf_counter() - start
     y_pred = np.empty(n, dtype=object)
     scores = np.full((n, len(classes)), np.nan)
     tested = np.zeros(n, dtype=bool)
     fit_times, latencies, n_train = [], [], []
-    have_scores = True
+    have_scores = len(classes) == 2  # scores serve the ROC-AUC, a two-class score
     for train, test in task.folds:
-        estimator = build_pipeline(task.spec, task.context)
+        estimator = build_pipeline(spec, task.context)
         start = time.perf_counter()
         estimator.fit(X[train], task.y[train])
-        fit_times.append(time.perf_counter() - start)
+        fit_times.append(time.perf_counter() - start + prefix_seconds * len(train) / n)
         n_train.append(len(train))
         y_pred[test] = estimator.predict(X[test])
-        s = _scores_matrix(estimator, X[test], classes)
-        if s is None:
-            have_scores = False
-        else:
-            scores[test] = s
+        if have_scores:
+            s = _scores_matrix(estimator, X[test], classes)
+            if s is None:
+                have_scores = False
+            else:
+                scores[test] = s
         tested[test] = True
-        for i in test[:_N_LATENCY_TRIALS]:
-            start = time.perf_counter()
-            estimator.predict(X[i : i + 1])
-            latencies.append(time.perf_counter() - start)
+    whole = estimator if stateless is None else make_pipeline(prefix, estimator)
+    for i in test[:_N_LATENCY_TRIALS]:  # the last fold's model on its first test windows
+        window = task.X[i : i + 1, :, : task.n_times]
+        start = time.perf_counter()
+        whole.predict(window)
+        latencies.append(time.perf_counter() - start)
     rows = []
     keys = pd.DataFrame({"subject": task.subject_of, "session": task.session_of})[tested]
     for subject, session in keys.drop_duplicates().itertuples(index=False):

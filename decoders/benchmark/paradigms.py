@@ -7,11 +7,12 @@ follow MOABB: SSVEP 7–45 Hz, motor imagery 8–32 Hz, 4th-order Butterworth II
 Filtering choice
 ----------------
 ``phase="zero"`` (default, as MOABB) runs each IIR filter forwards and backwards
-(:func:`scipy.signal.sosfiltfilt` through :meth:`mne.io.Raw.filter`): no phase distortion, but
+(:func:`mne.filter.filter_data`, as :meth:`mne.io.Raw.filter`): no phase distortion, but
 every sample depends on later samples, so it is an offline-only choice. ``phase="forward"`` runs
 the same filter once, causally, which is what an online decoder sees; use it to measure what the
 robot will get. Filtering is done on the continuous recording before epoching, so the windows
-have no filter edge effects.
+have no filter edge effects. Filtering and epoching work on the recording's sample array, without
+MNE Raw/Epochs copies; the windows are those ``mne.Epochs`` would cut (same samples and values).
 
 Window convention
 -----------------
@@ -189,36 +190,37 @@ class Paradigm:
                     f"{source}: channel(s) {missing} requested by the paradigm are missing; "
                     f"the recording has {raw.ch_names}."
                 )
-            base = raw.copy().pick(self.channels)
-        else:
-            base = raw.copy().pick("eeg")
+        data = raw.get_data(picks=self.channels if self.channels is not None else "eeg")
+        sfreq = raw.info["sfreq"]
         tmin, tmax = self.interval(dataset)
-        iir_params = {"order": self.filter_order, "ftype": "butter"}
-        per_band = []
-        for low, high in self.bands(dataset):
-            filtered = base.copy()
-            if low is not None or high is not None:
-                filtered.filter(low, high, method="iir", iir_params=iir_params, phase=self.phase,
-                                picks="all", verbose="error")
-            epochs = mne.Epochs(
-                filtered, events, event_id=present, tmin=tmin, tmax=tmax, baseline=None,
-                preload=True, reject_by_annotation=False, verbose="error",
-            )
-            if self.resample is not None:
-                epochs.resample(self.resample, verbose="error")
-            per_band.append(epochs)
-        epochs = per_band[0]
-        n_dropped = len(events) - len(epochs)
-        if n_dropped:
+        # Window samples as mne.Epochs cuts them: event sample + round(t * sfreq), t in [tmin, tmax]
+        offsets = np.arange(round(tmin * sfreq), round(tmax * sfreq) + 1)
+        starts = events[:, 0] - raw.first_samp + offsets[0]
+        fits = (starts >= 0) & (starts + offsets.size <= data.shape[1])
+        if not fits.all():
             warnings.warn(
-                f"{source}: {n_dropped} of {len(events)} trials dropped because the window "
-                f"[{tmin:g}, {tmax:g}] s does not fit inside the recording.",
+                f"{source}: {int((~fits).sum())} of {len(events)} trials dropped because the "
+                f"window [{tmin:g}, {tmax:g}] s does not fit inside the recording.",
                 stacklevel=2,
             )
+        samples = starts[fits, None] + np.arange(offsets.size)  # (n_trials, n_times)
+        iir_params = {"order": self.filter_order, "ftype": "butter", "output": "sos"}
+        per_band = []
+        for low, high in self.bands(dataset):
+            filtered = data
+            if low is not None or high is not None:  # Raw.filter's call, on the whole run
+                filtered = mne.filter.filter_data(
+                    data, sfreq, low, high, method="iir", iir_params=dict(iir_params),
+                    phase=self.phase, verbose="error",
+                )
+            X = filtered[:, samples].transpose(1, 0, 2)  # (n_trials, n_channels, n_times)
+            if self.resample is not None and self.resample != sfreq:  # as Epochs.resample
+                X = mne.filter.resample(X, self.resample, sfreq, npad="auto", window="auto",
+                                        pad="edge", method="fft", verbose="error")
+            per_band.append(X)
         code_to_name = {v: k for k, v in present.items()}
-        y = np.array([code_to_name[c] for c in epochs.events[:, 2]], dtype=object)
-        data = [e.get_data(copy=False) for e in per_band]
-        X = np.stack(data, axis=-1) if self.filter_bank else data[0]
+        y = np.array([code_to_name[c] for c in events[fits, 2]], dtype=object)
+        X = np.stack(per_band, axis=-1) if self.filter_bank else per_band[0]
         return X, y
 
     def get_data(

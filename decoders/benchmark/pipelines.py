@@ -156,6 +156,10 @@ class StackBands(TransformerMixin, BaseEstimator):
         """Nothing to learn."""
         return self
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Stateless: usable without ``fit``."""
+        return True
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Stack the bands along the channel axis."""
         X = np.asarray(X)
@@ -168,9 +172,72 @@ class StackBands(TransformerMixin, BaseEstimator):
         return X.transpose(0, 3, 1, 2).reshape(n_trials, n_bands * n_channels, n_times)
 
 
+class LedoitWolfCovariances(TransformerMixin, BaseEstimator):
+    """Ledoit-Wolf shrunk covariance of each window, all windows at once.
+
+    The estimate of pyRiemann ``Covariances("lwf")`` (scikit-learn's ``ledoit_wolf`` of each
+    window, time samples as observations, centred), vectorised over windows instead of one
+    scikit-learn call per window. ``(n_trials, n_channels, n_times)`` →
+    ``(n_trials, n_channels, n_channels)``.
+    """
+
+    def fit(self, X: np.ndarray, y: np.ndarray | None = None) -> LedoitWolfCovariances:
+        """Nothing to learn."""
+        return self
+
+    def __sklearn_is_fitted__(self) -> bool:
+        """Stateless: usable without ``fit``."""
+        return True
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Shrunk covariances (Ledoit & Wolf 2004, scikit-learn's formulas)."""
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 3:
+            raise ValueError(f"LedoitWolfCovariances needs X of shape (n_trials, n_channels, "
+                             f"n_times), got shape {X.shape}.")
+        _, n_channels, n_times = X.shape
+        X = X - X.mean(axis=2, keepdims=True)
+        emp = X @ X.transpose(0, 2, 1) / n_times  # empirical covariances
+        trace = np.trace(emp, axis1=1, axis2=2)
+        mu = trace / n_channels
+        beta_ = np.sum(np.sum(X**2, axis=1) ** 2, axis=1)  # sum of the entries of X2 X2^T
+        delta_ = np.sum(emp**2, axis=(1, 2))
+        beta = (beta_ / n_times - delta_) / (n_channels * n_times)
+        delta = (delta_ - 2.0 * mu * trace + n_channels * mu**2) / n_channels
+        beta = np.minimum(beta, delta)
+        shrinkage = np.divide(beta, delta, out=np.zeros_like(beta), where=delta != 0)
+        shrunk = (1.0 - shrinkage)[:, None, None] * emp
+        shrunk[:, np.arange(n_channels), np.arange(n_channels)] += (shrinkage * mu)[:, None]
+        return shrunk
+
+
+STATELESS_STEPS = frozenset({
+    "decoders.benchmark.pipelines:StackBands",
+    "decoders.benchmark.pipelines:LedoitWolfCovariances",
+    "pyriemann.estimation:Covariances",
+})
+"""Steps whose ``fit`` learns nothing, so each trial's output does not depend on the training
+set: evaluations run a pipeline's leading stateless steps once over all trials of a task instead
+of once per fold (:func:`split_stateless`)."""
+
+
+def split_stateless(spec: PipelineSpec) -> tuple[PipelineSpec | None, PipelineSpec]:
+    """Split ``spec`` into its leading :data:`STATELESS_STEPS` (None if none) and the rest.
+
+    The rest keeps at least the last step, so it is always a classifier.
+    """
+    n = 0
+    while n < len(spec.steps) - 1 and spec.steps[n][0] in STATELESS_STEPS:
+        n += 1
+    if n == 0:
+        return None, spec
+    return (PipelineSpec(spec.steps[:n], spec.input, spec.description),
+            PipelineSpec(spec.steps[n:], spec.input, spec.description))
+
+
 _EXTENDED_COV = (
     ("decoders.benchmark.pipelines:StackBands", {}),
-    ("pyriemann.estimation:Covariances", {"estimator": "lwf"}),
+    ("decoders.benchmark.pipelines:LedoitWolfCovariances", {}),
 )
 _MI_COV = (("pyriemann.estimation:Covariances", {"estimator": "oas"}),)
 
@@ -202,6 +269,8 @@ PIPELINES: dict[str, PipelineSpec] = {
     "FBCSP+SVM": PipelineSpec((("decoders.motor_imagery:FBCSPSVM", {}),)),
     "MDM": PipelineSpec((("decoders.motor_imagery:RiemannMDM", {}),)),
     "TS+LR": PipelineSpec((("decoders.motor_imagery:TangentSpaceLR", {}),)),
+    "TS+LR-CV": PipelineSpec((("decoders.motor_imagery:TangentSpaceLRCV", {}),),
+                             description="TS+LR, C chosen by inner CV of each training set"),
     "EEGNet": PipelineSpec((("decoders.nets:EEGNetClassifier", {}),)),
     "ShallowConvNet": PipelineSpec((("decoders.nets:ShallowConvNetClassifier", {}),)),
     "pyRiemann_TS+LR": PipelineSpec(
