@@ -103,6 +103,13 @@ def takes_point(skill: str) -> bool:
     return {"x", "y"} <= names
 
 
+def previous_steps(states: list[DecisionState]) -> list[tuple[str, str]]:
+    """The (object, skill) run before each state of its episode (``("", "")`` for an episode's
+    first state), for ``IntentMemory``'s optional ``previous``; ``states`` in episode order."""
+    return [("", "") if s.step == 0 else (states[i - 1].object, states[i - 1].skill)
+            for i, s in enumerate(states)]
+
+
 def collect_states(task: str, seeds: Iterable[int], variant: str = "position",
                    cache: str | Path | None = None) -> list[DecisionState]:
     """Run ``task``'s reference plan for each seed and record the state before each step.

@@ -57,7 +57,8 @@ def triplet_loss(emb: torch.Tensor, labels: torch.Tensor, margin: float) -> torc
 def hardest_negative_triplet_loss(emb: torch.Tensor, labels: torch.Tensor,
                                   margin: float) -> torch.Tensor:
     """Triplet loss over every (anchor, positive) pair of the batch with the anchor's hardest
-    negative: ``mean(relu(d(a, p) - min_n d(a, n) + margin))``; O(n^2), for large batches.
+    negative: ``mean(relu(d(a, p) - min_n d(a, n) + margin))`` (0 without a pair); O(n^2),
+    for large batches.
 
     Parameters as ``triplet_loss``.
     """
@@ -65,6 +66,8 @@ def hardest_negative_triplet_loss(emb: torch.Tensor, labels: torch.Tensor,
     same = labels[:, None] == labels[None, :]
     hardest_neg = (dist + 4.0 * same).amin(dim=1)
     pairs = same & ~torch.eye(len(labels), dtype=torch.bool)
+    if not pairs.any():
+        return dist.sum() * 0.0
     return F.relu(dist - hardest_neg[:, None] + margin)[pairs].mean()
 
 
@@ -177,7 +180,7 @@ class IntentMemory:
 
     def __init__(self, encoder: Encoder, *, hidden: int = 128, dim: int = 64,
                  margin: float = 0.3, steps: int = 200, auto_fit: bool = True,
-                 seed: int = 0, history_weight: float = 0.25) -> None:
+                 seed: int = 0, history_weight: float = 0.5) -> None:
         self.encoder = encoder
         self.hidden, self.dim, self.margin, self.steps = hidden, dim, margin, steps
         self.auto_fit, self.seed, self.history_weight = auto_fit, seed, history_weight
@@ -375,17 +378,27 @@ def match_patch(fmap: np.ndarray, patch: np.ndarray) -> tuple[tuple[float, float
 
 
 class PointMemory:
-    """The latest point chosen for each (object, skill), as dense-feature patches.
+    """The points chosen for each (object, skill), as dense-feature patches.
+
+    One earlier choice is enough (one-shot, as NOIR). With several, each is matched in the new
+    image and the prediction is their median, pixel axis by axis: a person's choices scatter
+    within the cursor tolerance around what they mean, and the median of a few is closer to it
+    than any one of them.
 
     Parameters
     ----------
     encoder : Encoder
         Gives the dense feature maps.
+    keep : int
+        Latest choices remembered per (object, skill).
     """
 
-    def __init__(self, encoder: Encoder) -> None:
+    def __init__(self, encoder: Encoder, keep: int = 3) -> None:
+        if keep < 1:
+            raise ValueError(f"keep must be >= 1, got {keep}")
         self.encoder = encoder
-        self.entries: dict[tuple[str, str], dict[str, Any]] = {}
+        self.keep = keep
+        self.entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -393,7 +406,8 @@ class PointMemory:
     def add(self, object: str, skill: str, top: np.ndarray, point_px: tuple[float, float],
             side: np.ndarray | None = None, side_px: tuple[float, float] | None = None) -> None:
         """Remember that ``point_px`` (u, v) of ``top`` was chosen (and ``side_px`` of
-        ``side``, both (240, 360, 3) uint8) for ``object``/``skill``; replaces an earlier one."""
+        ``side``, both (240, 360, 3) uint8) for ``object``/``skill``; the oldest of more than
+        ``keep`` choices is forgotten."""
         check_image(top, "top")
         if (side is None) != (side_px is None):
             raise ValueError("give both side and side_px, or neither")
@@ -404,46 +418,55 @@ class PointMemory:
             check_image(side, "side")
             entry["side_px"] = tuple(map(float, side_px))
             entry["side_patch"] = sample_patch(self.encoder.dense(side[None])[0], side_px)
-        self.entries[(object, skill)] = entry
+        choices = self.entries.setdefault((object, skill), [])
+        choices.append(entry)
+        del choices[:-self.keep]
 
     def predict(self, object: str, skill: str, top: np.ndarray,
                 side: np.ndarray | None = None) -> PointPrediction | None:
-        """Where ``object``/``skill``'s point is in ``top`` (and ``side``, if given and a side
-        point was remembered); None if that pair was never chosen."""
+        """Where ``object``/``skill``'s point is in ``top`` (and ``side``, if given and side
+        points were remembered): the median of the remembered choices' matches, with their
+        mean similarity; None if that pair was never chosen."""
         check_image(top, "top")
-        entry = self.entries.get((object, skill))
-        if entry is None:
+        choices = self.entries.get((object, skill))
+        if not choices:
             return None
-        top_px, similarity = match_patch(self.encoder.dense(top[None])[0], entry["top_patch"])
+        fmap = self.encoder.dense(top[None])[0]
+        matches = [match_patch(fmap, c["top_patch"]) for c in choices]
+        top_px = tuple(float(v) for v in np.median([px for px, _ in matches], axis=0))
+        similarity = float(np.mean([sim for _, sim in matches]))
         side_px = None
-        if side is not None and entry["side_patch"] is not None:
-            side_px = match_patch(self.encoder.dense(check_image(side, "side")[None])[0],
-                                  entry["side_patch"])[0]
+        sides = [c["side_patch"] for c in choices if c["side_patch"] is not None]
+        if side is not None and sides:
+            side_map = self.encoder.dense(check_image(side, "side")[None])[0]
+            side_px = tuple(float(v) for v in np.median(
+                [match_patch(side_map, patch)[0] for patch in sides], axis=0))
         return PointPrediction(top_px, side_px, similarity)
 
     def save(self, path: str | Path) -> None:
         """Write the memory to one ``.npz`` (arrays and a JSON header; nothing pickled)."""
-        keys = list(self.entries)
-        meta = {"kind": "PointMemory", "encoder": self.encoder.name,
-                "entries": [[o, s, self.entries[(o, s)]["top_px"], self.entries[(o, s)]["side_px"]]
-                            for o, s in keys]}
-        arrays = {}
-        for k, key in enumerate(keys):
-            arrays[f"top_patch_{k}"] = self.entries[key]["top_patch"]
-            if self.entries[key]["side_patch"] is not None:
-                arrays[f"side_patch_{k}"] = self.entries[key]["side_patch"]
+        rows, arrays = [], {}
+        for (obj, skill), choices in self.entries.items():
+            for c in choices:
+                k = len(rows)
+                rows.append([obj, skill, c["top_px"], c["side_px"]])
+                arrays[f"top_patch_{k}"] = c["top_patch"]
+                if c["side_patch"] is not None:
+                    arrays[f"side_patch_{k}"] = c["side_patch"]
+        meta = {"kind": "PointMemory", "encoder": self.encoder.name, "keep": self.keep,
+                "entries": rows}
         _save_npz(path, meta, arrays)
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder) -> PointMemory:
         """Read a memory written by ``save``; ``encoder`` must be the one it was built with."""
         meta, arrays = _load_npz(path, "PointMemory", encoder)
-        memory = cls(encoder)
+        memory = cls(encoder, meta["keep"])
         for k, (obj, skill, top_px, side_px) in enumerate(meta["entries"]):
-            memory.entries[(obj, skill)] = {
+            memory.entries.setdefault((obj, skill), []).append({
                 "top_px": tuple(top_px), "top_patch": arrays[f"top_patch_{k}"],
                 "side_px": None if side_px is None else tuple(side_px),
-                "side_patch": arrays.get(f"side_patch_{k}")}
+                "side_patch": arrays.get(f"side_patch_{k}")})
         return memory
 
 
