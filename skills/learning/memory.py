@@ -100,14 +100,16 @@ def check_image(image: Any, what: str) -> np.ndarray:
     return image
 
 
-def _save_npz(path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+def save_npz(path: str | Path, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
     """One ``.npz`` with ``arrays`` and ``meta`` as a JSON string (nothing pickled)."""
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     np.savez(path, meta=np.array(json.dumps(meta)), **arrays)
 
 
-def _load_npz(path: str | Path, kind: str, encoder: Encoder
-              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+def load_npz(path: str | Path, kind: str, encoder: Encoder
+             ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The JSON header and arrays of a ``save_npz`` file holding a ``kind`` built with
+    ``encoder``; a clear ``ValueError`` otherwise (never unpickles)."""
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays.pop("meta")))
@@ -307,12 +309,12 @@ class IntentMemory:
                 "auto_fit": self.auto_fit, "seed": self.seed,
                 "history_weight": self.history_weight, "temperature": self.temperature,
                 "stale": self.stale, "labels": self.labels, "previous": self.previous}
-        _save_npz(path, meta, {"embeddings": self.embeddings, **(self.head or {})})
+        save_npz(path, meta, {"embeddings": self.embeddings, **(self.head or {})})
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder) -> IntentMemory:
         """Read a memory written by ``save``; ``encoder`` must be the one it was built with."""
-        meta, arrays = _load_npz(path, "IntentMemory", encoder)
+        meta, arrays = load_npz(path, "IntentMemory", encoder)
         memory = cls(encoder, hidden=meta["hidden"], dim=meta["dim"], margin=meta["margin"],
                      steps=meta["steps"], auto_fit=meta["auto_fit"], seed=meta["seed"],
                      history_weight=meta["history_weight"])
@@ -455,12 +457,12 @@ class PointMemory:
                     arrays[f"side_patch_{k}"] = c["side_patch"]
         meta = {"kind": "PointMemory", "encoder": self.encoder.name, "keep": self.keep,
                 "entries": rows}
-        _save_npz(path, meta, arrays)
+        save_npz(path, meta, arrays)
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder) -> PointMemory:
         """Read a memory written by ``save``; ``encoder`` must be the one it was built with."""
-        meta, arrays = _load_npz(path, "PointMemory", encoder)
+        meta, arrays = load_npz(path, "PointMemory", encoder)
         memory = cls(encoder, meta["keep"])
         for k, (obj, skill, top_px, side_px) in enumerate(meta["entries"]):
             memory.entries.setdefault((obj, skill), []).append({

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from skills.learning.encoder import Encoder, check_images
-from skills.learning.memory import Proposal, _load_npz, _save_npz, check_image
+from skills.learning.memory import Proposal, check_image, load_npz, save_npz
 
 TEMPERATURE = 0.05
 """Softmax temperature over cosine similarities that turns them into confidences."""
@@ -101,12 +101,12 @@ class DemoPlanner:
         """Write the demonstrations to one ``.npz`` (arrays and a JSON header; no pickle)."""
         meta = {"kind": "DemoPlanner", "encoder": self.encoder.name,
                 "temperature": self.temperature, "steps": self.steps, "demo": self.demo}
-        _save_npz(path, meta, {"embeddings": self.embeddings})
+        save_npz(path, meta, {"embeddings": self.embeddings})
 
     @classmethod
     def load(cls, path: str | Path, encoder: Encoder) -> DemoPlanner:
         """Read demonstrations written by ``save`` with the encoder they were embedded by."""
-        meta, arrays = _load_npz(path, "DemoPlanner", encoder)
+        meta, arrays = load_npz(path, "DemoPlanner", encoder)
         planner = cls(encoder, meta["temperature"])
         planner.embeddings = arrays["embeddings"]
         planner.steps = [tuple(step) for step in meta["steps"]]
