@@ -4,7 +4,9 @@ An ``Assistant`` holds one user's model (NOIR §9): a few-shot memory of scenes 
 (object, skill) the person chose there (``skills.learning.IntentMemory``; or, in NOIR 2.0's
 ``"planning"`` mode, the ordered demonstrations of ``skills.learning.DemoPlanner``) and a
 one-shot memory of the point they chose for each (object, skill)
-(``skills.learning.PointMemory``). The loop
+(``skills.learning.PointMemory``). A point that the person keeps choosing where the object in
+the hand was picked up ("put it back") has no image cue there; for such an (object, skill) the
+assistant predicts the pick-up spot plus the person's usual offset instead. The loop
 asks it before decoding: a confident proposal is shown and the person only confirms it (no
 clench) or rejects it (a clench: normal decoding follows). It learns from every successful
 attempt and is saved per user in a folder that loads without executing code (npz + JSON).
@@ -26,6 +28,12 @@ from skills.learning.planning import DemoPlanner
 MODES = {"retrieval": IntentMemory, "planning": DemoPlanner}
 """How the (object, skill) is proposed: few-shot retrieval over every remembered state
 (NOIR), or the next step of the best-matching demonstration state (NOIR 2.0)."""
+PUT_BACK_PX = 24.0
+"""Largest median distance, in top-view pixels (about 10 cm on the table), between the points
+chosen for an (object, skill) and where the held object was picked up, for the assistant to
+predict "put it back" (the cursor tolerance is 12 px)."""
+KEEP = 3
+"""Latest choices remembered per (object, skill)."""
 NO_STEP = ("", "")
 """The step before the first one of a task (``IntentMemory``'s convention)."""
 MODEL_FILE = "assistant.json"
@@ -43,12 +51,15 @@ class Example:
     object, skill : str
     point_px : tuple of float, optional
         Top-view pixel (u, v) of the chosen point, for skills that take one.
+    held_from_px : tuple of float, optional
+        Top-view pixel (u, v) where the object in the hand at that moment was picked up.
     """
 
     top: np.ndarray
     object: str
     skill: str
     point_px: tuple[float, float] | None = None
+    held_from_px: tuple[float, float] | None = None
 
 
 class Assistant:
@@ -75,7 +86,9 @@ class Assistant:
         self.mode = mode
         encoder = load_encoder(encoder_spec)
         self.intents: IntentMemory | DemoPlanner = MODES[mode](encoder)
-        self.points = PointMemory(encoder)
+        self.points = PointMemory(encoder, KEEP)
+        # (object, skill) -> the latest chosen points minus the pick-up spot, in pixels
+        self.put_back: dict[tuple[str, str], list[tuple[float, float]]] = {}
 
     def propose(self, top: np.ndarray, valid: Callable[[str, str], bool],
                 done: Sequence[tuple[str, str]]
@@ -97,8 +110,20 @@ class Assistant:
         best = ranking[0] if ranking and ranking[0].confidence >= self.threshold else None
         return best, ranking, latency
 
-    def predict_point(self, obj: str, skill: str, top: np.ndarray) -> PointPrediction | None:
-        """Where the person will want ``skill`` on ``obj`` in scene ``top`` (None: never seen)."""
+    def predict_point(self, obj: str, skill: str, top: np.ndarray,
+                      held_from_px: tuple[float, float] | None = None
+                      ) -> PointPrediction | None:
+        """Where the person will want ``skill`` on ``obj`` in scene ``top`` (None: never seen).
+
+        If they put things back for this (object, skill) (``PUT_BACK_PX``) and the object in
+        the hand was picked up at ``held_from_px``: that spot plus their median offset (with
+        similarity 1); otherwise the image match of ``PointMemory``.
+        """
+        offsets = self.put_back.get((obj, skill))
+        if held_from_px is not None and offsets \
+                and np.median(np.linalg.norm(offsets, axis=1)) <= PUT_BACK_PX:
+            u, v = np.add(held_from_px, np.median(offsets, axis=0))
+            return PointPrediction((float(u), float(v)), None, 1.0)
         return self.points.predict(obj, skill, top)
 
     def learn(self, examples: list[Example]) -> None:
@@ -107,8 +132,14 @@ class Assistant:
         if not examples:
             return
         for ex in examples:
-            if ex.point_px is not None:
-                self.points.add(ex.object, ex.skill, ex.top, ex.point_px)
+            if ex.point_px is None:
+                continue
+            self.points.add(ex.object, ex.skill, ex.top, ex.point_px)
+            if ex.held_from_px is not None:
+                offsets = self.put_back.setdefault((ex.object, ex.skill), [])
+                offsets.append(tuple(float(a - b) for a, b in zip(ex.point_px, ex.held_from_px,
+                                                                  strict=True)))
+                del offsets[:-KEEP]
         if isinstance(self.intents, DemoPlanner):
             self.intents.demonstrate(np.stack([ex.top for ex in examples]),
                                      [(ex.object, ex.skill) for ex in examples])
@@ -124,7 +155,9 @@ class Assistant:
         folder.mkdir(parents=True, exist_ok=True)
         self.intents.save(folder / "intents.npz")
         self.points.save(folder / "points.npz")
-        meta = {"encoder": self.encoder_spec, "mode": self.mode}
+        meta = {"encoder": self.encoder_spec, "mode": self.mode,
+                "put_back": [[obj, skill, offsets]
+                             for (obj, skill), offsets in self.put_back.items()]}
         (folder / MODEL_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         return folder
 
@@ -146,6 +179,8 @@ class Assistant:
         encoder = assistant.intents.encoder
         assistant.intents = MODES[meta["mode"]].load(folder / "intents.npz", encoder)
         assistant.points = PointMemory.load(folder / "points.npz", encoder)
+        assistant.put_back = {(obj, skill): [tuple(o) for o in offsets]
+                              for obj, skill, offsets in meta["put_back"]}
         return assistant
 
     @classmethod

@@ -406,6 +406,7 @@ class InterfaceLoop:
             started = (self.clock.now, self.human_time)
             skill_calls = failures = rejected_passes = 0
             examples: list[Example] = []
+            picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
             while not self.task.success(self.world):
                 if (skill_calls >= self.config.max_skill_calls
                         or rejected_passes >= self.config.max_stage_repeats):
@@ -421,8 +422,9 @@ class InterfaceLoop:
                     rejected_passes += 1
                     continue
                 params, point_px = get_skill(skill).params_for_object(self.world, obj), None
+                held_from = picked_from.get(self.world.robot.held_object())
                 if needs_point(skill):
-                    predicted = self.assistant.predict_point(obj, skill, top) \
+                    predicted = self.assistant.predict_point(obj, skill, top, held_from) \
                         if self.assistant else None
                     where = select_point(self, obj, skill, params, predicted)
                     if where is None:  # the person never stopped the cursor: ask again
@@ -430,9 +432,12 @@ class InterfaceLoop:
                         continue
                     params, point_px = where
                 rejected_passes = 0
+                origin = self.world.world_to_pixel(self.world.object_position(obj))
                 ok = self.execute(Intent(obj, skill, params))
+                if ok and self.world.robot.held_object() == obj:
+                    picked_from[obj] = (float(origin[0]), float(origin[1]))
                 if ok and top is not None:
-                    examples.append(Example(top, obj, skill, point_px))
+                    examples.append(Example(top, obj, skill, point_px, held_from))
                 skill_calls += 1
                 failures += not ok
                 frames += 1

@@ -47,7 +47,11 @@ def test_the_user_model_persists_without_pickle(taught, tmp_path):
         with np.load(user / name, allow_pickle=False) as data:  # raises if anything pickled
             assert data.files
     meta = json.loads((user / "assistant.json").read_text())
-    assert meta == {"encoder": None, "mode": "retrieval"}
+    assert {k: meta[k] for k in ("encoder", "mode")} == {"encoder": None, "mode": "retrieval"}
+    # the tray is where the cube goes, not where it came from: two offsets, both far
+    ((obj, skill, offsets),) = meta["put_back"]
+    assert (obj, skill) == ("tray", "place") and len(offsets) == 2
+    assert min(np.hypot(*o) for o in offsets) > 24
     model = Assistant.load(user)
     assert len(model.intents) == 4  # two sessions, two steps each
     with pytest.raises(FileNotFoundError, match="holds no user model"):
@@ -97,3 +101,19 @@ def test_planning_mode_proposes_the_next_step_of_one_demonstration(tmp_path):
     assert summary["proposals"]["intent"]["wrongly_accepted"] == 0
     with pytest.raises(ValueError, match="built in 'planning' mode, not 'retrieval'"):
         Assistant.open(user, 0.5, "retrieval")
+
+
+def test_a_put_back_point_follows_where_the_held_object_was_picked_up(tmp_path):
+    with TASKS["cook_pasta"].make_world(0) as world:
+        scene = world.render("top")
+    model = Assistant()
+    model.learn([Example(scene, "ladle", "place", (100.0, 50.0), held_from_px=(104.0, 47.0)),
+                 Example(scene, "pot", "place", (300.0, 200.0), held_from_px=(100.0, 50.0))])
+    put_back = model.predict_point("ladle", "place", scene, held_from_px=(200.0, 150.0))
+    assert put_back.top_px == pytest.approx((196.0, 153.0)) and put_back.similarity == 1.0
+    # chosen far from where the held object came from: matched in the image instead
+    matched = model.predict_point("pot", "place", scene, held_from_px=(200.0, 150.0))
+    assert np.linalg.norm(np.subtract(matched.top_px, (300.0, 200.0))) < 4.0
+    assert model.predict_point("ladle", "place", scene).top_px != put_back.top_px
+    again = Assistant.load(model.save(tmp_path / "user"))
+    assert again.predict_point("ladle", "place", scene, (200.0, 150.0)) == put_back
