@@ -62,6 +62,18 @@ class Example:
     held_from_px: tuple[float, float] | None = None
 
 
+def put_back_point(offsets: Sequence[tuple[float, float]],
+                   held_from_px: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``held_from_px`` plus the median of ``offsets`` (earlier chosen points minus where the
+    held object was picked up, pixels) if the person puts things back (median offset within
+    ``PUT_BACK_PX``); else None."""
+    if held_from_px is None or not offsets \
+            or np.median(np.linalg.norm(offsets, axis=1)) > PUT_BACK_PX:
+        return None
+    u, v = np.add(held_from_px, np.median(offsets, axis=0))
+    return float(u), float(v)
+
+
 class Assistant:
     """One user's learned proposals.
 
@@ -119,11 +131,9 @@ class Assistant:
         the hand was picked up at ``held_from_px``: that spot plus their median offset (with
         similarity 1); otherwise the image match of ``PointMemory``.
         """
-        offsets = self.put_back.get((obj, skill))
-        if held_from_px is not None and offsets \
-                and np.median(np.linalg.norm(offsets, axis=1)) <= PUT_BACK_PX:
-            u, v = np.add(held_from_px, np.median(offsets, axis=0))
-            return PointPrediction((float(u), float(v)), None, 1.0)
+        back = put_back_point(self.put_back.get((obj, skill), []), held_from_px)
+        if back is not None:
+            return PointPrediction(back, None, 1.0)
         return self.points.predict(obj, skill, top)
 
     def learn(self, examples: list[Example]) -> None:
