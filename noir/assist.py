@@ -154,9 +154,9 @@ class Assistant:
             self.intents.demonstrate(np.stack([ex.top for ex in examples]),
                                      [(ex.object, ex.skill) for ex in examples])
             return
-        previous = [NO_STEP] + [(ex.object, ex.skill) for ex in examples[:-1]]
-        for ex, before in zip(examples, previous, strict=True):
-            self.intents.add(ex.top, ex.object, ex.skill, before)
+        self.intents.add_many(np.stack([ex.top for ex in examples]),
+                              [ex.object for ex in examples], [ex.skill for ex in examples],
+                              [NO_STEP] + [(ex.object, ex.skill) for ex in examples[:-1]])
         self.intents.fit_head()
 
     def save(self, folder: str | Path) -> Path:

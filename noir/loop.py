@@ -130,7 +130,6 @@ class InterfaceLoop:
         self.proposals: list[dict[str, Any]] = []
         self.selections: list[dict[str, Any]] = []
         self.examples: list[Example] = []
-        self.human_time = 0.0
         self.stage_time: dict[str, float] = {}
         self.robot_time = 0.0
         self.cursor_travel = 0.0
@@ -146,12 +145,16 @@ class InterfaceLoop:
         self.spend_human_time(cue.duration, decides)
         return raw, self.recorder.eeg(raw)
 
+    @property
+    def human_time(self) -> float:
+        """Seconds the person spent deciding so far, all stages together."""
+        return sum(self.stage_time.values())
+
     def spend_human_time(self, seconds: float, decides: str) -> None:
         """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)
         ``decides``: ``"what"``, ``"how"``, ``"where"``, or confirming a proposed ``"intent"``
         (object and skill) or ``"point"``."""
         self.clock.advance(seconds)
-        self.human_time += seconds
         self.stage_time[decides] = self.stage_time.get(decides, 0.0) + seconds
 
     def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
@@ -432,12 +435,13 @@ class InterfaceLoop:
                         continue
                     params, point_px = where
                 rejected_passes = 0
-                origin = self.world.world_to_pixel(self.world.object_position(obj))
+                origin = self.world.world_to_pixel(self.world.object_position(obj)) \
+                    if self.assistant else None
                 ok = self.execute(Intent(obj, skill, params))
-                if ok and self.world.robot.held_object() == obj:
-                    picked_from[obj] = (float(origin[0]), float(origin[1]))
-                if ok and top is not None:
+                if ok and self.assistant:
                     examples.append(Example(top, obj, skill, point_px, held_from))
+                    if self.world.robot.held_object() == obj:
+                        picked_from[obj] = (float(origin[0]), float(origin[1]))
                 skill_calls += 1
                 failures += not ok
                 frames += 1

@@ -53,7 +53,6 @@ class Swing(Skill):
         """Openable objects (a lid on a hinge)."""
         return "openable" in info.abilities
 
-
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         held = scene.robot.held_object()

@@ -232,7 +232,6 @@ class Drop(Skill):
         """Bins the robot can drive up to (``NAVIGABLE``)."""
         return info.container and info.category == "bin" and NAVIGABLE in info.abilities
 
-
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         if scene.robot.held_object() is None:
@@ -280,7 +279,6 @@ class Pet(Skill):
     def applies_to(cls, info: ObjectInfo) -> bool:
         """Dogs."""
         return info.category == "dog"
-
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
@@ -356,7 +354,6 @@ class Handover(Skill):
     def applies_to(cls, info: ObjectInfo) -> bool:
         """People."""
         return info.category == "person"
-
 
     @classmethod
     def handover_point(cls, scene: Scene) -> np.ndarray:

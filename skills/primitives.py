@@ -66,7 +66,6 @@ class Pick(Skill):
         """Graspable objects only."""
         return info.graspable
 
-
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         held = scene.robot.held_object()

@@ -90,7 +90,6 @@ class ToolSkill(Skill):
         """Objects with ``target_ability``."""
         return cls.target_ability in info.abilities
 
-
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         held = scene.robot.held_object()
