@@ -22,7 +22,10 @@ eigenproblems solved with :func:`scipy.linalg.eigh`. Filtering is :class:`Bandpa
 Sub-bands (``n_bands > 1``): band ``m`` (1-based) passes ``[m * band_step, band_h_freq]`` Hz and
 is weighted ``m ** -weight_a + weight_b`` (Chen et al. 2015). Per-band scores ``r_m`` are
 combined as Chen's weighted sum of signed squares, reported as its signed square root so that
-scores stay on a correlation scale (one band: the band's correlation itself).
+scores stay on a correlation scale (one band: the band's correlation itself). The filter bank is
+also a transformer of its own, :class:`SubBands` (``decoder.stateless_front()``); a decoder takes
+its output, sub-band windows of shape (n_trials, n_channels, n_times, n_bands), in place of
+windows, so that an offline evaluation filters each trial once instead of once per fold.
 
 Rest / no-control class: with ``rest_label`` set and rest trials in ``y``, ``fit`` learns a
 threshold on the best class score from rest and stimulus trials (the threshold that maximises
@@ -37,14 +40,14 @@ so ``predict`` stays the arg-max.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import ClassVar
 
 import mne
 import numpy as np
 from scipy.linalg import eigh
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
@@ -117,6 +120,106 @@ def _corr(a: np.ndarray, b: np.ndarray, n_axes: int = 1) -> np.ndarray:
 
 def _signed_sqrt(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.sqrt(np.abs(x))
+
+
+def _sub_band_filters(
+    freqs: np.ndarray,
+    sfreq: float,
+    n_bands: int,
+    band_step: float | None,
+    band_h_freq: float | None,
+    causal: bool,
+) -> list[BandpassFilter]:
+    """Designed sub-band filters ``[m * band_step, band_h_freq]`` Hz, m = 1..n_bands (none for
+    one band); see the module docstring for the defaults."""
+    if n_bands == 1:
+        return []
+    step = freqs.min() - 1.0 if band_step is None else band_step
+    step = check_positive(step, "band_step")
+    h_freq = min(90.0, 0.45 * sfreq) if band_h_freq is None else band_h_freq
+    h_freq = check_positive(h_freq, "band_h_freq")
+    if n_bands * step >= h_freq:
+        raise ValueError(
+            f"n_bands={n_bands} sub-bands starting every band_step={step:g} Hz do not "
+            f"fit below band_h_freq={h_freq:g} Hz; lower n_bands or band_step."
+        )
+    # BandpassFilter.fit only designs the filter; X there is just checked.
+    return [
+        BandpassFilter(sfreq, k * step, h_freq, causal=causal).fit(np.zeros((1, 1, 1)))
+        for k in range(1, n_bands + 1)
+    ]
+
+
+class SubBands(TransformerMixin, BaseEstimator):
+    """The SSVEP decoders' filter bank as a stateless transformer (``stateless_front()``).
+
+    Windows (n_trials, n_channels, n_times) -> sub-band windows (n_trials, n_channels, n_times,
+    n_bands), the layout of filter-bank paradigms; a decoder with the same parameters takes them
+    in place of windows. Parameters are the decoders' (see :class:`FBCCA`); ``n_bands >= 2``.
+
+    Attributes
+    ----------
+    band_filters_ : list of BandpassFilter
+        The designed sub-band filters.
+    """
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_bands: int = 5,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        causal: bool = False,
+    ) -> None:
+        self.freqs = freqs
+        self.sfreq = sfreq
+        self.n_bands = n_bands
+        self.band_step = band_step
+        self.band_h_freq = band_h_freq
+        self.causal = causal
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs | None = None, y=None) -> SubBands:
+        """Design the filters (nothing is learnt from ``X``, which is only checked).
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs, or None
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self
+        """
+        sfreq = check_positive(self.sfreq, "sfreq")
+        freqs = np.asarray(self.freqs, dtype=float)
+        if freqs.ndim != 1 or freqs.size == 0 or not np.all(np.isfinite(freqs) & (freqs > 0)):
+            raise ValueError(
+                f"freqs must be a non-empty 1-D sequence of Hz > 0, got {self.freqs!r}."
+            )
+        n_bands = _check_int(self.n_bands, "n_bands", 2)
+        self.band_filters_ = _sub_band_filters(
+            freqs, sfreq, n_bands, self.band_step, self.band_h_freq, self.causal
+        )
+        if X is not None:
+            check_epochs_array(X, sfreq=sfreq)
+        return self
+
+    def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Filter each window into the sub-bands.
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
+
+        Returns
+        -------
+        X_bands : ndarray, shape (n_trials, n_channels, n_times, n_bands)
+        """
+        check_is_fitted(self, "band_filters_")
+        X = check_epochs_array(X, sfreq=self.sfreq)
+        return np.stack([f.transform(X) for f in self.band_filters_], axis=-1)
 
 
 # Parameter and attribute descriptions shared by the decoders' docstrings.
@@ -239,10 +342,12 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
             y = check_trial_labels(y, X.shape[0])
             is_rest = self._check_y(y, stim_classes)
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
-        stim_idx = None if y is None else np.searchsorted(stim_classes, y[~is_rest])
-        self._fit_bands(self._filter_bank(X[~is_rest]), stim_idx)
+        Fb = self._features(self._filter_bank(X))  # once: the rest calibration reuses them
         if self.rest_label is not None:
-            self.threshold_ = self._calibrate_threshold(X, y, is_rest, stim_classes)
+            self.threshold_ = self._calibrate_threshold(Fb, y, is_rest, stim_classes)
+        stim_idx = None if y is None else np.searchsorted(stim_classes, y[~is_rest])
+        self._fit_bands(Fb[:, ~is_rest], stim_idx)
+        if self.rest_label is not None:
             self.classes_ = np.sort(np.append(stim_classes, self.rest_label))
         return self
 
@@ -275,25 +380,12 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
             raise ValueError(f"rest_label {self.rest_label!r} is also a stimulus label {labels}.")
         order = np.argsort(labels)
         self.freqs_ = freqs[order]
-        self.band_filters_ = []
-        self.band_weights_ = np.ones(1)
-        if n_bands > 1:
-            step = freqs.min() - 1.0 if self.band_step is None else self.band_step
-            step = check_positive(step, "band_step")
-            h_freq = min(90.0, 0.45 * sfreq) if self.band_h_freq is None else self.band_h_freq
-            h_freq = check_positive(h_freq, "band_h_freq")
-            if n_bands * step >= h_freq:
-                raise ValueError(
-                    f"n_bands={n_bands} sub-bands starting every band_step={step:g} Hz do not "
-                    f"fit below band_h_freq={h_freq:g} Hz; lower n_bands or band_step."
-                )
-            m = np.arange(1, n_bands + 1)
-            self.band_weights_ = m ** -float(self.weight_a) + float(self.weight_b)
-            self.band_filters_ = [
-                # BandpassFilter.fit only designs the filter; X there is just checked.
-                BandpassFilter(sfreq, k * step, h_freq, causal=self.causal).fit(np.zeros((1, 1, 1)))
-                for k in m
-            ]
+        self.band_filters_ = _sub_band_filters(
+            freqs, sfreq, n_bands, self.band_step, self.band_h_freq, self.causal
+        )
+        m = np.arange(1, n_bands + 1)
+        weights = m ** -float(self.weight_a) + float(self.weight_b)
+        self.band_weights_ = weights if n_bands > 1 else np.ones(1)
         return labels[order]
 
     def _check_y(self, y: np.ndarray, stim_classes: np.ndarray) -> np.ndarray:
@@ -331,19 +423,24 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
         return is_rest
 
     def _calibrate_threshold(
-        self, X: np.ndarray, y: np.ndarray, is_rest: np.ndarray, stim_classes: np.ndarray
+        self, Fb: np.ndarray, y: np.ndarray, is_rest: np.ndarray, stim_classes: np.ndarray
     ) -> float:
-        """Threshold on the best class score maximising training accuracy with rest trials."""
+        """Threshold on the best class score maximising training accuracy with rest trials.
+
+        ``Fb`` (n_bands, n_trials, ...) are the training trials' ``_features``.
+        Calibration-based decoders score out-of-fold (inner CV, fitting the bands on each inner
+        training split; ``fit`` then fits them on all stimulus trials).
+        """
         if self._trained:
-            scores = np.empty((X.shape[0], stim_classes.size))
+            scores = np.empty((Fb.shape[1], stim_classes.size))
             inner = StratifiedKFold(self._n_inner_folds, shuffle=True, random_state=0)
-            sub = clone(self).set_params(rest_label=None)
             codes = np.unique(y, return_inverse=True)[1]  # float labels are not "multiclass"
-            for train, test in inner.split(X, codes):
+            for train, test in inner.split(codes, codes):
                 train = train[~is_rest[train]]
-                scores[test] = sub.fit(X[train], y[train]).decision_function(X[test])
+                self._fit_bands(Fb[:, train], np.searchsorted(stim_classes, y[train]))
+                scores[test] = self._combine(self._score_bands(Fb[:, test]))
         else:
-            scores = self._decide(X)
+            scores = self._combine(self._score_bands(Fb))
         best, pred = scores.max(axis=1), stim_classes[scores.argmax(axis=1)]
         cuts = np.sort(best)
         candidates = np.r_[cuts[0] - 1.0, (cuts[1:] + cuts[:-1]) / 2, cuts[-1] + 1.0]
@@ -385,7 +482,10 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
 
     def _decide(self, X: np.ndarray) -> np.ndarray:
         """Combined stimulus-class scores (n_trials, n_stim_classes) of checked windows."""
-        band_scores = self._score_bands(self._filter_bank(X))
+        return self._combine(self._score_bands(self._features(self._filter_bank(X))))
+
+    def _combine(self, band_scores: np.ndarray) -> np.ndarray:
+        """Weighted sub-band combination (n_bands, n, K) -> (n, K) of per-band correlations."""
         if band_scores.shape[0] == 1:
             return band_scores[0]
         combined = np.einsum("b,bnk->nk", self.band_weights_, np.sign(band_scores) * band_scores**2)
@@ -427,25 +527,61 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
 
     # ----------------------------------------------------------------- helpers
 
+    def stateless_front(self) -> SubBands | None:
+        """This decoder's filter bank as a separate step (None with one band).
+
+        ``front.fit(X).transform(X)`` gives sub-band windows (n_trials, n_channels, n_times,
+        n_bands) that this decoder takes as ``X`` in place of the windows: the filtering learns
+        nothing, so an evaluation can run it once over all trials instead of once per fold.
+        """
+        if _check_int(self.n_bands, "n_bands", 1) == 1:
+            return None
+        return SubBands(
+            self.freqs, self.sfreq, self.n_bands, self.band_step, self.band_h_freq, self.causal
+        )
+
     def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Check ``X`` and that a window holds one cycle of the lowest stimulus frequency."""
+        """Check ``X`` (windows, or sub-band windows of ``stateless_front``) and that a window
+        holds one cycle of the lowest stimulus frequency."""
         fmin = float(np.min(self.freqs))
-        return check_epochs_array(
-            X,
+        check = partial(
+            check_epochs_array,
             sfreq=self.sfreq,
             min_times=int(np.ceil(self.sfreq / fmin)) + self._extra_samples(),
             why=f"one cycle of the lowest stimulus frequency {fmin:g} Hz"
             + (f" plus {self._extra_samples()} delays" if self._extra_samples() else ""),
         )
+        if isinstance(X, mne.BaseEpochs) or np.asarray(X).ndim != 4:
+            return check(X)
+        X = np.asarray(X)
+        if self.n_bands == 1 or X.shape[-1] != self.n_bands:
+            raise ValueError(
+                f"4-D X of shape {X.shape} is read as sub-band windows (n_trials, "
+                f"n_channels, n_times, n_bands) from stateless_front(), but "
+                f"{type(self).__name__} has n_bands={self.n_bands}."
+            )
+        for band in range(X.shape[-1]):
+            check(X[..., band], name=f"X[..., {band}]")
+        return X.astype(np.float64, copy=False)
 
     def _extra_samples(self) -> int:
         return 0
 
     def _filter_bank(self, X: np.ndarray) -> np.ndarray:
-        """Centred sub-band windows, shape (n_bands, n_trials, n_channels, n_times)."""
-        bands = [X] if not self.band_filters_ else [f.transform(X) for f in self.band_filters_]
-        Xb = np.stack(bands)
+        """Centred sub-band windows, shape (n_bands, n_trials, n_channels, n_times), of checked
+        windows (or of sub-band windows from ``stateless_front``, then only centred)."""
+        if X.ndim == 4:
+            Xb = np.moveaxis(X, -1, 0)
+        elif self.band_filters_:
+            Xb = np.stack([f.transform(X) for f in self.band_filters_])
+        else:
+            Xb = X[None]
         return Xb - Xb.mean(axis=-1, keepdims=True)
+
+    def _features(self, Xb: np.ndarray) -> np.ndarray:
+        """What ``_fit_bands`` and ``_score_bands`` take, computed once per ``fit``: the
+        centred sub-band windows Xb (n_bands, n_trials, n_channels, n_times) themselves."""
+        return Xb
 
     def _reference_basis(self, n_times: int) -> np.ndarray:
         """Cached orthonormal sine-reference bases, shape (n_classes, n_times, 2 * n_harmonics)."""
@@ -454,11 +590,12 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_bands(self, Xb: np.ndarray | None, y_idx: np.ndarray | None) -> None:
-        """Learn per-band state from stimulus trials Xb (n_bands, n, C, T), class indices."""
+        """Learn per-band state from the ``_features`` Xb (n_bands, n, ...) of stimulus trials
+        and their class indices (n,)."""
         raise NotImplementedError
 
     def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
-        """Per-band class correlations (n_bands, n_trials, n_classes) of centred windows."""
+        """Per-band class correlations (n_bands, n_trials, n_classes) from ``_features``."""
         raise NotImplementedError
 
 
@@ -532,9 +669,15 @@ class CCA(_SSVEPDecoder):
         self.ref_basis_ = None if Xb is None else self._reference_basis(Xb.shape[-1])
 
     def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
+        # An orthonormal basis of a window's channel space is X^T W with W the whitening of
+        # its (C, C) Gram matrix, so U^T Y = W^T (X Y) never forms the (T, C) basis itself.
         n_bands, n_trials, n_channels, n_times = Xb.shape
-        U, _, _ = _orthonormal_basis(Xb.reshape(-1, n_channels, n_times).transpose(0, 2, 1))
-        cross = U.swapaxes(-1, -2)[:, None] @ self._reference_basis(n_times)  # (N, K, C, 2H)
+        X = Xb.reshape(-1, n_channels, n_times)  # (N, C, T)
+        lam, V = np.linalg.eigh(X @ X.swapaxes(-1, -2))  # ascending
+        kept = lam > lam[..., -1:] * max(n_channels, n_times) * _EPS  # drops null directions
+        W = V * np.where(kept, 1.0 / np.sqrt(np.where(kept, lam, 1.0)), 0.0)[..., None, :]
+        XY = X[:, None] @ self._reference_basis(n_times)  # (N, K, C, 2H)
+        cross = W.swapaxes(-1, -2)[:, None] @ XY
         corr = np.linalg.svd(cross, compute_uv=False)[..., 0]
         return np.clip(corr, 0.0, 1.0).reshape(n_bands, n_trials, -1)
 
@@ -709,7 +852,7 @@ class TRCA(_TemplateDecoder):
             for k in range(n_classes):
                 trials = Xb[b, y_idx == k]  # (n_k, C, T)
                 total = trials.sum(axis=0)
-                Q = np.einsum("nct,ndt->cd", trials, trials)
+                Q = (trials @ trials.swapaxes(-1, -2)).sum(axis=0)
                 S = total @ total.T - Q
                 Q += np.eye(n_channels) * np.trace(Q) * 1e-9  # rank-deficient montages
                 _, vecs = eigh(S, Q, subset_by_index=[n_channels - 1, n_channels - 1])
@@ -774,7 +917,7 @@ class TDCA(_TemplateDecoder):
     def _extra_samples(self) -> int:
         return _check_int(self.n_delays, "n_delays", 1) - 1
 
-    def _embed(self, Xb: np.ndarray) -> np.ndarray:
+    def _features(self, Xb: np.ndarray) -> np.ndarray:
         """Delay embedding (..., C, T) -> (..., C * n_delays, T - n_delays + 1), centred."""
         n_used = Xb.shape[-1] - self.n_delays + 1
         E = np.concatenate([Xb[..., d : d + n_used] for d in range(self.n_delays)], axis=-2)
@@ -787,29 +930,35 @@ class TDCA(_TemplateDecoder):
         Z = np.broadcast_to(Z[..., None, :, :], proj.shape)
         return np.concatenate([Z, proj], axis=-1)
 
-    def _fit_bands(self, Xb: np.ndarray, y_idx: np.ndarray) -> None:
+    def _fit_bands(self, E: np.ndarray, y_idx: np.ndarray) -> None:
         n_classes = self.freqs_.size
-        E = self._embed(Xb)  # (B, n, F, T')
-        n_features = E.shape[2]
+        n_bands, n_trials, n_features, n_used = E.shape
         n_comp = _check_int(self.n_components, "n_components", 1)
         if n_comp > n_features:
             raise ValueError(
                 f"n_components must be <= n_channels * n_delays = {n_features}, got {n_comp}."
             )
-        Q = self._reference_basis(E.shape[-1])[y_idx]  # own class's basis: (n, T', 2H)
-        A = np.concatenate([E, (E @ Q) @ Q.swapaxes(-1, -2)], axis=-1)  # (B, n, F, 2T')
-        means = self._class_means(A, y_idx, n_classes)  # (B, K, F, 2T')
+        # Augmented trials A_i = [E_i, E_i P_i] with P_i = Q_i Q_i^T (own class's reference),
+        # a projection: A_i A_i^T = E_i E_i^T + (E_i Q_i)(E_i Q_i)^T.
+        Q = self._reference_basis(n_used)  # (K, T', 2H)
+        EQ = E @ Q[y_idx]  # (B, n, F, 2H)
+        total = (E @ E.swapaxes(-1, -2) + EQ @ EQ.swapaxes(-1, -2)).sum(axis=1)  # (B, F, F)
+        class_E = self._class_means(E, y_idx, n_classes)  # (B, K, F, T')
+        means = np.concatenate([class_E, (class_E @ Q) @ Q.swapaxes(-1, -2)], axis=-1)
+        counts = np.bincount(y_idx, minlength=n_classes)
+        # within-class scatter: sum_i (A_i - M_k)(A_i - M_k)^T
+        #   = sum_i A_i A_i^T - sum_k n_k M_k M_k^T (M_k: class means)
+        of_means = (counts[:, None, None] * means @ means.swapaxes(-1, -2)).sum(axis=1)
+        Sw = (total - of_means) / n_trials
         Hb = means - means.mean(axis=1, keepdims=True)
-        Hw = A - means[:, y_idx]
         Sb = (Hb @ Hb.swapaxes(-1, -2)).sum(axis=1) / n_classes  # (B, F, F)
-        Sw = (Hw @ Hw.swapaxes(-1, -2)).sum(axis=1) / A.shape[1]
-        self.filters_ = np.empty((Xb.shape[0], n_features, n_comp))
-        for b in range(Xb.shape[0]):
+        self.filters_ = np.empty((n_bands, n_features, n_comp))
+        for b in range(n_bands):
             Sw[b] += np.eye(n_features) * np.trace(Sw[b]) * 1e-9
             _, vecs = eigh(Sb[b], Sw[b], subset_by_index=[n_features - n_comp, n_features - 1])
             self.filters_[b] = vecs
         self.templates_ = self.filters_.swapaxes(-1, -2)[:, None] @ means  # (B, K, m, 2T')
 
-    def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
-        Z = self.filters_.swapaxes(-1, -2)[:, None] @ self._embed(Xb)  # filter, then augment
+    def _score_bands(self, E: np.ndarray) -> np.ndarray:
+        Z = self.filters_.swapaxes(-1, -2)[:, None] @ E  # filter, then augment
         return _corr(self._augment(Z), self.templates_[:, None], n_axes=2)

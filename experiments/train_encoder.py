@@ -1,12 +1,12 @@
 """Train the default image encoder of ``skills.learning`` on rendered scenes of the task suite.
 
-Usage: ``python experiments/train_encoder.py [--seeds 40] [--iters 500] [--jobs 2]
-[--holdout cook_pasta] [--out skills/learning/weights/encoder.npz]``.
+Usage: ``python experiments/train_encoder.py [--seeds 30] [--variant-seeds 15] [--iters 400]
+[--jobs 2] [--threads 2] [--holdout cook_pasta] [--out skills/learning/weights/encoder.npz]``.
 
 Data: the decision states (``skills.learning.dataset.collect_states``) of every Franka task
 except ``--holdout`` (kept unseen for the few-shot tables): ``--seeds`` episodes of variant
-``"task"`` (seeds from 1000) and half as many of ``"instance"`` and ``"context"`` each (seeds
-from 2000; domain randomization: recoloured objects, tinted tables, distractors); the tables
+``"task"`` (seeds from 1000) and ``--variant-seeds`` of ``"instance"`` and ``"context"`` each
+(seeds from 2000; domain randomization: recoloured objects, tinted tables, distractors); the tables
 use seeds below 1000. Top and side images at half resolution. The simulator
 labels them for free: the segmentation (which catalogue object each pixel shows), each
 object pixel's offset from its object's centre, and the next step's (object, skill).
@@ -16,14 +16,16 @@ side images), smooth-L1 of a 1x1 offset head on object cells (sharpens where a f
 within its object: point matching), and a batch-all triplet loss on the embeddings of top
 images with the (object, skill) label. Images get random colour changes (table tints,
 channel permutations, gains).
-Adam, one torch thread (faster than two on a shared 2-core machine). Writes the weights
-(``.npz`` + ``.json``) and ``experiments/results/learning_encoder_training.txt``.
+Adam with ``--threads`` torch threads (the scenes are rendered first, by ``--jobs`` processes,
+so the fit has the cores to itself). Writes the weights (``.npz`` + ``.json``) and
+``experiments/results/learning_encoder_training.txt`` (with the wall time of the whole run).
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -164,24 +166,26 @@ def train(data: dict[str, np.ndarray], iters: int, seed: int, log: list[str]) ->
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seeds", type=int, default=40)
-    parser.add_argument("--iters", type=int, default=500)
-    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seeds", type=int, default=30)
+    parser.add_argument("--variant-seeds", type=int, default=15)
+    parser.add_argument("--iters", type=int, default=400)
+    parser.add_argument("--jobs", type=int, default=2, help="rendering processes")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the fit")
     parser.add_argument("--holdout", nargs="*", default=["cook_pasta"])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=WEIGHTS)
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     tasks = [t.name for t in FRANKA_TASKS if t.name not in args.holdout]
     t0 = time.perf_counter()
     parts = [collect(tasks, range(1000, 1000 + args.seeds), "task", args.jobs)]
-    parts += [collect(tasks, range(2000, 2000 + args.seeds // 2), v, args.jobs)
+    parts += [collect(tasks, range(2000, 2000 + args.variant_seeds), v, args.jobs)
               for v in ("instance", "context")]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     t_data = time.perf_counter() - t0
     log = [f"tasks: {', '.join(tasks)} (held out: {', '.join(args.holdout) or 'none'})",
            f"variant task seeds 1000..{999 + args.seeds}, variants instance and context seeds "
-           f"2000..{1999 + args.seeds // 2}: {len(data['label'])} decision states, "
+           f"2000..{1999 + args.variant_seeds}: {len(data['label'])} decision states, "
            f"{len(np.unique(data['label']))} (object, skill) labels; "
            f"collected (or read from cache) in {t_data:.0f} s"]
     t1 = time.perf_counter()
@@ -190,10 +194,12 @@ def main() -> None:
     CNNEncoder(net, args.out.stem).save(args.out)
     size = args.out.stat().st_size / 1e6
     log.append(f"training: {args.iters} iterations of 24 top + 8 side images in {t_train:.0f} s "
-               f"(1 torch thread); weights {size:.2f} MB")
+               f"({args.threads} torch threads); weights {size:.2f} MB")
+    log.append(f"whole run: {time.perf_counter() - t0:.0f} s wall ({args.jobs} rendering processes, "
+               f"{os.cpu_count()} cores)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning_encoder_training.txt").write_text("\n".join(log) + "\n")
-    print("\n".join(log[-1:]))
+    print("\n".join(log[-2:]))
 
 
 if __name__ == "__main__":

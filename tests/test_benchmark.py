@@ -37,6 +37,7 @@ from decoders.benchmark.pipelines import (
     split_stateless,
 )
 from decoders.benchmark.run import ConfigError, parse_config
+from decoders.ssvep import FBCCA
 from noir.bench import bench, synthetic_dataset
 
 SCORES = ["accuracy", "balanced_accuracy", "kappa", "roc_auc", "itr_bits_per_min",
@@ -164,6 +165,24 @@ def test_stateless_steps_run_once_per_task_with_unchanged_scores(ssvep_data):
         assert row.accuracy == pytest.approx(np.mean(pred == y[ix]), abs=1e-12)
         assert row.roc_auc == pytest.approx(roc_auc_score(y[ix] == "7.5", score), abs=1e-12)
 
+
+
+def test_decoder_front_end_runs_once_per_task_with_unchanged_scores(ssvep_data):
+    # FBCCA's filter bank (its stateless_front) runs once per task; the scores equal those of
+    # FBCCA refitted on the windows themselves per fold.
+    para = SSVEP(fmin=4, fmax=40, tmax=0.5)
+    results = WithinSessionEvaluation(n_splits=3).evaluate(
+        ssvep_data, para, {"fbcca": PIPELINES["FBCCA"]})
+    X, y, meta = para.get_data(ssvep_data)
+    freqs = {"7.5": 7.5, "10": 10.0}
+    for row in results.itertuples():
+        ix = np.flatnonzero((meta["subject"] == row.subject) & (meta["session"] == row.session))
+        pred = np.empty(ix.size, dtype=object)
+        for train, test in StratifiedKFold(3, shuffle=True, random_state=42).split(ix, y[ix]):
+            fbcca = FBCCA(list(freqs.values()), 256.0, labels=list(freqs))
+            pred[test] = fbcca.fit(X[ix[train]], y[ix[train]]).predict(X[ix[test]])
+        assert row.accuracy == pytest.approx(np.mean(pred == y[ix]), abs=1e-12)
+    assert results["accuracy"].between(0.5, 0.99).any()
 
 # --- config ----------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from decoders.motor_imagery import (
 )
 from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
 from decoders.preprocessing import BandpassFilter
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
 
 _FIT_2D = "fits on 2-D X (n_samples, n_features); 3-D (n_trials, n_channels, n_times) required"
 
@@ -83,13 +83,13 @@ _EXPECTED_FAILURES = {
         "check_requires_y_none": "training-free: y=None is valid, so 2-D X fails for its shape",
     },
     **dict.fromkeys((FBCCA, ECCA, TRCA, TDCA), _SSVEP),
-    BandpassFilter: {
+    **dict.fromkeys((BandpassFilter, SubBands), {
         **_COMMON,
         "check_pipeline_consistency": _FIT_2D,
         "check_transformer_data_not_an_array": _FIT_2D,
         "check_transformer_general": _FIT_2D,
         "check_transformer_preserve_dtypes": _FIT_2D,
-    },
+    }),
     CSPQDA: {
         **_COMMON,
         **_CLASSIFIER,
@@ -136,6 +136,7 @@ _ESTIMATORS = [
     TRCA([6.0, 7.5, 8.57, 10.0], 250.0),
     TDCA([6.0, 7.5, 8.57, 10.0], 250.0),
     BandpassFilter(250.0, 8.0, 30.0),
+    SubBands([6.0, 7.5, 8.57, 10.0], 250.0),
     CSPQDA(250.0),
     CSPLDA(250.0),
     FBCSPSVM(250.0),

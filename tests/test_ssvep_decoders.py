@@ -6,8 +6,9 @@ from pathlib import Path
 import mne
 import numpy as np
 import pytest
+from sklearn.base import clone
 
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
 
 SFREQ = 250.0
 FREQS = [8.0, 10.0, 12.0, 15.0]
@@ -114,6 +115,28 @@ def test_filter_bank_weights_and_causal_option():
     with pytest.raises(ValueError, match="n_bands=6 .* do not fit below band_h_freq=40 Hz"):
         FBCCA(FREQS, SFREQ, n_bands=6, band_h_freq=40.0).fit()
 
+
+
+def test_stateless_front_sub_bands_equal_own_filtering():
+    X, y = _windows(np.random.default_rng(6), 8, 0.5, rest=8)
+    for decoder in (FBCCA(FREQS, SFREQ, labels=LABELS, rest_label="rest"),
+                    TRCA(FREQS, SFREQ, labels=LABELS, rest_label="rest", n_bands=2)):
+        front = decoder.stateless_front()
+        assert isinstance(front, SubBands)
+        Xb = front.fit(X).transform(X)
+        assert Xb.shape == (*X.shape, decoder.n_bands)
+        train, test = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+        direct = clone(decoder).fit(X[train], y[train])
+        split = clone(decoder).fit(Xb[train], y[train])
+        assert split.threshold_ == pytest.approx(direct.threshold_, abs=1e-12)
+        np.testing.assert_allclose(split.decision_function(Xb[test]),
+                                   direct.decision_function(X[test]), atol=1e-12)
+    assert CCA(FREQS, SFREQ).stateless_front() is None
+    with pytest.raises(ValueError, match=r"sub-band windows .* FBCCA has n_bands=3"):
+        FBCCA(FREQS, SFREQ, n_bands=3).fit(Xb, y)
+    Xb[2, 1, 5, 1] = np.nan
+    with pytest.raises(ValueError, match=r"X\[\.\.\., 1\] contains NaN .* trial 2, channel 1"):
+        TRCA(FREQS, SFREQ, labels=LABELS, rest_label="rest", n_bands=2).fit(Xb, y)
 
 def test_errors():
     rng = np.random.default_rng(5)

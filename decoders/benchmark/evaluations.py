@@ -12,8 +12,9 @@ and work units are independent, so sequential, joblib (``n_jobs``) and Dask (``s
 runs give identical scores; only timings differ.
 
 A pipeline's leading stateless steps (:data:`~decoders.benchmark.pipelines.STATELESS_STEPS`,
-e.g. covariance estimation) run once over all trials of a task rather than once per fold; the
-results are the same, only faster.
+e.g. covariance estimation), and a one-step pipeline's own stateless front end (its
+``stateless_front()``, e.g. the filter bank of FBCCA, :class:`decoders.ssvep.SubBands`), run once
+over all trials of a task rather than once per fold; the results are the same, only faster.
 
 Result columns (:data:`RESULT_COLUMNS`): ``dataset, evaluation, subject, session, pipeline,
 window`` (s), ``accuracy, balanced_accuracy, kappa, roc_auc`` (two classes, else NaN),
@@ -157,9 +158,14 @@ def run_task(task: Task) -> list[dict]:
     classes = np.array(task.context.classes, dtype=object)
     n = len(task.y)
     stateless, spec = split_stateless(task.spec)
+    front = [] if stateless is None else [build_pipeline(stateless, task.context)]
+    if len(spec.steps) == 1:
+        own = build_pipeline(spec, task.context)
+        if hasattr(own, "stateless_front") and (step := own.stateless_front()) is not None:
+            front.append(step)
+    prefix = make_pipeline(*front) if front else None
     prefix_seconds = 0.0
-    if stateless is not None:
-        prefix = build_pipeline(stateless, task.context)
+    if prefix is not None:
         start = time.perf_counter()
         X = prefix.fit(X).transform(X)
         prefix_seconds = time.perf_counter() - start
@@ -182,7 +188,7 @@ def run_task(task: Task) -> list[dict]:
             else:
                 scores[test] = s
         tested[test] = True
-    whole = estimator if stateless is None else make_pipeline(prefix, estimator)
+    whole = estimator if prefix is None else make_pipeline(prefix, estimator)
     for i in test[:_N_LATENCY_TRIALS]:  # the last fold's model on its first test windows
         window = task.X[i : i + 1, :, : task.n_times]
         start = time.perf_counter()

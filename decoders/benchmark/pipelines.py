@@ -215,6 +215,7 @@ STATELESS_STEPS = frozenset({
     "decoders.benchmark.pipelines:StackBands",
     "decoders.benchmark.pipelines:LedoitWolfCovariances",
     "pyriemann.estimation:Covariances",
+    "decoders.ssvep:SubBands",
 })
 """Steps whose ``fit`` learns nothing, so each trial's output does not depend on the training
 set: evaluations run a pipeline's leading stateless steps once over all trials of a task instead
