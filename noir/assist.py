@@ -6,7 +6,10 @@ An ``Assistant`` holds one user's model (NOIR §9): a few-shot memory of scenes 
 one-shot memory of the point they chose for each (object, skill)
 (``skills.learning.PointMemory``). A point that the person keeps choosing where the object in
 the hand was picked up ("put it back") has no image cue there; for such an (object, skill) the
-assistant predicts the pick-up spot plus the person's usual offset instead. The loop
+assistant predicts the pick-up spot plus the person's usual offset instead. Likewise a point on a
+fixed plane (where a mobile base should stand on the floor, ``Skill.point_height``) is predicted
+as the object's position plus the person's usual offset from it: one patch of floor looks like
+any other, so image matching has nothing to go by there. The loop
 asks it before decoding: a confident proposal is shown and the person only confirms it (no
 clench) or rejects it (a clench: normal decoding follows). It learns from every successful
 attempt and is saved per user in a folder that loads without executing code (npz + JSON).
@@ -22,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skills import get_skill
 from skills.learning import IntentMemory, PointMemory, PointPrediction, Proposal, load_encoder
 from skills.learning.planning import DemoPlanner
 
@@ -53,6 +57,8 @@ class Example:
         Top-view pixel (u, v) of the chosen point, for skills that take one.
     held_from_px : tuple of float, optional
         Top-view pixel (u, v) where the object in the hand at that moment was picked up.
+    object_px : tuple of float, optional
+        Top-view pixel (u, v) of the chosen object's position at that moment.
     """
 
     top: np.ndarray
@@ -60,6 +66,7 @@ class Example:
     skill: str
     point_px: tuple[float, float] | None = None
     held_from_px: tuple[float, float] | None = None
+    object_px: tuple[float, float] | None = None
 
 
 def put_back_point(offsets: Sequence[tuple[float, float]],
@@ -101,6 +108,9 @@ class Assistant:
         self.points = PointMemory(encoder, KEEP)
         # (object, skill) -> the latest chosen points minus the pick-up spot, in pixels
         self.put_back: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        # (object, skill) of a point on a fixed plane -> the latest chosen points minus the
+        # object's position, in pixels
+        self.relative: dict[tuple[str, str], list[tuple[float, float]]] = {}
 
     def propose(self, top: np.ndarray, valid: Callable[[str, str], bool],
                 done: Sequence[tuple[str, str]]
@@ -123,17 +133,23 @@ class Assistant:
         return best, ranking, latency
 
     def predict_point(self, obj: str, skill: str, top: np.ndarray,
-                      held_from_px: tuple[float, float] | None = None
+                      held_from_px: tuple[float, float] | None = None,
+                      object_px: tuple[float, float] | None = None
                       ) -> PointPrediction | None:
         """Where the person will want ``skill`` on ``obj`` in scene ``top`` (None: never seen).
 
         If they put things back for this (object, skill) (``PUT_BACK_PX``) and the object in
-        the hand was picked up at ``held_from_px``: that spot plus their median offset (with
-        similarity 1); otherwise the image match of ``PointMemory``.
+        the hand was picked up at ``held_from_px``: that spot plus their median offset; for a
+        point on a fixed plane, ``obj``'s position ``object_px`` plus their median offset from
+        it (both with similarity 1); otherwise the image match of ``PointMemory``.
         """
         back = put_back_point(self.put_back.get((obj, skill), []), held_from_px)
         if back is not None:
             return PointPrediction(back, None, 1.0)
+        offsets = self.relative.get((obj, skill))
+        if offsets and object_px is not None:
+            u, v = np.add(object_px, np.median(offsets, axis=0))
+            return PointPrediction((float(u), float(v)), None, 1.0)
         return self.points.predict(obj, skill, top)
 
     def learn(self, examples: list[Example]) -> None:
@@ -145,9 +161,14 @@ class Assistant:
             if ex.point_px is None:
                 continue
             self.points.add(ex.object, ex.skill, ex.top, ex.point_px)
-            if ex.held_from_px is not None:
-                offsets = self.put_back.setdefault((ex.object, ex.skill), [])
-                offsets.append(tuple(float(a - b) for a, b in zip(ex.point_px, ex.held_from_px,
+            anchors = [(self.put_back, ex.held_from_px)]
+            if get_skill(ex.skill).point_height is not None:
+                anchors.append((self.relative, ex.object_px))
+            for memory, anchor in anchors:
+                if anchor is None:
+                    continue
+                offsets = memory.setdefault((ex.object, ex.skill), [])
+                offsets.append(tuple(float(a - b) for a, b in zip(ex.point_px, anchor,
                                                                   strict=True)))
                 del offsets[:-KEEP]
         if isinstance(self.intents, DemoPlanner):
@@ -166,8 +187,9 @@ class Assistant:
         self.intents.save(folder / "intents.npz")
         self.points.save(folder / "points.npz")
         meta = {"encoder": self.encoder_spec, "mode": self.mode,
-                "put_back": [[obj, skill, offsets]
-                             for (obj, skill), offsets in self.put_back.items()]}
+                **{name: [[obj, skill, offsets] for (obj, skill), offsets in memory.items()]
+                   for name, memory in (("put_back", self.put_back),
+                                        ("relative", self.relative))}}
         (folder / MODEL_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         return folder
 
@@ -189,8 +211,10 @@ class Assistant:
         encoder = assistant.intents.encoder
         assistant.intents = MODES[meta["mode"]].load(folder / "intents.npz", encoder)
         assistant.points = PointMemory.load(folder / "points.npz", encoder)
-        assistant.put_back = {(obj, skill): [tuple(o) for o in offsets]
-                              for obj, skill, offsets in meta["put_back"]}
+        assistant.put_back, assistant.relative = (
+            {(obj, skill): [tuple(o) for o in offsets]
+             for obj, skill, offsets in meta.get(name, [])}  # models saved before "relative"
+            for name in ("put_back", "relative"))
         return assistant
 
     @classmethod

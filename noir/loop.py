@@ -426,8 +426,10 @@ class InterfaceLoop:
                     continue
                 params, point_px = get_skill(skill).params_for_object(self.world, obj), None
                 held_from = picked_from.get(self.world.robot.held_object())
+                origin = tuple(map(float, self.world.world_to_pixel(
+                    self.world.object_position(obj)))) if self.assistant else None
                 if needs_point(skill):
-                    predicted = self.assistant.predict_point(obj, skill, top, held_from) \
+                    predicted = self.assistant.predict_point(obj, skill, top, held_from, origin) \
                         if self.assistant else None
                     where = select_point(self, obj, skill, params, predicted)
                     if where is None:  # the person never stopped the cursor: ask again
@@ -435,13 +437,11 @@ class InterfaceLoop:
                         continue
                     params, point_px = where
                 rejected_passes = 0
-                origin = self.world.world_to_pixel(self.world.object_position(obj)) \
-                    if self.assistant else None
                 ok = self.execute(Intent(obj, skill, params))
                 if ok and self.assistant:
-                    examples.append(Example(top, obj, skill, point_px, held_from))
+                    examples.append(Example(top, obj, skill, point_px, held_from, origin))
                     if self.world.robot.held_object() == obj:
-                        picked_from[obj] = (float(origin[0]), float(origin[1]))
+                        picked_from[obj] = origin
                 skill_calls += 1
                 failures += not ok
                 frames += 1

@@ -117,3 +117,20 @@ def test_a_put_back_point_follows_where_the_held_object_was_picked_up(tmp_path):
     assert model.predict_point("ladle", "place", scene).top_px != put_back.top_px
     again = Assistant.load(model.save(tmp_path / "user"))
     assert again.predict_point("ladle", "place", scene, (200.0, 150.0)) == put_back
+
+
+def test_a_stance_point_on_the_floor_follows_the_object(tmp_path):
+    with TASKS["pet_dog"].make_world(0) as world:
+        scene = world.render("top")
+    model = Assistant()
+    model.learn([Example(scene, "dog", "move_to", (120.0, 80.0), object_px=(100.0, 90.0)),
+                 Example(scene, "dog", "pet", None, object_px=(100.0, 90.0))])
+    stance = model.predict_point("dog", "move_to", scene, object_px=(200.0, 150.0))
+    assert stance.top_px == pytest.approx((220.0, 140.0)) and stance.similarity == 1.0
+    # without the object's position: the image match of the earlier choice
+    assert model.predict_point("dog", "move_to", scene).top_px != stance.top_px
+    again = Assistant.load(model.save(tmp_path / "user"))
+    assert again.predict_point("dog", "move_to", scene, object_px=(200.0, 150.0)) == stance
+    # a point on an object's surface (not a fixed plane) keeps the image match
+    model.learn([Example(scene, "bin", "drop_into", (300.0, 60.0), object_px=(290.0, 70.0))])
+    assert model.relative.keys() == {("dog", "move_to")}
