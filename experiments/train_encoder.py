@@ -195,8 +195,8 @@ def main() -> None:
     size = args.out.stat().st_size / 1e6
     log.append(f"training: {args.iters} iterations of 24 top + 8 side images in {t_train:.0f} s "
                f"({args.threads} torch threads); weights {size:.2f} MB")
-    log.append(f"whole run: {time.perf_counter() - t0:.0f} s wall ({args.jobs} rendering processes, "
-               f"{os.cpu_count()} cores)")
+    log.append(f"whole run: {time.perf_counter() - t0:.0f} s wall ({args.jobs} rendering "
+               f"processes, {os.cpu_count()} cores)")
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "learning_encoder_training.txt").write_text("\n".join(log) + "\n")
     print("\n".join(log[-2:]))
