@@ -134,14 +134,15 @@ class Assistant:
 
     def predict_point(self, obj: str, skill: str, top: np.ndarray,
                       held_from_px: tuple[float, float] | None = None,
-                      object_px: tuple[float, float] | None = None
+                      object_px: tuple[float, float] | None = None, occurrence: int = 0
                       ) -> PointPrediction | None:
         """Where the person will want ``skill`` on ``obj`` in scene ``top`` (None: never seen).
 
         If they put things back for this (object, skill) (``PUT_BACK_PX``) and the object in
         the hand was picked up at ``held_from_px``: that spot plus their median offset; for a
         point on a fixed plane, ``obj``'s position ``object_px`` plus their median offset from
-        it (both with similarity 1); otherwise the image match of ``PointMemory``.
+        it (both with similarity 1); otherwise the image match of ``PointMemory`` for this
+        ``occurrence`` (how many times the pair was done before in this attempt).
         """
         back = put_back_point(self.put_back.get((obj, skill), []), held_from_px)
         if back is not None:
@@ -150,17 +151,20 @@ class Assistant:
         if offsets and object_px is not None:
             u, v = np.add(object_px, np.median(offsets, axis=0))
             return PointPrediction((float(u), float(v)), None, 1.0)
-        return self.points.predict(obj, skill, top)
+        return self.points.predict(obj, skill, top, occurrence=occurrence)
 
     def learn(self, examples: list[Example]) -> None:
         """Remember the choices of a successful attempt, in order (``"retrieval"``: and refit
         the trainable layers; ``"planning"``: as one more demonstration)."""
         if not examples:
             return
+        done: list[tuple[str, str]] = []
         for ex in examples:
+            done.append((ex.object, ex.skill))
             if ex.point_px is None:
                 continue
-            self.points.add(ex.object, ex.skill, ex.top, ex.point_px)
+            self.points.add(ex.object, ex.skill, ex.top, ex.point_px,
+                            occurrence=done.count(done[-1]) - 1)
             anchors = [(self.put_back, ex.held_from_px)]
             if get_skill(ex.skill).point_height is not None:
                 anchors.append((self.relative, ex.object_px))

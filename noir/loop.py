@@ -429,8 +429,9 @@ class InterfaceLoop:
                 origin = tuple(map(float, self.world.world_to_pixel(
                     self.world.object_position(obj)))) if self.assistant else None
                 if needs_point(skill):
-                    predicted = self.assistant.predict_point(obj, skill, top, held_from, origin) \
-                        if self.assistant else None
+                    before = [(ex.object, ex.skill) for ex in examples].count((obj, skill))
+                    predicted = self.assistant.predict_point(
+                        obj, skill, top, held_from, origin, before) if self.assistant else None
                     where = select_point(self, obj, skill, params, predicted)
                     if where is None:  # the person never stopped the cursor: ask again
                         rejected_passes += 1

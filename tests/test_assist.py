@@ -119,6 +119,18 @@ def test_a_put_back_point_follows_where_the_held_object_was_picked_up(tmp_path):
     assert again.predict_point("ladle", "place", scene, (200.0, 150.0)) == put_back
 
 
+def test_each_repetition_of_a_pair_in_a_task_has_its_own_point():
+    with TASKS["tic_tac_toe"].make_world(0) as world:
+        scene = world.render("top")
+    model = Assistant()
+    cells = [(150.0, 120.0), (170.0, 120.0)]
+    model.learn([Example(scene, "x_piece_1", "pick"), Example(scene, "board", "place", cells[0]),
+                 Example(scene, "x_piece_2", "pick"), Example(scene, "board", "place", cells[1])])
+    for before, cell in enumerate(cells):
+        predicted = model.predict_point("board", "place", scene, occurrence=before)
+        assert np.linalg.norm(np.subtract(predicted.top_px, cell)) < 4.0
+    assert model.predict_point("board", "place", scene, occurrence=2) is None
+
 def test_a_stance_point_on_the_floor_follows_the_object(tmp_path):
     with TASKS["pet_dog"].make_world(0) as world:
         scene = world.render("top")

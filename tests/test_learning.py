@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -22,6 +24,7 @@ from skills.learning.dataset import (
     save_states,
 )
 from skills.learning.encoder import WEIGHTS
+from skills.learning.memory import save_npz
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +131,7 @@ def test_several_choices_predict_the_median_of_their_matches(encoder, demos, tes
         one = PointMemory(encoder)
         one.add("pot", "place", first.top, first.top_px)
         singles.append(one.predict("pot", "place", target.top).top_px)
-    assert len(firsts) == 3 and len(points.entries[("pot", "place")]) == 2  # oldest forgotten
+    assert len(firsts) == 3 and len(points.entries[("pot", "place", 0)]) == 2  # oldest forgotten
     pred = points.predict("pot", "place", target.top)
     np.testing.assert_allclose(pred.top_px, np.median(singles[1:], axis=0))
     with pytest.raises(ValueError, match="keep must be >= 1, got 0"):
@@ -142,6 +145,32 @@ def test_point_memory_round_trip(encoder, demos, tmp_path):
     points.save(tmp_path / "points.npz")
     loaded = PointMemory.load(tmp_path / "points.npz", encoder)
     assert loaded.predict(s.object, s.skill, s.top) == points.predict(s.object, s.skill, s.top)
+
+
+def test_repeated_choices_are_kept_apart_by_occurrence(encoder, demos, tmp_path):
+    # the same (object, skill) done twice in a task at two spots: each repetition is
+    # predicted from its own earlier choice, not from the median of both
+    s = next(s for s in demos if s.top_px is not None)
+    other = (s.top_px[0] + 60.0, s.top_px[1] + 30.0)
+    points = PointMemory(encoder)
+    points.add(s.object, s.skill, s.top, s.top_px, occurrence=0)
+    points.add(s.object, s.skill, s.top, other, occurrence=1)
+    first = points.predict(s.object, s.skill, s.top, occurrence=0)
+    second = points.predict(s.object, s.skill, s.top, occurrence=1)
+    assert np.linalg.norm(np.subtract(first.top_px, s.top_px)) < 4.0
+    assert np.linalg.norm(np.subtract(second.top_px, other)) < 4.0
+    assert points.predict(s.object, s.skill, s.top, occurrence=2) is None
+    points.save(tmp_path / "points.npz")
+    loaded = PointMemory.load(tmp_path / "points.npz", encoder)
+    assert loaded.predict(s.object, s.skill, s.top, occurrence=1) == second
+    # a memory saved before occurrences were kept (4 fields per entry) loads as occurrence 0
+    with np.load(tmp_path / "points.npz", allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        arrays = {k: data[k] for k in data.files if k != "meta"}
+    meta["entries"] = [row[:4] for row in meta["entries"]]
+    save_npz(tmp_path / "old.npz", meta, arrays)
+    old = PointMemory.load(tmp_path / "old.npz", encoder)
+    assert sorted(old.entries) == [(s.object, s.skill, 0)]
 
 
 def test_point_from_views_recovers_the_height():

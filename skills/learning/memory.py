@@ -385,7 +385,9 @@ class PointMemory:
     One earlier choice is enough (one-shot, as NOIR). With several, each is matched in the new
     image and the prediction is their median, pixel axis by axis: a person's choices scatter
     within the cursor tolerance around what they mean, and the median of a few is closer to it
-    than any one of them.
+    than any one of them. Choices are kept apart by ``occurrence``, the number of times the
+    same (object, skill) was done before in the task (three pieces onto one board go to three
+    cells; their median would be none of them).
 
     Parameters
     ----------
@@ -400,16 +402,17 @@ class PointMemory:
             raise ValueError(f"keep must be >= 1, got {keep}")
         self.encoder = encoder
         self.keep = keep
-        self.entries: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.entries: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def add(self, object: str, skill: str, top: np.ndarray, point_px: tuple[float, float],
-            side: np.ndarray | None = None, side_px: tuple[float, float] | None = None) -> None:
+            side: np.ndarray | None = None, side_px: tuple[float, float] | None = None,
+            occurrence: int = 0) -> None:
         """Remember that ``point_px`` (u, v) of ``top`` was chosen (and ``side_px`` of
-        ``side``, both (240, 360, 3) uint8) for ``object``/``skill``; the oldest of more than
-        ``keep`` choices is forgotten."""
+        ``side``, both (240, 360, 3) uint8) for ``object``/``skill`` at its ``occurrence``; the
+        oldest of more than ``keep`` choices is forgotten."""
         check_image(top, "top")
         if (side is None) != (side_px is None):
             raise ValueError("give both side and side_px, or neither")
@@ -420,17 +423,17 @@ class PointMemory:
             check_image(side, "side")
             entry["side_px"] = tuple(map(float, side_px))
             entry["side_patch"] = sample_patch(self.encoder.dense(side[None])[0], side_px)
-        choices = self.entries.setdefault((object, skill), [])
+        choices = self.entries.setdefault((object, skill, int(occurrence)), [])
         choices.append(entry)
         del choices[:-self.keep]
 
     def predict(self, object: str, skill: str, top: np.ndarray,
-                side: np.ndarray | None = None) -> PointPrediction | None:
+                side: np.ndarray | None = None, occurrence: int = 0) -> PointPrediction | None:
         """Where ``object``/``skill``'s point is in ``top`` (and ``side``, if given and side
-        points were remembered): the median of the remembered choices' matches, with their
-        mean similarity; None if that pair was never chosen."""
+        points were remembered) at its ``occurrence``: the median of the remembered choices'
+        matches, with their mean similarity; None if that was never chosen."""
         check_image(top, "top")
-        choices = self.entries.get((object, skill))
+        choices = self.entries.get((object, skill, int(occurrence)))
         if not choices:
             return None
         fmap = self.encoder.dense(top[None])[0]
@@ -448,10 +451,10 @@ class PointMemory:
     def save(self, path: str | Path) -> None:
         """Write the memory to one ``.npz`` (arrays and a JSON header; nothing pickled)."""
         rows, arrays = [], {}
-        for (obj, skill), choices in self.entries.items():
+        for (obj, skill, occurrence), choices in self.entries.items():
             for c in choices:
                 k = len(rows)
-                rows.append([obj, skill, c["top_px"], c["side_px"]])
+                rows.append([obj, skill, c["top_px"], c["side_px"], occurrence])
                 arrays[f"top_patch_{k}"] = c["top_patch"]
                 if c["side_patch"] is not None:
                     arrays[f"side_patch_{k}"] = c["side_patch"]
@@ -464,8 +467,10 @@ class PointMemory:
         """Read a memory written by ``save``; ``encoder`` must be the one it was built with."""
         meta, arrays = load_npz(path, "PointMemory", encoder)
         memory = cls(encoder, meta["keep"])
-        for k, (obj, skill, top_px, side_px) in enumerate(meta["entries"]):
-            memory.entries.setdefault((obj, skill), []).append({
+        for k, (obj, skill, top_px, side_px, *occurrence) in enumerate(meta["entries"]):
+            # files written before occurrences were kept have 4 fields: occurrence 0
+            key = (obj, skill, occurrence[0] if occurrence else 0)
+            memory.entries.setdefault(key, []).append({
                 "top_px": tuple(top_px), "top_patch": arrays[f"top_patch_{k}"],
                 "side_px": None if side_px is None else tuple(side_px),
                 "side_patch": arrays.get(f"side_patch_{k}")})
