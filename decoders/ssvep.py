@@ -122,6 +122,24 @@ def _signed_sqrt(x: np.ndarray) -> np.ndarray:
     return np.sign(x) * np.sqrt(np.abs(x))
 
 
+def _check_freqs(freqs: Sequence[float], sfreq: float) -> np.ndarray:
+    """Stimulus frequencies (n_classes,) in Hz as an array, after checking they are distinct,
+    finite, > 0 and below the Nyquist frequency of ``sfreq``."""
+    checked = np.asarray(freqs, dtype=float)
+    if checked.ndim != 1 or checked.size == 0:
+        raise ValueError(f"freqs must be a non-empty 1-D sequence of Hz, got {freqs!r}.")
+    if not np.all(np.isfinite(checked) & (checked > 0)):
+        raise ValueError(f"freqs must be finite frequencies > 0 Hz, got {freqs!r}.")
+    if np.unique(checked).size != checked.size:
+        raise ValueError(f"freqs must be distinct, got {freqs!r}.")
+    if checked.max() >= sfreq / 2:
+        raise ValueError(
+            f"Stimulus frequency {checked.max():g} Hz is at or above the Nyquist frequency "
+            f"{sfreq / 2:g} Hz (sfreq={sfreq:g} Hz)."
+        )
+    return checked
+
+
 def _sub_band_filters(
     freqs: np.ndarray,
     sfreq: float,
@@ -193,11 +211,7 @@ class SubBands(TransformerMixin, BaseEstimator):
         self
         """
         sfreq = check_positive(self.sfreq, "sfreq")
-        freqs = np.asarray(self.freqs, dtype=float)
-        if freqs.ndim != 1 or freqs.size == 0 or not np.all(np.isfinite(freqs) & (freqs > 0)):
-            raise ValueError(
-                f"freqs must be a non-empty 1-D sequence of Hz > 0, got {self.freqs!r}."
-            )
+        freqs = _check_freqs(self.freqs, sfreq)
         n_bands = _check_int(self.n_bands, "n_bands", 2)
         self.band_filters_ = _sub_band_filters(
             freqs, sfreq, n_bands, self.band_step, self.band_h_freq, self.causal
@@ -357,18 +371,7 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
         check_positive(self.temperature, "temperature")
         _check_int(self.n_harmonics, "n_harmonics", 1)
         n_bands = _check_int(self.n_bands, "n_bands", 1)
-        freqs = np.asarray(self.freqs, dtype=float)
-        if freqs.ndim != 1 or freqs.size == 0:
-            raise ValueError(f"freqs must be a non-empty 1-D sequence of Hz, got {self.freqs!r}.")
-        if not np.all(np.isfinite(freqs) & (freqs > 0)):
-            raise ValueError(f"freqs must be finite frequencies > 0 Hz, got {self.freqs!r}.")
-        if np.unique(freqs).size != freqs.size:
-            raise ValueError(f"freqs must be distinct, got {self.freqs!r}.")
-        if freqs.max() >= sfreq / 2:
-            raise ValueError(
-                f"Stimulus frequency {freqs.max():g} Hz is at or above the Nyquist frequency "
-                f"{sfreq / 2:g} Hz (sfreq={sfreq:g} Hz)."
-            )
+        freqs = _check_freqs(self.freqs, sfreq)
         labels = freqs if self.labels is None else np.asarray(self.labels)
         if labels.shape != freqs.shape:
             raise ValueError(

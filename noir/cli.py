@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -177,16 +178,28 @@ def _print_redecoded(rows: list[dict]) -> None:
                       f"({len(mine)} decisions)")
 
 
+# Options of the ``experiment`` commands.
+TasksOption = Annotated[str, typer.Option(
+    help="Comma-separated task names (default: every task).")]
+SeedsOption = Annotated[int, typer.Option(help="Measured seeds per task and configuration.")]
+SubjectsOption = Annotated[int, typer.Option(
+    help="Simulated subjects: the noir-like profile, then subjects sampled around it.")]
+DemosOption = Annotated[int, typer.Option(
+    help="Sessions that build each subject's model per task before the measured ones "
+         "(learning configurations).")]
+JobsOption = Annotated[int, typer.Option(help="Parallel local workers (joblib).")]
+SchedulerOption = Annotated[str | None, typer.Option(
+    help="Dask scheduler address (tcp://host:port).")]
+
+
 @experiment_app.command("table1")
 def table1(
-    tasks: str = typer.Option("", help="Comma-separated task names (default: every task)."),
-    seeds: int = typer.Option(2, help="Seeds per task and configuration."),
-    subjects: int = typer.Option(1, help="Simulated subjects: the noir-like profile, then "
-                                 "subjects sampled around it."),
-    demos: int = typer.Option(3, help="Sessions that build each subject's model per task "
-                              "before the measured ones (learning configurations)."),
-    n_jobs: int = typer.Option(1, help="Parallel local workers (joblib)."),
-    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
+    tasks: TasksOption = "",
+    seeds: SeedsOption = 2,
+    subjects: SubjectsOption = 1,
+    demos: DemosOption = 3,
+    n_jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     out: Path = typer.Option(Path("runs/table1"), help="Folder for sessions, CSV and HTML."),
 ) -> None:
     """NOIR's Table 1 in simulation, NOIR's protocol and ours side by side.
@@ -208,14 +221,12 @@ def table1(
 
 @experiment_app.command("learning")
 def learning(
-    tasks: str = typer.Option("", help="Comma-separated task names (default: every task)."),
-    seeds: int = typer.Option(2, help="Measured seeds per task and configuration."),
-    subjects: int = typer.Option(1, help="Simulated subjects: the noir-like profile, then "
-                                 "subjects sampled around it."),
-    demos: int = typer.Option(3, help="Sessions that build each subject's model per task "
-                              "before the measured ones."),
-    n_jobs: int = typer.Option(1, help="Parallel local workers (joblib)."),
-    scheduler: str = typer.Option(None, help="Dask scheduler address (tcp://host:port)."),
+    tasks: TasksOption = "",
+    seeds: SeedsOption = 2,
+    subjects: SubjectsOption = 1,
+    demos: DemosOption = 3,
+    n_jobs: JobsOption = 1,
+    scheduler: SchedulerOption = None,
     out: Path = typer.Option(Path("runs/learning"), help="Folder for sessions and CSV."),
 ) -> None:
     """NOIR's Figure 5 in simulation: decoding time and cursor travel with and without the
