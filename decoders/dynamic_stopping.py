@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from decoders._validation import check_epochs_array, check_positive, check_trial_labels
 
 
 class MarginStopping(BaseEstimator):
@@ -46,19 +49,14 @@ class MarginStopping(BaseEstimator):
         """Calibrate on trials ``X`` (n_trials, n_channels, n_times) with labels ``y``.
 
         ``decoder`` is fitted (or training-free) and scores windows of any length in
-        ``windows``; ``X`` must be at least ``windows[-1]`` s long.
+        ``windows``; ``X`` must be at least ``windows[-1]`` s long, and is checked as the
+        decoders check their input (finite, no flat channel).
         """
-        windows = np.asarray(self.windows, dtype=float)
-        if windows.ndim != 1 or not len(windows) or np.any(np.diff(windows) <= 0):
-            raise ValueError(f"windows must be increasing seconds, got {self.windows!r}")
+        windows = self._check_windows()
         if not 0 < self.target_accuracy <= 1:
             raise ValueError(f"target_accuracy must be in (0, 1], got {self.target_accuracy}")
-        if X.shape[-1] < round(windows[-1] * sfreq):
-            raise ValueError(
-                f"calibration trials are {X.shape[-1] / sfreq:.2f} s long; the longest window "
-                f"is {windows[-1]} s"
-            )
-        y = np.asarray(y)
+        X = self._check_trials(decoder, X, sfreq, windows[-1], "the longest window")
+        y = check_trial_labels(y, X.shape[0])
         thresholds = np.full(len(windows), np.inf)
         for k, w in enumerate(windows[:-1]):
             margin, label = self._margin(decoder, X[..., : round(w * sfreq)])
@@ -78,7 +76,17 @@ class MarginStopping(BaseEstimator):
         """Grow the window over ``trial`` (n_channels, n_times) until a decision is taken.
 
         Returns the window length used (s) and the decoder's scores on it, shape (n_classes,).
+        ``trial`` must hold at least the shortest window.
         """
+        check_is_fitted(self, "thresholds_")
+        trial = np.asarray(trial)
+        if trial.ndim != 2:
+            raise ValueError(
+                f"trial must be one window of shape (n_channels, n_times), got shape {trial.shape}."
+            )
+        windows = self._check_windows()
+        trial = self._check_trials(decoder, trial[np.newaxis], sfreq, windows[0],
+                                   "the shortest window")[0]
         for w, threshold in zip(self.windows, self.thresholds_, strict=True):
             n = round(w * sfreq)
             if n > trial.shape[-1]:
@@ -88,6 +96,30 @@ class MarginStopping(BaseEstimator):
             if top[0] - top[1] >= threshold:
                 return w, scores
         return trial.shape[-1] / sfreq, decoder.decision_function(trial[np.newaxis])[0]
+
+    def _check_windows(self) -> np.ndarray:
+        """``windows`` as an array of increasing seconds > 0."""
+        try:
+            windows = np.asarray(self.windows, dtype=float)
+        except (TypeError, ValueError):  # not numbers: reported below
+            windows = np.array([])
+        if (windows.ndim != 1 or not len(windows) or not np.all(np.isfinite(windows))
+                or windows[0] <= 0 or np.any(np.diff(windows) <= 0)):
+            raise ValueError(f"windows must be increasing seconds > 0, got {self.windows!r}")
+        return windows
+
+    @staticmethod
+    def _check_trials(decoder: BaseEstimator, X: np.ndarray, sfreq: float, seconds: float,
+                      which: str) -> np.ndarray:
+        """``X`` checked as windows of at least ``seconds`` s at the decoder's ``sfreq``."""
+        sfreq = check_positive(sfreq, "sfreq")
+        decoder_sfreq = getattr(decoder, "sfreq", sfreq)
+        if not np.isclose(decoder_sfreq, sfreq):
+            raise ValueError(
+                f"sfreq={sfreq:g} Hz differs from the decoder's sfreq={decoder_sfreq:g} Hz."
+            )
+        return check_epochs_array(X, sfreq=sfreq, min_times=round(seconds * sfreq),
+                                  why=f"{which} of {seconds:g} s")
 
     @staticmethod
     def _margin(decoder: BaseEstimator, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -31,7 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import (
     check_epochs_array,
-    check_n_channels,
+    check_finite_output,
     check_positive,
     check_trial_labels,
 )
@@ -124,7 +124,14 @@ class MuscleTensionDetector(ClassifierMixin, BaseEstimator):
                 f"got {int(rest.sum())}."
             )
         log_var = self._log_variance(X[rest])
-        threshold = np.median(log_var) + self.k * median_abs_deviation(log_var, scale="normal")
+        spread = median_abs_deviation(log_var, scale="normal")
+        if spread == 0:
+            raise ValueError(
+                "The rest windows' log-variances have no spread (median absolute deviation 0: "
+                "at least half of them are identical); the threshold median + k * MAD cannot be "
+                "set from them."
+            )
+        threshold = np.median(log_var) + self.k * spread
         if not rest.all():
             clench = self._log_variance(X[~rest])
             if clench.min() > log_var.max():
@@ -147,9 +154,8 @@ class MuscleTensionDetector(ClassifierMixin, BaseEstimator):
         scores : ndarray, shape (n_trials,)
         """
         check_is_fitted(self, "threshold_")
-        X = self._check_X(X)
-        check_n_channels(X, self.n_channels_)
-        return self._log_variance(X) - self.threshold_
+        X = self._check_X(X, self.n_channels_)
+        return check_finite_output(self._log_variance(X) - self.threshold_, "score")
 
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Whether each window contains a clench.
@@ -225,10 +231,18 @@ class MuscleTensionDetector(ClassifierMixin, BaseEstimator):
             last = end
         return n_alarms / (rest.shape[1] / self.sfreq / 60.0)
 
-    def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Check ``X`` (long enough for ``window``) and that ``picks`` index its channels."""
+    def _check_X(
+        self, X: np.ndarray | mne.BaseEpochs, n_channels: int | None = None
+    ) -> np.ndarray:
+        """Check ``X`` (long enough for ``window``, ``n_channels`` channels if given) and that
+        ``picks`` index its channels."""
         window = check_positive(self.window, "window")
         n_window = int(round(window * self.sfreq))
+        if n_window < 2:
+            raise ValueError(
+                f"window must be at least 2 samples long for a variance, got {window:g} s at "
+                f"{self.sfreq:g} Hz."
+            )
         if self.segment is not None and not (
             2 <= round(check_positive(self.segment, "segment") * self.sfreq) <= n_window
         ):
@@ -237,7 +251,8 @@ class MuscleTensionDetector(ClassifierMixin, BaseEstimator):
                 f"{self.segment!r} s at {self.sfreq:g} Hz."
             )
         X = check_epochs_array(
-            X, sfreq=self.sfreq, min_times=n_window, why=f"the detection window={window:g} s"
+            X, sfreq=self.sfreq, min_times=n_window, why=f"the detection window={window:g} s",
+            n_channels=n_channels,
         )
         if self.picks is None:
             return X

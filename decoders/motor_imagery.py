@@ -51,7 +51,13 @@ from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from decoders._validation import check_epochs_array, check_n_channels, check_trial_labels
+from decoders._validation import (
+    check_epochs_array,
+    check_finite_output,
+    check_not_identical,
+    check_trial_labels,
+    singular_as_value_error,
+)
 from decoders.preprocessing import BandpassFilter
 
 #: Candidate ``C`` of :class:`TangentSpaceLRCV`: 10^-3 ... 10^3, fixed a priori.
@@ -147,6 +153,8 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
         Sorted class labels.
     n_channels_ : int
         Number of channels seen in ``fit``.
+    n_times_ : int
+        Window length seen in ``fit``; windows to decode must be at least as long.
     pipeline_ : sklearn.pipeline.Pipeline
         The fitted pipeline.
     """
@@ -172,13 +180,23 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
         self : MotorImageryClassifier
         """
         check_classification_targets(y)
-        X = check_epochs_array(X, sfreq=self.sfreq)
+        min_times, why = max((f.window_requirement() for f in self._filters()),
+                             key=lambda r: r[0], default=(None, None))
+        X = check_epochs_array(X, sfreq=self.sfreq, min_times=min_times, why=why)
         classes = check_mi_training_set(X, y, self._min_trials_per_class)
+        check_not_identical(X)
         pipeline = self._make_pipeline(X.shape[1])
-        with mne.utils.use_log_level("warning"):  # CSP reports every covariance at INFO
+        name = type(self).__name__
+        with (
+            mne.utils.use_log_level("warning"),  # CSP reports every covariance at INFO
+            singular_as_value_error(
+                f"{name} cannot be fitted: a covariance of the training windows is singular "
+                "(rank-deficient windows, e.g. duplicated channels or fewer samples than channels)"
+            ),
+        ):
             self.pipeline_ = pipeline.fit(X, np.asarray(y))
         self.classes_ = classes
-        self.n_channels_ = X.shape[1]
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
         return self
 
     def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
@@ -196,11 +214,7 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
             ``decision_function`` (MDM) return the log-odds ``log p1 - log p0`` (2 classes) or
             the log-probabilities.
         """
-        X = self._check_X(X)
-        if hasattr(self.pipeline_, "decision_function"):
-            return self.pipeline_.decision_function(X)
-        log_proba = np.log(np.clip(self.pipeline_.predict_proba(X), 1e-300, None))
-        return log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
+        return self._scores(self._features(X))
 
     def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Posterior probability of each class.
@@ -215,8 +229,8 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
         proba : ndarray, shape (n_trials, n_classes)
             Columns in the order of ``classes_``.
         """
-        X = self._check_X(X)
-        return self.pipeline_.predict_proba(X)
+        features = self._features(X)
+        return check_finite_output(self.pipeline_[-1].predict_proba(features), "probability")
 
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Most likely motor-imagery class.
@@ -231,15 +245,36 @@ class MotorImageryClassifier(ClassifierMixin, BaseEstimator):
         y_pred : ndarray, shape (n_trials,)
             Labels from ``classes_``.
         """
-        X = self._check_X(X)
-        return self.pipeline_.predict(X)
+        features = self._features(X)
+        self._scores(features)  # raises rather than predict from non-finite scores
+        return self.pipeline_[-1].predict(features)
 
-    def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Check that the decoder is fitted and ``X`` matches the fitted channels."""
-        check_is_fitted(self, "pipeline_")
-        X = check_epochs_array(X, sfreq=self.sfreq)
-        check_n_channels(X, self.n_channels_)
-        return X
+    def _features(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """What the pipeline's final classifier takes, from windows checked against the fit:
+        the fitted channels, at least the fitted length (shorter windows give other features)."""
+        # a model saved before n_times_ existed reads as not fitted (NotFittedError, a ValueError)
+        check_is_fitted(self, ["pipeline_", "n_channels_", "n_times_"])
+        X = check_epochs_array(
+            X, sfreq=self.sfreq, n_channels=self.n_channels_, min_times=self.n_times_,
+            why=f"the window length {type(self).__name__} was fitted on",
+        )
+        with mne.utils.use_log_level("warning"):
+            return self.pipeline_[:-1].transform(X)
+
+    def _scores(self, features: np.ndarray) -> np.ndarray:
+        """The final classifier's scores (see ``decision_function``), checked finite."""
+        final = self.pipeline_[-1]
+        if hasattr(final, "decision_function"):
+            scores = final.decision_function(features)
+        else:
+            log_proba = np.log(np.clip(final.predict_proba(features), 1e-300, None))
+            scores = log_proba[:, 1] - log_proba[:, 0] if log_proba.shape[1] == 2 else log_proba
+        return check_finite_output(scores, "score")
+
+    def _filters(self) -> list[BandpassFilter]:
+        """The band-pass filters of the pipeline (none with ``band=None``)."""
+        bandpass = self._bandpass()
+        return [] if isinstance(bandpass, str) else [bandpass]
 
     def _bandpass(self) -> BandpassFilter | str:
         """The causal (or zero-phase) band-pass of ``self.band``; ``"passthrough"`` for None."""
@@ -394,13 +429,17 @@ class FBCSPSVM(MotorImageryClassifier):
         self.selected_bands_ = support // self.n_components
         return self
 
-    def _make_pipeline(self, n_channels: int) -> Pipeline:
-        _check_n_components(self.n_components, n_channels)
+    def _filters(self) -> list[BandpassFilter]:
         if isinstance(self.bands, str) or len(self.bands) == 0:
             raise ValueError(f"bands must be a non-empty sequence of (low, high) pairs, got "
                              f"{self.bands!r}.")
         bands = [_check_band(band, "each of bands") for band in self.bands]
-        n_features = len(bands) * self.n_components
+        return [BandpassFilter(self.sfreq, low, high, causal=self.causal) for low, high in bands]
+
+    def _make_pipeline(self, n_channels: int) -> Pipeline:
+        _check_n_components(self.n_components, n_channels)
+        filters = self._filters()
+        n_features = len(filters) * self.n_components
         if isinstance(self.k_best, bool) or not isinstance(self.k_best, int | np.integer) or not (
             1 <= self.k_best <= n_features
         ):
@@ -409,16 +448,7 @@ class FBCSPSVM(MotorImageryClassifier):
                 f"got {self.k_best!r}."
             )
         bank = FeatureUnion(
-            [
-                (
-                    f"band_{low:g}_{high:g}",
-                    make_pipeline(
-                        BandpassFilter(self.sfreq, low, high, causal=self.causal),
-                        self._csp(),
-                    ),
-                )
-                for low, high in bands
-            ]
+            [(f"band_{f.l_freq:g}_{f.h_freq:g}", make_pipeline(f, self._csp())) for f in filters]
         )
         score = partial(mutual_info_classif, random_state=self.random_state)
         return make_pipeline(

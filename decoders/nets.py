@@ -37,7 +37,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from decoders._validation import check_epochs_array, check_n_channels, check_positive
+from decoders._validation import (
+    check_epochs_array,
+    check_finite_output,
+    check_not_identical,
+    check_positive,
+)
 from decoders.motor_imagery import check_mi_training_set
 from decoders.preprocessing import BandpassFilter
 
@@ -211,6 +216,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         check_classification_targets(y)
         X = check_epochs_array(X, sfreq=self.sfreq)
         classes = check_mi_training_set(X, y)
+        check_not_identical(X)
         y_index = np.searchsorted(classes, np.asarray(y))
         self._check_params()
         device = self._resolve_device()
@@ -230,6 +236,11 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
                 self.n_epochs_, self.best_epoch_ = epochs
             finally:
                 torch.use_deterministic_algorithms(deterministic)
+        if not all(torch.isfinite(p).all() for p in module.state_dict().values()):
+            raise ValueError(
+                f"Training diverged: the network's weights are not finite after {epochs[0]} "
+                f"epochs (lr={self.lr!r}); lower lr."
+            )
         self.module_ = module.eval()
         self.classes_ = classes
         self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
@@ -359,17 +370,14 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _logits(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         check_is_fitted(self, "module_")
-        X = check_epochs_array(X, sfreq=self.sfreq)
-        check_n_channels(X, self.n_channels_)
-        if X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"X windows have {X.shape[2]} samples, but the network was fitted on "
-                f"{self.n_times_} ({self.n_times_ / self.sfreq:g} s at {self.sfreq:g} Hz)."
-            )
+        X = check_epochs_array(
+            X, sfreq=self.sfreq, n_channels=self.n_channels_, n_times=self.n_times_,
+            why="the network's input size",
+        )
         inputs = torch.from_numpy((self._filter(X) / self.scale_).astype(np.float32))
         with torch.no_grad():  # one window at a time: outputs do not depend on the batching
             logits = [self.module_(window[None].to(self.device_)).cpu() for window in inputs]
-        return torch.cat(logits).numpy()
+        return check_finite_output(torch.cat(logits).numpy(), "network output (logits)")
 
     # ---------------------------------------------------------------- persistence
 

@@ -42,6 +42,11 @@ class BandpassFilter(TransformerMixin, BaseEstimator):
     ----------
     sos_ : ndarray, shape (n_sections, 6)
         Second-order sections of the filter.
+
+    Notes
+    -----
+    Flat windows are filtered (a decoder refuses them before filtering); windows shorter than
+    :meth:`window_requirement` are refused.
     """
 
     def __init__(
@@ -58,13 +63,15 @@ class BandpassFilter(TransformerMixin, BaseEstimator):
         self.order = order
         self.causal = causal
 
-    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray | None = None) -> BandpassFilter:
+    def fit(
+        self, X: np.ndarray | mne.BaseEpochs | None, y: np.ndarray | None = None
+    ) -> BandpassFilter:
         """Design the filter and check ``X``.
 
         Parameters
         ----------
-        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
-            EEG windows (only checked).
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs, or None
+            EEG windows (only checked); None only designs the filter.
         y : None
             Ignored.
 
@@ -72,8 +79,9 @@ class BandpassFilter(TransformerMixin, BaseEstimator):
         -------
         self : BandpassFilter
         """
-        check_epochs_array(X, sfreq=self.sfreq)
         self.sos_ = _design_sos(self.sfreq, self.l_freq, self.h_freq, self.order)
+        if X is not None:
+            self._check_X(X)
         return self
 
     def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
@@ -89,12 +97,41 @@ class BandpassFilter(TransformerMixin, BaseEstimator):
         X_filtered : ndarray, shape (n_trials, n_channels, n_times)
         """
         check_is_fitted(self, "sos_")
-        X = check_epochs_array(X, sfreq=self.sfreq)
+        X = self._check_X(X)
         if not self.causal:
             return sosfiltfilt(self.sos_, X, axis=-1)
         zi = sosfilt_zi(self.sos_)[:, None, None, :] * X[None, :, :, :1]
         filtered, _ = sosfilt(self.sos_, X, axis=-1, zi=zi)
         return filtered
+
+    def window_requirement(self) -> tuple[int, str]:
+        """Fewest samples per window this filter can process, and why (no fit needed).
+
+        Causal ``sosfilt``: 1. Zero-phase ``sosfiltfilt`` extends each window at both ends by
+        scipy's default ``padlen`` of ``3 * (2 * n_sections + 1 - n_trailing_zeros)`` samples
+        (27 for the 4th-order band-pass) and needs windows longer than that.
+
+        Returns
+        -------
+        min_times : int
+            Fewest samples.
+        why : str
+            What they are needed for, for error messages.
+        """
+        if self.causal:
+            return 1, "the causal filter"
+        sos = _design_sos(self.sfreq, self.l_freq, self.h_freq, self.order)
+        n_taps = 2 * len(sos) + 1 - min(int(np.sum(sos[:, 2] == 0)), int(np.sum(sos[:, 5] == 0)))
+        padlen = 3 * n_taps
+        return padlen + 1, (
+            f"the zero-phase filter (scipy's sosfiltfilt pads {padlen} samples at each end)"
+        )
+
+    def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        min_times, why = self.window_requirement()
+        return check_epochs_array(
+            X, sfreq=self.sfreq, min_times=min_times, why=why, allow_flat=True
+        )
 
 
 def _design_sos(sfreq: float, l_freq: float | None, h_freq: float | None, order: int) -> np.ndarray:

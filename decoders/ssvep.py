@@ -53,9 +53,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import (
     check_epochs_array,
-    check_n_channels,
+    check_finite_output,
+    check_not_identical,
     check_positive,
     check_trial_labels,
+    singular_as_value_error,
 )
 from decoders.preprocessing import BandpassFilter
 
@@ -161,9 +163,8 @@ def _sub_band_filters(
             f"n_bands={n_bands} sub-bands starting every band_step={step:g} Hz do not "
             f"fit below band_h_freq={h_freq:g} Hz; lower n_bands or band_step."
         )
-    # BandpassFilter.fit only designs the filter; X there is just checked.
     return [
-        BandpassFilter(sfreq, k * step, h_freq, causal=causal).fit(np.zeros((1, 1, 1)))
+        BandpassFilter(sfreq, k * step, h_freq, causal=causal).fit(None)
         for k in range(1, n_bands + 1)
     ]
 
@@ -217,7 +218,7 @@ class SubBands(TransformerMixin, BaseEstimator):
             freqs, sfreq, n_bands, self.band_step, self.band_h_freq, self.causal
         )
         if X is not None:
-            check_epochs_array(X, sfreq=sfreq)
+            self._check_X(X)
         return self
 
     def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
@@ -232,8 +233,14 @@ class SubBands(TransformerMixin, BaseEstimator):
         X_bands : ndarray, shape (n_trials, n_channels, n_times, n_bands)
         """
         check_is_fitted(self, "band_filters_")
-        X = check_epochs_array(X, sfreq=self.sfreq)
+        X = self._check_X(X)
         return np.stack([f.transform(X) for f in self.band_filters_], axis=-1)
+
+    def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Windows the filters can process; flat ones are refused, as the decoders refuse them."""
+        min_times, why = max((f.window_requirement() for f in self.band_filters_),
+                             key=lambda r: r[0])
+        return check_epochs_array(X, sfreq=self.sfreq, min_times=min_times, why=why)
 
 
 # Parameter and attribute descriptions shared by the decoders' docstrings.
@@ -345,6 +352,8 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
             self._fit_bands(None, None)
             return self
         X = self._check_X(X)
+        if self._trained:
+            check_not_identical(X)
         if y is None:
             if self._trained or self.rest_label is not None:
                 raise ValueError(
@@ -469,15 +478,8 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
             rest class, its column holds ``threshold_``.
         """
         check_is_fitted(self, "classes_")
-        X = self._check_X(X)
-        if self.n_channels_ is not None:
-            check_n_channels(X, self.n_channels_)
-        if self._trained and X.shape[2] != self.n_times_:
-            raise ValueError(
-                f"X windows have {X.shape[2]} samples but {type(self).__name__} was fitted on "
-                f"{self.n_times_}-sample windows; templates need the same window length."
-            )
-        scores = self._decide(X)
+        X = self._check_X(X, fitted=True)
+        scores = check_finite_output(self._decide(X), "score")
         if self.threshold_ is None:
             return scores
         rest_col = int(np.searchsorted(self.classes_, self.rest_label))
@@ -543,18 +545,33 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
             self.freqs, self.sfreq, self.n_bands, self.band_step, self.band_h_freq, self.causal
         )
 
-    def _check_X(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """Check ``X`` (windows, or sub-band windows of ``stateless_front``) and that a window
-        holds one cycle of the lowest stimulus frequency."""
+    def _check_X(self, X: np.ndarray | mne.BaseEpochs, fitted: bool = False) -> np.ndarray:
+        """Check ``X`` (windows, or sub-band windows of ``stateless_front``).
+
+        Windows must hold one cycle of the lowest stimulus frequency (plus TDCA's delays) and
+        be long enough for the zero-phase sub-band filters; once ``fitted`` on data, they must
+        have the fitted channels and, for calibration-based decoders, the fitted length.
+        """
         fmin = float(np.min(self.freqs))
-        check = partial(
-            check_epochs_array,
-            sfreq=self.sfreq,
-            min_times=int(np.ceil(self.sfreq / fmin)) + self._extra_samples(),
-            why=f"one cycle of the lowest stimulus frequency {fmin:g} Hz"
-            + (f" plus {self._extra_samples()} delays" if self._extra_samples() else ""),
+        extra = self._extra_samples()
+        min_times = int(np.ceil(self.sfreq / fmin)) + extra
+        why = f"one cycle of the lowest stimulus frequency {fmin:g} Hz" + (
+            f" plus {extra} delays" if extra else ""
         )
-        if isinstance(X, mne.BaseEpochs) or np.asarray(X).ndim != 4:
+        sub_bands = not isinstance(X, mne.BaseEpochs) and np.asarray(X).ndim == 4
+        if self.band_filters_ and not sub_bands:
+            requirements = [f.window_requirement() for f in self.band_filters_]
+            min_times, why = max([(min_times, why), *requirements], key=lambda r: r[0])
+        n_times, n_channels = None, None
+        if fitted and self.n_channels_ is not None:
+            n_channels = self.n_channels_
+            if self._trained:
+                n_times = self.n_times_
+                why = (f"{type(self).__name__}'s templates, fitted on {self.n_times_}-sample "
+                       "windows")
+        check = partial(check_epochs_array, sfreq=self.sfreq, min_times=min_times,
+                        n_times=n_times, why=why, n_channels=n_channels)
+        if not sub_bands:
             return check(X)
         X = np.asarray(X)
         if self.n_bands == 1 or X.shape[-1] != self.n_bands:
@@ -858,7 +875,11 @@ class TRCA(_TemplateDecoder):
                 Q = (trials @ trials.swapaxes(-1, -2)).sum(axis=0)
                 S = total @ total.T - Q
                 Q += np.eye(n_channels) * np.trace(Q) * 1e-9  # rank-deficient montages
-                _, vecs = eigh(S, Q, subset_by_index=[n_channels - 1, n_channels - 1])
+                with singular_as_value_error(
+                    f"TRCA cannot fit class {self.classes_[k]!r} in sub-band {b + 1}: the "
+                    "covariance of its training windows is singular"
+                ):
+                    _, vecs = eigh(S, Q, subset_by_index=[n_channels - 1, n_channels - 1])
                 self.filters_[b, :, k] = vecs[:, 0]
 
     def _score_bands(self, Xb: np.ndarray) -> np.ndarray:
@@ -958,7 +979,11 @@ class TDCA(_TemplateDecoder):
         self.filters_ = np.empty((n_bands, n_features, n_comp))
         for b in range(n_bands):
             Sw[b] += np.eye(n_features) * np.trace(Sw[b]) * 1e-9
-            _, vecs = eigh(Sb[b], Sw[b], subset_by_index=[n_features - n_comp, n_features - 1])
+            with singular_as_value_error(
+                f"TDCA cannot fit sub-band {b + 1}: the within-class scatter of the training "
+                "windows is singular (e.g. identical trials within each class)"
+            ):
+                _, vecs = eigh(Sb[b], Sw[b], subset_by_index=[n_features - n_comp, n_features - 1])
             self.filters_[b] = vecs
         self.templates_ = self.filters_.swapaxes(-1, -2)[:, None] @ means  # (B, K, m, 2T')
 
