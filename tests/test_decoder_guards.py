@@ -12,9 +12,13 @@ from functools import cache
 
 import numpy as np
 import pytest
+from pyriemann.tangentspace import TangentSpace
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
 
 from decoders._validation import FLAT_VARIANCE_FLOOR, check_epochs_array
+from decoders.benchmark.pipelines import LedoitWolfCovariances, StackBands
 from decoders.dynamic_stopping import MarginStopping
 from decoders.emg import MuscleTensionDetector
 from decoders.motor_imagery import (
@@ -206,6 +210,22 @@ def test_sub_band_windows_are_checked_per_band():
         fbcca.predict(bands)
     with pytest.raises(ValueError, match=r"trial 0, channel 0 is flat"):
         fbcca.stateless_front().fit().transform(np.zeros((1, 6, 250)))
+
+
+@pytest.mark.parametrize("kind", ["NaN", "inf", "flat channel", "all zeros", "constant 1 uV",
+                                  "absurd amplitude"])
+def test_ssvep_tangent_space_pipeline_refuses_bad_sub_band_windows(kind):
+    """The benchmark's SSVEP_TS+LR (MOABB: stacked sub-bands, Ledoit-Wolf covariances, tangent
+    space, logistic regression) refuses the same windows, naming the sub-band."""
+    X, y = _good_data("CCA")
+    front = FBCCA(FREQS, SSVEP_SFREQ, n_bands=3).stateless_front().fit()
+    pipeline = make_pipeline(StackBands(), LedoitWolfCovariances(), TangentSpace(),
+                             LogisticRegression(max_iter=1000))
+    pipeline.fit(front.transform(X), y.astype(str))
+    bands = front.transform(X[:3])
+    bands[..., 2] = _bad(kind, bands[..., 2])
+    with pytest.raises(ValueError, match=r"X\[\.\.\., 2\] .*" + BAD_KINDS[kind]):
+        pipeline.predict_proba(bands)
 
 
 # --------------------------------------------------------------------------- degenerate fits
