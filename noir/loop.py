@@ -6,14 +6,21 @@ flicker frequencies), a skill for it by motor imagery, a point for skills that t
 decoded result is shown to the person, who clenches the jaw to reject it; a rejection offers the
 next-ranked option. Skill failures are typed and recorded and the loop asks again; an attempt
 that gets nowhere resets the task (as NOIR did) and counts a new attempt.
+
+Bad stream data (``noir.operators.StreamPaused``) pause a decoding window: the reason is logged
+and the cue is shown again. During a motion they stop it, as a clench does, and the record says
+why. A stream still bad after the operator's retries ends the session: ``task_end`` says why.
+With a live operator (``noir.operators.LiveOperator``) a motion is watched from the stream as
+the robot moves, the simulation paced to wall time; a window the decoder refuses counts as bad
+data.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict
+from typing import Any, TypeVar
 
 import mne
 import numpy as np
@@ -22,9 +29,15 @@ from noir.assist import Assistant, Example
 from noir.calibration import Calibration
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
-from noir.operators import Operator, eeg_with_retries
+from noir.operators import (
+    STREAM_RETRIES,
+    LiveOperator,
+    Operator,
+    StreamPaused,
+    retry_paused,
+)
 from noir.session import SessionRecorder
-from noir.stream import ClenchMonitor, RingBuffer
+from noir.stream import ClenchMonitor, EEGFeed, RecordedFeed, RingBuffer
 from noir.where import needs_point, select_point
 from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import Task
@@ -33,6 +46,8 @@ from skills import SkillFailure, applicable_skills, get_skill
 
 PRE_ROLL = 1.0
 """Seconds of EEG before a skill starts that the clench monitor already holds."""
+
+T = TypeVar("T")
 
 
 def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.ndarray:
@@ -57,27 +72,91 @@ def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.nda
     return raw.get_data(picks=list(channels))[np.newaxis]
 
 
-@dataclass
 class ClenchWatch:
-    """A clench monitor, the operator EEG it reads (from ``PRE_ROLL`` s before the start),
-    and when the operator clenches (s after the start, or None)."""
+    """Watches a motion: stops it when the operator's clench is decoded or the stream fails.
 
-    monitor: ClenchMonitor
-    raw: mne.io.BaseRaw
-    clench_at: float | None
+    Parameters
+    ----------
+    detector : MuscleTensionDetector
+        The fitted clench detector.
+    feed : EEGFeed
+        The EMG channels from ``PRE_ROLL`` s before the start (the monitor already holds them).
+    clench_at : float or None
+        When the operator clenches, s after the start (None: they let it run).
+    now : callable
+        Seconds since the start (the robot's or the cursor's clock).
+    live : bool
+        Whether the feed is a live stream: then a window the detector refuses (``ValueError``)
+        is a stream fault too.
+
+    Attributes
+    ----------
+    fault, fault_at : str or None, float or None
+        Why and when (s after the start) a stream fault stopped the motion.
+    stopped_wall, stopped_clock : float or None
+        ``time.monotonic()`` and ``now()`` when the watch first said stop (for latencies in
+        wall time; the motion brakes to standstill after that).
+    """
+
+    def __init__(self, detector: Any, feed: EEGFeed, clench_at: float | None,
+                 now: Callable[[], float], live: bool = False) -> None:
+        self.feed = feed
+        self.clench_at = clench_at
+        self.now = now
+        self.live = live
+        self.fault: str | None = None
+        self.fault_at: float | None = None
+        self.stopped_wall: float | None = None
+        self.stopped_clock: float | None = None
+        history = feed.history
+        self._buffer = RingBuffer(history.shape[0], capacity=round(2 * feed.sfreq))
+        self._buffer.push(history)
+        self._clench = ClenchMonitor(detector, self._buffer, self._pull,
+                                     origin=history.shape[1])
+
+    def _pull(self) -> None:
+        self._buffer.push(self.feed.pull(self.now()))
+
+    def monitor(self) -> bool:
+        """True once the motion must stop (a skill's ``should_stop``)."""
+        if self.fault is None and not self._poll():
+            return False
+        if self.stopped_wall is None:
+            self.stopped_wall, self.stopped_clock = time.monotonic(), self.now()
+        return True
+
+    def _poll(self) -> bool:
+        """Poll the clench monitor; a stream fault stops the motion too (and is kept)."""
+        try:
+            return self._clench()
+        except StreamPaused as pause:
+            reason = str(pause)
+        except ValueError as err:
+            if not self.live:
+                raise
+            reason = f"the clench detector refused the stream's EMG: {err}"
+        self.fault, self.fault_at = reason, self.now()
+        return True
 
     @property
     def detected_at(self) -> float | None:
         """Seconds after the start at which the monitor decoded the clench, or None."""
-        detected = self.monitor.detected_at
-        return None if detected is None else detected / self.raw.info["sfreq"]
+        detected = self._clench.detected_at
+        return None if detected is None else detected / self.feed.sfreq
+
+    @property
+    def stopped_at(self) -> float | None:
+        """Seconds after the start at which the watch stopped the motion (clench or fault)."""
+        return self.fault_at if self.fault is not None else self.detected_at
 
     def record(self, recorder: SessionRecorder, elapsed: float) -> dict[str, Any]:
         """Append the EEG up to ``elapsed`` s after the start; return the event fields."""
-        end = min(PRE_ROLL + elapsed, self.raw.times[-1])
-        eeg = recorder.eeg(self.raw.copy().crop(tmax=end))
-        return {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
-                "pre_roll": PRE_ROLL}
+        eeg = recorder.eeg(self.feed.raw(elapsed))
+        fields = {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
+                  "pre_roll": PRE_ROLL}
+        if self.fault is not None:
+            fields.update(stream_fault=self.fault, fault_at=self.fault_at)
+        return fields
 
 
 class InterfaceLoop:
@@ -125,6 +204,8 @@ class InterfaceLoop:
         self.clock = recorder.clock
         self.config = config or LoopConfig()
         self.assistant = assistant
+        self.live = isinstance(operator, LiveOperator)
+        self.retries = operator.retries if self.live else STREAM_RETRIES
         self.decisions: list[dict[str, Any]] = []
         self.confirmations: list[dict[str, Any]] = []
         self.proposals: list[dict[str, Any]] = []
@@ -137,13 +218,11 @@ class InterfaceLoop:
         self.n_where = 0
 
     # -- EEG ----------------------------------------------------------------------------
-    def _record(self, cue: Cue, stage: str, decides: str
-                ) -> tuple[mne.io.BaseRaw, dict[str, Any]]:
-        """Show one cue to the operator at ``stage``; record the EEG it produced (human time
-        spent on deciding ``decides``)."""
-        raw = self.eeg([cue], stage)
-        self.spend_human_time(cue.duration, decides)
-        return raw, self.recorder.eeg(raw)
+    def _keep(self, raw: mne.io.BaseRaw, seconds: float, decides: str) -> dict[str, Any]:
+        """Record the EEG a cue produced (``seconds`` of human time spent on deciding
+        ``decides``); return where it lies in the record."""
+        self.spend_human_time(seconds, decides)
+        return self.recorder.eeg(raw)
 
     @property
     def human_time(self) -> float:
@@ -157,13 +236,37 @@ class InterfaceLoop:
         self.clock.advance(seconds)
         self.stage_time[decides] = self.stage_time.get(decides, 0.0) + seconds
 
+    def _paused(self, stage: str) -> Callable[[str], None]:
+        return lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason)
+
     def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
         """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
         reason) and the cues are shown again."""
-        return eeg_with_retries(
-            self.operator, cues, stage,
-            lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason),
-        )
+        return self.decoded(cues, stage, lambda raw: None)[0]
+
+    def decoded(self, cues: list[Cue], stage: str, decode: Callable[[mne.io.BaseRaw], T]
+                ) -> tuple[mne.io.BaseRaw, T]:
+        """The operator's EEG for ``cues`` and ``decode(raw)``.
+
+        Bad stream data pause the loop (logged with the reason) and the cues are shown again,
+        up to ``self.retries`` times. From a live operator, a window that ``decode`` refuses
+        (``ValueError``, e.g. a flat channel) is bad stream data too.
+
+        Raises
+        ------
+        StreamPaused
+            If the data are still bad after the retries (``run`` then ends the session).
+        """
+        def attempt() -> tuple[mne.io.BaseRaw, T]:
+            raw = self.operator.eeg(cues, stage)
+            try:
+                return raw, decode(raw)
+            except ValueError as err:
+                if not self.live:
+                    raise
+                raise StreamPaused(f"the decoder refused the window: {err}") from err
+
+        return retry_paused(attempt, self._paused(stage), self.retries)
 
     def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
         entry = {**decision.to_json(), "label": decision.label, "intended": intended,
@@ -178,15 +281,17 @@ class InterfaceLoop:
         ``fields`` are recorded with the confirmation event.
         """
         wants_reject = proposal != intended
-        raw, eeg = self._record(
-            Cue("clench" if wants_reject else "rest", self.config.confirm_window), "confirm",
-            stage,
-        )
-        X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
-        start = time.perf_counter()
-        score = float(self.calibration.emg.decision_function(X)[0])
-        clench = bool(self.calibration.emg.predict(X)[0])
-        latency = (time.perf_counter() - start) * 1e3
+        cue = Cue("clench" if wants_reject else "rest", self.config.confirm_window)
+
+        def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
+            X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
+            start = time.perf_counter()
+            score = float(self.calibration.emg.decision_function(X)[0])
+            clench = bool(self.calibration.emg.predict(X)[0])
+            return score, clench, (time.perf_counter() - start) * 1e3
+
+        raw, (score, clench, latency) = self.decoded([cue], "confirm", decode)
+        eeg = self._keep(raw, cue.duration, stage)
         entry = self.recorder.event(
             "confirm", stage=stage, proposal=proposal, intended=intended,
             clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
@@ -230,16 +335,20 @@ class InterfaceLoop:
         longest = self.config.ssvep_stopping[-1] if stopping else self.config.ssvep_window
         cue = Cue("ssvep", longest, target) if target else Cue("rest", longest)
         self.recorder.event("stage", stage="what", candidates=freq_of, intended=intended)
-        raw = self.eeg([cue], "what")
         decoder = SSVEP_DECODERS[self.config.ssvep_decoder]
-        cca = decoder(freqs=list(freq_of.values()), sfreq=raw.info["sfreq"], labels=page).fit()
-        X = window(raw, self.config.ssvep_channels, cca.sfreq)
-        start = time.perf_counter()
-        if stopping:
-            used, scores = stopping.decide(cca, X[0], cca.sfreq)
-        else:
-            used, scores = longest, cca.decision_function(X)[0]
-        latency = (time.perf_counter() - start) * 1e3
+
+        def decode(raw: mne.io.BaseRaw) -> tuple[Any, float, np.ndarray, float]:
+            cca = decoder(freqs=list(freq_of.values()), sfreq=raw.info["sfreq"],
+                          labels=page).fit()
+            X = window(raw, self.config.ssvep_channels, cca.sfreq)
+            start = time.perf_counter()
+            if stopping:
+                used, scores = stopping.decide(cca, X[0], cca.sfreq)
+            else:
+                used, scores = longest, cca.decision_function(X)[0]
+            return cca, used, scores, (time.perf_counter() - start) * 1e3
+
+        raw, (cca, used, scores, latency) = self.decoded([cue], "what", decode)
         if used < raw.times[-1]:  # the person looked only until the decision was taken
             raw.crop(tmax=used - 1 / raw.info["sfreq"])
             raw.annotations.duration[0] = used
@@ -309,12 +418,16 @@ class InterfaceLoop:
         ``binding`` maps each offered MI class to the option it stands for; the decoder's
         probabilities are renormalised over the offered classes only.
         """
-        raw, eeg = self._record(cue, stage, stage)
         mi = self.calibration.mi
-        X = window(raw, self.config.mi_channels, mi.sfreq)
-        start = time.perf_counter()
-        proba = mi.predict_proba(X)[0]
-        latency = (time.perf_counter() - start) * 1e3
+
+        def decode(raw: mne.io.BaseRaw) -> tuple[np.ndarray, float]:
+            X = window(raw, self.config.mi_channels, mi.sfreq)
+            start = time.perf_counter()
+            proba = mi.predict_proba(X)[0]
+            return proba, (time.perf_counter() - start) * 1e3
+
+        raw, (proba, latency) = self.decoded([cue], stage, decode)
+        eeg = self._keep(raw, cue.duration, stage)
         by_class = dict(zip(mi.classes_, proba, strict=True))
         offered = np.array([by_class[c] for c in binding])
         decision = _ranked(stage, list(binding.values()), offered / offered.sum(), "probability",
@@ -326,7 +439,8 @@ class InterfaceLoop:
         """Run the intent's skill while watching for a jaw clench that interrupts it.
 
         The operator's EEG during the motion is decoded every ``ClenchMonitor.hop`` seconds;
-        a clench stops the robot (``InterruptedFailure``). True if the skill succeeded.
+        a clench or a stream fault stops the robot (``InterruptedFailure``; the record gives
+        the fault's reason). True if the skill succeeded.
         """
         skill = get_skill(intent.skill)
         try:
@@ -363,7 +477,9 @@ class InterfaceLoop:
 
         ``now()`` gives the seconds elapsed since the watch started (the robot's or the
         cursor's clock). The operator's EEG covers ``PRE_ROLL`` seconds before the start,
-        which the monitor already holds, so it decodes from the first poll on.
+        which the monitor already holds, so it decodes from the first poll on. A live
+        operator's stream is read as the motion runs (paced to wall time); any other
+        operator's EEG for the whole duration is read before the start.
         """
         cues = [Cue("rest", PRE_ROLL)]
         if clench_at is None or clench_at >= duration:
@@ -371,22 +487,18 @@ class InterfaceLoop:
             cues.append(Cue("rest", duration))
         else:
             cues += [Cue("rest", clench_at), Cue("clench", duration - clench_at)]
-        raw = self.eeg(cues, stage)
-        emg = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)[0]
-        sfreq = raw.info["sfreq"]
-        pre_roll = round(PRE_ROLL * sfreq)
-        buffer = RingBuffer(emg.shape[0], capacity=round(2 * sfreq))
-        buffer.push(emg[:, :pre_roll])
-        fed = pre_roll
-
-        def feed() -> None:
-            nonlocal fed
-            until = min(pre_roll + round(now() * sfreq), emg.shape[1])
-            buffer.push(emg[:, fed:until])
-            fed = until
-
-        monitor = ClenchMonitor(self.calibration.emg, buffer, feed, origin=pre_roll)
-        return ClenchWatch(monitor, raw, clench_at)
+        channels, sfreq = self.config.emg_channels, self.calibration.emg.sfreq
+        if self.live:
+            feed = retry_paused(lambda: self.operator.feed(cues, stage, channels),
+                                self._paused(stage), self.retries)
+            if feed.sfreq != sfreq:
+                raise ValueError(f"mismatched sampling rate: the EEG is at {feed.sfreq} Hz, "
+                                 f"the decoder expects {sfreq} Hz")
+        else:
+            raw = self.eeg(cues, stage)
+            window(raw, channels, sfreq)  # the channels are there, at the decoder's rate
+            feed = RecordedFeed(raw, channels, PRE_ROLL)
+        return ClenchWatch(self.calibration.emg, feed, clench_at, now, self.live)
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -395,70 +507,86 @@ class InterfaceLoop:
         An attempt ends without success after ``config.max_skill_calls`` skills or
         ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
         reset to its start and a new attempt begins (as in NOIR), up to
-        ``config.max_attempts``.
+        ``config.max_attempts``. A stream still bad after the operator's retries ends the
+        session: ``task_end`` and the summary then carry ``stream_fault``, the reason.
         """
         self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
         self.recorder.frame("000-start", self.world.render("top"))
         start_state = self.world.save_state()
-        attempts, frames = [], 0
+        attempts, fault = [], None
+        self._frames = 0
         while len(attempts) < self.config.max_attempts:
             if attempts:
                 start_state = self._reset(start_state)
                 self.operator.restart()
                 self.recorder.event("task_reset", attempt=len(attempts) + 1)
             started = (self.clock.now, self.human_time)
-            skill_calls = failures = rejected_passes = 0
+            tally = {"skill_calls": 0, "skill_failures": 0}
             examples: list[Example] = []
-            picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
-            while not self.task.success(self.world):
-                if (skill_calls >= self.config.max_skill_calls
-                        or rejected_passes >= self.config.max_stage_repeats):
-                    break
-                top = self.world.render("top") if self.assistant else None
-                chosen = self.propose_intent(
-                    top, [(ex.object, ex.skill) for ex in examples]) if self.assistant else None
-                obj, skill = chosen or (None, None)
-                if chosen is None:
-                    obj = self.select_object()
-                    skill = self.select_skill(obj) if obj is not None else None
-                if skill is None:
-                    rejected_passes += 1
-                    continue
-                params, point_px = get_skill(skill).params_for_object(self.world, obj), None
-                held_from = picked_from.get(self.world.robot.held_object())
-                origin = tuple(map(float, self.world.world_to_pixel(
-                    self.world.object_position(obj)))) if self.assistant else None
-                if needs_point(skill):
-                    before = [(ex.object, ex.skill) for ex in examples].count((obj, skill))
-                    predicted = self.assistant.predict_point(
-                        obj, skill, top, held_from, origin, before) if self.assistant else None
-                    where = select_point(self, obj, skill, params, predicted)
-                    if where is None:  # the person never stopped the cursor: ask again
-                        rejected_passes += 1
-                        continue
-                    params, point_px = where
-                rejected_passes = 0
-                ok = self.execute(Intent(obj, skill, params))
-                if ok and self.assistant:
-                    examples.append(Example(top, obj, skill, point_px, held_from, origin))
-                    if self.world.robot.held_object() == obj:
-                        picked_from[obj] = origin
-                skill_calls += 1
-                failures += not ok
-                frames += 1
-                self.recorder.frame(f"{frames:03d}-{skill}-{obj}", self.world.render("top"))
+            try:
+                self._attempt(tally, examples)
+            except StreamPaused as pause:  # the stream stayed bad: end the session
+                fault = str(pause)
             success = bool(self.task.success(self.world))
             attempts.append({
-                "success": success, "skill_calls": skill_calls, "skill_failures": failures,
+                "success": success, **tally,
                 "time_s": self.clock.now - started[0], "human_time_s": self.human_time - started[1],
             })
             if success:
                 self.examples = examples
+            if success or fault is not None:
                 break
         predicates = self.task.goal_predicates(self.world)
+        ended = {} if fault is None else {"stream_fault": fault}
         self.recorder.event("task_end", task=self.task.name, success=success,
-                            predicates=predicates, attempts=attempts)
-        return self._summary(success, predicates, attempts)
+                            predicates=predicates, attempts=attempts, **ended)
+        return {**self._summary(success, predicates, attempts), **ended}
+
+    def _attempt(self, tally: dict[str, int], examples: list[Example]) -> None:
+        """One attempt at the task, until its goal holds or the attempt gets nowhere.
+
+        ``tally`` counts the attempt's ``skill_calls`` and ``skill_failures``; ``examples``
+        receives its successful choices (with an assistant).
+        """
+        rejected_passes = 0
+        picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
+        while not self.task.success(self.world):
+            if (tally["skill_calls"] >= self.config.max_skill_calls
+                    or rejected_passes >= self.config.max_stage_repeats):
+                return
+            top = self.world.render("top") if self.assistant else None
+            chosen = self.propose_intent(
+                top, [(ex.object, ex.skill) for ex in examples]) if self.assistant else None
+            obj, skill = chosen or (None, None)
+            if chosen is None:
+                obj = self.select_object()
+                skill = self.select_skill(obj) if obj is not None else None
+            if skill is None:
+                rejected_passes += 1
+                continue
+            params, point_px = get_skill(skill).params_for_object(self.world, obj), None
+            held_from = picked_from.get(self.world.robot.held_object())
+            origin = tuple(map(float, self.world.world_to_pixel(
+                self.world.object_position(obj)))) if self.assistant else None
+            if needs_point(skill):
+                before = [(ex.object, ex.skill) for ex in examples].count((obj, skill))
+                predicted = self.assistant.predict_point(
+                    obj, skill, top, held_from, origin, before) if self.assistant else None
+                where = select_point(self, obj, skill, params, predicted)
+                if where is None:  # the person never stopped the cursor: ask again
+                    rejected_passes += 1
+                    continue
+                params, point_px = where
+            rejected_passes = 0
+            ok = self.execute(Intent(obj, skill, params))
+            if ok and self.assistant:
+                examples.append(Example(top, obj, skill, point_px, held_from, origin))
+                if self.world.robot.held_object() == obj:
+                    picked_from[obj] = origin
+            tally["skill_calls"] += 1
+            tally["skill_failures"] += not ok
+            self._frames += 1
+            self.recorder.frame(f"{self._frames:03d}-{skill}-{obj}", self.world.render("top"))
 
     def _reset(self, state: int) -> int:
         """Put the world back to its start for a new attempt; return the start state's id."""

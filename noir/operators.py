@@ -8,17 +8,26 @@ so the downstream code (windowing, decoders, the loop) never knows which one it 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import mne
 
 from sim.eeg_subject import Cue, SyntheticSubject
 from sim.tasks import PlanStep
 
+if TYPE_CHECKING:
+    from noir.stream import EEGFeed
+
+STREAM_RETRIES = 5
+"""Times a cue is shown again after bad stream data before the session ends (default)."""
+
+T = TypeVar("T")
+
 
 class StreamPaused(RuntimeError):
-    """The EEG gave data that must not drive the robot (a stalled, gappy, jumping or NaN
-    stream); the message says why. The cue is shown again once the data are good."""
+    """The EEG gave data that must not drive the robot (a stalled, gappy, jumping, NaN, flat or
+    saturated stream); the message says why. A decoding window is cued again once the data are
+    good; a motion being watched stops."""
 
 
 class Operator(Protocol):
@@ -128,8 +137,42 @@ class SimulatedOperator(PlanFollower):
         return self.subject.record(cues)
 
 
+@runtime_checkable
+class LiveOperator(Protocol):
+    """An operator whose EEG arrives live (``noir.lsl.LSLOperator``): a motion is watched from
+    the stream as the robot moves, not from a window read before it starts."""
+
+    retries: int
+    """Times a cue is shown again after bad stream data before the session ends."""
+
+    def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> EEGFeed:
+        """Show ``cues`` (the first is the pre-roll, already past) and return the feed that
+        reads ``channels`` while the motion runs.
+
+        Raises ``StreamPaused`` if the stream fails before the motion can start."""
+
+
+def retry_paused(read: Callable[[], T], on_pause: Callable[[str], None],
+                 retries: int = STREAM_RETRIES) -> T:
+    """``read()``, called again while it raises :class:`StreamPaused` (at most ``retries`` more
+    times); ``on_pause(reason)`` is called for every refused attempt.
+
+    Raises
+    ------
+    StreamPaused
+        If the data are still bad after ``retries`` repeats.
+    """
+    for _ in range(retries):
+        try:
+            return read()
+        except StreamPaused as pause:
+            on_pause(str(pause))
+    return read()
+
+
 def eeg_with_retries(operator: Operator, cues: Sequence[Cue], stage: str,
-                     on_pause: Callable[[str], None], retries: int = 5) -> mne.io.BaseRaw:
+                     on_pause: Callable[[str], None], retries: int = STREAM_RETRIES
+                     ) -> mne.io.BaseRaw:
     """``operator.eeg(cues, stage)``, showing the cues again while the stream is bad.
 
     ``on_pause(reason)`` is called for every refused attempt (the loop logs it and says why).
@@ -139,9 +182,4 @@ def eeg_with_retries(operator: Operator, cues: Sequence[Cue], stage: str,
     StreamPaused
         If the data are still bad after ``retries`` repeats.
     """
-    for _ in range(retries):
-        try:
-            return operator.eeg(cues, stage)
-        except StreamPaused as pause:
-            on_pause(str(pause))
-    return operator.eeg(cues, stage)
+    return retry_paused(lambda: operator.eeg(cues, stage), on_pause, retries)

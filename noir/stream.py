@@ -1,17 +1,80 @@
-"""Online EEG: a ring buffer of the latest samples and a jaw-clench monitor that interrupts.
+"""Online EEG: a ring buffer of the latest samples, a jaw-clench monitor that interrupts, and
+the feeds a motion is watched from.
 
 The monitor is what a running skill polls every control step (its ``should_stop``): it
 decodes the latest EMG window every ``hop`` seconds and reports a clench as soon as the
-detector sees one.
+detector sees one. It reads from a feed: :class:`RecordedFeed` hands out EEG recorded before
+the motion (simulated, recorded and replayed operators), ``noir.lsl.LiveFeed`` reads a live
+stream as the robot moves. Both follow :class:`EEGFeed`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
+import mne
 import numpy as np
 
 from decoders.emg import MuscleTensionDetector
+
+
+class EEGFeed(Protocol):
+    """The EEG of one watched motion (a skill, a cursor glide), sample by sample.
+
+    Attributes
+    ----------
+    sfreq : float
+        Sampling rate, Hz.
+    history : ndarray, shape (n_channels, n_history)
+        The samples from before the motion started (the monitor's pre-roll).
+    """
+
+    sfreq: float
+    history: np.ndarray
+
+    def pull(self, elapsed: float) -> np.ndarray:
+        """The samples after the last pull up to ``elapsed`` s after the motion started,
+        shape (n_channels, n_new); a live feed waits for wall time to reach ``elapsed``.
+
+        Raises ``noir.operators.StreamPaused`` when the stream fails (live feeds only)."""
+
+    def raw(self, elapsed: float) -> mne.io.BaseRaw:
+        """The feed's EEG, all channels, from the history's start to ``elapsed`` s after the
+        motion started (annotated with the cues), for the session record."""
+
+
+class RecordedFeed:
+    """A motion's EEG recorded beforehand, handed out as if it arrived while the robot moves.
+
+    Parameters
+    ----------
+    raw : mne.io.BaseRaw
+        The operator's EEG for the motion, starting ``pre_roll`` s before it.
+    channels : sequence of str
+        The channels ``pull`` and ``history`` give, in this order.
+    pre_roll : float
+        Seconds of ``raw`` before the motion started.
+    """
+
+    def __init__(self, raw: mne.io.BaseRaw, channels: Sequence[str], pre_roll: float) -> None:
+        self._raw = raw
+        self.sfreq = raw.info["sfreq"]
+        self._data = raw.get_data(picks=list(channels))
+        self._pre_roll = pre_roll
+        self._fed = round(pre_roll * self.sfreq)
+        self.history = self._data[:, :self._fed]
+
+    def pull(self, elapsed: float) -> np.ndarray:
+        until = min(round(self._pre_roll * self.sfreq) + round(elapsed * self.sfreq),
+                    self._data.shape[1])
+        chunk = self._data[:, self._fed:until]
+        self._fed = max(self._fed, until)
+        return chunk
+
+    def raw(self, elapsed: float) -> mne.io.BaseRaw:
+        end = min(self._pre_roll + elapsed, self._raw.times[-1])
+        return self._raw.copy().crop(tmax=end)
 
 
 class RingBuffer:

@@ -193,7 +193,7 @@ def _glide(loop: InterfaceLoop, clench_at: float, longest: float) -> float:
     watch = loop.clench_watch(clench_at, longest, lambda: clock["t"], "where")
     while clock["t"] < longest and not watch.monitor():
         clock["t"] = min(clock["t"] + hop, longest)
-    elapsed = watch.detected_at if watch.detected_at is not None else longest
+    elapsed = watch.stopped_at if watch.stopped_at is not None else longest
     loop.spend_human_time(elapsed, "where")
     loop.recorder.event("cursor_glide", seconds=elapsed, **watch.record(loop.recorder, elapsed))
     return elapsed

@@ -1,11 +1,16 @@
-"""The lsl operator over a loopback stream: a task completes; bad data never drive the robot.
+"""The lsl operator over a loopback stream: a task completes; bad data never drive the robot;
+what LSL makes reachable beyond this machine.
 
-LSLAPICFG points at the project's loopback-only configuration (``noir/lsl_api.cfg``) before
-pylsl is imported: no discovery traffic leaves 127.0.0.1.
+LSLAPICFG points at the project's loopback configuration (``noir/lsl_api.cfg``) before pylsl is
+imported: no discovery traffic leaves 127.0.0.1.
 """
 
+import ipaddress
 import os
+import socket
+import struct
 from importlib import resources
+from pathlib import Path
 
 os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
 
@@ -15,10 +20,17 @@ import pytest  # noqa: E402
 from noir.calibration import calibrate  # noqa: E402
 from noir.config import LoopConfig  # noqa: E402
 from noir.loop import InterfaceLoop  # noqa: E402
-from noir.lsl import LoopbackPerson, LSLOperator, check_chunk  # noqa: E402
+from noir.lsl import (  # noqa: E402
+    RAIL,
+    LoopbackPerson,
+    LSLOperator,
+    check_chunk,
+    check_signal,
+    outlet_ports,
+)
 from noir.operators import StreamPaused  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
-from sim.eeg_subject import SyntheticSubject  # noqa: E402
+from sim.eeg_subject import Cue, SyntheticSubject  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 
 
@@ -61,6 +73,35 @@ def test_check_chunk_names_each_problem():
         check_chunk(good, np.where(np.arange(50) < 25, stamps, stamps + 3), sfreq, names)
     with pytest.raises(StreamPaused, match="went back"):
         check_chunk(good, np.where(np.arange(50) < 25, stamps, stamps - 1), sfreq, names)
+    # a chunk joined to the sample before it, numbered within its window
+    check_chunk(good[:10], stamps[20:30], sfreq, names, previous=stamps[19], first=20)
+    with pytest.raises(StreamPaused, match="dropped samples: 2 samples missing after sample 19"):
+        check_chunk(good[:10], stamps[22:32], sfreq, names, previous=stamps[19], first=20)
+    with pytest.raises(StreamPaused, match="NaN/inf: channel C4, sample 27"):
+        check_chunk(bad[:10], stamps[20:30], sfreq, names, previous=stamps[19], first=20)
+
+
+def test_check_signal_names_flat_and_saturated_channels():
+    sfreq, names = 256.0, ["C3", "C4", "Cz"]
+    rng = np.random.default_rng(0)
+    eeg = rng.normal(0, 10e-6, (256, 3))  # 10 µV of noise
+    check_signal(eeg, sfreq, names, rail=RAIL)
+    flat = eeg.copy()
+    flat[100:, 1] = 0.0  # C4 disconnected from sample 100 on
+    with pytest.raises(StreamPaused, match="flat: channel C4 stays at 0 µV .* from sample 100"):
+        check_signal(flat, sfreq, names)
+    # a dozen constant samples (47 ms) are not yet flat; 13 (51 ms) are
+    check_signal(np.vstack([eeg[:100], np.repeat(eeg[100:101], 12, axis=0)]), sfreq, names)
+    with pytest.raises(StreamPaused, match="flat: channel C3 .* from sample 1100"):
+        check_signal(np.vstack([eeg[:100], np.repeat(eeg[100:101], 13, axis=0)]), sfreq, names,
+                     first=1000)
+    railed = eeg.copy()
+    railed[50:, 2] = RAIL
+    with pytest.raises(StreamPaused, match=f"saturated: channel Cz at {RAIL} V .* sample 50"):
+        check_signal(railed, sfreq, names, rail=RAIL)
+    # without the amplifier's range, a channel that stays at its rail is flat
+    with pytest.raises(StreamPaused, match="flat: channel Cz stays at 1.875e\\+05 µV"):
+        check_signal(railed, sfreq, names)
 
 
 def test_unknown_fault_and_missing_stream_are_named():
@@ -68,3 +109,58 @@ def test_unknown_fault_and_missing_stream_are_named():
         LoopbackPerson(SyntheticSubject(seed=0), stream="x", faults={0: "melt"})
     with pytest.raises(TimeoutError, match="no LSL stream named 'absent'"):
         LSLOperator(stream="absent", timeout=0.5)
+    with pytest.raises(ValueError, match="rail=0 V"):
+        LSLOperator(stream="absent", rail=0)
+
+
+def _sockets() -> dict[str, tuple[str, str, str, int, str, int]]:
+    """This process's sockets by inode: (protocol, state, local ip, port, remote ip, port)."""
+    inodes = set()
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = {}
+    for proto in ("tcp", "udp", "tcp6", "udp6"):
+        for line in Path(f"/proc/self/net/{proto}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[9] not in inodes:
+                continue
+            ends = []
+            for end in fields[1:3]:
+                address, port = end.split(":")
+                raw = bytes.fromhex(address)
+                if len(raw) == 4:
+                    ip = socket.inet_ntoa(struct.pack("<I", int(address, 16)))
+                else:
+                    ip = socket.inet_ntop(socket.AF_INET6, b"".join(
+                        raw[i:i + 4][::-1] for i in range(0, 16, 4)))
+                ends += [ip, int(port, 16)]
+            found[fields[9]] = (proto, fields[3], *ends)
+    return found
+
+
+def test_lsl_is_reachable_beyond_loopback_only_at_the_outlets_data_and_time_ports():
+    before = set(_sockets())
+    with LoopbackPerson(SyntheticSubject(seed=0), stream="noir-eeg-ports") as person:
+        operator = LSLOperator(stream="noir-eeg-ports", timeout=5.0)
+        operator.eeg([Cue("rest", 0.5)], "what")  # a cue goes out and the EEG comes back
+        created = {k: v for k, v in _sockets().items() if k not in before}
+        exposed = {(proto, port) for outlet in (person.outlet, operator.cues)
+                   for proto, port in outlet_ports(outlet).items()}
+    assert created
+    assert not [s for s in created.values() if s[0].endswith("6")]  # IPv6 disabled
+    for proto, state, ip, port, remote, _ in created.values():
+        if proto == "tcp" and state != "0A":  # a connection, not a listening socket
+            assert ipaddress.ip_address(ip).is_loopback and ipaddress.ip_address(remote).is_loopback
+        elif not ipaddress.ip_address(ip).is_loopback:
+            # liblsl binds these to every interface and has no setting for it (README)
+            assert ip == "0.0.0.0" and (proto, port) in exposed, (proto, ip, port)
+    bound_everywhere = {(s[0], s[3]) for s in created.values() if s[2] == "0.0.0.0"}
+    assert bound_everywhere == exposed  # the two ports of each outlet, nothing else
+    # each outlet's discovery responder (UDP port 16571) listens on loopback only
+    responders = [s for s in created.values() if s[0] == "udp" and s[3] == 16571]
+    assert len(responders) == 2 and all(s[2] == "127.0.0.1" for s in responders)
