@@ -134,7 +134,7 @@ def main() -> None:
     parser.add_argument("--fault-trials", type=int, default=5, help="trials per fault kind")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     clock_gap = abs(pylsl.local_clock() - time.monotonic())
     if clock_gap > 1e-3:
