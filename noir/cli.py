@@ -1,20 +1,81 @@
-"""The ``noir`` command line."""
+"""The ``noir`` command line.
+
+Bad input ends in one line on stderr, ``error: <what is wrong>``, and exit code 2, whether
+typer's own checks of an option find it or library code raises ``ValueError`` or ``OSError``
+(``FileNotFoundError``, ``PermissionError``...) deeper in; options are checked before any
+long work starts. Other exceptions are bugs and keep their traceback.
+"""
 
 from __future__ import annotations
 
+import math
+import sys
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from typer.core import TyperGroup
 
 from noir.bench import bench
+from noir.tasks_cli import (
+    MAX_SEED,
+    folder_to_write,
+    known_task,
+    scheduler_address,
+    worker_count,
+)
 from noir.tasks_cli import app as tasks_app
 
+
+class OneLineErrors(TyperGroup):
+    """The root command: bad input gives ``error: <message>`` on stderr, nothing else.
+
+    Usage errors keep their exit code (2; 1 for other typer errors); ``ValueError`` and
+    ``OSError`` exit with 2.
+    """
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except typer.TyperException as err:  # typer's checks of the command line
+            code = err.exit_code
+            if type(err).__name__ != "NoArgsIsHelpError":  # typer printed the help already
+                ctx = getattr(err, "ctx", None)
+                hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+                _error(err.format_message() + hint)
+        except (ValueError, OSError) as err:
+            code = 2
+            _error(_message(err))
+        except typer.Abort:
+            code = 1
+            _error("aborted")
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _message(err: ValueError | OSError) -> str:
+    """What went wrong, naming the file of an OSError raised by the system."""
+    if isinstance(err, OSError) and err.filename is not None and err.strerror:
+        return f"{err.filename}: {err.strerror}"
+    return str(err) or type(err).__name__
+
+
+def _error(message: str) -> None:
+    """One line on stderr, whatever line breaks ``message`` holds."""
+    typer.echo(f"{typer.style('error:', fg='red')} {' '.join(message.split())}", err=True)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="NOIR-style brain-robot interface: EEG decoders drive robot skills in PyBullet.",
     no_args_is_help=True,
     add_completion=False,
@@ -32,17 +93,43 @@ def main() -> None:
     """NOIR-style brain-robot interface: EEG decoders drive robot skills in PyBullet."""
 
 
+def _known_profile(name: str) -> str:
+    """Option callback: ``name`` is a synthetic subject profile."""
+    from sim.eeg_subject import PROFILES
+
+    if name not in PROFILES:
+        raise typer.BadParameter(
+            f"unknown subject profile {name!r}; known profiles: {sorted(PROFILES)}")
+    return name
+
+
+def _holds_files(path: Path) -> bool:
+    return path.is_dir() and any(path.iterdir())
+
+
+def _new_folder(path: Path) -> Path:
+    """Option callback: a folder to write that is new or empty (nothing gets overwritten)."""
+    if _holds_files(path):
+        raise typer.BadParameter(f"{path} already holds files; choose a new or empty folder")
+    return folder_to_write(path)
+
+
 @app.command()
 def demo(
-    task: str = typer.Option("cube_in_tray", help="Task to run (see `noir tasks list`)."),
-    operator: str = typer.Option(
+    task: str = typer.Option("cube_in_tray", callback=known_task,
+                             help="Task to run (see `noir tasks list`)."),
+    operator: Literal["recorded", "simulated"] = typer.Option(
         "recorded", help="Where the EEG comes from: 'recorded' (real EEG trials from the "
         "bundled ssvep-exo and EEGMMIDB samples) or 'simulated' (the synthetic subject)."),
-    seed: int = typer.Option(0, help="Seed for the world, the operator's EEG and calibration."),
-    profile: str = typer.Option("default", help="Synthetic subject profile (simulated only)."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the session folder."),
-    user: Path = typer.Option(None, help="The person's model folder: the robot proposes what "
-                              "it learned there (confirm or clench to reject) and learns from "
+    seed: int = typer.Option(0, min=0, max=MAX_SEED,
+                             help="Seed for the world, the operator's EEG and calibration."),
+    profile: str = typer.Option("default", callback=_known_profile,
+                                help="Synthetic subject profile (simulated only)."),
+    out: Path = typer.Option(Path("runs"), callback=folder_to_write,
+                             help="Folder that receives the session folder."),
+    user: Path = typer.Option(None, callback=folder_to_write,
+                              help="The person's model folder: the robot proposes what it "
+                              "learned there (confirm or clench to reject) and learns from "
                               "this session if it succeeds."),
 ) -> None:
     """Main job: EEG drives the simulated robot through a task.
@@ -53,13 +140,9 @@ def demo(
 
     config = replace(default_config(operator), learning=True) if user else None
     start = time.perf_counter()
-    try:
-        with console.status("calibrating and running the session..."):
-            summary, folder = run_session(task, operator=operator, seed=seed, profile=profile,
-                                          out=out, config=config, user=user)
-    except ValueError as err:
-        console.print(f"[red]error:[/red] {err}")
-        raise typer.Exit(code=2) from err
+    with console.status("calibrating and running the session..."):
+        summary, folder = run_session(task, operator=operator, seed=seed, profile=profile,
+                                      out=out, config=config, user=user)
     elapsed = time.perf_counter() - start
 
     who = operator if operator == "recorded" else f"simulated, profile {profile}"
@@ -90,10 +173,14 @@ def demo(
 
 @app.command()
 def calibrate(
-    profile: str = typer.Option("default", help="Synthetic subject profile."),
-    seed: int = typer.Option(0, help="Seed of the subject and of the trial order."),
-    trials: int = typer.Option(20, help="Motor-imagery trials per class (4 classes)."),
-    out: Path = typer.Option(Path("calibration"), help="Folder that receives the decoders."),
+    profile: str = typer.Option("default", callback=_known_profile,
+                                help="Synthetic subject profile."),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED,
+                             help="Seed of the subject and of the trial order."),
+    trials: int = typer.Option(20, min=5, max=500, help="Motor-imagery trials per class (4 "
+                               "classes; at least 5 for the 5-fold accuracy)."),
+    out: Path = typer.Option(Path("calibration"), callback=_new_folder,
+                             help="Folder that receives the decoders (new or empty)."),
 ) -> None:
     """Fit and save the decoders on a simulated subject's calibration trials.
 
@@ -102,15 +189,8 @@ def calibrate(
     from noir.calibration import calibrate as run_calibration
     from noir.config import LoopConfig
     from noir.operators import SimulatedOperator
-    from sim.eeg_subject import PROFILES, SyntheticSubject
+    from sim.eeg_subject import SyntheticSubject
 
-    if profile not in PROFILES:
-        console.print(f"[red]error:[/red] unknown subject profile {profile!r}; "
-                      f"known profiles: {sorted(PROFILES)}")
-        raise typer.Exit(code=2)
-    if out.exists() and any(out.iterdir()):
-        console.print(f"[red]error:[/red] {out} already holds files; choose a new folder")
-        raise typer.Exit(code=2)
     operator = SimulatedOperator(SyntheticSubject(profile, seed=seed))
     with console.status("recording calibration trials and fitting decoders..."):
         result = run_calibration(operator, LoopConfig(), n_mi_trials=trials, seed=seed)
@@ -126,7 +206,8 @@ def calibrate(
 @app.command()
 def replay(
     run: Path = typer.Argument(..., help="A session folder written by `noir demo`."),
-    out: Path = typer.Option(Path("runs"), help="Folder that receives the replayed session."),
+    out: Path = typer.Option(Path("runs"), callback=folder_to_write,
+                             help="Folder that receives the replayed session."),
     decoder: list[str] = typer.Option(
         [], help="Re-decode the recorded windows instead of re-executing: 'ssvep=NAME' "
         "(cca, fbcca) and/or 'mi=NAME' (csp_qda, csp_lda, fbcsp_svm, mdm, ts_lr; fitted on "
@@ -147,11 +228,11 @@ def replay(
             _print_redecoded(redecode(run, ssvep=choice.get("ssvep"), mi=choice.get("mi")))
             return
         summary, folder, comparison = replay_session(run, out=out)
-    except (FileNotFoundError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}")
+    except (OSError, ValueError) as err:  # corrupt, tampered or truncated (CorruptRecord)
+        typer.echo(f"error: {' '.join(str(err).splitlines())}", err=True)
         raise typer.Exit(code=2) from err
     except ReplayDivergence as err:
-        console.print(f"[red]replay diverged:[/red] {err}")
+        typer.echo(f"replay diverged: {' '.join(str(err).splitlines())}", err=True)
         raise typer.Exit(code=1) from err
     console.print(
         f"recorded: {comparison['n_recorded']} decisions, success {comparison['recorded_success']}"
@@ -178,18 +259,32 @@ def _print_redecoded(rows: list[dict]) -> None:
                       f"({len(mine)} decisions)")
 
 
+def _experiment_out(ctx: typer.Context, path: Path | None) -> Path:
+    """Option callback for an experiment's ``--out``: a given folder must be new or empty;
+    without one, ``runs/<command>`` or, if an earlier run is there, the first free
+    ``runs/<command>-2``, ``-3``..."""
+    if path is None:
+        path, k = Path("runs", ctx.info_name), 1
+        while _holds_files(path):
+            k += 1
+            path = Path("runs", f"{ctx.info_name}-{k}")
+    return _new_folder(path)
+
+
 # Options of the ``experiment`` commands.
 TasksOption = Annotated[str, typer.Option(
     help="Comma-separated task names (default: every task).")]
-SeedsOption = Annotated[int, typer.Option(help="Measured seeds per task and configuration.")]
+SeedsOption = Annotated[int, typer.Option(
+    min=1, help="Measured seeds per task and configuration.")]
 SubjectsOption = Annotated[int, typer.Option(
-    help="Simulated subjects: the noir-like profile, then subjects sampled around it.")]
+    min=1, help="Simulated subjects: the noir-like profile, then subjects sampled around it.")]
 DemosOption = Annotated[int, typer.Option(
-    help="Sessions that build each subject's model per task before the measured ones "
-         "(learning configurations).")]
-JobsOption = Annotated[int, typer.Option(help="Parallel local workers (joblib).")]
+    min=0, help="Sessions that build each subject's model per task before the measured ones "
+                "(learning configurations).")]
+JobsOption = Annotated[int, typer.Option(
+    callback=worker_count, help="Parallel local workers (joblib; -1: every core).")]
 SchedulerOption = Annotated[str | None, typer.Option(
-    help="Dask scheduler address (tcp://host:port).")]
+    callback=scheduler_address, help="Dask scheduler address (tcp://host:port).")]
 
 
 @experiment_app.command("table1")
@@ -200,7 +295,10 @@ def table1(
     demos: DemosOption = 3,
     n_jobs: JobsOption = 1,
     scheduler: SchedulerOption = None,
-    out: Path = typer.Option(Path("runs/table1"), help="Folder for sessions, CSV and HTML."),
+    out: Path = typer.Option(
+        None, callback=_experiment_out, show_default=False,
+        help="New or empty folder for sessions, CSV and HTML (default: runs/table1, or "
+             "runs/table1-2, -3... when an earlier run is there)."),
 ) -> None:
     """NOIR's Table 1 in simulation, NOIR's protocol and ours side by side.
 
@@ -212,10 +310,9 @@ def table1(
     runs, table = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
                              demos=demos, n_jobs=n_jobs, scheduler=scheduler)
     typer.echo(format_table(table))
-    if runs["success"].any():
-        cut = reductions(runs)
-        console.print(f"ours vs NOIR protocol: completion time -{cut['time_reduction_pct']:.0f} %,"
-                      f" human time -{cut['human_time_reduction_pct']:.0f} %")
+    cut = reductions(runs)
+    console.print(f"ours vs NOIR protocol: completion time {_change(cut['time_reduction_pct'])},"
+                  f" human time {_change(cut['human_time_reduction_pct'])}")
     console.print(f"written to {out}")
 
 
@@ -227,7 +324,10 @@ def learning(
     demos: DemosOption = 3,
     n_jobs: JobsOption = 1,
     scheduler: SchedulerOption = None,
-    out: Path = typer.Option(Path("runs/learning"), help="Folder for sessions and CSV."),
+    out: Path = typer.Option(
+        None, callback=_experiment_out, show_default=False,
+        help="New or empty folder for sessions and CSV (default: runs/learning, or "
+             "runs/learning-2, -3... when an earlier run is there)."),
 ) -> None:
     """NOIR's Figure 5 in simulation: decoding time and cursor travel with and without the
     robot's learning; writes learning.csv and learning_runs.csv."""
@@ -237,19 +337,28 @@ def learning(
                          n_jobs=n_jobs, scheduler=scheduler)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     gains = learning_gains(summary)
-    console.print(f"with learning: object+skill decoding time -"
-                  f"{gains['object_skill_time_cut_pct']:.0f} %, cursor travel -"
-                  f"{gains['cursor_travel_cut_pct']:.0f} %")
+    console.print(f"with learning: object+skill decoding time "
+                  f"{_change(gains['object_skill_time_cut_pct'])}, cursor travel "
+                  f"{_change(gains['cursor_travel_cut_pct'])}")
     console.print(f"written to {out}")
 
 
+def _change(cut_pct: float) -> str:
+    """A cut in % as a signed change (a cut of 83 is "-83 %"); "n/a" when not measured."""
+    return "n/a" if math.isnan(cut_pct) else f"{-cut_pct:+.0f} %"
+
+
 def _task_names(tasks: str) -> list[str]:
-    """Task names from a comma-separated option (every task when empty); exits on unknown."""
+    """Task names from ``--tasks``, comma-separated; every task when it is empty."""
     from sim.tasks import TASKS
 
-    names = [t for t in tasks.split(",") if t] or sorted(TASKS)
+    if not tasks:
+        return sorted(TASKS)
+    names = [name.strip() for name in tasks.split(",") if name.strip()]
     unknown = sorted(set(names) - set(TASKS))
-    if unknown:
-        console.print(f"[red]error:[/red] unknown tasks {unknown}; known: {sorted(TASKS)}")
-        raise typer.Exit(code=2)
+    if unknown or not names:
+        raise typer.BadParameter(f"unknown tasks {unknown or [tasks]}; known: {sorted(TASKS)}",
+                                 param_hint="'--tasks'")
+    if len(set(names)) < len(names):
+        raise typer.BadParameter(f"{tasks!r} names a task twice", param_hint="'--tasks'")
     return names

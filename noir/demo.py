@@ -68,7 +68,15 @@ def run_session(
         raise ValueError(f"unknown operator {operator!r}; known operators: {list(OPERATORS)}")
     if isinstance(profile, str) and profile not in PROFILES:
         raise ValueError(f"unknown subject profile {profile!r}; known profiles: {sorted(PROFILES)}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be in [0, 2**32), got {seed}")
+    if user and Path(user).exists() and not Path(user).is_dir():
+        raise NotADirectoryError(f"{user} is a file; a user model is a folder")
     config = config or default_config(operator)
+    assistant = None
+    if config.learning:  # read the person's model first: a bad one fails before any work
+        assistant = Assistant.open(user, config.propose_threshold, config.intent_model) \
+            if user else Assistant(threshold=config.propose_threshold, mode=config.intent_model)
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
     with task_obj.make_world(seed) as world:
@@ -86,11 +94,7 @@ def run_session(
             profile=_name(profile) if operator == "simulated" else None,
             config=asdict(config), calibration=calib.report,
         )
-        assistant = None
-        if config.learning:
-            assistant = Assistant.open(user, config.propose_threshold, config.intent_model) \
-                if user else Assistant(threshold=config.propose_threshold,
-                                       mode=config.intent_model)
+        if assistant is not None:
             assistant.save(folder / ASSISTANT_FOLDER)
         loop = InterfaceLoop(world, task_obj, person, calib, recorder, config,
                              new_world=lambda: task_obj.make_world(seed), assistant=assistant)

@@ -32,6 +32,7 @@ from decoders.benchmark.evaluations import Executor
 from noir.config import LoopConfig
 from noir.demo import run_session
 from sim.eeg_subject import PROFILES, SubjectProfile, sample_population
+from sim.tasks import TASKS
 
 _NOIR = LoopConfig()
 CONFIGS = {
@@ -144,8 +145,21 @@ def run_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: 
     """Run every task × configuration × seed × subject; return (measured runs, demo runs).
 
     Learning configurations first build their user models from ``demos`` sessions per task
-    and subject (``build_user``), in parallel over tasks and subjects.
+    and subject (``build_user``), in parallel over tasks and subjects. ``out`` must be new or
+    empty, so that no earlier result is overwritten.
+
+    Raises
+    ------
+    ValueError
+        On an unknown task or configuration, a repeated task, configuration or seed, no
+        seeds, a negative seed, fewer than one subject or a negative ``demos``.
+    FileExistsError
+        If ``out`` already holds files.
     """
+    _check_suite(tasks, configs, seeds, subjects, demos)
+    if out.is_dir() and any(out.iterdir()):
+        raise FileExistsError(f"{out} already holds files; an experiment writes into a new or "
+                              "empty folder")
     out.mkdir(parents=True, exist_ok=True)
     executor = Executor(n_jobs=n_jobs, scheduler=scheduler)
     learners = [c for c in configs if CONFIGS[c].learning]
@@ -157,6 +171,21 @@ def run_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: 
              for task in tasks for config in configs for seed in seeds
              for subject in range(subjects)]
     return pd.DataFrame(executor.map(run_one, items)), pd.DataFrame(demo_rows)
+
+
+def _check_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: int,
+                 demos: int) -> None:
+    for name, values, known in (("tasks", tasks, TASKS), ("configurations", configs, CONFIGS)):
+        unknown = sorted(set(values) - set(known))
+        if unknown or not values:
+            raise ValueError(f"unknown {name} {unknown or values}; known: {sorted(known)}")
+    for name, values in (("task", tasks), ("configuration", configs), ("seed", seeds)):
+        if len(set(values)) < len(values):
+            raise ValueError(f"a {name} is repeated in {values}: its sessions would collide")
+    if not seeds or min(seeds) < 0:
+        raise ValueError(f"seeds must be one or more integers >= 0, got {seeds}")
+    if subjects < 1 or demos < 0:
+        raise ValueError(f"need subjects >= 1 and demos >= 0, got {subjects} and {demos}")
 
 
 def table1(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demos: int = 3,
@@ -233,8 +262,9 @@ def figure5_summary(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def learning_gains(summary: pd.DataFrame) -> dict[str, float]:
-    """Cut in object+skill decoding time and cursor travel with learning, in %."""
-    by = summary.set_index("config")
+    """Cut in object+skill decoding time and cursor travel with learning, in %; NaN when a
+    configuration has no successful session or no cursor travel without learning."""
+    by = summary.set_index("config").reindex(list(FIGURE5_CONFIGS))
     base, learned = by.loc[FIGURE5_CONFIGS[0]], by.loc[FIGURE5_CONFIGS[1]]
     return {
         "object_skill_time_cut_pct": 100 * (1 - learned.object_skill_time_s
@@ -246,10 +276,11 @@ def learning_gains(summary: pd.DataFrame) -> dict[str, float]:
 
 def reductions(runs: pd.DataFrame) -> dict[str, float]:
     """Cut in mean completion time and human time of ``best`` relative to ``noir`` (same
-    runs, successful sessions), in %."""
+    runs, successful sessions), in %; NaN when a configuration has no successful session."""
     done = runs[runs["success"]]
     human = done["time_min"] * done["human_time_pct"] / 100
-    means = done.assign(human_min=human).groupby("config")[["time_min", "human_min"]].mean()
+    means = done.assign(human_min=human).groupby("config")[["time_min", "human_min"]].mean(
+    ).reindex(["noir", "best"])
     return {
         "time_reduction_pct": 100 * (1 - means.loc["best", "time_min"]
                                      / means.loc["noir", "time_min"]),

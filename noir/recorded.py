@@ -15,6 +15,9 @@ each annotation as ``clench``.
 The ``file`` operator (:func:`file_operator`) does the same with any MNE-readable recording whose
 annotations name the cued intention (``ssvep/<Hz>``, ``mi/<class>``, ``rest``, ``clench``, or
 other names mapped to those); a file with ``clench`` trials uses them instead of simulated EMG.
+A recording that cannot serve (unreadable, NaN or infinite samples, every channel flat, no such
+annotations, missing channels, too few or too short trials) raises ``ValueError`` naming the
+file and the problem.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import mne
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from noir.config import LoopConfig
 from noir.operators import PlanFollower
 from sim.eeg_subject import Cue
 from sim.tasks import PlanStep
@@ -88,6 +92,7 @@ class RecordedOperator(PlanFollower):
         self.calibration: dict[tuple[str, str], list[float]] = {}
         self.task: dict[tuple[str, str], list[float]] = {}
         self.trial_seconds: dict[tuple[str, str], float] = {}
+        self._n_trials: dict[tuple[str, str], tuple[int, int]] = {}  # (calibration, all)
         for name, raw in self.sources.items():
             for description in sorted(set(raw.annotations.description)):
                 if description.startswith(("BAD", "EDGE")):
@@ -98,6 +103,7 @@ class RecordedOperator(PlanFollower):
                 self.calibration[name, description] = onsets[:cut]
                 self.task[name, description] = onsets[cut:]
                 self.trial_seconds[name, description] = min(a["duration"] for a in trials)
+                self._n_trials[name, description] = (cut, len(trials))
 
     def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
         """Real trials for ``cues``: the What stage from ssvep-exo, the rest from EEGMMIDB.
@@ -134,22 +140,27 @@ class RecordedOperator(PlanFollower):
         description = "rest" if cue.description in ("rest", "mi/rest") else cue.description
         key = (name, description)
         pool = (self.calibration if calibration else self.task).get(key)
+        file = Path(source.filenames[0]).name
         if pool is None:
             known = sorted(d for (n, d) in self.task if n == name)
             raise ValueError(
-                f"no recorded trials for cue {cue.description!r} in "
-                f"{Path(source.filenames[0]).name}; it has {known}"
+                f"no recorded trials for cue {cue.description!r} in {file}; it has {known}"
+            )
+        if not pool and calibration:
+            raise ValueError(
+                f"all {self._n_trials[key][0]} calibration trials of {description!r} in {file} "
+                "are used: ask for fewer calibration trials per class"
             )
         if not pool:
             raise ValueError(
-                f"all {len(self.calibration[key])} calibration trials of {description!r} are "
-                "used: ask for fewer calibration trials per class"
+                f"{file} has {self._n_trials[key][1]} trial(s) of {description!r}, all kept for "
+                "calibration: the task needs at least one more"
             )
         offset = SSVEP_OFFSET if name == "ssvep" else 0.0
         if offset + cue.duration > self.trial_seconds[key] + 1e-9:
             raise ValueError(
                 f"a {cue.duration} s window does not fit in the recorded {description!r} trials "
-                f"({self.trial_seconds[key]:.2f} s, usable from {offset} s)"
+                f"of {file} ({self.trial_seconds[key]:.2f} s, usable from {offset} s)"
             )
         onset = pool.pop() if calibration else pool[self.rng.integers(len(pool))]
         sfreq = source.info["sfreq"]
@@ -184,25 +195,55 @@ class RecordedOperator(PlanFollower):
         return EMG_RMS * weights[:, np.newaxis] * noise
 
 
-def file_operator(path: str | Path, plan: Sequence[PlanStep] = (), **kwargs: Any
-                  ) -> RecordedOperator:
-    """A recorded operator serving every stage from one annotated recording at ``path``."""
-    return RecordedOperator(plan, ssvep=path, mi=path, **kwargs)
+def file_operator(path: str | Path, plan: Sequence[PlanStep] = (), *,
+                  config: LoopConfig | None = None, **kwargs: Any) -> RecordedOperator:
+    """A recorded operator serving every stage from one annotated recording at ``path``.
+
+    The recording must hold every channel that ``config``'s decoders read (default: NOIR's
+    settings); ``kwargs`` go to :class:`RecordedOperator`.
+    """
+    config = config or LoopConfig()
+    operator = RecordedOperator(plan, ssvep=path, mi=path, **kwargs)
+    has = operator.sources["mi"].ch_names
+    needed = dict.fromkeys([*config.ssvep_channels, *config.mi_channels, *config.emg_channels])
+    missing = [ch for ch in needed if ch not in has]
+    if missing:
+        raise ValueError(f"{path}: lacks the channels {missing} that the decoders read; "
+                         f"it has {has}")
+    return operator
 
 
 def _read(path: Path, mapping: dict[str, str] | None = None) -> mne.io.BaseRaw:
+    """The recording at ``path``, checked: finite, not flat, with annotated trials."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder; expected an EEG recording file")
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} not found: the recorded operator needs an annotated EEG recording "
             "(the bundled samples are rebuilt by experiments/make_sample_data.py)"
         )
-    raw = mne.io.read_raw(path, preload=True, verbose="error")
+    try:
+        raw = mne.io.read_raw(path, preload=True, verbose="error")
+    except Exception as err:  # MNE's readers fail in many ways on a damaged file
+        raise ValueError(f"{path}: not a readable EEG recording "
+                         f"({type(err).__name__}: {err})") from err
+    data = raw.get_data()
+    finite = np.isfinite(data)
+    if not finite.all():
+        channels = [ch for ch, ok in zip(raw.ch_names, finite.all(axis=1), strict=True) if not ok]
+        raise ValueError(f"{path}: {np.size(finite) - np.count_nonzero(finite)} samples are NaN "
+                         f"or infinite (channels {channels})")
+    if data.size == 0 or np.all(np.ptp(data, axis=1) == 0):
+        raise ValueError(f"{path}: every channel is flat (constant); no EEG was recorded")
     if mapping:
         missing = sorted(set(mapping) - set(raw.annotations.description))
         if missing:
             raise ValueError(f"{path}: the mapping names annotations {missing} that the "
                              f"recording lacks; it has {sorted(set(raw.annotations.description))}")
         raw.annotations.rename(mapping)
+    if not [d for d in raw.annotations.description if not d.startswith(("BAD", "EDGE"))]:
+        raise ValueError(f"{path}: no annotations mark the cued trials (ssvep/<Hz>, "
+                         "mi/<class>, rest, clench, or names mapped to those)")
     return raw
 
 

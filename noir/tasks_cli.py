@@ -9,12 +9,15 @@ command runs, so that ``noir --help`` stays fast.
 
 from __future__ import annotations
 
+import ctypes.util
 import importlib.util
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -24,7 +27,7 @@ from rich.table import Table
 if TYPE_CHECKING:
     import numpy as np
 
-    from sim.tasks import PlanStep, Task
+    from sim.tasks import PlanStep
     from sim.world import World
     from skills import SkillFailure
 
@@ -37,6 +40,8 @@ console = Console()
 
 VIDEO_SUFFIXES = (".gif", ".mp4")
 """File types ``--video`` writes (mp4 needs the ``imageio-ffmpeg`` package)."""
+MAX_SEED = 2**32 - 1
+"""Largest seed numpy's and scikit-learn's random states take."""
 
 
 @dataclass(frozen=True)
@@ -166,30 +171,87 @@ class FrameRecorder:
             imageio.mimwrite(path, self.frames, fps=1 / seconds)
 
 
-def _check_video_path(path: Path) -> None:
-    """Fail early (exit code 2) on a video type that cannot be written here."""
+# Option callbacks (shared with ``noir.cli``): they run before the command, so that bad input
+# ends in a usage error (exit code 2) before any work starts.
+
+def known_task(name: str) -> str:
+    """``name`` is a registered task."""
+    from sim.tasks import TASKS
+
+    if name not in TASKS:
+        raise typer.BadParameter(f"unknown task {name!r}; known tasks: {sorted(TASKS)}")
+    return name
+
+
+def folder_to_write(path: Path | None) -> Path | None:
+    """``path`` is a folder, or can be created as one, that this user may write in."""
+    if path is None:
+        return None
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise typer.BadParameter(f"{str(existing)!r} is a file, expected a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise typer.BadParameter(f"cannot write in {str(existing)!r} (permission denied)")
+    return path
+
+
+def worker_count(n_jobs: int) -> int:
+    """A joblib worker count up to the cores there are (-1: every core; -2: all but one...);
+    more would start that many processes at once."""
+    from joblib import cpu_count
+
+    if n_jobs == 0 or n_jobs > cpu_count():
+        raise typer.BadParameter(f"{n_jobs} workers; expected 1 to {cpu_count()} (the cores "
+                                 "here), or -1 for every core")
+    return n_jobs
+
+
+def scheduler_address(address: str | None) -> str | None:
+    """A Dask scheduler address is not blank."""
+    if address is not None and not address.strip():
+        raise typer.BadParameter("empty address; expected tcp://host:port")
+    return address
+
+
+def _display(gui: bool) -> bool:
+    """``--gui`` has a screen to open: on Linux PyBullet's GUI needs an X display (without one
+    it exits the process with code 1 and no message)."""
+    if not gui or not sys.platform.startswith("linux"):
+        return gui
+    display = os.environ.get("DISPLAY")
+    if not display:
+        raise typer.BadParameter("no display to show the GUI on (DISPLAY is not set)")
+    library = ctypes.util.find_library("X11")
+    x11 = ctypes.CDLL(library) if library else None
+    if x11 is not None:
+        x11.XOpenDisplay.restype = ctypes.c_void_p
+        x11.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        x11.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        connection = x11.XOpenDisplay(display.encode())
+        if connection:
+            x11.XCloseDisplay(connection)
+            return gui
+    raise typer.BadParameter(f"cannot open the display DISPLAY={display!r} to show the GUI on")
+
+
+def _video_path(path: Path | None) -> Path | None:
+    """A video file of a type this installation writes, in a folder that exists."""
+    if path is None:
+        return None
     suffix = path.suffix.lower()
     if suffix not in VIDEO_SUFFIXES:
-        _fail(f"cannot write video {str(path)!r}: use one of the suffixes {list(VIDEO_SUFFIXES)}")
+        raise typer.BadParameter(
+            f"cannot write video {str(path)!r}: use one of the suffixes {list(VIDEO_SUFFIXES)}")
     if suffix == ".mp4" and importlib.util.find_spec("imageio_ffmpeg") is None:
-        _fail(f"writing {str(path)!r} needs the imageio-ffmpeg package "
-              f"(pip install imageio-ffmpeg); or write a .gif")
+        raise typer.BadParameter(f"writing {str(path)!r} needs the imageio-ffmpeg package "
+                                 "(pip install imageio-ffmpeg); or write a .gif")
+    if path.is_dir():
+        raise typer.BadParameter(f"{str(path)!r} is a folder, expected a video file")
     if not path.parent.is_dir():
-        _fail(f"cannot write video {str(path)!r}: folder {str(path.parent)!r} does not exist")
-
-
-def _fail(message: str) -> NoReturn:
-    console.print(f"[red]error:[/red] {escape(message)}")
-    raise typer.Exit(code=2)
-
-
-def _task(name: str) -> type[Task]:
-    from sim.gym_env import get_task
-
-    try:
-        return get_task(name)
-    except ValueError as err:
-        _fail(str(err))
+        raise typer.BadParameter(
+            f"cannot write video {str(path)!r}: folder {str(path.parent)!r} does not exist")
+    folder_to_write(path.parent)
+    return path
 
 
 @app.command("list")
@@ -215,19 +277,22 @@ def list_tasks() -> None:
 
 @app.command("run")
 def run_task(
-    task: str = typer.Argument(..., help="Task name (see `noir tasks list`)."),
-    seed: int = typer.Option(0, help="Seed of the world's random layout."),
-    gui: bool = typer.Option(False, help="Show the PyBullet GUI."),
+    task: str = typer.Argument(..., callback=known_task,
+                               help="Task name (see `noir tasks list`)."),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED, help="Seed of the world's random layout."),
+    gui: bool = typer.Option(False, callback=_display,
+                             help="Show the PyBullet GUI (needs a display)."),
     video: Annotated[Path | None, typer.Option(
+        callback=_video_path,
         help="Write the top camera to this .gif (or .mp4 with imageio-ffmpeg).")] = None,
     frame_every: int = typer.Option(
-        24, min=1, help="Physics steps (1/240 s each) between two video frames."
+        24, min=1, max=24_000, help="Physics steps (1/240 s each) between two video frames."
     ),
 ) -> None:
     """Run TASK's reference plan skill by skill and report success; exit code 1 on failure."""
-    task_cls = _task(task)
-    if video is not None:
-        _check_video_path(video)
+    from sim.tasks import TASKS
+
+    task_cls = TASKS[task]
     start = time.perf_counter()
     with task_cls.make_world(seed, gui=gui) as world:
         plan = task_cls.reference_plan(world)

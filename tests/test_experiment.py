@@ -1,5 +1,7 @@
 """NOIR's Table 1 in simulation: runs through the executor, tidy outputs, paper columns."""
 
+import math
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +14,7 @@ from noir.experiment import (
     figure5,
     learning_gains,
     reductions,
+    run_suite,
     table1,
     user_folder,
 )
@@ -52,6 +55,35 @@ def test_reductions_compare_mean_times():
     cut = reductions(runs)
     assert cut["time_reduction_pct"] == pytest.approx(100 * (1 - 5 / 15))
     assert cut["human_time_reduction_pct"] == pytest.approx(100 * (1 - 2.5 / 12))
+    # a configuration without a successful session has no mean: no number rather than a crash
+    runs["success"] = [True, True, False, False]
+    assert all(math.isnan(v) for v in reductions(runs).values())
+    summary = pd.DataFrame({"config": ["noir"], "object_skill_time_s": [9.0],
+                            "cursor_travel_cm": [3.0]})
+    assert all(math.isnan(v) for v in learning_gains(summary).values())
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    ((["cook"], ["noir"], [0], 1), "unknown tasks \\['cook'\\]"),
+    (([], ["noir"], [0], 1), "unknown tasks \\[\\]"),
+    ((["cube_in_tray"], ["ours"], [0], 1), "unknown configurations \\['ours'\\]"),
+    ((["cube_in_tray"] * 2, ["noir"], [0], 1), "a task is repeated"),
+    ((["cube_in_tray"], ["noir"], [1, 1], 1), "a seed is repeated"),
+    ((["cube_in_tray"], ["noir"], [], 1), "seeds must be one or more integers >= 0"),
+    ((["cube_in_tray"], ["noir"], [-1], 1), "seeds must be one or more integers >= 0"),
+    ((["cube_in_tray"], ["noir"], [0], 0), "need subjects >= 1"),
+])
+def test_run_suite_refuses_a_bad_plan_before_any_session(tmp_path, args, error):
+    with pytest.raises(ValueError, match=error):
+        run_suite(*args, tmp_path / "out")
+    assert not any(tmp_path.iterdir())
+
+
+def test_run_suite_never_writes_over_an_earlier_run(tmp_path):
+    (tmp_path / "table1.csv").write_text("earlier")
+    with pytest.raises(FileExistsError, match="already holds files"):
+        run_suite(["cube_in_tray"], ["noir"], [0], 1, tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["table1.csv"]
 
 
 def test_paper_numbers_and_unknown_tasks():

@@ -2,6 +2,7 @@
 
 import time
 
+import mne
 import numpy as np
 import pytest
 
@@ -24,7 +25,8 @@ def test_calibration_and_task_trials_never_mix():
     n = len(operator.calibration["mi", "mi/legs"])
     raw = operator.eeg([Cue("mi", 3.0, "legs")] * n, "calibration")
     assert raw.info["sfreq"] == 160.0 and raw.n_times == n * 480
-    with pytest.raises(ValueError, match="calibration trials of 'mi/legs' are used"):
+    with pytest.raises(ValueError, match=f"all {n} calibration trials of 'mi/legs' in "
+                                         "eegmmidb_s001_raw.fif are used"):
         operator.eeg([Cue("mi", 3.0, "legs")], "calibration")
 
 
@@ -99,3 +101,91 @@ def test_replay_pace_follows_speed():
     assert time.perf_counter() - start >= 0.3  # 3 s of EEG at 10x real time
     with pytest.raises(ValueError, match="speed must be > 0"):
         RecordedOperator(speed=0.0)
+
+
+@pytest.fixture(scope="module")
+def small_recording():
+    """16 s of a synthetic subject: two left-hand MI trials, each followed by rest."""
+    return SyntheticSubject("default", seed=7).record(
+        [Cue("mi", 4.0, "left_hand"), Cue("rest", 4.0)] * 2)
+
+
+def _nan(raw):
+    raw._data[3, 100:110] = np.nan
+
+
+def _inf(raw):
+    raw._data[:, -1] = np.inf
+
+
+def _flat(raw):
+    raw._data[:] = 1e-6
+
+
+def _no_annotations(raw):
+    raw.set_annotations(None)
+
+
+def _bad_only(raw):
+    raw.set_annotations(mne.Annotations([1.0], [2.0], ["BAD_movement"]))
+
+
+def _no_o1(raw):
+    raw.drop_channels(["O1"])
+
+
+@pytest.mark.parametrize(("damage", "problem"), [
+    (_nan, r"10 samples are NaN or infinite \(channels \['F3'\]\)"),
+    (_inf, r"33 samples are NaN or infinite"),
+    (_flat, "every channel is flat"),
+    (_no_annotations, "no annotations mark the cued trials"),
+    (_bad_only, "no annotations mark the cued trials"),
+    (_no_o1, r"lacks the channels \['O1'\] that the decoders read"),
+])
+def test_file_operator_refuses_recordings_it_cannot_serve(tmp_path, small_recording, damage,
+                                                          problem):
+    raw = small_recording.copy()
+    damage(raw)
+    path = tmp_path / "damaged_raw.fif"
+    raw.save(path, verbose="error")
+    with pytest.raises(ValueError, match=f"damaged_raw.fif: {problem}"):
+        file_operator(path)
+
+
+@pytest.mark.parametrize(("name", "content"), [
+    ("empty_raw.fif", lambda good: b""),
+    ("text_raw.fif", lambda good: b"hello\n"),
+    ("half_raw.fif", lambda good: good[: len(good) // 2]),
+    ("head_raw.fif", lambda good: good[:2000]),
+    ("noise_raw.fif", lambda good: np.random.default_rng(0).bytes(5000)),
+    ("flipped_raw.fif", lambda good: bytes(b ^ 0xFF if k % 997 == 200 else b
+                                           for k, b in enumerate(good))),
+    ("recording.xyz", lambda good: good),
+])
+def test_file_operator_names_an_unreadable_file(tmp_path, small_recording, name, content):
+    good = tmp_path / "good_raw.fif"
+    small_recording.save(good, verbose="error")
+    path = tmp_path / name
+    path.write_bytes(content(good.read_bytes()))
+    with pytest.raises(ValueError, match=f"{name}: not a readable EEG recording"):
+        file_operator(path)
+    with pytest.raises(IsADirectoryError, match="is a folder; expected an EEG recording file"):
+        file_operator(tmp_path)
+
+
+def test_file_operator_says_which_trials_are_missing_or_too_short(tmp_path, small_recording):
+    raw = small_recording.copy()
+    onsets = raw.annotations.onset
+    raw.set_annotations(mne.Annotations(onsets[:2], [4.0, 1.0], ["mi/left_hand", "rest"]))
+    path = tmp_path / "few_raw.fif"
+    raw.save(path, verbose="error")
+    operator = file_operator(path, seed=0)
+    operator.eeg([Cue("mi", 3.0, "left_hand")], "calibration")
+    with pytest.raises(ValueError, match="all 1 calibration trials of 'mi/left_hand' in "
+                                         "few_raw.fif are used"):
+        operator.eeg([Cue("mi", 3.0, "left_hand")], "calibration")
+    with pytest.raises(ValueError, match="few_raw.fif has 1 trial.s. of 'mi/left_hand', all "
+                                         "kept for calibration"):
+        operator.eeg([Cue("mi", 3.0, "left_hand")], "how")
+    with pytest.raises(ValueError, match="no recorded trials for cue 'mi/legs' in few_raw.fif"):
+        operator.eeg([Cue("mi", 3.0, "legs")], "how")

@@ -6,14 +6,14 @@ import imageio.v3 as iio
 import numpy as np
 from typer.testing import CliRunner
 
-from noir.tasks_cli import app
+from noir.cli import app
 from sim.tasks import TASKS, CubeInTray, PlanStep
 
 runner = CliRunner()
 
 
 def test_list_shows_every_task():
-    result = runner.invoke(app, ["list"])
+    result = runner.invoke(app, ["tasks", "list"])
     assert result.exit_code == 0, result.output
     for name in TASKS:
         assert name in result.output
@@ -25,8 +25,8 @@ def test_list_shows_every_task():
 
 def test_run_succeeds_and_writes_a_gif(tmp_path):
     video = tmp_path / "run.gif"
-    result = runner.invoke(
-        app, ["run", "cube_in_tray", "--seed", "0", "--video", str(video), "--frame-every", "120"])
+    result = runner.invoke(app, ["tasks", "run", "cube_in_tray", "--seed", "0", "--video",
+                                 str(video), "--frame-every", "120"])
     assert result.exit_code == 0, result.output
     assert "1/2 pick(object=cube) on cube: ok" in result.output
     assert "2/2 place(" in result.output and "success: yes" in result.output
@@ -49,28 +49,36 @@ class _PlaceFirst(CubeInTray):
 
 def test_failing_plan_exits_1(monkeypatch):
     monkeypatch.setitem(TASKS, _PlaceFirst.name, _PlaceFirst)
-    result = runner.invoke(app, ["run", _PlaceFirst.name])
+    result = runner.invoke(app, ["tasks", "run", _PlaceFirst.name])
     assert result.exit_code == 1, result.output
     assert "1/2 place(" in result.output and "FAILED" in result.output
     assert "2/2" not in result.output and "success: NO" in result.output
 
 
 def test_unknown_task_lists_the_tasks():
-    result = runner.invoke(app, ["run", "cook"])
+    result = runner.invoke(app, ["tasks", "run", "cook"])
     assert result.exit_code == 2
     assert "unknown task 'cook'" in result.output and "cube_in_tray" in result.output
 
 
-def test_video_type_is_checked_before_running(tmp_path):
-    result = runner.invoke(app, ["run", "cube_in_tray", "--video", str(tmp_path / "run.avi")])
-    assert result.exit_code == 2 and "suffixes ['.gif', '.mp4']" in result.output
+def test_video_path_is_checked_before_running(tmp_path):
+    result = runner.invoke(app, ["tasks", "run", "cube_in_tray", "--video",
+                                 str(tmp_path / "run.avi")])
+    assert result.exit_code == 2 and "suffixes ['.gif', '.mp4']" in result.stderr
     assert not any(tmp_path.iterdir())
+    (tmp_path / "run.gif").mkdir()
+    result = runner.invoke(app, ["tasks", "run", "cube_in_tray", "--video",
+                                 str(tmp_path / "run.gif")])
+    assert result.exit_code == 2 and "run.gif' is a folder, expected a video file" in result.stderr
+    result = runner.invoke(app, ["tasks", "run", "cube_in_tray", "--video",
+                                 str(tmp_path / "nowhere" / "run.gif")])
+    assert result.exit_code == 2 and "nowhere' does not exist" in result.stderr
 
 
 def test_mp4_needs_imageio_ffmpeg(tmp_path):
     video = tmp_path / "run.mp4"
     result = runner.invoke(
-        app, ["run", "cube_in_tray", "--video", str(video), "--frame-every", "240"])
+        app, ["tasks", "run", "cube_in_tray", "--video", str(video), "--frame-every", "240"])
     if importlib.util.find_spec("imageio_ffmpeg") is None:
         assert result.exit_code == 2 and "imageio-ffmpeg" in result.output
         assert not video.exists()
