@@ -16,7 +16,9 @@ from pathlib import Path
 import mne
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.utils.validation import check_is_fitted
 
 from decoders.dynamic_stopping import MarginStopping
 from decoders.emg import MuscleTensionDetector
@@ -74,24 +76,69 @@ class Calibration:
 
     @classmethod
     def load(cls, folder: str | Path) -> Calibration:
-        """Read a calibration written by :meth:`save` (errors name the missing file)."""
+        """Read a calibration written by :meth:`save`.
+
+        Raises
+        ------
+        FileNotFoundError
+            If ``calibration.json`` or a decoder or recording it needs is missing.
+        ValueError
+            If a file is not what :meth:`save` writes (a decoder of another kind, an unfitted
+            one, accuracies that are not numbers in [0, 1], an unreadable recording...);
+            the message names the file.
+        """
         folder = Path(folder)
         report = folder / "calibration.json"
         if not report.is_file():
             raise FileNotFoundError(f"{report} not found: {folder} is not a saved calibration")
-        accuracies = json.loads(report.read_text())
+        accuracies = _read_accuracies(report)
         stopping = folder / "ssvep-stopping.skops"
+        with_stopping = stopping.is_file()
         return cls(
-            mi=load_decoder(folder / "mi.skops"),
-            emg=load_decoder(folder / "emg.skops"),
+            mi=_read_decoder(folder / "mi.skops", tuple(MI_DECODERS.values())),
+            emg=_read_decoder(folder / "emg.skops", (MuscleTensionDetector,)),
             mi_accuracy=accuracies["mi_accuracy"],
             emg_accuracy=accuracies["emg_accuracy"],
             mi_raw=read_recording(folder / "calibration-mi.vhdr"),
             emg_raw=read_recording(folder / "calibration-emg.vhdr"),
-            ssvep_stopping=load_decoder(stopping) if stopping.is_file() else None,
-            ssvep_raw=read_recording(folder / "calibration-ssvep.vhdr")
-            if stopping.is_file() else None,
+            ssvep_stopping=_read_decoder(stopping, (MarginStopping,)) if with_stopping else None,
+            ssvep_raw=read_recording(folder / "calibration-ssvep.vhdr") if with_stopping
+            else None,
         )
+
+
+def _read_accuracies(path: Path) -> dict[str, float]:
+    """``calibration.json``'s accuracies; a ValueError naming ``path`` if they are not numbers
+    in [0, 1]."""
+    try:
+        report = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"{path}: not a JSON calibration report ({err})") from err
+    keys = ("mi_accuracy", "emg_accuracy")
+    if not isinstance(report, dict) or not all(
+            isinstance(report.get(k), int | float) and not isinstance(report.get(k), bool)
+            and 0.0 <= report[k] <= 1.0 for k in keys):
+        raise ValueError(f"{path}: expected an object with {list(keys)}, numbers in [0, 1]")
+    return {k: float(report[k]) for k in keys}
+
+
+def _read_decoder(path: Path, kinds: tuple[type, ...]) -> BaseEstimator:
+    """A fitted decoder of one of ``kinds`` from ``path`` (a ValueError naming it otherwise)."""
+    try:
+        decoder = load_decoder(path)
+    except (ValueError, OSError):
+        raise
+    except Exception as err:  # skops rebuilding objects from a file that may be hostile
+        raise ValueError(f"{path}: not a decoder file written by noir "
+                         f"({type(err).__name__}: {err})") from err
+    if not isinstance(decoder, kinds):
+        raise ValueError(f"{path} holds a {type(decoder).__name__}, expected one of "
+                         f"{[kind.__name__ for kind in kinds]}")
+    try:
+        check_is_fitted(decoder)
+    except NotFittedError as err:
+        raise ValueError(f"{path} holds an unfitted {type(decoder).__name__}") from err
+    return decoder
 
 
 def cued_epochs(

@@ -19,6 +19,8 @@ import mne
 import numpy as np
 
 _VOLTS_TO_MICROVOLTS = 1e6
+_HEADER_LINE = "Brain Vision Data Exchange Header File Version 1.0"
+_HEADER_SIZE_LIMIT = 1 << 20  # bytes; the writer's headers are about 1 kB
 
 
 class BrainVisionWriter:
@@ -46,7 +48,7 @@ class BrainVisionWriter:
         self.header = folder / f"{stem}.vhdr"
         channels = "\n".join(f"Ch{i}={name},,1,µV" for i, name in enumerate(self.ch_names, 1))
         self.header.write_text(
-            "Brain Vision Data Exchange Header File Version 1.0\n\n"
+            f"{_HEADER_LINE}\n\n"
             "[Common Infos]\nCodepage=UTF-8\n"
             f"DataFile={stem}.eeg\nMarkerFile={stem}.vmrk\n"
             "DataFormat=BINARY\nDataOrientation=MULTIPLEXED\n"
@@ -108,10 +110,48 @@ def read_recording(header: str | Path) -> mne.io.BaseRaw:
 
     A data file cut short by a crash is read up to its last complete sample (MNE ignores a
     partly written sample).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``header`` does not exist.
+    ValueError
+        If ``header`` is not a header as the writer writes it (BrainVision 1.0, float32
+        multiplexed samples, data and marker files ``<stem>.eeg``/``<stem>.vmrk`` beside it),
+        MNE cannot read the files, or a sample is not finite. The message names the file.
     """
     header = Path(header)
     if not header.is_file():
         raise FileNotFoundError(f"{header} not found: expected a BrainVision header (.vhdr)")
-    return mne.io.read_raw_brainvision(
-        header, preload=True, ignore_marker_types=True, verbose="error"
-    )
+    _check_header(header)
+    try:
+        raw = mne.io.read_raw_brainvision(
+            header, preload=True, ignore_marker_types=True, verbose="error"
+        )
+    except Exception as err:  # MNE's parser meets a file it cannot read: say which
+        raise ValueError(f"{header}: not a readable BrainVision recording "
+                         f"({type(err).__name__}: {err})") from err
+    if not np.isfinite(raw.get_data()).all():
+        raise ValueError(f"{header}: the recording holds non-finite samples (NaN or inf)")
+    return raw
+
+
+def _check_header(header: Path) -> None:
+    """Refuse a ``.vhdr`` that the writer would not have written (names the file)."""
+    expected = {"DataFile": f"{header.stem}.eeg", "MarkerFile": f"{header.stem}.vmrk",
+                "DataFormat": "BINARY", "DataOrientation": "MULTIPLEXED",
+                "BinaryFormat": "IEEE_FLOAT_32"}
+    with header.open("rb") as stream:
+        data = stream.read(_HEADER_SIZE_LIMIT + 1)
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{header}: not a text BrainVision header ({err.reason})") from err
+    if len(data) > _HEADER_SIZE_LIMIT or not lines or lines[0].strip() != _HEADER_LINE:
+        raise ValueError(f"{header}: not a BrainVision header (expected a first line "
+                         f"{_HEADER_LINE!r} and at most {_HEADER_SIZE_LIMIT} bytes)")
+    fields = dict(line.strip().split("=", 1) for line in lines if "=" in line)
+    for key, value in expected.items():
+        if fields.get(key) != value:
+            raise ValueError(f"{header}: {key}={fields.get(key)!r}, expected {value!r} "
+                             "(as written by noir.eeg_writer)")

@@ -4,32 +4,171 @@ The replay operator feeds the loop the recorded EEG windows in the recorded orde
 person's recorded intentions; the decoders are the session's saved ones and the world is
 rebuilt from the task and seed. The same EEG through the same decoders gives the same
 decisions, so the robot does the same things and the task ends the same way.
+
+A record may come from anyone, so nothing is loaded before it is checked:
+:func:`load_record` verifies every file against the record's ``manifest.json``
+(``noir.session.verify_record``), checks the fields replay reads in every event, and
+accepts only file references that are plain relative paths listed in the manifest. Every
+problem found while loading is a :class:`noir.session.CorruptRecord` naming the file (the CLI
+exits with 2); a replay whose decisions or outcome differ is a :class:`ReplayDivergence`
+(exit 1).
 """
 
 from __future__ import annotations
 
+import math
+import types
+import typing
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mne
+import numpy as np
 
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, cued_epochs
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import read_recording
 from noir.loop import InterfaceLoop
-from noir.session import SessionClock, SessionRecorder, read_events
+from noir.session import (
+    CorruptRecord,
+    SessionClock,
+    SessionRecorder,
+    numbered_events,
+    read_events,
+    record_file,
+    shown,
+    verify_record,
+)
 from noir.where import AXIS_BINDING, CONTINUOUS_BINDING
-from sim.eeg_subject import Cue
+from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import TASKS
 
 _WINDOW_EVENTS = ("decision", "confirm", "cursor_glide", "skill_end", "skill_failure")
 
+_NUMBER, _NULL = "number", None
+_FIELDS: dict[str, dict[str, tuple]] = {
+    "session_start": {"task": (str,), "seed": (int,), "config": (dict,)},
+    "task_end": {"success": (bool,)},
+    "stage": {"stage": (str,)},
+    "eeg_stream": {"header": (str,), "channels": (list,), "sfreq": (_NUMBER,)},
+    "frame": {"path": (str,)},
+    "decision": {"stage": (str,), "label": (str,), "intended": (str,), "eeg": (dict,)},
+    "confirm": {"stage": (str,), "clench": (bool,), "eeg": (dict,)},
+    "cursor_glide": {"clench_at": (_NUMBER,), "eeg": (dict,)},
+    "skill_end": {"clench_at": (_NUMBER, _NULL), "eeg": (dict,)},
+    "skill_failure": {"reason": (str,)},
+}
+"""The fields replay reads in each kind of event and their JSON types (``"number"``: a
+finite int or float, ``None``: null)."""
+
 
 class ReplayDivergence(RuntimeError):
     """The replayed loop asked for something the record does not hold at that point."""
+
+
+@dataclass
+class SessionRecord:
+    """A complete session record whose files and events have been checked.
+
+    Attributes
+    ----------
+    folder : Path
+        The session folder.
+    events : list of dict
+        ``events.jsonl``, in order; starts with ``session_start``, ends with ``task_end``.
+    config : LoopConfig
+        The loop's settings from ``session_start``.
+    streams : dict of str to mne.io.Raw
+        Every EEG stream the events refer to, by header file name.
+    """
+
+    folder: Path
+    events: list[dict[str, Any]]
+    config: LoopConfig
+    streams: dict[str, mne.io.BaseRaw]
+
+
+def load_record(folder: str | Path) -> SessionRecord:
+    """Verify and read a complete session record (see the module docstring).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` does not exist.
+    CorruptRecord
+        If anything in the record is missing, changed, truncated, malformed or refers outside
+        the record; the message names the file (and line) and what is wrong.
+    """
+    folder = Path(folder)
+    listed = verify_record(folder)
+    log = folder / "events.jsonl"
+    if "events.jsonl" not in listed:
+        raise CorruptRecord(f"{log} not found: every session record has an event log")
+    numbered = numbered_events(folder)
+    if not numbered or numbered[0][1]["event"] != "session_start":
+        raise CorruptRecord(f"{log} does not start with session_start")
+    last = numbered[-1][1]
+    if last["event"] != "task_end":
+        raise CorruptRecord(
+            f"{folder} is a truncated record (the session stopped after {shown(last['event'])} at "
+            f"t={last['t']} s, before task_end): it cannot be replayed to an outcome"
+        )
+    announced: dict[str, tuple[str, dict[str, Any]]] = {}  # header -> (where, eeg_stream)
+    stage = None
+    for line, event in numbered:
+        where = f"{log}, line {line}"
+        _check_event(event, where)
+        kind = event["event"]
+        if kind == "stage":
+            stage = event["stage"]
+        elif kind == "decision" and event["stage"] != stage:
+            raise CorruptRecord(f"{where}: a {shown(event['stage'])} decision after a "
+                                f"{shown(stage)} stage event")
+        elif kind == "frame":
+            record_file(folder, event["path"], listed, where)
+        elif kind == "eeg_stream":
+            header = event["header"]
+            record_file(folder, header, listed, where)
+            if "/" in header or not header.endswith(".vhdr") or header in announced:
+                raise CorruptRecord(f"{where}: header {shown(header)} must be a new .vhdr file "
+                                    "name in the session folder")
+            announced[header] = (where, event)
+        if kind in _WINDOW_EVENTS and "eeg" in event and event["eeg"]["header"] not in announced:
+            raise CorruptRecord(f"{where}: EEG from {shown(event['eeg']['header'])}, which no "
+                                "earlier eeg_stream event announced")
+    start_line, start = numbered[0]
+    config = _config(start["config"], f"{log}, line {start_line}")
+    if start["task"] not in TASKS:
+        raise CorruptRecord(f"{log}, line {start_line}: unknown task {shown(start['task'])}; "
+                            f"known tasks: {sorted(TASKS)}")
+    if start["seed"] < 0:
+        raise CorruptRecord(f"{log}, line {start_line}: seed {start['seed']} is negative")
+    streams = {header: _stream(folder / header, *announcement)
+               for header, announcement in announced.items()}
+    cue_samples = {header: np.sort(np.round(raw.annotations.onset * raw.info["sfreq"]))
+                   for header, raw in streams.items()}
+    for line, event in numbered:
+        if event["event"] in _WINDOW_EVENTS and "eeg" in event:
+            header, start, n = event["eeg"]["header"], event["eeg"]["start"], event["eeg"]["n"]
+            available = streams[header].n_times
+            if start + n > available:
+                raise CorruptRecord(
+                    f"{log}, line {line}: needs samples {start} to {start + n} of {header}, "
+                    f"which holds {available}: the EEG is truncated"
+                )
+            cues = cue_samples[header]
+            if np.searchsorted(cues, start) == np.searchsorted(cues, start + n):
+                raise CorruptRecord(
+                    f"{log}, line {line}: {folder / header} has no cue marker in samples "
+                    f"{start} to {start + n} (every window starts with one): its .vmrk is "
+                    "damaged"
+                )
+    return SessionRecord(folder, [event for _, event in numbered], config, streams)
 
 
 class ReplayOperator:
@@ -37,17 +176,17 @@ class ReplayOperator:
 
     Parameters
     ----------
-    folder : path
-        A complete session folder (its ``events.jsonl`` ends with ``task_end``).
+    record : SessionRecord
+        A complete record from :func:`load_record`.
     """
 
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-        events = read_session(self.folder)
-        self._queue = deque(e for e in events if e["event"] in _WINDOW_EVENTS and "eeg" in e)
-        self._where = deque(e for e in events
+    def __init__(self, record: SessionRecord) -> None:
+        self.folder = record.folder
+        self._streams = record.streams
+        self._queue = deque(e for e in record.events
+                            if e["event"] in _WINDOW_EVENTS and "eeg" in e)
+        self._where = deque(e for e in record.events
                             if e["event"] == "stage" and e["stage"] == "where")
-        self._streams: dict[str, mne.io.BaseRaw] = {}
         self.n_played = 0
 
     def _next(self, kinds: tuple[str, ...], stage: str | None = None) -> dict[str, Any]:
@@ -97,7 +236,7 @@ class ReplayOperator:
         self._queue.popleft()
         self.n_played += 1
         where = event["eeg"]
-        raw = self.stream(where["header"])
+        raw = self._streams[where["header"]]
         start, stop = where["start"], where["start"] + where["n"]
         sfreq = raw.info["sfreq"]
         chunk = mne.io.RawArray(raw.get_data(start=start, stop=stop), raw.info, verbose="error")
@@ -114,27 +253,6 @@ class ReplayOperator:
             )
         return chunk
 
-    def stream(self, header: str) -> mne.io.BaseRaw:
-        """The recorded EEG stream ``header`` (read once)."""
-        if header not in self._streams:
-            self._streams[header] = read_recording(self.folder / header)
-        return self._streams[header]
-
-
-def read_session(folder: str | Path) -> list[dict[str, Any]]:
-    """A complete session's events; a clear error for a truncated or foreign record."""
-    folder = Path(folder)
-    events = read_events(folder)
-    if not events or events[0]["event"] != "session_start":
-        raise ValueError(f"{folder}/events.jsonl does not start with session_start")
-    if events[-1]["event"] != "task_end":
-        raise ValueError(
-            f"{folder} is a truncated record (the session stopped after "
-            f"{events[-1]['event']!r} at t={events[-1]['t']} s, before task_end): it loads, "
-            "but cannot be replayed to an outcome"
-        )
-    return events
-
 
 def replay_session(
     folder: str | Path, *, out: str | Path = "runs"
@@ -143,17 +261,32 @@ def replay_session(
 
     The comparison holds the recorded and replayed decision sequences and outcomes, and
     whether they are identical.
+
+    Raises
+    ------
+    CorruptRecord
+        If the record fails any check of :func:`load_record`, or its calibration or user
+        model cannot be loaded (the message names the file).
+    ReplayDivergence
+        If the replayed loop asks for a window the record does not hold there, or fails.
+    ValueError
+        If ``out`` lies inside ``folder`` (the replay would add files to the record).
     """
     folder = Path(folder)
-    events = read_session(folder)
+    record = load_record(folder)
+    if Path(out).resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"--out {out} lies inside the session folder {folder}: the replay "
+                         "would add files to the record; choose a folder outside it")
+    events, config = record.events, record.config
     start = events[0]
-    config = LoopConfig(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in start["config"].items()})
     task = TASKS[start["task"]]()
-    calibration = Calibration.load(folder / "calibration")
-    assistant = Assistant.load(folder / ASSISTANT_FOLDER, config.propose_threshold) \
-        if config.learning else None
-    operator = ReplayOperator(folder)
+    with _loading(folder / "calibration"):
+        calibration = Calibration.load(folder / "calibration")
+    assistant = None
+    if config.learning:
+        with _loading(folder / ASSISTANT_FOLDER):
+            assistant = Assistant.load(folder / ASSISTANT_FOLDER, config.propose_threshold)
+    operator = ReplayOperator(record)
     target = SessionRecorder.new_folder(out, f"replay-{folder.name}")
     with task.make_world(start["seed"]) as world:
         recorder = SessionRecorder(target, SessionClock())
@@ -161,8 +294,16 @@ def replay_session(
         calibration.save(target / "calibration")
         if assistant is not None:
             assistant.save(target / ASSISTANT_FOLDER)
-        summary = InterfaceLoop(world, task, operator, calibration, recorder, config,
-                                assistant=assistant).run()
+        try:
+            summary = InterfaceLoop(world, task, operator, calibration, recorder, config,
+                                    assistant=assistant).run()
+        except ReplayDivergence:
+            raise
+        except Exception as err:  # the record was sound: the re-execution did not follow it
+            raise ReplayDivergence(
+                f"the replay of {folder} failed after window {operator.n_played} "
+                f"({type(err).__name__}: {err})"
+            ) from err
         recorder.summary(summary)
 
     def decisions(evs: list[dict[str, Any]]) -> list[tuple]:
@@ -184,6 +325,8 @@ def redecode(folder: str | Path, *, ssvep: str | None = None, mi: str | None = N
              ) -> list[dict[str, Any]]:
     """Decode a session's recorded windows again with other decoders (the robot does not move).
 
+    The record is checked as by :func:`replay_session` first.
+
     Parameters
     ----------
     ssvep : str, optional
@@ -197,45 +340,180 @@ def redecode(folder: str | Path, *, ssvep: str | None = None, mi: str | None = N
     rows : list of dict
         One per decision: stage, intended, the recorded label and the new one.
     """
-    folder = Path(folder)
-    events = read_session(folder)
-    config = LoopConfig(**{k: tuple(v) if isinstance(v, list) else v
-                           for k, v in events[0]["config"].items()})
     names = {"ssvep": (ssvep, SSVEP_DECODERS), "mi": (mi, MI_DECODERS)}
     for kind, (name, known) in names.items():
         if name is not None and name not in known:
             raise ValueError(f"unknown {kind} decoder {name!r}; known: {sorted(known)}")
-    mi_decoder = None
-    if mi is not None:
-        calibration = Calibration.load(folder / "calibration")
-        raw = calibration.mi_raw
-        cues = [Cue("mi", config.mi_window, d.split("/", 1)[1])
-                for d in raw.annotations.description]
-        X, labels = cued_epochs(raw, cues, config.mi_channels, config.mi_window)
-        mi_decoder = MI_DECODERS[mi](sfreq=raw.info["sfreq"]).fit(
-            X, [label.split("/", 1)[1] for label in labels])
-    streams = ReplayOperator(folder)
+    folder = Path(folder)
+    record = load_record(folder)
+    config = record.config
+    mi_decoder = _fit_mi(folder / "calibration", mi, config) if mi is not None else None
     rows, stage_event = [], None
-    for event in events:
+    for event in record.events:
         if event["event"] == "stage":
             stage_event = event
         if event["event"] != "decision":
             continue
-        raw = streams.stream(event["eeg"]["header"])
-        start = event["eeg"]["start"]
-        picks = config.ssvep_channels if event["stage"] == "what" else config.mi_channels
-        X = raw.get_data(picks=list(picks), start=start, stop=start + event["eeg"]["n"])[None]
+        header, start = event["eeg"]["header"], event["eeg"]["start"]
+        raw = record.streams[header]
         label = event["label"]
-        if event["stage"] == "what" and ssvep is not None:
-            page = stage_event["candidates"]
-            decoder = SSVEP_DECODERS[ssvep](freqs=list(page.values()), sfreq=raw.info["sfreq"],
-                                           labels=list(page)).fit()
-            label = str(decoder.predict(X)[0])
-        elif event["stage"] in ("how", "where") and mi_decoder is not None:
-            binding = (stage_event["options"] if event["stage"] == "how"
-                       else AXIS_BINDING if config.cursor_mode == "axis" else CONTINUOUS_BINDING)
-            proba = dict(zip(mi_decoder.classes_, mi_decoder.predict_proba(X)[0], strict=True))
-            label = binding[max(binding, key=proba.get)]
+        picks = config.ssvep_channels if event["stage"] == "what" else config.mi_channels
+        with _loading(folder / header):  # e.g. a channel the config names is not recorded
+            X = raw.get_data(picks=list(picks), start=start, stop=start + event["eeg"]["n"])[None]
+        try:
+            if event["stage"] == "what" and ssvep is not None:
+                page = stage_event["candidates"]
+                decoder = SSVEP_DECODERS[ssvep](freqs=list(page.values()),
+                                               sfreq=raw.info["sfreq"], labels=list(page)).fit()
+                label = str(decoder.predict(X)[0])
+            elif event["stage"] in ("how", "where") and mi_decoder is not None:
+                binding = (stage_event["options"] if event["stage"] == "how"
+                           else AXIS_BINDING if config.cursor_mode == "axis"
+                           else CONTINUOUS_BINDING)
+                proba = dict(zip(mi_decoder.classes_, mi_decoder.predict_proba(X)[0],
+                                 strict=True))
+                label = binding[max(binding, key=lambda c: proba.get(c, 0.0))]
+        except ValueError as err:  # the decoder refuses the window (flat, too short...)
+            raise ValueError(f"{folder / header}: the {event['stage']} window at "
+                             f"t={event['t']} s cannot be re-decoded: {err}") from err
         rows.append({"stage": event["stage"], "intended": event["intended"],
                      "recorded": event["label"], "redecoded": label})
     return rows
+
+
+def _fit_mi(folder: Path, name: str, config: LoopConfig) -> Any:
+    """``MI_DECODERS[name]`` fitted on the calibration's MI recording in ``folder``."""
+    with _loading(folder):
+        raw = Calibration.load(folder).mi_raw
+    classes = []
+    for description in raw.annotations.description:
+        kind, _, cls = description.partition("/")
+        if kind != "mi" or cls not in MI_CLASSES:
+            raise CorruptRecord(f"{folder / 'calibration-mi.vmrk'}: cue {shown(description)}, "
+                                f"expected 'mi/<class>' with a class of {list(MI_CLASSES)}")
+        classes.append(cls)
+    cues = [Cue("mi", config.mi_window, cls) for cls in classes]
+    with _loading(folder / "calibration-mi.vhdr"):  # e.g. channels or trials missing
+        X, labels = cued_epochs(raw, cues, config.mi_channels, config.mi_window)
+    try:
+        return MI_DECODERS[name](sfreq=raw.info["sfreq"]).fit(
+            X, [label.split("/", 1)[1] for label in labels])
+    except ValueError as err:  # a degenerate fit says why
+        raise ValueError(f"{folder / 'calibration-mi.vhdr'}: cannot fit {name} on its "
+                         f"trials: {err}") from err
+
+
+@contextmanager
+def _loading(path: Path) -> Iterator[None]:
+    """Any error while reading ``path`` is a :class:`CorruptRecord` that names it."""
+    try:
+        yield
+    except CorruptRecord:
+        raise
+    except Exception as err:  # a loader meeting a file it cannot read, whatever it raises
+        message = str(err) if isinstance(err, ValueError | OSError) else \
+            f"{type(err).__name__}: {err}"
+        raise CorruptRecord(message if str(path) in message else f"{path}: {message}") from err
+
+
+def _check_event(event: dict[str, Any], where: str) -> None:
+    """Refuse an event whose fields replay reads are missing or of the wrong type."""
+    kind = event["event"]
+    fields = dict(_FIELDS.get(kind, {}))
+    if kind == "skill_failure" and "eeg" in event:  # a skill that ran (not refused params)
+        fields.update(clench_at=(_NUMBER, _NULL), eeg=(dict,))
+    if kind == "confirm" and event.get("stage") == "intent":
+        fields.update(intended_object=(str,), intended_skill=(str,))
+    if kind == "stage" and isinstance(event.get("stage"), str):
+        fields.update({"what": {"candidates": (dict,)}, "how": {"options": (dict,)},
+                       "where": {"intended": (dict,)}}.get(event["stage"], {}))
+    for name, kinds in fields.items():
+        if name not in event or not any(_is(event[name], k) for k in kinds):
+            raise CorruptRecord(f"{where}: {kind!r} event needs {name!r} of type "
+                                f"{' or '.join(_type_name(k) for k in kinds)}, got "
+                                f"{shown(event.get(name, 'nothing'))}")
+    if "eeg" in fields:
+        eeg = event["eeg"]
+        if not (_is(eeg.get("header"), str) and _is(eeg.get("start"), int)
+                and _is(eeg.get("n"), int) and eeg["start"] >= 0 and eeg["n"] >= 1):
+            raise CorruptRecord(f"{where}: {kind!r} event: 'eeg' must be {{'header': file name, "
+                                f"'start': sample >= 0, 'n': samples >= 1}}, got {shown(eeg)}")
+    if kind == "stage":
+        stage, malformed = event["stage"], None
+        if stage == "what" and not all(_is(v, _NUMBER) for v in event["candidates"].values()):
+            malformed = "candidates"  # label -> flicker frequency
+        elif stage == "how" and not all(c in MI_CLASSES and _is(v, str)
+                                        for c, v in event["options"].items()):
+            malformed = "options"  # MI class -> skill
+        elif stage == "where" and not all(
+                _is(event["intended"].get(axis), _NUMBER)
+                for axis in ("x", "y", "z") if axis != "z" or "z" in event["intended"]):
+            malformed = "intended"  # the point: numbers x, y (and z)
+        if malformed:
+            raise CorruptRecord(f"{where}: {stage!r} stage event has a malformed "
+                                f"{malformed!r}: {shown(event[malformed])}")
+    if kind == "eeg_stream" and not (event["channels"] and event["sfreq"] > 0
+                                     and all(_is(c, str) for c in event["channels"])):
+        raise CorruptRecord(f"{where}: an eeg_stream event needs channel names and a "
+                            f"positive rate, got {shown(event['channels'])} at {event['sfreq']} Hz")
+
+
+def _is(value: Any, kind: Any) -> bool:
+    if kind is _NULL:
+        return value is None
+    if kind == _NUMBER:
+        return isinstance(value, int | float) and not isinstance(value, bool) \
+            and math.isfinite(value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _type_name(kind: Any) -> str:
+    return "null" if kind is _NULL else kind if isinstance(kind, str) else kind.__name__
+
+
+def _config(values: dict[str, Any], where: str) -> LoopConfig:
+    """The ``LoopConfig`` of a ``session_start`` event (JSON lists become tuples)."""
+    hints = typing.get_type_hints(LoopConfig)
+    for name, value in values.items():
+        if name not in hints:
+            raise CorruptRecord(f"{where}: unknown config field {shown(name)}")
+        if not _conforms(value, hints[name]):
+            raise CorruptRecord(f"{where}: config field {name!r} is {shown(value)}, expected "
+                                f"{hints[name]}")
+    try:
+        return LoopConfig(**{k: tuple(v) if isinstance(v, list) else v
+                             for k, v in values.items()})
+    except ValueError as err:
+        raise CorruptRecord(f"{where}: {err}") from err
+
+
+def _conforms(value: Any, hint: Any) -> bool:
+    """Whether a JSON value fits a ``LoopConfig`` annotation (tuples are JSON lists)."""
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_conforms(value, h) for h in typing.get_args(hint))
+    if origin is tuple:
+        item = typing.get_args(hint)[0]
+        return isinstance(value, list) and all(_conforms(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    return _is(value, _NUMBER if hint is float else hint)
+
+
+def _stream(header: Path, where: str, announced: dict[str, Any]) -> mne.io.BaseRaw:
+    """The EEG stream ``header``, checked against its ``eeg_stream`` event at ``where``."""
+    with _loading(header):
+        raw = read_recording(header)
+    data = header.with_suffix(".eeg")
+    size, n_channels = data.stat().st_size, len(raw.ch_names)
+    if size != raw.n_times * n_channels * 4:
+        raise CorruptRecord(f"{data}: {size} bytes is not a whole number of samples of "
+                            f"{n_channels} float32 channels: the file is truncated")
+    if raw.ch_names != announced["channels"] \
+            or not math.isclose(raw.info["sfreq"], announced["sfreq"]):
+        raise CorruptRecord(f"{where}: announces {announced['channels']} at "
+                            f"{announced['sfreq']} Hz, but {header} holds {raw.ch_names} at "
+                            f"{raw.info['sfreq']} Hz")
+    return raw

@@ -8,15 +8,25 @@ Layout of a session folder::
                     (BrainVision; ``noir.eeg_writer.read_recording`` reads it back). A source
                     with another channel set or rate gets its own ``eeg-2``, ``eeg-3``...
     frames/*.png    rendered camera frames
+    calibration/    the session's fitted decoders (skops), accuracies and calibration EEG
+    assistant/      with learning: the person's model as the session started
     summary.json    task success, decision counts, per-stage accuracy, wall and simulated time
+    manifest.json   written when the session closes: ``{"format": "noir-session-manifest/1",
+                    "sha256": {relative path: hex digest}}`` for every other file in the folder
 
 Everything is plain JSON, PNG or BrainVision: a record loads without executing code, and a
-killed process loses at most what had not yet arrived.
+killed process loses at most what had not yet arrived (its record has no manifest, so it reads
+as truncated). :func:`verify_record` checks a closed record against its manifest: no file
+missing, added, changed or linked from elsewhere.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import os
+import reprlib
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +37,14 @@ import numpy as np
 from PIL import Image
 
 from noir.eeg_writer import BrainVisionWriter
+
+MANIFEST = "manifest.json"
+MANIFEST_FORMAT = "noir-session-manifest/1"
+
+
+class CorruptRecord(ValueError):
+    """A session record is damaged, truncated, tampered with or not a noir record; the
+    message names the file and what is wrong."""
 
 
 class SessionClock:
@@ -135,10 +153,152 @@ class SessionRecorder:
         return path
 
     def close(self) -> None:
+        """Close the event log and EEG streams and write ``manifest.json``."""
         if not self._events.closed:
             self._events.close()
         for writer in self._eeg.values():
             writer.close()
+        write_manifest(self.folder)
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: str | Path) -> Path:
+    """Write ``folder/manifest.json``: the SHA-256 of every other regular file in ``folder``
+    (sub-folders included, paths relative with ``/``)."""
+    folder = Path(folder)
+    digests = {rel: sha256_file(folder / rel) for rel in sorted(_files(folder, strict=False))}
+    path = folder / MANIFEST
+    path.write_text(json.dumps({"format": MANIFEST_FORMAT, "sha256": digests}, indent=1) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def verify_record(folder: str | Path) -> frozenset[str]:
+    """Check a closed session record against its ``manifest.json``; return the listed paths.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` does not exist.
+    CorruptRecord
+        If the manifest is missing (the session never closed: a truncated record) or
+        malformed, a listed file is missing or changed, a file is not listed, or the folder
+        holds a symbolic link or anything but regular files and folders.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} not found: expected a session folder written by noir")
+    manifest = folder / MANIFEST
+    if manifest.is_symlink() or not manifest.is_file():
+        raise CorruptRecord(_unclosed(folder))
+    try:
+        content = json.loads(manifest.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise CorruptRecord(f"{manifest}: not a JSON manifest ({err})") from err
+    if not isinstance(content, dict) or content.get("format") != MANIFEST_FORMAT \
+            or not isinstance(content.get("sha256"), dict):
+        raise CorruptRecord(f"{manifest}: expected {{'format': {MANIFEST_FORMAT!r}, "
+                            "'sha256': {path: digest}}")
+    digests = content["sha256"]
+    for rel, digest in digests.items():
+        if not is_plain_path(rel) or rel == MANIFEST:
+            raise CorruptRecord(f"{manifest} lists {shown(rel)}: expected a relative path inside "
+                                "the session folder (no '..', no absolute path)")
+        if not isinstance(digest, str) or len(digest) != 64 \
+                or not set(digest) <= set("0123456789abcdef"):
+            raise CorruptRecord(f"{manifest}: the digest of {rel} is {shown(digest)}, expected 64 "
+                                "lowercase hex digits (SHA-256)")
+    present = _files(folder, strict=True)
+    added, missing = sorted(present - set(digests)), sorted(set(digests) - present)
+    if added:
+        raise CorruptRecord(f"{folder / added[0]} is not listed in {manifest}: a file was "
+                            "added after the session closed")
+    if missing:
+        raise CorruptRecord(f"{folder / missing[0]} is listed in {manifest} but missing")
+    for rel in sorted(digests):
+        if sha256_file(folder / rel) != digests[rel]:
+            raise CorruptRecord(f"{folder / rel} does not match its SHA-256 in {manifest}: "
+                                "changed or damaged after the session closed")
+    return frozenset(digests)
+
+
+def shown(value: object) -> str:
+    """A short ``repr`` of a value taken from a record, for error messages."""
+    return reprlib.repr(value)
+
+
+def is_plain_path(name: object) -> bool:
+    """Whether ``name`` is a relative ``/``-separated path that stays inside its folder."""
+    return (isinstance(name, str) and name != "" and not name.startswith("/")
+            and "\\" not in name and "\0" not in name
+            and all(part not in ("", ".", "..") for part in name.split("/")))
+
+
+def record_file(folder: str | Path, name: object, listed: frozenset[str], where: str) -> Path:
+    """The file ``name`` that ``where`` (e.g. "events.jsonl, line 5") refers to: a plain
+    relative path listed in the manifest, resolving inside ``folder``.
+
+    Raises
+    ------
+    CorruptRecord
+        Naming ``where`` and the reference, otherwise.
+    """
+    folder = Path(folder)
+    if not is_plain_path(name):
+        raise CorruptRecord(f"{where}: refers to {shown(name)}; expected a relative path inside "
+                            f"the session folder {folder} (no '..', no absolute path)")
+    path = folder / name
+    if name not in listed or not path.resolve().is_relative_to(folder.resolve()):
+        raise CorruptRecord(f"{where}: refers to {shown(name)}, which is not a file of the "
+                            f"session record ({MANIFEST} does not list it)")
+    return path
+
+
+def _files(folder: Path, *, strict: bool) -> set[str]:
+    """Relative paths of the regular files under ``folder``, ``manifest.json`` excepted.
+
+    ``strict``: a symbolic link or special file is a :class:`CorruptRecord`; otherwise skipped.
+    """
+    found = set()
+
+    def refuse(err: OSError) -> None:
+        raise CorruptRecord(f"{err.filename}: cannot be read ({err.strerror})") from err
+
+    for root, dirs, files in os.walk(folder, onerror=refuse):
+        for name in dirs + files:
+            path = Path(root) / name
+            if path.is_symlink() or not (path.is_dir() if name in dirs else path.is_file()):
+                if strict:
+                    raise CorruptRecord(f"{path} is a symbolic link or special file: a session "
+                                        "record holds only its own regular files")
+            elif name in files:
+                found.add(path.relative_to(folder).as_posix())
+    found.discard(MANIFEST)
+    return found
+
+
+def _unclosed(folder: Path) -> str:
+    """Why a folder without a manifest cannot be replayed (what its event log says)."""
+    if not (folder / "events.jsonl").is_file():
+        return f"{folder} is not a session record: it has neither {MANIFEST} nor events.jsonl"
+    what = f"{folder} is a truncated record: it has no {MANIFEST}, so the session never closed"
+    try:
+        events = read_events(folder)
+    except ValueError:
+        return f"{what} (killed or still recording; its events.jsonl is damaged too)"
+    if not events:
+        return f"{what} (its events.jsonl is empty)"
+    last = events[-1]
+    return f"{what} (it stopped after {shown(last['event'])} at t={last['t']} s, before task_end)" \
+        if last["event"] != "task_end" else f"{what} (killed while closing)"
 
 
 def read_events(folder: str | Path) -> list[dict[str, Any]]:
@@ -148,20 +308,40 @@ def read_events(folder: str | Path) -> list[dict[str, Any]]:
     ------
     FileNotFoundError
         If the folder has no ``events.jsonl``.
-    ValueError
-        If a line is not valid JSON (names the file and line number).
+    CorruptRecord
+        If a line is not a JSON object with a string ``event`` and a finite number ``t``
+        (names the file and line number).
     """
+    return [event for _, event in numbered_events(folder)]
+
+
+def numbered_events(folder: str | Path) -> list[tuple[int, dict[str, Any]]]:
+    """``events.jsonl`` as (line number, event) pairs; errors as in :func:`read_events`."""
     path = Path(folder) / "events.jsonl"
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: expected a session folder written by noir")
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CorruptRecord(f"{path}: not UTF-8 text ({err.reason} at byte {err.start})") from err
     events = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{path}, line {number}: not a JSON object ({err.msg})") from err
+            event = json.loads(line)
+        except (json.JSONDecodeError, RecursionError) as err:
+            raise CorruptRecord(f"{path}, line {number}: not a JSON object "
+                                f"({getattr(err, 'msg', 'nested too deeply')})") from err
+        if not isinstance(event, dict):
+            raise CorruptRecord(f"{path}, line {number}: expected a JSON object, got "
+                                f"{type(event).__name__ if event is not None else 'null'}")
+        t = event.get("t")
+        if not isinstance(event.get("event"), str) or isinstance(t, bool) \
+                or not isinstance(t, int | float) or not math.isfinite(t):
+            raise CorruptRecord(f"{path}, line {number}: expected an event with a string "
+                                "'event' and a finite number 't'")
+        events.append((number, event))
     return events
 
 

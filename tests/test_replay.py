@@ -15,8 +15,8 @@ from noir.calibration import Calibration
 from noir.cli import app
 from noir.demo import run_session
 from noir.eeg_writer import read_recording
-from noir.replay import ReplayDivergence, ReplayOperator, redecode, replay_session
-from noir.session import read_events
+from noir.replay import ReplayDivergence, ReplayOperator, load_record, redecode, replay_session
+from noir.session import CorruptRecord, read_events, verify_record, write_manifest
 from sim.eeg_subject import Cue
 
 runner = CliRunner()
@@ -49,7 +49,7 @@ def test_saved_calibration_reloads(session):
 
 
 def test_replay_refuses_a_record_that_diverges(session):
-    operator = ReplayOperator(session)
+    operator = ReplayOperator(load_record(session))
     operator.want_object(["cube"])
     with pytest.raises(ReplayDivergence, match="showed cue 'clench' but the record has"):
         operator.eeg([Cue("clench", 1.0)], "confirm")
@@ -62,14 +62,15 @@ def test_truncated_and_corrupt_records_get_clear_errors(session, tmp_path):
     (truncated / "events.jsonl").write_text("\n".join(lines[:8]) + "\n")
     result = runner.invoke(app, ["replay", str(truncated), "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert "truncated record" in result.output
+    assert "truncated record" in result.stderr
 
     corrupt = tmp_path / "corrupt"
     corrupt.mkdir()
     (corrupt / "events.jsonl").write_text(lines[0] + "\n{oops\n" + lines[-1] + "\n")
+    write_manifest(corrupt)
     result = runner.invoke(app, ["replay", str(corrupt), "--out", str(tmp_path)])
     assert result.exit_code == 2
-    assert "line 2" in result.output
+    assert "events.jsonl, line 2: not a JSON object" in result.stderr
 
 
 def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
@@ -96,8 +97,10 @@ def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
     raw = read_recording(folder / "eeg.vhdr")
     logged = [e["eeg"] for e in events if "eeg" in e]
     assert logged and raw.n_times >= max(w["start"] + w["n"] for w in logged)
-    with pytest.raises(ValueError, match="truncated record"):
+    with pytest.raises(CorruptRecord, match="truncated record: it has no manifest.json"):
         replay_session(folder, out=tmp_path)
+    result = runner.invoke(app, ["replay", str(folder), "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "before task_end" in result.stderr
 
 
 def test_redecode_compares_other_decoders_on_the_recorded_windows(session):
@@ -118,5 +121,9 @@ def test_redecode_compares_other_decoders_on_the_recorded_windows(session):
 
 def test_the_shipped_sample_session_replays_identically(tmp_path):
     sample = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions"
-    summary, _, comparison = replay_session(sample / "cube_in_tray-recorded-seed0", out=tmp_path)
+    summary, folder, comparison = replay_session(sample / "cube_in_tray-recorded-seed0",
+                                                 out=tmp_path)
     assert comparison["identical"] and summary["success"] is True
+    # the replay is itself a closed record: it verifies and replays identically
+    assert "calibration/mi.skops" in verify_record(folder)
+    assert replay_session(folder, out=tmp_path / "again")[2]["identical"]

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from noir.eeg_writer import read_recording
-from noir.session import SessionClock, SessionRecorder, read_events
+from noir.eeg_writer import BrainVisionWriter, read_recording
+from noir.session import CorruptRecord, SessionClock, SessionRecorder, read_events
 
 
 def test_events_are_flushed_line_by_line(tmp_path):
@@ -62,11 +62,60 @@ def test_existing_record_is_never_overwritten(tmp_path):
 
 
 def test_corrupt_event_log_names_file_and_line(tmp_path):
-    (tmp_path / "events.jsonl").write_text('{"event": "a"}\n{"event": \n')
+    (tmp_path / "events.jsonl").write_text('{"event": "a", "t": 0}\n{"event": \n')
     with pytest.raises(ValueError, match=r"events.jsonl, line 2"):
         read_events(tmp_path)
     with pytest.raises(FileNotFoundError, match="session folder"):
         read_events(tmp_path / "missing")
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("null", "expected a JSON object, got null"),
+    ("[1, 2]", "expected a JSON object, got list"),
+    ('{"t": 1.0}', "a string 'event' and a finite number 't'"),
+    ('{"event": "a", "t": "now"}', "a string 'event' and a finite number 't'"),
+    ('{"event": "a", "t": NaN}', "a string 'event' and a finite number 't'"),
+    ("[" * 100000, "not a JSON object"),
+])
+def test_event_lines_must_be_events(tmp_path, line, message):
+    (tmp_path / "events.jsonl").write_text('{"event": "a", "t": 0}\n' + line + "\n")
+    with pytest.raises(CorruptRecord, match=rf"events.jsonl, line 2: .*{message}"):
+        read_events(tmp_path)
+    (tmp_path / "events.jsonl").write_bytes(b'{"event": "\xff", "t": 0}\n')
+    with pytest.raises(CorruptRecord, match="events.jsonl: not UTF-8"):
+        read_events(tmp_path)
+
+
+def _recording(folder, data):
+    info = mne.create_info(["Oz", "O1"], 100.0, "eeg")
+    writer = BrainVisionWriter(folder, info.ch_names, 100.0)
+    writer.append(mne.io.RawArray(data, info, verbose="error"))
+    writer.close()
+    return folder / "eeg.vhdr"
+
+
+def test_read_recording_refuses_what_the_writer_does_not_write(tmp_path):
+    header = _recording(tmp_path, np.ones((2, 50)) * 1e-6)
+    assert read_recording(header).n_times == 50
+    original = header.read_text()
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    for line, bad in [("DataFile=eeg.eeg", f"DataFile={tmp_path}/eeg.eeg"),
+                      ("DataFile=eeg.eeg", "DataFile=../eeg.eeg"),
+                      ("MarkerFile=eeg.vmrk", "MarkerFile=/etc/hostname"),
+                      ("BinaryFormat=IEEE_FLOAT_32", "BinaryFormat=INT_16")]:
+        header.write_text(original.replace(line, bad))
+        with pytest.raises(ValueError, match=r"eeg.vhdr: \w+=.*expected"):
+            read_recording(header)
+    header.write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ValueError, match="eeg.vhdr: not a text BrainVision header"):
+        read_recording(header)
+    header.write_text(original.replace("SamplingInterval=10000.0", "SamplingInterval=0"))
+    with pytest.raises(ValueError, match="eeg.vhdr: not a readable BrainVision recording"):
+        read_recording(header)
+    nan = _recording(outside, np.full((2, 10), np.nan))
+    with pytest.raises(ValueError, match="non-finite samples"):
+        read_recording(nan)
 
 
 def test_clock_refuses_to_go_back():
