@@ -158,7 +158,7 @@ def check_window_values(
     Parameters
     ----------
     X : ndarray, shape (n_trials, n_channels, n_times)
-        Real-valued windows (shape already checked).
+        Real-valued windows.
     allow_flat : bool
         Skip the flat-channel check (:data:`FLAT_VARIANCE_FLOOR`).
     name : str
@@ -170,6 +170,10 @@ def check_window_values(
         The windows as float64.
     """
     X = np.asarray(X).astype(np.float64, copy=False)
+    if X.ndim != 3 or 0 in X.shape:
+        raise ValueError(
+            f"{name} must be a non-empty array of shape {_EPOCHS_SHAPE}, got shape {X.shape}."
+        )
     bad = ~np.isfinite(X)
     if bad.any():
         trial, channel, _ = np.argwhere(bad)[0]
