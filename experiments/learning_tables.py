@@ -48,7 +48,7 @@ from skills.learning import (
     IntentMemory,
     PixelEncoder,
     PointMemory,
-    load_encoder,
+    encoder_from_option,
     point_from_views,
 )
 from skills.learning.dataset import SEG_CLASSES, DecisionState, collect_states, previous_steps
@@ -341,14 +341,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--encoder", default=None, help="load_encoder spec (default: bundled)")
+    parser.add_argument("--encoder", default=None,
+                        help="registered name, .npz or module:factory (default: bundled)")
     parser.add_argument("--table4-only", action="store_true", help="skip Table 3")
     args = parser.parse_args()
     torch.set_num_threads(1)  # batch-1 inference: faster than 2 threads on a shared machine
     t0 = time.perf_counter()
     prefetch(args.repeats, args.jobs)
     print(f"episodes ready in {time.perf_counter() - t0:.0f} s", flush=True)
-    cnn = load_encoder(args.encoder)
+    cnn = encoder_from_option(args.encoder)
     if not args.table4_only:
         write("learning_table3", *table3(cnn, args.repeats))
     write("learning_table4", *table4(cnn, min(args.repeats, 3)))

@@ -12,21 +12,34 @@ as the object's position plus the person's usual offset from it: one patch of fl
 any other, so image matching has nothing to go by there. The loop
 asks it before decoding: a confident proposal is shown and the person only confirms it (no
 clench) or rejects it (a clench: normal decoding follows). It learns from every successful
-attempt and is saved per user in a folder that loads without executing code (npz + JSON).
+attempt and is saved per user in a folder that loads without executing code (npz + JSON): the
+record names its image encoder by a registered name (``skills.learning.ENCODERS``) or as the
+file name of weights kept in the folder itself, never as something to import.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import time
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from skills import get_skill
-from skills.learning import IntentMemory, PointMemory, PointPrediction, Proposal, load_encoder
+from skills.learning import (
+    CNNEncoder,
+    IntentMemory,
+    PointMemory,
+    PointPrediction,
+    Proposal,
+    load_encoder,
+)
+from skills.learning.encoder import ENCODERS, EncoderSpec
 from skills.learning.planning import DemoPlanner
 
 MODES = {"retrieval": IntentMemory, "planning": DemoPlanner}
@@ -40,6 +53,10 @@ KEEP = 3
 """Latest choices remembered per (object, skill)."""
 NO_STEP = ("", "")
 """The step before the first one of a task (``IntentMemory``'s convention)."""
+MEMORY_ERRORS = (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError,
+                 EOFError, RecursionError, zipfile.BadZipFile)
+"""What the memories' loaders raise on a damaged ``.npz`` (``load`` reports it as a
+``ValueError`` naming the file; a missing or unreadable file stays an ``OSError``)."""
 MODEL_FILE = "assistant.json"
 ASSISTANT_FOLDER = "assistant"
 """Where a session folder keeps the user model the session started with (for replay)."""
@@ -86,7 +103,7 @@ class Assistant:
 
     Parameters
     ----------
-    encoder_spec : str, optional
+    encoder : None, str, path, Encoder or callable
         What ``skills.learning.load_encoder`` loads (None: the bundled default encoder).
     threshold : float
         Smallest confidence, in [0, 1], of an (object, skill) proposal that is shown.
@@ -94,16 +111,19 @@ class Assistant:
         A key of ``MODES``.
     """
 
-    def __init__(self, encoder_spec: str | None = None, threshold: float = 0.5,
+    def __init__(self, encoder: EncoderSpec = None, threshold: float = 0.5,
                  mode: str = "retrieval") -> None:
         if not 0.0 <= threshold <= 1.0:
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {sorted(MODES)}, got {mode!r}")
-        self.encoder_spec = encoder_spec
+        # a registered name (None: the default) is how the record names the encoder; for
+        # another encoder ``save`` decides
+        self.encoder_name = encoder if encoder is None or (
+            isinstance(encoder, str) and encoder in ENCODERS) else ""
         self.threshold = threshold
         self.mode = mode
-        encoder = load_encoder(encoder_spec)
+        encoder = load_encoder(encoder)
         self.intents: IntentMemory | DemoPlanner = MODES[mode](encoder)
         self.points = PointMemory(encoder, KEEP)
         # (object, skill) -> the latest chosen points minus the pick-up spot, in pixels
@@ -185,40 +205,72 @@ class Assistant:
         self.intents.fit_head()
 
     def save(self, folder: str | Path) -> Path:
-        """Write the model to ``folder`` (created); returns it."""
+        """Write the model to ``folder`` (created); returns it.
+
+        A registered encoder is recorded by name; a ``CNNEncoder`` of other weights has them
+        copied into ``folder`` (``<stem>.npz`` + ``.json``) and recorded by that file name;
+        any other encoder is recorded by its ``name``, and ``load`` then needs it passed in.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        encoder = self.intents.encoder
+        name = self.encoder_name
+        if name == "" and isinstance(encoder, CNNEncoder):
+            name = f"{encoder.name.removeprefix('cnn:')}.npz"
+            if name in ("intents.npz", "points.npz"):
+                raise ValueError(f"encoder weights named {name} would overwrite the model's "
+                                 f"own {name}; rename the weights")
+            encoder.save(folder / name)
+        elif name == "":
+            name = encoder.name
         self.intents.save(folder / "intents.npz")
         self.points.save(folder / "points.npz")
-        meta = {"encoder": self.encoder_spec, "mode": self.mode,
-                **{name: [[obj, skill, offsets] for (obj, skill), offsets in memory.items()]
-                   for name, memory in (("put_back", self.put_back),
-                                        ("relative", self.relative))}}
+        meta = {"encoder": name, "mode": self.mode,
+                **{key: [[obj, skill, offsets] for (obj, skill), offsets in memory.items()]
+                   for key, memory in (("put_back", self.put_back),
+                                       ("relative", self.relative))}}
         (folder / MODEL_FILE).write_text(json.dumps(meta, indent=1), encoding="utf-8")
         return folder
 
     @classmethod
-    def load(cls, folder: str | Path, threshold: float = 0.5) -> Assistant:
+    def load(cls, folder: str | Path, threshold: float = 0.5,
+             encoder: EncoderSpec = None) -> Assistant:
         """Read a model written by ``save``; proposals need ``threshold`` confidence.
+
+        ``encoder`` (from Python) replaces the encoder the record names; it must be the one
+        the model was built with. Nothing named in the folder's files is imported.
 
         Raises
         ------
         FileNotFoundError
-            If ``folder`` holds no ``assistant.json``.
+            If ``folder`` holds no ``assistant.json`` or a file it names is missing.
+        ValueError
+            If a file of the model is damaged or not what it should be (the message names
+            the file and what was expected).
         """
         folder = Path(folder)
         meta_file = folder / MODEL_FILE
         if not meta_file.is_file():
             raise FileNotFoundError(f"{folder} holds no user model ({MODEL_FILE} is missing)")
-        meta = json.loads(meta_file.read_text(encoding="utf-8"))
-        assistant = cls(meta["encoder"], threshold, meta["mode"])
+        meta = _read_record(meta_file)
+        name = meta["encoder"]
+        if encoder is None:
+            encoder = _recorded_encoder(name, folder, meta_file)
+        assistant = cls(encoder, threshold, meta["mode"])
         encoder = assistant.intents.encoder
-        assistant.intents = MODES[meta["mode"]].load(folder / "intents.npz", encoder)
-        assistant.points = PointMemory.load(folder / "points.npz", encoder)
+        for attr, kind, file in (("intents", MODES[meta["mode"]], "intents.npz"),
+                                 ("points", PointMemory, "points.npz")):
+            path = folder / file
+            try:
+                setattr(assistant, attr, kind.load(path, encoder))
+            except MEMORY_ERRORS as err:
+                if isinstance(err, FileNotFoundError | PermissionError):
+                    raise
+                raise ValueError(f"{path} is not a {kind.__name__} of this user model "
+                                 f"({type(err).__name__}: {err})") from err
         assistant.put_back, assistant.relative = (
-            {(obj, skill): [tuple(o) for o in offsets]
-             for obj, skill, offsets in meta.get(name, [])}  # models saved before "relative"
-            for name in ("put_back", "relative"))
+            {(obj, skill): [tuple(o) for o in offsets] for obj, skill, offsets in meta[key]}
+            for key in ("put_back", "relative"))
         return assistant
 
     @classmethod
@@ -237,3 +289,54 @@ class Assistant:
             raise ValueError(f"the user model in {folder} was built in {assistant.mode!r} "
                              f"mode, not {mode!r}")
         return assistant
+
+
+def _read_record(path: Path) -> dict[str, Any]:
+    """The checked content of an ``assistant.json``; ``ValueError`` naming ``path`` if it is
+    not one (``put_back`` and ``relative`` default to empty lists)."""
+    try:
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise ValueError(f"{path} is not a user model record (JSON): {err}") from err
+    expected = (f'{{"encoder": null or a name, "mode": one of {sorted(MODES)}, "put_back" and '
+                f'"relative": [[object, skill, [[du, dv], ...]], ...]}}')
+    if not isinstance(meta, dict) or not {"encoder", "mode"} <= set(meta) \
+            or not set(meta) <= {"encoder", "mode", "put_back", "relative"}:
+        raise ValueError(f"{path} must hold {expected}, got "
+                         f"{sorted(meta) if isinstance(meta, dict) else type(meta).__name__}")
+    if meta["encoder"] is not None and not isinstance(meta["encoder"], str):
+        raise ValueError(f"{path}: encoder must be null or a name, got {meta['encoder']!r}")
+    if not isinstance(meta["mode"], str) or meta["mode"] not in MODES:
+        raise ValueError(f"{path}: mode must be one of {sorted(MODES)}, got {meta['mode']!r}")
+
+    def offset(o: Any) -> bool:
+        return isinstance(o, list) and len(o) == 2 and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in o)
+
+    for key in ("put_back", "relative"):
+        entries = meta.setdefault(key, [])  # models saved before "relative" lack it
+        if not isinstance(entries, list) or not all(
+                isinstance(e, list) and len(e) == 3 and isinstance(e[0], str)
+                and isinstance(e[1], str) and isinstance(e[2], list)
+                and all(offset(o) for o in e[2]) for e in entries):
+            raise ValueError(f"{path}: {key} must be a list of [object, skill, [[du, dv], "
+                             f"...]] with finite pixel offsets, got {entries!r}")
+    return meta
+
+
+def _recorded_encoder(name: str | None, folder: Path, record: Path) -> str | Path | None:
+    """What ``load_encoder`` should load for the encoder ``name`` of ``record``: a registered
+    name, or an ``.npz`` given as a plain file name inside ``folder``."""
+    if name is None or name in ENCODERS:
+        return name
+    plain = name == Path(name).name and name not in (".", "..") and "\\" not in name
+    if not (plain and name.endswith(".npz")):
+        raise ValueError(f"{record}: encoder {name!r} is neither a registered name "
+                         f"{sorted(ENCODERS)} nor the name of an .npz file in {folder}; an "
+                         "encoder of your own must be passed to Assistant.load from Python")
+    path = folder / name
+    for file in (path, path.with_suffix(".json")):
+        if file.resolve().parent != folder.resolve():
+            raise ValueError(f"{record}: encoder file {file.name!r} leads outside {folder}")
+    return path

@@ -16,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from decoders.benchmark.datasets import DataNotFoundError, RecordingError, SyntheticDataset
+from decoders.benchmark.datasets import SyntheticDataset
 from decoders.benchmark.report import write_report
 from decoders.benchmark.results import save_results, summarize
-from decoders.benchmark.run import ConfigError, load_config, run_benchmark
+from decoders.benchmark.run import load_config, run_benchmark
+from noir.tasks_cli import folder_to_write
 from sim.eeg_subject import Cue, SyntheticSubject
 
 SSVEP_CHANNELS = ("PO7", "PO3", "POz", "PO4", "PO8", "O1", "Oz", "O2")
@@ -111,9 +112,8 @@ EXTRA_DATASETS = {"Synthetic": synthetic_dataset}
 
 def bench(
     config: Annotated[Path, typer.Argument(help="YAML benchmark config.")],
-    out: Annotated[Path, typer.Option(help="Folder for results.csv and report.")] = Path(
-        "bench-results"
-    ),
+    out: Annotated[Path, typer.Option(help="Folder for results.csv and report.",
+                                      callback=folder_to_write)] = Path("bench-results"),
     n_jobs: Annotated[
         int, typer.Option("--n-jobs", help="Parallel joblib workers (-1: all cores).")
     ] = 1,
@@ -125,22 +125,20 @@ def bench(
     """Run an offline decoding benchmark from a YAML config.
 
     Datasets x paradigm x evaluation x pipelines; writes results.csv and report.html (with PNG
-    figures) into OUT."""
+    figures) into OUT. A bad config, dataset or scheduler address raises ``ValueError`` (or
+    ``FileNotFoundError`` for missing data) naming it; the ``noir`` command line prints that
+    as one line."""
     console = Console()
-    try:
-        cfg = load_config(config, tuple(EXTRA_DATASETS))
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
+    cfg = load_config(config, tuple(EXTRA_DATASETS))
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console) as progress:
 
-            def stage(name: str, total: int):
-                task = progress.add_task(name, total=total)
-                return lambda: progress.advance(task)
+        def stage(name: str, total: int):
+            task = progress.add_task(name, total=total)
+            return lambda: progress.advance(task)
 
-            results = run_benchmark(cfg, n_jobs=n_jobs, scheduler=scheduler,
-                                    extra_datasets=EXTRA_DATASETS, progress=stage)
-    except (ConfigError, DataNotFoundError, RecordingError, ValueError) as err:
-        console.print(f"[red]error:[/red] {err}", soft_wrap=True)
-        raise typer.Exit(code=2) from err
+        results = run_benchmark(cfg, n_jobs=n_jobs, scheduler=scheduler,
+                                extra_datasets=EXTRA_DATASETS, progress=stage)
     csv = save_results(results, out / "results.csv")
     report = write_report(results, out, title=cfg.name)
     summary = summarize(results)

@@ -1,6 +1,7 @@
 """Robot learning in the loop: proposals the person only confirms, per-user models, replay."""
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from noir.demo import run_session
 from noir.replay import replay_session
 from noir.session import read_events
 from sim.tasks import TASKS
+from skills.learning import PixelEncoder, load_encoder
 
 CONFIG = LoopConfig(learning=True, ssvep_window=4.0)
 
@@ -146,3 +148,43 @@ def test_a_stance_point_on_the_floor_follows_the_object(tmp_path):
     # a point on an object's surface (not a fixed plane) keeps the image match
     model.learn([Example(scene, "bin", "drop_into", (300.0, 60.0), object_px=(290.0, 70.0))])
     assert model.relative.keys() == {("dog", "move_to")}
+
+
+def test_the_record_names_its_encoder_by_registered_name_or_a_file_in_the_folder(tmp_path):
+    with TASKS["cube_in_tray"].make_world(0) as world:
+        scene = world.render("top")
+    example = [Example(scene, "cube", "pick")]
+    # a registered name is recorded as such
+    pixels = Assistant("pixels")
+    pixels.learn(example)
+    meta = json.loads((pixels.save(tmp_path / "pixels") / "assistant.json").read_text())
+    assert meta["encoder"] == "pixels"
+    assert Assistant.load(tmp_path / "pixels").intents.encoder.name == "pixels"
+    # weights of your own are copied into the folder and recorded by plain file name, so the
+    # folder loads wherever it is moved
+    load_encoder().save(tmp_path / "weights" / "mine.npz")
+    mine = Assistant(tmp_path / "weights" / "mine.npz")
+    mine.learn(example)
+    mine.save(tmp_path / "user")
+    assert json.loads((tmp_path / "user" / "assistant.json").read_text())["encoder"] \
+        == "mine.npz"
+    shutil.rmtree(tmp_path / "weights")
+    (tmp_path / "user").rename(tmp_path / "moved")
+    again = Assistant.load(tmp_path / "moved")
+    assert again.intents.encoder.name == "cnn:mine"
+    assert again.propose(scene, lambda o, s: True, [])[1] == mine.propose(
+        scene, lambda o, s: True, [])[1]
+    # an encoder object of your own is recorded by its name and passed in again from Python
+    custom = Assistant(MyPixels())
+    custom.learn(example)
+    custom.save(tmp_path / "custom")
+    with pytest.raises(ValueError, match=r"assistant.json: encoder 'my-pixels' is neither a "
+                                         r"registered name \['default', 'pixels'\] nor"):
+        Assistant.load(tmp_path / "custom")
+    assert len(Assistant.load(tmp_path / "custom", encoder=MyPixels).intents) == 1
+
+
+class MyPixels(PixelEncoder):
+    """An encoder of the user's own (not registered)."""
+
+    name = "my-pixels"

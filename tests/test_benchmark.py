@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import socket
+import time
 from pathlib import Path
 
 import mne
@@ -17,11 +19,14 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from typer.testing import CliRunner
 
+from decoders.benchmark import evaluations
 from decoders.benchmark.datasets import EEGMMIDB, FileDataset, RecordingError, SSVEPExo
 from decoders.benchmark.evaluations import (
     RESULT_COLUMNS,
+    SCHEDULER_TIMEOUT,
     CrossSessionEvaluation,
     CrossSubjectEvaluation,
+    Executor,
     WithinSessionEvaluation,
     filter_bank_paradigm,
 )
@@ -29,6 +34,7 @@ from decoders.benchmark.metrics import itr_bits_per_min
 from decoders.benchmark.paradigms import SSVEP, LeftRightImagery
 from decoders.benchmark.pipelines import (
     PIPELINES,
+    STEPS,
     LedoitWolfCovariances,
     PipelineContext,
     PipelineSpec,
@@ -36,9 +42,10 @@ from decoders.benchmark.pipelines import (
     resolve_pipeline,
     split_stateless,
 )
-from decoders.benchmark.run import ConfigError, parse_config
+from decoders.benchmark.run import ConfigError, load_config, parse_config
 from decoders.ssvep import FBCCA
 from noir.bench import bench, synthetic_dataset
+from noir.cli import app as noir_app
 
 SCORES = ["accuracy", "balanced_accuracy", "kappa", "roc_auc", "itr_bits_per_min",
           "n_train", "n_test", "confusion"]
@@ -139,14 +146,14 @@ def test_vectorised_ledoit_wolf_equals_pyriemann():
 def test_stateless_steps_run_once_per_task_with_unchanged_scores(ssvep_data):
     spec = PIPELINES["SSVEP_TS+LR"]
     stateless, rest = split_stateless(spec)
-    assert [path for path, _ in stateless.steps] == [
-        "decoders.benchmark.pipelines:StackBands",
-        "decoders.benchmark.pipelines:LedoitWolfCovariances"]
-    assert [path for path, _ in rest.steps] == [
-        "pyriemann.tangentspace:TangentSpace", "sklearn.linear_model:LogisticRegression"]
+    assert [step for step, _ in stateless.steps] == ["StackBands", "LedoitWolfCovariances"]
+    assert [step for step, _ in rest.steps] == ["TangentSpace", "LogisticRegression"]
     assert split_stateless(PIPELINES["CCA"]) == (None, PIPELINES["CCA"])
-    alone = PipelineSpec((("pyriemann.estimation:Covariances", {}),))
+    alone = PipelineSpec((("Covariances", {}),))
     assert split_stateless(alone) == (None, alone)  # the last step always stays
+    # from Python, a step may be the class itself
+    classes = PipelineSpec(((Covariances, {}), ("TangentSpace", {})))
+    assert split_stateless(classes)[0] == PipelineSpec(((Covariances, {}),))
     # The evaluation (covariances once per task) scores as the whole pipeline refitted per
     # fold; a short window keeps accuracy and ROC-AUC away from 1.
     para = SSVEP(fmin=4, fmax=40, tmax=0.15)
@@ -201,13 +208,105 @@ GOOD = {
     ({"paradigm": {"name": "SSVEP", "params": {"tmax": 2, "window": 1}}}, "tmax or window"),
     ({"datasets": [{"name": "Nope"}]}, "datasets\\[0\\].name 'Nope'"),
     ({"datasets": [{"name": "Synthetic", "subjects": "all"}]}, "list of integers"),
-    ({"pipelines": [{"name": "x", "steps": [{"params": {}}]}]}, "from: module:Class"),
+    ({"pipelines": [{"name": "x", "steps": [{"params": {}}]}]}, r"'from: <step name>' \(one of"),
+    ({"pipelines": [{"name": "x", "steps": [{"from": "TRCA", "param": {}}]}]},
+     r"steps\[0\]: unknown key\(s\) \['param'\]"),
+    ({"pipelines": [{"name": "x", "steps": [{"from": "TRCA", "params": {"n_harmonic": 2}}]}]},
+     r"'TRCA' has no parameter\(s\) \['n_harmonic'\]"),
+    ({"pipelines": [{"name": "CCA", "input": "filter_bank"}]}, "'input' goes with 'steps'"),
+    ({"pipelines": [{"name": "CCA", "params": [1, 2]}]}, "params must be a mapping"),
+    ({"pipelines": ["CCA"]}, "A pipeline entry must be a mapping"),
+    ({"name": ["x"]}, "name must be a non-empty string"),
+    ({"paradigm": {"name": "SSVEP", "params": {"fmin": "low"}}},
+     r"paradigm.params.fmin must be a number or null, got 'low'"),
+    ({"paradigm": {"name": "SSVEP", "params": {"tmin": None}}}, r"tmin must be a number, got"),
+    ({"paradigm": {"name": "SSVEP", "params": {"channels": "Oz"}}},
+     "channels must be a non-empty list of names or null"),
+    ({"paradigm": {"name": "SSVEP", "filter_bank": [[1, 2, 3]]}},
+     r"filter_bank must be a non-empty list of \[low, high\] pairs in Hz or null"),
+    ({"paradigm": {"name": "SSVEP", "filter_bank": [[5, 2]]}}, "0 < low < high"),
+    ({"paradigm": {"name": "SSVEP", "params": {1: 2}}}, r"non-string key\(s\) \[1\]"),
+    ({"paradigm": {"name": ["SSVEP"]}}, "paradigm.name"),
+    ({"evaluation": {"name": "within-session", "params": {"gaze_shift": True}}},
+     "gaze_shift must be a number, got True"),
+    ({"evaluation": {"name": "within-session", "params": {"random_state": "x"}}},
+     "random_state must be an integer or null"),
+    ({"evaluation": {"name": "within-session", "windows": "1 s"}},
+     "windows must be a non-empty list of numbers or null"),
+    ({"evaluation": {"name": "within-session", "windows": [-1]}}, "windows must be"),
+    ({"datasets": [{"name": "Synthetic", "subjects": [True]}]}, "list of integers"),
 ])
 def test_config_errors(change, message):
     with pytest.raises(ConfigError, match=message):
         parse_config({**GOOD, **change}, "bad.yaml", ("Synthetic",))
     config = parse_config(GOOD, "good.yaml", ("Synthetic",))
     assert list(config.pipelines) == ["CCA"]
+
+
+def test_config_steps_are_registered_names_only():
+    # the config names a registered step; its parameters reach the step
+    entry = {"name": "TRCA-2", "steps": [{"from": "TRCA", "params": {"n_harmonics": 2}}]}
+    config = parse_config({**GOOD, "pipelines": [entry]}, "good.yaml", ("Synthetic",))
+    assert config.pipelines["TRCA-2"] == PipelineSpec((("TRCA", {"n_harmonics": 2}),))
+    # an import path is not a registered name, whatever it points at
+    for path in ("os:system", "decoders.ssvep:TRCA", "builtins:eval"):
+        bad = {"name": "x", "steps": [{"from": path, "params": {"command": "true"}}]}
+        with pytest.raises(ConfigError, match=rf"bad.yaml: pipelines\[0\]: .*unknown step "
+                                              rf"'{path}'; registered steps: \[.*'TRCA'"):
+            parse_config({**GOOD, "pipelines": [bad]}, "bad.yaml", ("Synthetic",))
+    with pytest.raises(ValueError, match=r"Unknown pipeline step 'os:system'; registered"):
+        PipelineSpec((("os:system", {}),))
+    assert set(STEPS) >= {step for spec in PIPELINES.values() for step, _ in spec.steps}
+
+
+def test_shipped_configs_load():
+    for path in sorted(Path("experiments/bench_configs").glob("*.yaml")):
+        config = load_config(path, ("Synthetic",))
+        assert config.name == path.stem and config.pipelines
+
+
+def test_binary_and_malformed_yaml_name_the_file(tmp_path):
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(bytes(range(256)))
+    with pytest.raises(ConfigError, match=r"binary.yaml: not a UTF-8 text file"):
+        load_config(binary)
+    for name, text, message in [
+        ("broken.yaml", "datasets: [\n", "broken.yaml: not valid YAML"),
+        ("list.yaml", "- 1\n- 2\n", "list.yaml: the config must be a mapping"),
+        ("empty.yaml", "", "empty.yaml: the config must be a mapping, got None"),
+        ("python.yaml", "!!python/object/apply:os.system ['true']\n",
+         "python.yaml: not valid YAML"),
+    ]:
+        (tmp_path / name).write_text(text)
+        with pytest.raises(ConfigError, match=message):
+            load_config(tmp_path / name)
+
+
+def test_unreachable_scheduler_fails_fast_with_one_line(monkeypatch, ssvep_data):
+    monkeypatch.setattr(evaluations, "SCHEDULER_TIMEOUT", 1.0)
+    with socket.socket() as sock:  # a free loopback port, closed again: nobody listens
+        sock.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
+    for bad, reason in [(address, "Timed out"), ("tcp://unreachable", "missing port")]:
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=rf"no Dask scheduler answered at '{bad}' within 1 s "
+                                             rf"\({reason}"):
+            WithinSessionEvaluation(n_splits=2, scheduler=bad).evaluate(
+                ssvep_data, SSVEP(tmax=1.0), CCA, subjects=[1])
+        assert time.perf_counter() - start < 4.0
+    assert evaluations.SCHEDULER_TIMEOUT == 1.0 and SCHEDULER_TIMEOUT <= 5.0
+
+
+def test_something_else_at_the_scheduler_address_fails_fast(monkeypatch):
+    monkeypatch.setattr(evaluations, "SCHEDULER_TIMEOUT", 1.0)
+    with socket.socket() as server:  # accepts, never speaks
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        address = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        start = time.perf_counter()
+        with pytest.raises(ValueError, match=rf"no Dask scheduler answered at '{address}'"):
+            Executor(scheduler=address).map(abs, [-1])
+        assert time.perf_counter() - start < 4.0
 
 
 def test_config_missing_section():
@@ -305,5 +404,12 @@ def test_noir_bench_cli(tmp_path):
     html = (tmp_path / "out" / "report.html").read_text()
     pngs = sorted(p.name for p in (tmp_path / "out").glob("*.png"))
     assert len(pngs) == 4 and all(name in html for name in pngs)
-    bad = CliRunner().invoke(app, [str(tmp_path / "missing.yaml")])
+    bad = CliRunner().invoke(noir_app, ["bench", str(tmp_path / "missing.yaml")])
     assert bad.exit_code == 2 and "config file not found" in bad.output
+    binary = tmp_path / "binary.yaml"
+    binary.write_bytes(bytes(range(256)))
+    bad = CliRunner().invoke(noir_app, ["bench", str(binary), "--scheduler", "tcp://x"])
+    assert bad.exit_code == 2
+    assert bad.output.strip().splitlines() == [
+        f"error: {binary}: not a UTF-8 text file, so not a YAML config ('utf-8' codec can't "
+        "decode byte 0x80 in position 128: invalid start byte)."]

@@ -13,6 +13,7 @@ from skills.learning import (
     PixelEncoder,
     PointMemory,
     Proposal,
+    encoder_from_option,
     load_encoder,
     point_from_views,
 )
@@ -194,13 +195,18 @@ def test_bad_images_are_refused(encoder, memory):
 
 
 def test_encoder_specs(tmp_path):
-    assert isinstance(load_encoder("skills.learning.encoder:PixelEncoder"), PixelEncoder)
-    with pytest.raises(ValueError, match="module:factory"):
-        load_encoder("not an encoder")
-    with pytest.raises(ValueError, match="cannot import"):
-        load_encoder("skills.learning.encoder:NoSuchThing")
+    assert load_encoder().name == load_encoder("default").name == "cnn:encoder"
+    assert isinstance(load_encoder("pixels"), PixelEncoder)
+    assert isinstance(load_encoder(PixelEncoder), PixelEncoder)  # a factory, from Python
+    pixels = PixelEncoder()
+    assert load_encoder(pixels) is pixels
+    # text names registered encoders or .npz files only: an import path is not imported
+    for text in ("skills.learning.encoder:PixelEncoder", "os:abort", "not an encoder"):
+        with pytest.raises(ValueError, match=rf"unknown encoder '{text}': expected a "
+                                             r"registered name \['default', 'pixels'\]"):
+            load_encoder(text)
     with pytest.raises(TypeError, match="Encoder attributes"):
-        load_encoder("collections:OrderedDict")
+        load_encoder(dict)
     with pytest.raises(FileNotFoundError, match="encoder weights"):
         load_encoder(tmp_path / "missing.npz")
     copy = tmp_path / "mine.npz"
@@ -209,6 +215,41 @@ def test_encoder_specs(tmp_path):
     assert mine.name == "cnn:mine"
     with np.load(copy, allow_pickle=False) as data:
         assert len(data.files) > 0
+
+
+def test_typed_encoder_option_imports_factories():
+    # a command-line option a person types may name "module:factory"
+    assert isinstance(encoder_from_option("skills.learning.encoder:PixelEncoder"),
+                      PixelEncoder)
+    assert encoder_from_option(None).name == "cnn:encoder"
+    with pytest.raises(ValueError, match="'module:factory'"):
+        encoder_from_option("not an encoder")
+    with pytest.raises(ValueError, match="cannot import"):
+        encoder_from_option("skills.learning.encoder:NoSuchThing")
+    with pytest.raises(TypeError, match="Encoder attributes"):
+        encoder_from_option("collections:OrderedDict")
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda npz, arch: arch.write_text("{"), r"mine.json is not an encoder architecture"),
+    (lambda npz, arch: arch.write_bytes(b"\xff\xfe"), r"mine.json is not an encoder arch"),
+    (lambda npz, arch: arch.write_text('{"widths": [24, 48], "dense_dim": 32}'),
+     r"mine.json must hold .*got \{'widths'"),
+    (lambda npz, arch: arch.write_text('{"widths": [100000000, 1], "dense_dim": 1, '
+                                       '"embed_dim": 1}'), r"integers from 1 to 1024"),
+    (lambda npz, arch: arch.write_text('{"widths": [8, 8], "dense_dim": 8, "embed_dim": 8}'),
+     r"mine.npz does not hold the finite float32 weights of the architecture in mine.json"),
+    (lambda npz, arch: npz.write_bytes(npz.read_bytes()[:1000]), r"mine.npz is not an encoder"),
+    (lambda npz, arch: npz.write_bytes(b"garbage" * 100), r"mine.npz is not an encoder"),
+    (lambda npz, arch: np.savez(npz, **{k: np.full_like(v, np.nan) for k, v in
+                                        np.load(npz).items()}), r"finite float32 weights"),
+])
+def test_damaged_encoder_weights_name_the_file(tmp_path, damage, message):
+    weights = tmp_path / "mine.npz"
+    load_encoder().save(weights)
+    damage(weights, weights.with_suffix(".json"))
+    with pytest.raises(ValueError, match=message):
+        load_encoder(weights)
 
 
 def test_states_round_trip(demos, tmp_path):

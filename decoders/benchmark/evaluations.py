@@ -28,6 +28,8 @@ predicted, in ``classes`` order).
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import json
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -214,6 +216,52 @@ def run_task(task: Task) -> list[dict]:
     return rows
 
 
+SCHEDULER_TIMEOUT = 5.0
+"""Seconds to wait for a Dask scheduler to answer before giving up."""
+
+
+def connect_scheduler(address: str, timeout: float | None = None):
+    """A ``dask.distributed.Client`` of the scheduler at ``address`` (``tcp://host:port``).
+
+    The scheduler is asked who it is first, with the whole exchange bounded by ``timeout``
+    seconds (None: :data:`SCHEDULER_TIMEOUT`), so that a wrong address fails fast, also when
+    something else listens there.
+
+    Raises
+    ------
+    ValueError
+        If ``address`` is malformed, or no Dask scheduler answers there within ``timeout`` s
+        (the message names the address).
+    """
+    from dask.distributed import Client
+    from distributed.comm import connect
+    from distributed.core import send_recv
+
+    timeout = SCHEDULER_TIMEOUT if timeout is None else timeout
+
+    async def identity() -> object:
+        comm = await connect(address, timeout=timeout)
+        try:
+            return await send_recv(comm, op="identity")
+        finally:
+            comm.abort()
+
+    async def bounded() -> object:
+        return await asyncio.wait_for(identity(), timeout)
+
+    try:  # a thread of its own, so that this works beside a running event loop (notebooks)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            reply = pool.submit(asyncio.run, bounded()).result()
+    # MemoryError: a peer that is not a Dask scheduler can announce absurd message sizes
+    except (OSError, ValueError, TypeError, MemoryError) as err:
+        reason = str(err) or type(err).__name__
+        raise ValueError(f"no Dask scheduler answered at {address!r} within {timeout:g} s "
+                         f"({reason})") from err
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ValueError(f"{address!r} answered, but not as a Dask scheduler")
+    return Client(address, set_as_default=False, timeout=timeout)
+
+
 class Executor:
     """Map a function over work items sequentially, with joblib, or on a Dask cluster.
 
@@ -237,9 +285,7 @@ class Executor:
         """``[fn(item) for item in items]``, in order; ``progress()`` after each item."""
         tick = progress or (lambda: None)
         if self.scheduler is not None:
-            from dask.distributed import Client
-
-            with Client(self.scheduler, set_as_default=False) as client:
+            with connect_scheduler(self.scheduler) as client:
                 futures = client.map(fn, items, pure=False)
                 out = []
                 for future in futures:

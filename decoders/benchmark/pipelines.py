@@ -1,9 +1,10 @@
 """Pipeline registry: declarative names and parameters → scikit-learn estimators.
 
-A pipeline is a chain of steps, each named by import path (``"module:Class"``) with parameters.
-Nothing is imported until a pipeline is built, so a registry entry for a decoder that is not yet
-written fails only when it is used. New decoders plug in either by a registry entry here or
-directly from a config (``steps: [{from: "decoders.ssvep:TRCA", params: {...}}]``).
+A pipeline is a chain of steps with parameters. In a config a step is a registered name, a key
+of :data:`STEPS` (``steps: [{from: TRCA, params: {...}}]``), and a whole pipeline a key of
+:data:`PIPELINES`; nothing else is imported, so a config cannot make the benchmark run code of
+its choosing. From Python a step may also be the estimator class itself. A registered step is
+imported only when a pipeline using it is built or checked.
 
 Data-dependent parameters are filled in from the task (:class:`PipelineContext`) when a step's
 constructor has a parameter of that name and the config does not set it: ``sfreq`` (Hz),
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import make_pipeline
+
+from decoders._validation import check_window_values
 
 INPUTS = ("broadband", "filter_bank")
 
@@ -67,49 +70,121 @@ class PipelineContext:
         }
 
 
+STEPS: dict[str, str] = {
+    # SSVEP
+    "CCA": "decoders.ssvep:CCA",
+    "FBCCA": "decoders.ssvep:FBCCA",
+    "ECCA": "decoders.ssvep:ECCA",
+    "TRCA": "decoders.ssvep:TRCA",
+    "TDCA": "decoders.ssvep:TDCA",
+    "SubBands": "decoders.ssvep:SubBands",
+    "StackBands": "decoders.benchmark.pipelines:StackBands",
+    "LedoitWolfCovariances": "decoders.benchmark.pipelines:LedoitWolfCovariances",
+    # motor imagery
+    "CSPLDA": "decoders.motor_imagery:CSPLDA",
+    "CSPQDA": "decoders.motor_imagery:CSPQDA",
+    "FBCSPSVM": "decoders.motor_imagery:FBCSPSVM",
+    "RiemannMDM": "decoders.motor_imagery:RiemannMDM",
+    "TangentSpaceLR": "decoders.motor_imagery:TangentSpaceLR",
+    "TangentSpaceLRCV": "decoders.motor_imagery:TangentSpaceLRCV",
+    "EEGNetClassifier": "decoders.nets:EEGNetClassifier",
+    "ShallowConvNetClassifier": "decoders.nets:ShallowConvNetClassifier",
+    # shared building blocks
+    "BandpassFilter": "decoders.preprocessing:BandpassFilter",
+    "CSP": "mne.decoding:CSP",
+    "Covariances": "pyriemann.estimation:Covariances",
+    "TangentSpace": "pyriemann.tangentspace:TangentSpace",
+    "MDM": "pyriemann.classification:MDM",
+    "LogisticRegression": "sklearn.linear_model:LogisticRegression",
+    "LinearDiscriminantAnalysis": "sklearn.discriminant_analysis:LinearDiscriminantAnalysis",
+    "SVC": "sklearn.svm:SVC",
+}
+"""Registered pipeline steps: the name a config uses (the class name) → where the class is
+(fixed here, never read from a config)."""
+
+Step = str | type
+"""A pipeline step: a key of :data:`STEPS`, or (from Python only) an estimator class."""
+
+
+def step_class(step: Step) -> type:
+    """The estimator class of a registered step name (imported now), or ``step`` itself.
+
+    Raises
+    ------
+    ValueError
+        If ``step`` is neither a key of :data:`STEPS` nor a class (the message lists the
+        registered names).
+    """
+    if isinstance(step, type):
+        return step
+    if not isinstance(step, str) or step not in STEPS:
+        raise ValueError(f"Unknown pipeline step {step!r}; registered steps: {sorted(STEPS)}.")
+    module, _, name = STEPS[step].partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def step_name(step: Step) -> str:
+    """How results and messages name a step: its registered name, or the class's name."""
+    return step if isinstance(step, str) else step.__name__
+
+
 @dataclass(frozen=True)
 class PipelineSpec:
     """A declarative pipeline.
 
     Attributes
     ----------
-    steps : tuple of (str, dict)
-        ``("module:Class", params)`` per step, in order.
+    steps : tuple of (str or type, dict)
+        ``(step, params)`` per step, in order; ``step`` is a key of :data:`STEPS` or (from
+        Python) an estimator class.
     input : str
         ``"broadband"`` (X of shape (n_trials, n_channels, n_times)) or ``"filter_bank"``
         (X of shape (n_trials, n_channels, n_times, n_bands) from a filter-bank paradigm).
     """
 
-    steps: tuple[tuple[str, Mapping], ...]
+    steps: tuple[tuple[Step, Mapping], ...]
     input: str = "broadband"
     description: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         if self.input not in INPUTS:
             raise ValueError(f"Pipeline input must be one of {INPUTS}, got {self.input!r}.")
-        if not self.steps:
-            raise ValueError("A pipeline needs at least one step.")
-        for path, params in self.steps:
-            if not isinstance(path, str) or ":" not in path:
-                raise ValueError(f"A step must be named 'module:Class', got {path!r}.")
-            if not isinstance(params, Mapping):
-                raise ValueError(f"Parameters of step {path!r} must be a mapping, got {params!r}.")
+        if not isinstance(self.steps, tuple) or not self.steps:
+            raise ValueError("A pipeline needs a non-empty tuple of (step, params) pairs.")
+        for entry in self.steps:
+            if not isinstance(entry, tuple) or len(entry) != 2:
+                raise ValueError(f"A pipeline step must be a (step, params) pair, got {entry!r}.")
+            step, params = entry
+            if not isinstance(step, type) and step not in STEPS:
+                raise ValueError(f"Unknown pipeline step {step!r}; registered steps: "
+                                 f"{sorted(STEPS)}.")
+            if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
+                raise ValueError(f"Parameters of step {step_name(step)!r} must be a mapping "
+                                 f"with string keys, got {params!r}.")
 
     def with_params(self, params: Mapping) -> PipelineSpec:
         """Copy with ``params`` merged into the last step (the classifier)."""
-        *head, (path, last) = self.steps
+        *head, (step, last) = self.steps
         return PipelineSpec(
-            (*head, (path, {**last, **params})), self.input, self.description
+            (*head, (step, {**last, **params})), self.input, self.description
         )
 
+    def check(self) -> None:
+        """Import every step and check that it accepts its parameters.
 
-def import_object(path: str) -> type:
-    """Import ``"module:attr"``; a failure names the path."""
-    module, _, attr = path.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as err:
-        raise ValueError(f"Cannot import pipeline step {path!r}: {err}.") from err
+        Raises
+        ------
+        ValueError
+            Naming the step and the parameters it does not accept.
+        """
+        for step, params in self.steps:
+            accepted = inspect.signature(step_class(step)).parameters
+            unknown = sorted(set(params) - set(accepted))
+            if unknown and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+                raise ValueError(
+                    f"Pipeline step {step_name(step)!r} has no parameter(s) {unknown}; it "
+                    f"accepts {sorted(accepted)}."
+                )
 
 
 def build_pipeline(spec: PipelineSpec, context: PipelineContext) -> BaseEstimator:
@@ -127,17 +202,12 @@ def build_pipeline(spec: PipelineSpec, context: PipelineContext) -> BaseEstimato
     estimator : sklearn estimator
         Unfitted; a :class:`sklearn.pipeline.Pipeline` when there are several steps.
     """
+    spec.check()
     injectable = context.values()
     steps = []
-    for path, params in spec.steps:
-        cls = import_object(path)
+    for step, params in spec.steps:
+        cls = step_class(step)
         accepted = inspect.signature(cls).parameters
-        unknown = sorted(set(params) - set(accepted))
-        if unknown and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-            raise ValueError(
-                f"Pipeline step {path!r} has no parameter(s) {unknown}; it accepts "
-                f"{sorted(accepted)}."
-            )
         kwargs = {k: v for k, v in injectable.items() if k in accepted and k not in params}
         kwargs.update(params)
         steps.append(cls(**kwargs))
@@ -168,6 +238,8 @@ class StackBands(TransformerMixin, BaseEstimator):
                 f"StackBands needs X of shape (n_trials, n_channels, n_times, n_bands), got "
                 f"shape {X.shape}; use a filter-bank paradigm (input: filter_bank)."
             )
+        for band in range(X.shape[-1]):  # refused as the decoders refuse them (issue 11)
+            check_window_values(X[..., band], name=f"X[..., {band}]")
         n_trials, n_channels, n_times, n_bands = X.shape
         return X.transpose(0, 3, 1, 2).reshape(n_trials, n_bands * n_channels, n_times)
 
@@ -211,15 +283,17 @@ class LedoitWolfCovariances(TransformerMixin, BaseEstimator):
         return shrunk
 
 
-STATELESS_STEPS = frozenset({
-    "decoders.benchmark.pipelines:StackBands",
-    "decoders.benchmark.pipelines:LedoitWolfCovariances",
-    "pyriemann.estimation:Covariances",
-    "decoders.ssvep:SubBands",
-})
-"""Steps whose ``fit`` learns nothing, so each trial's output does not depend on the training
-set: evaluations run a pipeline's leading stateless steps once over all trials of a task instead
-of once per fold (:func:`split_stateless`)."""
+STATELESS_STEPS = frozenset({"StackBands", "LedoitWolfCovariances", "Covariances", "SubBands"})
+"""Registered steps whose ``fit`` learns nothing (their classes too, when a spec holds
+classes), so each trial's output does not depend on the training set: evaluations run a
+pipeline's leading stateless steps once over all trials of a task instead of once per fold
+(:func:`split_stateless`)."""
+
+
+def _is_stateless(step: Step) -> bool:
+    if isinstance(step, str):
+        return step in STATELESS_STEPS
+    return any(step is step_class(name) for name in STATELESS_STEPS)
 
 
 def split_stateless(spec: PipelineSpec) -> tuple[PipelineSpec | None, PipelineSpec]:
@@ -228,7 +302,7 @@ def split_stateless(spec: PipelineSpec) -> tuple[PipelineSpec | None, PipelineSp
     The rest keeps at least the last step, so it is always a classifier.
     """
     n = 0
-    while n < len(spec.steps) - 1 and spec.steps[n][0] in STATELESS_STEPS:
+    while n < len(spec.steps) - 1 and _is_stateless(spec.steps[n][0]):
         n += 1
     if n == 0:
         return None, spec
@@ -236,96 +310,120 @@ def split_stateless(spec: PipelineSpec) -> tuple[PipelineSpec | None, PipelineSp
             PipelineSpec(spec.steps[n:], spec.input, spec.description))
 
 
-_EXTENDED_COV = (
-    ("decoders.benchmark.pipelines:StackBands", {}),
-    ("decoders.benchmark.pipelines:LedoitWolfCovariances", {}),
-)
-_MI_COV = (("pyriemann.estimation:Covariances", {"estimator": "oas"}),)
+_EXTENDED_COV = (("StackBands", {}), ("LedoitWolfCovariances", {}))
+_MI_COV = (("Covariances", {"estimator": "oas"}),)
 
 PIPELINES: dict[str, PipelineSpec] = {
     # SSVEP
-    "CCA": PipelineSpec((("decoders.ssvep:CCA", {}),),
+    "CCA": PipelineSpec((("CCA", {}),),
                         description="standard CCA (Lin et al. 2006), training-free"),
-    "FBCCA": PipelineSpec((("decoders.ssvep:FBCCA", {}),),
+    "FBCCA": PipelineSpec((("FBCCA", {}),),
                           description="filter-bank CCA (Chen et al. 2015), training-free"),
-    "eCCA": PipelineSpec((("decoders.ssvep:ECCA", {}),),
+    "eCCA": PipelineSpec((("ECCA", {}),),
                          description="extended CCA with individual templates"),
-    "TRCA": PipelineSpec((("decoders.ssvep:TRCA", {}),),
+    "TRCA": PipelineSpec((("TRCA", {}),),
                          description="task-related component analysis"),
-    "TDCA": PipelineSpec((("decoders.ssvep:TDCA", {}),),
+    "TDCA": PipelineSpec((("TDCA", {}),),
                          description="task-discriminant component analysis"),
     "SSVEP_TS+LR": PipelineSpec(
-        (*_EXTENDED_COV, ("pyriemann.tangentspace:TangentSpace", {}),
-         ("sklearn.linear_model:LogisticRegression", {"max_iter": 1000})),
+        (*_EXTENDED_COV, ("TangentSpace", {}), ("LogisticRegression", {"max_iter": 1000})),
         input="filter_bank",
         description="MOABB SSVEP_TS+LR: extended covariances (lwf), tangent space, LR",
     ),
     "SSVEP_MDM": PipelineSpec(
-        (*_EXTENDED_COV, ("pyriemann.classification:MDM", {})), input="filter_bank",
+        (*_EXTENDED_COV, ("MDM", {})), input="filter_bank",
         description="MOABB SSVEP_MDM: extended covariances (lwf), minimum distance to mean",
     ),
     # Motor imagery
-    "CSP+LDA": PipelineSpec((("decoders.motor_imagery:CSPLDA", {}),)),
-    "CSP+QDA": PipelineSpec((("decoders.motor_imagery:CSPQDA", {}),)),
-    "FBCSP+SVM": PipelineSpec((("decoders.motor_imagery:FBCSPSVM", {}),)),
-    "MDM": PipelineSpec((("decoders.motor_imagery:RiemannMDM", {}),)),
-    "TS+LR": PipelineSpec((("decoders.motor_imagery:TangentSpaceLR", {}),)),
-    "TS+LR-CV": PipelineSpec((("decoders.motor_imagery:TangentSpaceLRCV", {}),),
+    "CSP+LDA": PipelineSpec((("CSPLDA", {}),)),
+    "CSP+QDA": PipelineSpec((("CSPQDA", {}),)),
+    "FBCSP+SVM": PipelineSpec((("FBCSPSVM", {}),)),
+    "MDM": PipelineSpec((("RiemannMDM", {}),)),
+    "TS+LR": PipelineSpec((("TangentSpaceLR", {}),)),
+    "TS+LR-CV": PipelineSpec((("TangentSpaceLRCV", {}),),
                              description="TS+LR, C chosen by inner CV of each training set"),
-    "EEGNet": PipelineSpec((("decoders.nets:EEGNetClassifier", {}),)),
-    "ShallowConvNet": PipelineSpec((("decoders.nets:ShallowConvNetClassifier", {}),)),
+    "EEGNet": PipelineSpec((("EEGNetClassifier", {}),)),
+    "ShallowConvNet": PipelineSpec((("ShallowConvNetClassifier", {}),)),
     "pyRiemann_TS+LR": PipelineSpec(
-        (*_MI_COV, ("pyriemann.tangentspace:TangentSpace", {}),
-         ("sklearn.linear_model:LogisticRegression", {"max_iter": 1000})),
+        (*_MI_COV, ("TangentSpace", {}), ("LogisticRegression", {"max_iter": 1000})),
         description="MOABB TS+LR reference: covariances (oas), tangent space, LR",
     ),
 }
 """Registered pipelines by the name used in configs and result tables."""
 
 
+def _params(value, where: str) -> dict:
+    """``value`` (None: no parameters) as a dict with string keys, else ``ValueError``."""
+    value = {} if value is None else value
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{where} must be a mapping of parameter names to values, got "
+                         f"{value!r}.")
+    return dict(value)
+
+
+def _keys(entry: Mapping, allowed: set[str], where: str) -> None:
+    extra = sorted(set(entry) - allowed, key=repr)
+    if extra:
+        raise ValueError(f"{where}: unknown key(s) {extra}; allowed: {sorted(allowed)}.")
+
+
 def resolve_pipeline(entry: Mapping) -> tuple[str, PipelineSpec]:
-    """Pipeline of one config entry.
+    """Pipeline of one config entry, checked (its steps are imported to check parameters).
 
     Parameters
     ----------
     entry : mapping
-        Either ``{name: <registered name>, params: {...}}`` (params go to the last step) or
-        ``{name: <any name>, steps: [{from: "module:Class", params: {...}}, ...],
-        input: broadband|filter_bank}``.
+        Either ``{name: <key of PIPELINES>, params: {...}}`` (params go to the last step) or
+        ``{name: <any name>, steps: [{from: <key of STEPS>, params: {...}}, ...],
+        input: broadband|filter_bank, params: {...}}``.
 
     Returns
     -------
     name : str
     spec : PipelineSpec
+
+    Raises
+    ------
+    ValueError
+        On an unknown key, pipeline or step name (the message lists the registered ones), a
+        value of the wrong type, or a parameter that the step does not accept.
     """
-    allowed = {"name", "params", "steps", "input"}
-    extra = sorted(set(entry) - allowed)
-    if extra:
-        raise ValueError(f"Pipeline entry {dict(entry)!r}: unknown key(s) {extra}; "
-                         f"allowed: {sorted(allowed)}.")
+    if not isinstance(entry, Mapping):
+        raise ValueError(f"A pipeline entry must be a mapping, got {entry!r}.")
+    _keys(entry, {"name", "params", "steps", "input"}, f"Pipeline entry {dict(entry)!r}")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise ValueError(f"Pipeline entry {dict(entry)!r} needs a 'name' string.")
-    params = entry.get("params") or {}
-    if not isinstance(params, Mapping):
-        raise ValueError(f"Pipeline {name!r}: params must be a mapping, got {params!r}.")
+    params = _params(entry.get("params"), f"Pipeline {name!r}: params")
     if "steps" in entry:
         steps = entry["steps"]
-        if not isinstance(steps, Sequence) or isinstance(steps, str) or not steps:
-            raise ValueError(f"Pipeline {name!r}: steps must be a non-empty list.")
+        if not isinstance(steps, list) or not steps:
+            raise ValueError(f"Pipeline {name!r}: steps must be a non-empty list, got {steps!r}.")
         parsed = []
-        for step in steps:
+        for i, step in enumerate(steps):
+            where = f"Pipeline {name!r}: steps[{i}]"
             if not isinstance(step, Mapping) or "from" not in step:
-                raise ValueError(
-                    f"Pipeline {name!r}: each step must be a mapping with 'from: module:Class', "
-                    f"got {step!r}."
-                )
-            parsed.append((step["from"], dict(step.get("params") or {})))
-        spec = PipelineSpec(tuple(parsed), entry.get("input", "broadband"))
-        return name, spec.with_params(params)
-    if name not in PIPELINES:
-        raise ValueError(
-            f"Unknown pipeline {name!r}; registered pipelines: {sorted(PIPELINES)} "
-            "(or give 'steps' to define one)."
-        )
-    return name, PIPELINES[name].with_params(params)
+                raise ValueError(f"{where} must be a mapping with 'from: <step name>' (one of "
+                                 f"{sorted(STEPS)}), got {step!r}.")
+            _keys(step, {"from", "params"}, where)
+            if not isinstance(step["from"], str) or step["from"] not in STEPS:
+                raise ValueError(f"{where}: unknown step {step['from']!r}; registered steps: "
+                                 f"{sorted(STEPS)}.")
+            parsed.append((step["from"], _params(step.get("params"), f"{where}.params")))
+        input_ = entry.get("input", "broadband")
+        if not isinstance(input_, str) or input_ not in INPUTS:
+            raise ValueError(f"Pipeline {name!r}: input must be one of {list(INPUTS)}, got "
+                             f"{input_!r}.")
+        spec = PipelineSpec(tuple(parsed), input_).with_params(params)
+    else:
+        if "input" in entry:
+            raise ValueError(f"Pipeline {name!r}: 'input' goes with 'steps'; a registered "
+                             "pipeline has its own.")
+        if name not in PIPELINES:
+            raise ValueError(
+                f"Unknown pipeline {name!r}; registered pipelines: {sorted(PIPELINES)} "
+                "(or give 'steps' to define one)."
+            )
+        spec = PIPELINES[name].with_params(params)
+    spec.check()
+    return name, spec

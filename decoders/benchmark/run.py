@@ -1,7 +1,11 @@
 """Declarative benchmark configs (YAML) and their execution.
 
 A config names datasets, a paradigm, an evaluation and pipelines; it is loaded with
-``yaml.safe_load`` (no code is executed) and checked before anything runs::
+``yaml.safe_load`` and checked before anything runs (every key, the type of every value).
+Everything in it is data or a registered name: datasets, paradigms, evaluations, pipelines
+(:data:`~decoders.benchmark.pipelines.PIPELINES`) and pipeline steps
+(:data:`~decoders.benchmark.pipelines.STEPS`) are looked up in registries, so a config cannot
+import or call anything of its choosing::
 
     name: ssvep_exo_4class
     datasets:
@@ -19,7 +23,11 @@ A config names datasets, a paradigm, an evaluation and pipelines; it is loaded w
     pipelines:
       - name: CCA
       - name: SSVEP_TS+LR
-        params: {C: 1.0}
+        params: {C: 1.0}          # to the last step
+      - name: TRCA-2              # a pipeline of registered steps
+        steps:
+          - {from: TRCA, params: {n_harmonics: 2}}
+        input: broadband          # broadband | filter_bank
 """
 
 from __future__ import annotations
@@ -65,26 +73,80 @@ class BenchConfig:
     evaluation_params: dict
     windows: list[float] | None
     pipelines: dict[str, PipelineSpec]
+    source: str = "<config>"
 
 
 def _mapping(value, where: str, source: str, required: tuple[str, ...] = (),
-             allowed: tuple[str, ...] = ()) -> dict:
+             allowed: tuple[str, ...] | None = ()) -> dict:
+    """``value`` as a dict if it is a mapping with string keys, all ``required`` keys and no
+    key outside ``required`` + ``allowed`` (``allowed=None``: any key); else ConfigError."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"{source}: {where} must be a mapping, got {value!r}.")
+    bad = [k for k in value if not isinstance(k, str)]
+    if bad:
+        raise ConfigError(f"{source}: {where} has non-string key(s) {bad!r}.")
     missing = [k for k in required if k not in value]
     if missing:
         raise ConfigError(f"{source}: {where} is missing key(s) {missing}.")
-    extra = sorted(set(value) - set(required) - set(allowed))
-    if extra:
-        raise ConfigError(f"{source}: {where} has unknown key(s) {extra}; allowed: "
-                          f"{sorted(set(required) | set(allowed))}.")
+    if allowed is not None:
+        extra = sorted(set(value) - set(required) - set(allowed))
+        if extra:
+            raise ConfigError(f"{source}: {where} has unknown key(s) {extra}; allowed: "
+                              f"{sorted(set(required) | set(allowed))}.")
     return dict(value)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+_KINDS: dict[str, tuple[str, Callable[[object], bool]]] = {
+    "number": ("a number", _is_number),
+    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "names": ("a non-empty list of names", lambda v: isinstance(v, list) and bool(v) and all(
+        isinstance(x, str) or _is_number(x) for x in v)),
+    "numbers": ("a non-empty list of numbers", lambda v: isinstance(v, list) and bool(v)
+                and all(_is_number(x) for x in v)),
+    "bands": ("a non-empty list of [low, high] pairs in Hz", lambda v: isinstance(v, list)
+              and bool(v) and all(isinstance(b, list) and len(b) == 2
+                                  and all(_is_number(x) for x in b) for b in v)),
+}
+"""Value kinds of config fields: description and test. A field of kind ``"number?"`` may also
+be null."""
+
+PARADIGM_FIELDS = {
+    "fmin": "number?", "fmax": "number?", "filters": "bands?", "events": "names?",
+    "tmin": "number", "tmax": "number?", "window": "number?", "channels": "names?",
+    "resample": "number?", "phase": "str", "filter_order": "int",
+}
+"""Keys of ``paradigm.params`` and their kinds (see :class:`~decoders.benchmark.paradigms.
+Paradigm`)."""
+EVALUATION_FIELDS = {"n_splits": "int", "random_state": "int?", "gaze_shift": "number"}
+"""Keys of ``evaluation.params`` and their kinds."""
+
+
+def _check_fields(values: dict, fields: dict[str, str], where: str, source: str) -> dict:
+    """Check the kind of each of ``values`` (keys already checked against ``fields``)."""
+    for key, value in values.items():
+        kind = fields[key]
+        if value is None and kind.endswith("?"):
+            continue
+        text, test = _KINDS[kind.rstrip("?")]
+        if not test(value):
+            null = " or null" if kind.endswith("?") else ""
+            raise ConfigError(f"{source}: {where}.{key} must be {text}{null}, got {value!r}.")
+    return values
 
 
 def parse_config(
     data: Mapping, source: str = "<config>", dataset_names: tuple[str, ...] = ()
 ) -> BenchConfig:
     """Check a config mapping and return it as a :class:`BenchConfig`.
+
+    Every key and the type of every value is checked; paradigm, evaluation and pipelines are
+    built once (steps are imported by registered name only) so that bad values fail here,
+    before any data is loaded. Dataset parameters are checked when the dataset is built.
 
     Parameters
     ----------
@@ -94,66 +156,78 @@ def parse_config(
         File name used in error messages.
     dataset_names : tuple of str
         Extra dataset names accepted besides :data:`~decoders.benchmark.datasets.DATASETS`.
+
+    Raises
+    ------
+    ConfigError
+        Naming ``source``, the key and what was expected.
     """
     top = _mapping(data, "the config", source, ("datasets", "paradigm", "evaluation",
                                                   "pipelines"), ("name",))
+    name = top.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{source}: name must be a non-empty string, got {name!r}.")
     known = sorted(set(DATASETS) | set(dataset_names))
     if not isinstance(top["datasets"], list) or not top["datasets"]:
         raise ConfigError(f"{source}: 'datasets' must be a non-empty list.")
     datasets = []
     for i, entry in enumerate(top["datasets"]):
         entry = _mapping(entry, f"datasets[{i}]", source, ("name",), ("params", "subjects"))
-        if entry["name"] not in known:
+        if not isinstance(entry["name"], str) or entry["name"] not in known:
             raise ConfigError(f"{source}: datasets[{i}].name {entry['name']!r} is not one of "
                               f"{known}.")
         subjects = entry.get("subjects")
-        if subjects is not None and (not isinstance(subjects, list) or not subjects or not all(
-                isinstance(s, int) and not isinstance(s, bool) for s in subjects)):
+        if subjects is not None and not (_KINDS["numbers"][1](subjects) and all(
+                isinstance(s, int) for s in subjects)):
             raise ConfigError(f"{source}: datasets[{i}].subjects must be a non-empty list of "
                               f"integers, got {subjects!r}.")
         params = _mapping(entry.get("params") or {}, f"datasets[{i}].params", source,
-                          allowed=tuple(entry.get("params") or {}))
+                          allowed=None)
         datasets.append(DatasetEntry(entry["name"], params, subjects))
     para = _mapping(top["paradigm"], "paradigm", source, ("name",), ("params", "filter_bank"))
-    if para["name"] not in PARADIGMS:
+    if not isinstance(para["name"], str) or para["name"] not in PARADIGMS:
         raise ConfigError(f"{source}: paradigm.name {para['name']!r} is not one of "
                           f"{sorted(PARADIGMS)}.")
-    para_params = dict(para.get("params") or {})
+    para_params = _check_fields(
+        _mapping(para.get("params") or {}, "paradigm.params", source,
+                 allowed=tuple(PARADIGM_FIELDS)), PARADIGM_FIELDS, "paradigm.params", source)
+    filter_bank = _check_fields({"filter_bank": para.get("filter_bank")},
+                                {"filter_bank": "bands?"}, "paradigm", source)["filter_bank"]
     try:
         PARADIGMS[para["name"]](**para_params)
+        if filter_bank is not None:
+            PARADIGMS[para["name"]](filters=filter_bank)
     except (TypeError, ValueError) as err:
-        raise ConfigError(f"{source}: paradigm.params: {err}") from err
+        raise ConfigError(f"{source}: paradigm: {err}") from err
     ev = _mapping(top["evaluation"], "evaluation", source, ("name",), ("params", "windows"))
-    if ev["name"] not in EVALUATIONS:
+    if not isinstance(ev["name"], str) or ev["name"] not in EVALUATIONS:
         raise ConfigError(f"{source}: evaluation.name {ev['name']!r} is not one of "
                           f"{sorted(EVALUATIONS)}.")
-    ev_params = dict(ev.get("params") or {})
-    bad = sorted(set(ev_params) - {"n_splits", "random_state", "gaze_shift"})
-    if bad:
-        raise ConfigError(f"{source}: evaluation.params has unknown key(s) {bad}; allowed: "
-                          "['gaze_shift', 'n_splits', 'random_state'].")
+    ev_params = _check_fields(
+        _mapping(ev.get("params") or {}, "evaluation.params", source,
+                 allowed=tuple(EVALUATION_FIELDS)), EVALUATION_FIELDS, "evaluation.params",
+        source)
+    windows = _check_fields({"windows": ev.get("windows")}, {"windows": "numbers?"},
+                            "evaluation", source)["windows"]
     try:
-        EVALUATIONS[ev["name"]](windows=ev.get("windows"), **ev_params)
+        EVALUATIONS[ev["name"]](windows=windows, **ev_params)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{source}: evaluation: {err}") from err
     if not isinstance(top["pipelines"], list) or not top["pipelines"]:
         raise ConfigError(f"{source}: 'pipelines' must be a non-empty list.")
     pipelines = {}
     for i, entry in enumerate(top["pipelines"]):
-        if not isinstance(entry, Mapping):
-            raise ConfigError(f"{source}: pipelines[{i}] must be a mapping, got {entry!r}.")
         try:
-            name, spec = resolve_pipeline(entry)
+            name_i, spec = resolve_pipeline(entry)
         except ValueError as err:
             raise ConfigError(f"{source}: pipelines[{i}]: {err}") from err
-        if name in pipelines:
-            raise ConfigError(f"{source}: pipelines[{i}]: duplicate pipeline name {name!r}.")
-        pipelines[name] = spec
+        if name_i in pipelines:
+            raise ConfigError(f"{source}: pipelines[{i}]: duplicate pipeline name {name_i!r}.")
+        pipelines[name_i] = spec
     return BenchConfig(
-        name=str(top.get("name", Path(source).stem)), datasets=datasets,
-        paradigm=para["name"], paradigm_params=para_params, filter_bank=para.get("filter_bank"),
-        evaluation=ev["name"], evaluation_params=ev_params, windows=ev.get("windows"),
-        pipelines=pipelines,
+        name=name, datasets=datasets, paradigm=para["name"], paradigm_params=para_params,
+        filter_bank=filter_bank, evaluation=ev["name"], evaluation_params=ev_params,
+        windows=windows, pipelines=pipelines, source=source,
     )
 
 
@@ -163,16 +237,27 @@ def load_config(path: str | Path, dataset_names: tuple[str, ...] = ()) -> BenchC
     Parameters
     ----------
     path : path-like
-        YAML file.
+        YAML file (UTF-8).
     dataset_names : tuple of str
         Extra dataset names accepted (e.g. ``"Synthetic"`` registered by :mod:`noir.bench`).
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not UTF-8 text, not YAML, or not a valid config (the message
+        names the file).
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: config file not found.")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not a UTF-8 text file, so not a YAML config ({err}).") \
+            from err
+    try:
+        data = yaml.safe_load(text)
+    except (yaml.YAMLError, RecursionError) as err:
         raise ConfigError(f"{path}: not valid YAML ({err}).") from err
     return parse_config(data, str(path), dataset_names)
 
@@ -213,11 +298,13 @@ def run_benchmark(
     frames = []
     for entry in config.datasets:
         if entry.name not in factories:
-            raise ConfigError(f"dataset {entry.name!r} is not one of {sorted(factories)}.")
+            raise ConfigError(f"{config.source}: dataset {entry.name!r} is not one of "
+                              f"{sorted(factories)}.")
         try:
             dataset = factories[entry.name](**entry.params)
-        except TypeError as err:
-            raise ConfigError(f"dataset {entry.name!r}: bad params {entry.params}: {err}") from err
+        except (TypeError, ValueError) as err:
+            raise ConfigError(f"{config.source}: dataset {entry.name!r}: bad params "
+                              f"{entry.params}: {err}") from err
         stage = (lambda s, n, code=dataset.code: progress(f"{code}: {s}", n)) if progress else None
         frames.append(evaluation.evaluate(
             dataset, paradigm, config.pipelines, subjects=entry.subjects,

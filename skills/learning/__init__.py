@@ -1,7 +1,8 @@
 """Intent learning: propose the next object, skill and point from a person's earlier choices.
 
-- ``load_encoder`` / ``Encoder``: pluggable image encoders (bundled small CNN, your own
-  weights, or your own encoder class as ``"module:factory"``).
+- ``load_encoder`` / ``Encoder``: pluggable image encoders (registered names in ``ENCODERS``:
+  the bundled small CNN, raw pixels; your own weights; or your own encoder object or class,
+  from Python); ``encoder_from_option`` also imports ``"module:factory"`` typed by a person.
 - ``IntentMemory``: few-shot (object, skill) retrieval with a triplet-trained head.
 - ``PointMemory`` / ``point_from_views``: one-shot point prediction by dense-feature patch
   matching, with the height from the side view.
@@ -9,7 +10,14 @@
   so it is not imported here).
 """
 
-from skills.learning.encoder import CNNEncoder, Encoder, PixelEncoder, load_encoder
+from skills.learning.encoder import (
+    ENCODERS,
+    CNNEncoder,
+    Encoder,
+    PixelEncoder,
+    encoder_from_option,
+    load_encoder,
+)
 from skills.learning.memory import (
     IntentMemory,
     PointMemory,
@@ -19,6 +27,7 @@ from skills.learning.memory import (
 )
 
 __all__ = [
+    "ENCODERS",
     "CNNEncoder",
     "Encoder",
     "IntentMemory",
@@ -26,6 +35,7 @@ __all__ = [
     "PointMemory",
     "PointPrediction",
     "Proposal",
+    "encoder_from_option",
     "load_encoder",
     "point_from_views",
 ]

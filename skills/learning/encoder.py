@@ -3,16 +3,21 @@
 Any object with a ``name``, ``embed`` and ``dense`` (the ``Encoder`` protocol) works with the
 memories of ``skills.learning``. ``load_encoder`` gives:
 
-- ``load_encoder()``: the bundled ``CNNEncoder``, a small fully convolutional network trained
-  offline on rendered scenes of the Franka task suite (``experiments/train_encoder.py``); its
-  weights ship in ``skills/learning/weights/`` as an ``.npz`` state dict and a ``.json``
-  architecture, read without pickle.
+- ``load_encoder()`` or ``load_encoder("default")``: the bundled ``CNNEncoder``, a small fully
+  convolutional network trained offline on rendered scenes of the Franka task suite
+  (``experiments/train_encoder.py``); its weights ship in ``skills/learning/weights/`` as an
+  ``.npz`` state dict and a ``.json`` architecture, read without pickle.
+- ``load_encoder("pixels")``: another registered name (:data:`ENCODERS`), raw pixels.
 - ``load_encoder("path/to/encoder.npz")``: a ``CNNEncoder`` trained by you with that script.
-- ``load_encoder("package.module:factory")``: your own encoder, e.g. one wrapping DINOv2 or
-  R3M weights on disk. ``factory()`` (a class or a function, called without arguments) returns
-  an object with ``name: str``, ``embed(images) -> (n, d)`` L2-normalised float32 rows and
-  ``dense(images) -> (n, h, w, c)`` float32 maps covering the image, for ``images`` of shape
-  (n, 240, 360, 3) uint8. For instance ``skills.learning.encoder:PixelEncoder`` (raw pixels).
+- ``load_encoder(MyEncoder)`` or ``load_encoder(my_encoder)``: your own encoder, e.g. one
+  wrapping DINOv2 or R3M weights on disk, as a factory (a class or a function, called without
+  arguments) or as the object itself: it has ``name: str``, ``embed(images) -> (n, d)``
+  L2-normalised float32 rows and ``dense(images) -> (n, h, w, c)`` float32 maps covering the
+  image, for ``images`` of shape (n, 240, 360, 3) uint8.
+
+Text read from a file (a user model's ``assistant.json``) may only be a registered name or an
+``.npz`` file name, so a file cannot make Python import anything. ``encoder_from_option`` also
+imports ``"package.module:factory"``, for a command-line option a person types.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 import importlib
 import json
 import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -34,6 +41,8 @@ WEIGHTS = Path(__file__).parent / "weights" / "encoder.npz"
 """The bundled default encoder's weights (``encoder.json`` beside it holds the architecture)."""
 BATCH = 32
 """Images per forward pass."""
+MAX_CHANNELS = 1024
+"""Most channels of any layer of a ``ConvNet`` read from a file (the bundled one has 96)."""
 
 
 @runtime_checkable
@@ -127,15 +136,38 @@ class CNNEncoder:
 
     @classmethod
     def from_file(cls, weights: str | Path) -> CNNEncoder:
-        """Read ``weights`` (.npz state dict) and the architecture in the ``.json`` beside it."""
+        """Read ``weights`` (.npz state dict) and the architecture in the ``.json`` beside it.
+
+        Raises
+        ------
+        FileNotFoundError
+            If either file is missing.
+        ValueError
+            If either file is damaged or does not describe a ``ConvNet`` (the message names
+            the file).
+        """
         weights = Path(weights)
         config_file = weights.with_suffix(".json")
         if not weights.is_file() or not config_file.is_file():
             raise FileNotFoundError(f"encoder weights need {weights} and {config_file}")
-        net = ConvNet(**json.loads(config_file.read_text()))
-        with np.load(weights, allow_pickle=False) as data:
-            state = {k: torch.from_numpy(data[k]) for k in data.files}
-        net.load_state_dict(state)
+        try:
+            config = json.loads(config_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+            raise ValueError(f"{config_file} is not an encoder architecture (JSON): {err}") \
+                from err
+        net = ConvNet(**_check_architecture(config, config_file))
+        try:
+            with np.load(weights, allow_pickle=False) as data:
+                arrays = {k: data[k] for k in data.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+            raise ValueError(f"{weights} is not an encoder state dict (.npz): {err}") from err
+        expected = net.state_dict()
+        if set(arrays) != set(expected) or any(
+                arrays[k].shape != tuple(v.shape) or arrays[k].dtype != np.float32
+                or not np.isfinite(arrays[k]).all() for k, v in expected.items()):
+            raise ValueError(f"{weights} does not hold the finite float32 weights of the "
+                             f"architecture in {config_file.name}")
+        net.load_state_dict({k: torch.from_numpy(v) for k, v in arrays.items()})
         return cls(net, f"cnn:{weights.stem}")
 
     def save(self, weights: str | Path) -> None:
@@ -184,31 +216,94 @@ class PixelEncoder:
         return check_images(images).astype(np.float32) / 255.0
 
 
-def load_encoder(spec: str | Path | None = None) -> Encoder:
-    """Load an image encoder (see the module docstring).
+def _check_architecture(config: Any, source: Path) -> dict:
+    """``config`` if it holds exactly a ``ConvNet``'s keyword arguments, else ``ValueError``."""
+    def size(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_CHANNELS
+
+    if not isinstance(config, dict) or set(config) != {"widths", "dense_dim", "embed_dim"} \
+            or not isinstance(config["widths"], list) or len(config["widths"]) != 2 \
+            or not all(size(v) for v in [*config["widths"], config["dense_dim"],
+                                         config["embed_dim"]]):
+        raise ValueError(f"{source} must hold {{\"widths\": [a, b], \"dense_dim\": d, "
+                         f"\"embed_dim\": e}} with integers from 1 to {MAX_CHANNELS}, got "
+                         f"{config!r}")
+    return config
+
+
+ENCODERS: dict[str, Callable[[], Encoder]] = {
+    "default": lambda: CNNEncoder.from_file(WEIGHTS),
+    "pixels": PixelEncoder,
+}
+"""Encoders by registered name: the only names a file (a user model) may give."""
+
+EncoderSpec = str | Path | Encoder | Callable[[], Encoder] | None
+"""What ``load_encoder`` takes (see the module docstring)."""
+
+
+def load_encoder(spec: EncoderSpec = None) -> Encoder:
+    """Load an image encoder (see the module docstring); nothing is imported by name.
 
     Parameters
     ----------
-    spec : None, path or str
-        None for the bundled weights; the path of an ``.npz`` written by
-        ``CNNEncoder.save``; or ``"module:factory"`` naming a callable that returns an encoder.
+    spec : None, str, path, Encoder or callable
+        None or a key of :data:`ENCODERS`; the path of an ``.npz`` written by
+        ``CNNEncoder.save``; an encoder; or a factory called without arguments that returns
+        one.
+
+    Raises
+    ------
+    ValueError
+        If a string is neither a registered name nor an ``.npz`` path, or the weights are
+        damaged.
+    FileNotFoundError
+        If the ``.npz`` or the ``.json`` beside it is missing.
+    TypeError
+        If a factory returns something that is not an encoder.
     """
     if spec is None:
-        return CNNEncoder.from_file(WEIGHTS)
-    text = str(spec)
-    if Path(text).suffix == ".npz" or Path(text).exists():
-        return CNNEncoder.from_file(text)
+        spec = "default"
+    if isinstance(spec, Encoder) and not isinstance(spec, type):  # a class is a factory
+        return spec
+    if isinstance(spec, str) and spec in ENCODERS:
+        return ENCODERS[spec]()
+    if isinstance(spec, str | Path):
+        if Path(spec).suffix == ".npz":
+            return CNNEncoder.from_file(spec)
+        raise ValueError(f"unknown encoder {str(spec)!r}: expected a registered name "
+                         f"{sorted(ENCODERS)} or the path of an encoder .npz")
+    if not callable(spec):
+        raise TypeError(f"an encoder spec must be a name, a path, an encoder or a factory, "
+                        f"got {type(spec).__name__}")
+    encoder = spec()
+    if not isinstance(encoder, Encoder):
+        raise TypeError(f"encoder factory {spec!r} returned {type(encoder).__name__}, which "
+                        f"lacks the Encoder attributes name, embed(images) and dense(images)")
+    return encoder
+
+
+def encoder_from_option(text: str | None) -> Encoder:
+    """The encoder a person named on the command line: what ``load_encoder`` takes, or
+    ``"package.module:factory"``, which is imported and called.
+
+    Only for text a person types; never pass text read from a file here (a file could then
+    make Python import and run any module).
+
+    Raises
+    ------
+    ValueError
+        If ``text`` is malformed or the factory cannot be imported.
+    """
+    if text is None or text in ENCODERS or Path(text).suffix == ".npz":
+        return load_encoder(text)
     if not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", text):
-        raise ValueError(f"unknown encoder spec {text!r}: expected None (the bundled weights), "
-                         f"the path of an encoder .npz, or 'module:factory'")
+        raise ValueError(f"unknown encoder {text!r}: expected a registered name "
+                         f"{sorted(ENCODERS)}, the path of an encoder .npz, or "
+                         "'module:factory'")
     module_name, factory_name = text.split(":")
     try:
         factory = getattr(importlib.import_module(module_name), factory_name)
     except (ImportError, AttributeError) as err:
-        raise ValueError(f"encoder spec {text!r}: cannot import {factory_name!r} from module "
+        raise ValueError(f"encoder {text!r}: cannot import {factory_name!r} from module "
                          f"{module_name!r} ({err})") from err
-    encoder = factory()
-    if not isinstance(encoder, Encoder):
-        raise TypeError(f"encoder spec {text!r} returned {type(encoder).__name__}, which lacks "
-                        f"the Encoder attributes name, embed(images) and dense(images)")
-    return encoder
+    return load_encoder(factory)
