@@ -20,7 +20,7 @@ from decoders.benchmark.datasets import SyntheticDataset
 from decoders.benchmark.report import write_report
 from decoders.benchmark.results import save_results, summarize
 from decoders.benchmark.run import load_config, run_benchmark
-from noir.tasks_cli import folder_to_write
+from noir.tasks_cli import folder_to_write, scheduler_address, worker_count
 from sim.eeg_subject import Cue, SyntheticSubject
 
 SSVEP_CHANNELS = ("PO7", "PO3", "POz", "PO4", "PO8", "O1", "Oz", "O2")
@@ -115,11 +115,13 @@ def bench(
     out: Annotated[Path, typer.Option(help="Folder for results.csv and report.",
                                       callback=folder_to_write)] = Path("bench-results"),
     n_jobs: Annotated[
-        int, typer.Option("--n-jobs", help="Parallel joblib workers (-1: all cores).")
+        int, typer.Option("--n-jobs", help="Parallel joblib workers (-1: all cores).",
+                          callback=worker_count)
     ] = 1,
     scheduler: Annotated[
         str | None,
-        typer.Option(help="Dask scheduler address (tcp://host:port); runs the work there."),
+        typer.Option(help="Dask scheduler address (tcp://host:port); runs the work there.",
+                     callback=scheduler_address),
     ] = None,
 ) -> None:
     """Run an offline decoding benchmark from a YAML config.

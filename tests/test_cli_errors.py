@@ -156,6 +156,15 @@ def test_binary_bench_config_names_the_file(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("option", "value", "expected"), [
+    ("--n-jobs", "100000", "100000 workers; expected 1 to"), ("--scheduler", " ", "empty address"),
+])
+def test_bench_worker_options_are_checked_before_any_work(tmp_path, option, value, expected):
+    config = Path(__file__).parents[1] / "experiments" / "bench_configs" / "synthetic_ssvep.yaml"
+    fails(["bench", str(config), option, value, "--out", str(tmp_path / "out")], option, expected)
+    assert not (tmp_path / "out").exists()
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
