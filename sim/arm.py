@@ -5,13 +5,19 @@ waypoint goes through null-space inverse kinematics and the joints are position 
 A subclass loads its robot and calls ``_setup_arm`` with its joints and links. This is the
 Panda's motion logic (``sim.panda``) written for any joint layout, so TIAGo reuses it.
 
+``HoldingArm`` is what both share: stepping under ``should_stop`` and a step limit, and the stop
+on request, which brakes the arm and fingers to standstill where they are and holds them there.
+
 The gripper's *tool frame* follows the Panda's convention whatever the robot: +z points out of
 the gripper (the approach direction) and the fingers close along +y.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pybullet
@@ -37,9 +43,217 @@ FINGER_SPEED = 0.1
 """Largest finger speed, in m/s. Without a limit, position control of light fingers at the end
 of a long chain (TIAGo's, 0.11 kg) oscillates with growing amplitude and flings them past their
 joint limits."""
+STANDSTILL_SPEED = 0.01
+"""Largest speed of a revolute joint at standstill, in rad/s."""
+STANDSTILL_LINEAR_SPEED = 0.001
+"""Largest speed of a prismatic joint (fingers, TIAGo's torso lift) at standstill, in m/s."""
+BRAKE_SOLVER_ITERATIONS = 50
+"""Constraint-solver iterations per physics step from a stop until the next motion: with the
+worlds' few iterations the zero-speed motors do not converge under gravity, the arm creeps on
+and the fingers chatter on what they touch."""
+BRAKE_STEPS = 120
+"""Most physics steps (0.5 s) a stop brakes for before it gives up waiting for standstill."""
+FINGER_HOLD_GAIN = 1.0
+"""Position gain of the finger motors from a stop on (PyBullet's default is 0.1): fingers that
+have just closed on an object are pushed back open by the contact; this pulls them back."""
+BACK_OFF_TOLERANCE = 1e-4
+"""Penetration, in m, beyond which a stopped finger's target moves out to the surface of what it
+presses into (and braking goes on)."""
+REGRIP_SLIP = 0.003
+"""How far, in m, an object let go by an opening that a stop interrupts may have moved in the
+hand and still be held again where it is."""
 
 
-class CartesianArm:
+class StopRequested(Exception):
+    """``should_stop()`` returned True inside a motion; ``released`` is what the motion had
+    let go (an opening's grasp) or None."""
+
+    def __init__(self, released: Any = None) -> None:
+        super().__init__("stop requested")
+        self.released = released
+
+
+def stops_on_request(motion: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a public motion method of a ``HoldingArm`` stop on request.
+
+    When ``should_stop()`` returns True inside ``motion`` (``StopRequested``), the robot holds
+    again what the motion let go if it has not left the hand (``_regrip``), brakes to
+    standstill (``stop``) and only then raises ``InterruptedFailure``: the failure happens at
+    the time of standstill. Each motion first ends the hold of an earlier stop (``_resume``).
+    """
+
+    @functools.wraps(motion)
+    def stoppable(self: HoldingArm, *args: Any, **kwargs: Any) -> Any:
+        self._resume()
+        try:
+            return motion(self, *args, **kwargs)
+        except StopRequested as request:
+            if request.released is not None:
+                self._regrip(request.released)
+            steps = self.stop()
+            still = "" if self.at_standstill() else ", still moving"
+            raise InterruptedFailure(
+                f"stopped on request (braked {steps * self.world.timestep * 1e3:.0f} ms{still})"
+            ) from None
+
+    return stoppable
+
+
+class HoldingArm:
+    """Control steps and the stop on request, for a position-controlled arm with fingers.
+
+    A subclass sets ``world``, ``body``, ``_p`` (the physics client), ``_arm_joints``,
+    ``_finger_joints`` and ``_finger_target`` (m, one target for every finger), implements
+    ``_command_arm(q, fingers=, finger_gain=)`` (position targets ``q`` for the arm joints,
+    ``fingers`` for the fingers, one each, None: ``_finger_target``; ``finger_gain`` None:
+    PyBullet's default), ``held_object`` and ``_regrip``, and decorates its public motions with
+    ``stops_on_request``.
+    """
+
+    world: World
+    body: int
+    _p: Any
+    _arm_joints: tuple[int, ...]
+    _finger_joints: tuple[int, ...]
+    _finger_target: float
+    _resume_iterations: int | None = None
+    """Solver iterations to go back to when the next motion starts after a stop, or None."""
+
+    def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
+                     finger_gain: float | None = None) -> None:
+        raise NotImplementedError
+
+    def held_object(self) -> str | None:
+        """Name of the object in the hand, or None."""
+        raise NotImplementedError
+
+    def _regrip(self, released: Any) -> None:
+        """Hold again what an interrupted opening let go (``released``, as the opening saved
+        it), if it is still within ``REGRIP_SLIP`` of where it was in the hand."""
+        raise NotImplementedError
+
+    def joint_positions(self) -> np.ndarray:
+        """Arm joints (rad, or m for prismatic ones) then finger joints (m), shape (n,)."""
+        states = self._p.getJointStates(self.body, self._arm_joints + self._finger_joints)
+        return np.array([s[0] for s in states])
+
+    def joint_velocities(self) -> np.ndarray:
+        """Speeds of the joints of ``joint_positions``, shape (n,), in rad/s (m/s)."""
+        states = self._p.getJointStates(self.body, self._arm_joints + self._finger_joints)
+        return np.array([s[1] for s in states])
+
+    @cached_property
+    def standstill_speeds(self) -> np.ndarray:
+        """Per joint of ``joint_positions``: the largest speed at standstill,
+        ``STANDSTILL_SPEED`` rad/s (``STANDSTILL_LINEAR_SPEED`` m/s for prismatic joints)."""
+        return np.array([
+            STANDSTILL_LINEAR_SPEED
+            if self._p.getJointInfo(self.body, j)[2] == pybullet.JOINT_PRISMATIC
+            else STANDSTILL_SPEED
+            for j in self._arm_joints + self._finger_joints
+        ])
+
+    def at_standstill(self) -> bool:
+        """Whether every arm and finger joint is slower than ``standstill_speeds``."""
+        return bool(np.all(np.abs(self.joint_velocities()) < self.standstill_speeds))
+
+    def _hold(self) -> None:
+        """Stop where the arm is now."""
+        self._command_arm(self.joint_positions()[: len(self._arm_joints)])
+
+    def hold_still(self) -> None:
+        """Command the arm joints and the fingers to stay where they are now.
+
+        For use after a physics snapshot is restored: PyBullet's snapshots hold joint positions
+        and velocities but not motor targets, so without this the arm and fingers would head
+        for the last targets commanded before the restore.
+        """
+        self._resume()
+        n_arm = len(self._arm_joints)
+        self._finger_target = float(np.mean(self.joint_positions()[n_arm:]))
+        self._hold()
+
+    def stop(self) -> int:
+        """Brake the arm and fingers to standstill where they are, and hold them there.
+
+        Each physics step the arm joints are commanded to stay where they are at that moment
+        (a zero-speed target within each joint's force: the motors brake) and the fingers where
+        they were when the stop began, with position gain ``FINGER_HOLD_GAIN``; a finger
+        pressed into a body (the simulation's contact penetration, e.g. fingers that have just
+        struck what they close on) is held at that body's surface instead, so that it does not
+        squeeze and bounce. Braking ends at standstill (``at_standstill``) or after
+        ``BRAKE_STEPS`` steps; the joints stay held there through later physics steps until the
+        next motion. From the stop to the next motion the solver runs
+        ``BRAKE_SOLVER_ITERATIONS`` iterations per step. Nothing held is let go.
+
+        Returns
+        -------
+        int
+            Physics steps used.
+        """
+        iterations = self._p.getPhysicsEngineParameters()["numSolverIterations"]
+        if self._resume_iterations is None:
+            self._resume_iterations = iterations
+        self._p.setPhysicsEngineParameter(
+            numSolverIterations=max(iterations, BRAKE_SOLVER_ITERATIONS))
+        n_arm = len(self._arm_joints)
+        fingers = self.joint_positions()[n_arm:]
+        steps = 0
+        while True:
+            q = self.joint_positions()
+            surface = q[n_arm:] + self._finger_penetration()
+            backed_off = bool(np.any(surface > fingers + BACK_OFF_TOLERANCE))
+            fingers = np.maximum(fingers, surface)
+            self._finger_target = float(np.mean(fingers))
+            self._command_arm(q[:n_arm], fingers=fingers, finger_gain=FINGER_HOLD_GAIN)
+            if (self.at_standstill() and not backed_off) or steps >= BRAKE_STEPS:
+                return steps
+            self.world.step()
+            steps += 1
+
+    def _finger_penetration(self) -> np.ndarray:
+        """How deep each finger is in another body, shape (n_fingers,), in m (0: none)."""
+        depth = np.zeros(len(self._finger_joints))
+        for i, j in enumerate(self._finger_joints):
+            for contact in self._p.getContactPoints(bodyA=self.body, linkIndexA=j):
+                if contact[2] != self.body:
+                    depth[i] = max(depth[i], -contact[8])
+        return depth
+
+    def _resume(self) -> None:
+        """End the hold of a stop: the solver runs its usual iterations again."""
+        if self._resume_iterations is not None:
+            self._p.setPhysicsEngineParameter(numSolverIterations=self._resume_iterations)
+            self._resume_iterations = None
+
+    def _control_step(
+        self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int,
+        released: Any = None,
+    ) -> None:
+        """Step the physics once, unless asked to stop (``StopRequested``, carrying what the
+        motion let go: see ``stops_on_request``) or ``used`` reached ``max_steps``."""
+        if should_stop is not None and should_stop():
+            raise StopRequested(released)
+        if max_steps is not None and used >= max_steps:
+            self._hold()
+            raise TimeoutFailure(f"step budget used up ({used} control steps in this motion)")
+        self.world.step()
+
+
+def pose_in_link(client: Any, body: int, link: int, other: int, other_link: int
+                 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Pose of ``other``'s link (-1: its base) in ``body``'s ``link`` frame: position (3,) m
+    and quaternion (x, y, z, w)."""
+    frame = client.getLinkState(body, link, computeForwardKinematics=True)[4:6]
+    if other_link == -1:
+        pose = client.getBasePositionAndOrientation(other)
+    else:
+        pose = client.getLinkState(other, other_link, computeForwardKinematics=True)[4:6]
+    inv_pos, inv_orn = client.invertTransform(*frame)
+    return client.multiplyTransforms(inv_pos, inv_orn, *pose)
+
+
+class CartesianArm(HoldingArm):
     """Straight-line gripper motions, gripper open/close and contact-based grasp detection.
 
     Attributes set by ``_setup_arm``: ``body`` (PyBullet id), ``speed`` (m/s), ``tolerance`` (m).
@@ -134,11 +348,6 @@ class CartesianArm:
             link[4], link[5], self._tool_position, self._tool_orientation
         )
 
-    def joint_positions(self) -> np.ndarray:
-        """Arm joints (rad, or m for prismatic ones) then finger joints (m), shape (n,)."""
-        states = self._p.getJointStates(self.body, self._arm_joints + self._finger_joints)
-        return np.array([s[0] for s in states])
-
     def held_object(self) -> str | None:
         """Name of the named body touched by every finger, or None."""
         touching = [
@@ -152,6 +361,7 @@ class CartesianArm:
         return None
 
     # -- motion ---------------------------------------------------------------------------
+    @stops_on_request
     def move_ee(
         self,
         target: np.ndarray,
@@ -173,6 +383,7 @@ class CartesianArm:
             should_stop=should_stop, max_steps=max_steps,
         )
 
+    @stops_on_request
     def follow_path(
         self,
         positions: np.ndarray,
@@ -252,6 +463,7 @@ class CartesianArm:
             )
         return steps
 
+    @stops_on_request
     def wait(
         self,
         n_steps: int,
@@ -265,6 +477,7 @@ class CartesianArm:
             self._control_step(should_stop, max_steps, k)
         return n_steps
 
+    @stops_on_request
     def home(
         self,
         *,
@@ -294,6 +507,7 @@ class CartesianArm:
                                   - self._home_q)))
         raise ExecutionFailure(f"the arm stopped {off:.2f} from its home pose (blocked?)")
 
+    @stops_on_request
     def open_gripper(
         self,
         *,
@@ -303,6 +517,7 @@ class CartesianArm:
         """Open the fingers fully; return the control steps used."""
         return self._move_fingers(self._finger_open, should_stop, max_steps)
 
+    @stops_on_request
     def close_gripper(
         self,
         *,
@@ -358,55 +573,40 @@ class CartesianArm:
         for j, qj in zip(self._arm_joints, q, strict=True):
             self._p.resetJointState(self.body, j, qj)
 
-    def _command_arm(self, q: np.ndarray) -> None:
+    def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
+                     finger_gain: float | None = None) -> None:
+        """Position targets: the arm joints to ``q``, the fingers to ``fingers`` (one per
+        finger, m; None: ``_finger_target``), with position gain ``finger_gain`` (None:
+        PyBullet's default)."""
         self._p.setJointMotorControlArray(
             self.body, self._arm_joints, pybullet.POSITION_CONTROL,
             targetPositions=q, forces=self._arm_forces,
         )
-        for j in self._finger_joints:
+        gain = {} if finger_gain is None else {"positionGain": finger_gain}
+        if fingers is None:
+            fingers = [self._finger_target] * len(self._finger_joints)
+        for j, target in zip(self._finger_joints, fingers, strict=True):
             self._p.setJointMotorControl2(
-                self.body, j, pybullet.POSITION_CONTROL, targetPosition=self._finger_target,
-                force=self._finger_force, maxVelocity=FINGER_SPEED,
+                self.body, j, pybullet.POSITION_CONTROL, targetPosition=float(target),
+                force=self._finger_force, maxVelocity=FINGER_SPEED, **gain,
             )
 
-    def _hold(self) -> None:
-        """Stop where the arm is now."""
-        self._command_arm(self.joint_positions()[: len(self._arm_joints)])
-
-    def hold_still(self) -> None:
-        """Command the arm joints and the fingers to stay where they are now.
-
-        For use after a physics snapshot is restored: PyBullet's snapshots hold joint positions
-        and velocities but not motor targets, so without this the arm and fingers would head
-        for the last targets commanded before the restore.
-        """
-        n_arm = len(self._arm_joints)
-        self._finger_target = float(np.mean(self.joint_positions()[n_arm:]))
-        self._hold()
-
-    def _control_step(
-        self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int
-    ) -> None:
-        """Step the physics once, unless asked to stop or ``used`` reached ``max_steps``."""
-        if should_stop is not None and should_stop():
-            self._hold()
-            raise InterruptedFailure("stopped on request")
-        if max_steps is not None and used >= max_steps:
-            self._hold()
-            raise TimeoutFailure(f"step budget used up ({used} control steps in this motion)")
-        self.world.step()
-
     def _move_fingers(
-        self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None
+        self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None,
+        released: Any = None,
     ) -> int:
-        """Drive each finger to ``opening`` m until the fingers stop; return the steps used."""
+        """Drive each finger to ``opening`` m until the fingers stop; return the steps used.
+
+        ``released``: what this opening let go, held again if a stop interrupts it (see
+        ``_control_step``).
+        """
         self._finger_target = opening
         self._hold()
         steps = 0
         n_arm = len(self._arm_joints)
         last = self.joint_positions()[n_arm:]
         for _ in range(SETTLE_STEPS):
-            self._control_step(should_stop, max_steps, steps)
+            self._control_step(should_stop, max_steps, steps, released)
             steps += 1
             now = self.joint_positions()[n_arm:]
             if steps >= 10 and np.all(np.abs(now - last) < 1e-5):

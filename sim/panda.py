@@ -7,7 +7,8 @@ an unreachable pose is a ``PlanningFailure`` with the arm still. The joints are 
 controlled along the plan, interpolated linearly between solutions. Grasps are assisted, as in
 OmniGibson's "assisted grasping": when the closing fingers both touch an object, a fixed
 constraint holds it where it is relative to the hand until the fingers open, so tools stay put
-while they wipe, cut or pour.
+while they wipe, cut or pour. A stop on request brakes the arm and fingers to standstill and
+holds them, and what the hand holds (``sim.arm.HoldingArm``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet
 
+from sim.arm import REGRIP_SLIP, HoldingArm, pose_in_link, stops_on_request
 from sim.world import World
-from skills.base import ExecutionFailure, InterruptedFailure, PlanningFailure, TimeoutFailure
+from skills.base import ExecutionFailure, PlanningFailure
 
 ARM_JOINTS = tuple(range(7))
 FINGER_JOINTS = (9, 10)
@@ -49,6 +51,8 @@ BLOCKED_LAG = 0.05
 """Lag of the gripper behind its waypoint, in m, taken to mean the arm is blocked."""
 SETTLE_STEPS = 120
 """Control steps a move may take after the last waypoint to settle within tolerance."""
+DEFAULT_GAIN = 0.1
+"""PyBullet's default position gain of a position-controlled motor."""
 FINGER_SOLVER_ITERATIONS = 30
 """Constraint-solver iterations per physics step while the fingers move."""
 
@@ -66,7 +70,7 @@ class _Segment:
 HOME_TOLERANCE = 0.02
 """Largest joint error, in rad, at which the arm counts as home."""
 
-class PandaRobot:
+class PandaRobot(HoldingArm):
     """A Panda arm with its parallel gripper in a ``World``.
 
     Parameters
@@ -94,6 +98,8 @@ class PandaRobot:
         self.tolerance = tolerance
         self._p = world.client
         self._base = tuple(base_position)
+        self._arm_joints = ARM_JOINTS
+        self._finger_joints = FINGER_JOINTS
         self.body = world.load_urdf(
             "franka_panda/panda.urdf", base_position, name="panda", fixed=True
         )
@@ -118,11 +124,6 @@ class PandaRobot:
     def ee_orientation(self) -> np.ndarray:
         """Gripper orientation quaternion (x, y, z, w), shape (4,)."""
         return np.array(self._p.getLinkState(self.body, EE_LINK)[5])
-
-    def joint_positions(self) -> np.ndarray:
-        """Seven arm joints (rad) then two finger joints (m), shape (9,)."""
-        states = self._p.getJointStates(self.body, JOINTS)
-        return np.array([s[0] for s in states])
 
     def held_object(self) -> str | None:
         """Name of the object held by the assisted grasp, or None."""
@@ -158,6 +159,7 @@ class PandaRobot:
         return None
 
     # -- motion ---------------------------------------------------------------------------
+    @stops_on_request
     def move_ee(
         self,
         target: np.ndarray,
@@ -188,6 +190,7 @@ class PandaRobot:
             should_stop=should_stop, max_steps=max_steps,
         )
 
+    @stops_on_request
     def follow_path(
         self,
         positions: np.ndarray,
@@ -236,6 +239,7 @@ class PandaRobot:
         return steps + self._settle(positions[-1], segments[-1].joints[-1], should_stop,
                                     None if max_steps is None else max_steps - steps)
 
+    @stops_on_request
     def wait(
         self,
         n_steps: int,
@@ -249,6 +253,7 @@ class PandaRobot:
             self._control_step(should_stop, max_steps, k)
         return n_steps
 
+    @stops_on_request
     def home(
         self,
         *,
@@ -274,16 +279,32 @@ class PandaRobot:
         off = float(np.max(np.abs(self.joint_positions()[:7] - HOME)))
         raise ExecutionFailure(f"the arm stopped {off:.2f} rad from its home pose (blocked?)")
 
+    @stops_on_request
     def open_gripper(
         self,
         *,
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> int:
-        """Release any held object and open the fingers fully (8 cm); return the steps used."""
-        self.set_grasp(None)
-        return self._move_fingers(FINGER_OPEN, should_stop, max_steps)
+        """Release any held object and open the fingers fully (8 cm); return the steps used.
 
+        A stop while the fingers open holds the object again if it has not yet left the hand
+        (``sim.arm.REGRIP_SLIP``).
+        """
+        held = self.grasp_state()
+        self.set_grasp(None)
+        return self._move_fingers(FINGER_OPEN, should_stop, max_steps, held)
+
+    def _regrip(self, released: tuple[str, int, tuple[float, ...], tuple[float, ...]]) -> None:
+        """Attach ``released`` (a ``grasp_state()``) again where it is, if within
+        ``REGRIP_SLIP`` of where it was held."""
+        name, link, position, _ = released
+        body = self.world.body_id(name)
+        now = pose_in_link(self._p, self.body, EE_LINK, body, link)
+        if np.linalg.norm(np.subtract(now[0], position)) < REGRIP_SLIP:
+            self._attach(name, body, link, *now)
+
+    @stops_on_request
     def close_gripper(
         self,
         *,
@@ -458,46 +479,31 @@ class PandaRobot:
             )
         return SETTLE_STEPS
 
-    def _command_arm(self, q: np.ndarray) -> None:
-        """Position-control targets: the arm joints to ``q`` rad, the fingers as set."""
+    def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
+                     finger_gain: float | None = None) -> None:
+        """Position-control targets: the arm joints to ``q`` rad, the fingers to ``fingers``
+        (2,) m (None: ``_finger_target`` each), with position gain ``finger_gain`` (None:
+        PyBullet's default, ``DEFAULT_GAIN``)."""
+        if fingers is None:
+            fingers = [self._finger_target, self._finger_target]
+        gains = {}
+        if finger_gain is not None:
+            gains = {"positionGains": [DEFAULT_GAIN] * len(ARM_JOINTS)
+                     + [finger_gain] * len(FINGER_JOINTS)}
         self._p.setJointMotorControlArray(
             self.body, JOINTS, pybullet.POSITION_CONTROL,
-            targetPositions=[*q, self._finger_target, self._finger_target], forces=FORCES,
+            targetPositions=[*q, *fingers], forces=FORCES, **gains,
         )
 
-    def _hold(self) -> None:
-        """Stop where the arm is now."""
-        self._command_arm(self.joint_positions()[:7])
-
-    def hold_still(self) -> None:
-        """Command the arm joints and the fingers to stay where they are now.
-
-        For use after a physics snapshot is restored: PyBullet's snapshots hold joint positions
-        and velocities but not motor targets, so without this the arm and fingers would head
-        for the last targets commanded before the restore.
-        """
-        self._finger_target = float(np.mean(self.joint_positions()[7:]))
-        self._hold()
-
-    def _control_step(
-        self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int
-    ) -> None:
-        """Step the physics once, unless asked to stop or ``used`` reached ``max_steps``."""
-        if should_stop is not None and should_stop():
-            self._hold()
-            raise InterruptedFailure("stopped on request")
-        if max_steps is not None and used >= max_steps:
-            self._hold()
-            raise TimeoutFailure(f"step budget used up ({used} control steps in this motion)")
-        self.world.step()
-
     def _move_fingers(
-        self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None
+        self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None,
+        released: tuple[str, int, tuple[float, ...], tuple[float, ...]] | None = None,
     ) -> int:
         """Drive each finger to ``opening`` m until the fingers stop; return the steps used.
 
         The solver runs at least ``FINGER_SOLVER_ITERATIONS`` iterations meanwhile, so that
         closing fingers hold a small object by friction instead of squeezing it out.
+        ``released``: the grasp this opening let go, held again if a stop interrupts it.
         """
         self._finger_target = opening
         self._hold()
@@ -508,7 +514,7 @@ class PandaRobot:
         last = self.joint_positions()[7:]
         try:
             for _ in range(SETTLE_STEPS):
-                self._control_step(should_stop, max_steps, steps)
+                self._control_step(should_stop, max_steps, steps, released)
                 steps += 1
                 now = self.joint_positions()[7:]
                 if steps >= 10 and np.all(np.abs(now - last) < 1e-5):

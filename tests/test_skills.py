@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from noir.config import LoopConfig
+from sim.arm import BRAKE_STEPS
 from sim.panda import HOME
 from sim.tabletop import TabletopWorld
 from sim.tasks import TASKS, inside
@@ -387,19 +388,27 @@ def test_skill_fails_in_execution_when_its_object_moves_away(scenes, skill):
 
 
 @pytest.mark.parametrize("skill", FRANKA)
-def test_should_stop_interrupts_within_one_step(scenes, skill):
+def test_should_stop_brakes_to_standstill_and_holds(scenes, skill):
     world, params = scenes(skill)
+    robot = world.robot
     n = get_skill(skill).step_budget // 10  # well inside a successful run
     polls = []
     t0 = world.sim_time
-    with pytest.raises(InterruptedFailure) as err:
+    with pytest.raises(InterruptedFailure, match="stopped on request") as err:
         get_skill(skill).run(world, params,
                              should_stop=lambda: polls.append(1) or len(polls) >= n)
     assert err.value.reason is FailureReason.INTERRUPTED and err.value.skill == skill
-    assert len(polls) == n and steps_since(world, t0) == n - 1
-    ee = world.robot.ee_position()
-    world.step(120)  # the arm holds still after the interrupt
-    assert np.linalg.norm(world.robot.ee_position() - ee) < 0.02
+    # the skill stops polling at once; the failure comes at standstill, after braking
+    braked = steps_since(world, t0) - (n - 1)
+    assert len(polls) == n and 0 <= braked < BRAKE_STEPS
+    assert robot.at_standstill()
+    ee, q, held = robot.ee_position(), robot.joint_positions(), robot.held_object()
+    for _ in range(240):  # 1 s: the arm and fingers hold still, nothing is let go
+        world.step()
+        assert np.all(np.abs(robot.joint_velocities()) < robot.standstill_speeds)
+    assert np.linalg.norm(robot.ee_position() - ee) < 1e-3
+    assert np.max(np.abs(robot.joint_positions()[7:] - q[7:])) < 1e-4
+    assert robot.held_object() == held
 
 
 @pytest.mark.parametrize("skill", FRANKA)
