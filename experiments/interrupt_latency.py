@@ -3,7 +3,8 @@
 Randomized trials: a simulated subject (seeded, per ``--profile``) is calibrated, then clenches
 at a random moment while a skill runs; the interface decodes the EMG online
 (``noir.stream.ClenchMonitor`` through ``noir.loop.InterfaceLoop.execute``) and the robot brakes
-to standstill before the skill fails with ``InterruptedFailure``. Trial kinds, in turn:
+to standstill before the skill fails with ``InterruptedFailure``. ``--trials`` Franka trials of
+three kinds in turn, then ``--tiago-trials`` TIAGo trials, spread over the subjects:
 
 * ``pick``: the Franka picks the cube (clench onset uniform in 0.05-2.4 s);
 * ``place``: the Franka places the held cube in the tray (onset uniform from 0.05 s to the end of
@@ -21,7 +22,7 @@ object held at standstill must still be held 1 s later, within 1 mm of where it 
 hand. A dry run of the same skill from the same state gives the gripper opening's interval (the
 phase of the stop) and the gripper's position at detection (its travel while braking).
 
-    python experiments/interrupt_latency.py --trials 240 --subjects 8 --n-jobs 2
+    python experiments/interrupt_latency.py --trials 240 --tiago-trials 64 --subjects 8 --n-jobs 2
 writes experiments/results/interrupt_latency.txt and .csv (all times simulated).
 """
 
@@ -49,7 +50,7 @@ from sim.tasks import TASKS
 from skills import get_skill
 
 RESULTS = Path(__file__).parent / "results"
-KINDS = ("pick", "place", "place_opening", "tiago_pick")
+FRANKA_KINDS = ("pick", "place", "place_opening")
 PICK_WINDOW = (0.05, 2.4)
 """Clench onsets of ``pick`` trials, s after the skill starts (inside the part that always
 runs)."""
@@ -154,7 +155,7 @@ def hold_check(world, held: str | None) -> dict:
     return row
 
 
-def run_subject(seed: int, n_trials: int, profile: str) -> list[dict]:
+def run_subject(seed: int, n_trials: int, n_tiago: int, profile: str) -> list[dict]:
     rng = np.random.default_rng(seed)
     config = LoopConfig()
     cube_task = TASKS["cube_in_tray"]()
@@ -164,8 +165,8 @@ def run_subject(seed: int, n_trials: int, profile: str) -> list[dict]:
             operator = ScheduledClench(SyntheticSubject(profile, seed=seed),
                                        cube_task.reference_plan(world))
         calibration = calibrate(operator, config, seed=seed)
-        for trial in range(n_trials):
-            kind = KINDS[(seed + trial) % len(KINDS)]
+        for trial in range(n_trials + n_tiago):
+            kind = FRANKA_KINDS[(seed + trial) % 3] if trial < n_trials else "tiago_pick"
             task, world, skill, obj = setup(kind, seed * 10_000 + trial)
             robot = world.robot
             params = get_skill(skill).params_for_object(world, obj)
@@ -213,12 +214,21 @@ def spread(values: pd.Series) -> str:
             f"min {values.min():.0f}")
 
 
-def report(table: pd.DataFrame, command: str, commit: str, minutes: float) -> str:
-    early = table["interrupted"] & (table["detection_ms"] < 0)  # a false alarm stopped it
-    valid = table[table["interrupted"] & ~early]
+def acceptance(valid: pd.DataFrame) -> str:
+    """Standstill within ``LIMIT_MS`` of the onset, and objects dropped after standstill."""
     held = valid[valid["held_at_stop"].notna()]
     dropped = held[(held["held_after"] != held["held_at_stop"]) | (held["slip_mm"] > 1.0)]
     within = valid["standstill_ms"] <= LIMIT_MS
+    return (f"standstill within {LIMIT_MS:.0f} ms of the clench onset: {int(within.sum())} of "
+            f"{len(valid)} ({within.mean():.1%}); held at standstill {len(held)}, dropped or "
+            f"slipped > 1 mm within {HOLD_CHECK_S:.0f} s: {len(dropped)}")
+
+
+def report(table: pd.DataFrame, command: str, commit: str, minutes: float) -> str:
+    early = table["interrupted"] & (table["detection_ms"] < 0)  # a false alarm stopped it
+    valid = table[table["interrupted"] & ~early]
+    franka = valid[valid["robot"] == "PandaRobot"]
+    tiago = valid[valid["robot"] != "PandaRobot"]
     lines = [
         f"{command}  (commit {commit}, {minutes:.1f} min on this machine)",
         f"{len(table)} trials: {table['kind'].value_counts().sort_index().to_dict()}; "
@@ -228,9 +238,8 @@ def report(table: pd.DataFrame, command: str, commit: str, minutes: float) -> st
         "standstill: every arm and finger joint below 0.01 rad/s (1 mm/s prismatic), checked "
         f"over {HOLD_CHECK_S:.0f} s more of simulation; times are simulated",
         "",
-        f"ACCEPTANCE: standstill within {LIMIT_MS:.0f} ms of the clench onset: "
-        f"{int(within.sum())} of {len(valid)} ({within.mean():.1%}); held at standstill "
-        f"{len(held)}, dropped or slipped > 1 mm within {HOLD_CHECK_S:.0f} s: {len(dropped)}",
+        f"ACCEPTANCE (Franka Pick/Place, {len(franka)} trials): {acceptance(franka)}",
+        f"TIAGo Pick ({len(tiago)} trials): {acceptance(tiago)}",
         "",
         f"all ({len(valid)}) ms",
         f"  detection  (onset -> decoded):       {spread(valid['detection_ms'])}",
@@ -266,27 +275,29 @@ def report(table: pd.DataFrame, command: str, commit: str, minutes: float) -> st
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=240, help="total randomized trials")
+    parser.add_argument("--trials", type=int, default=240, help="Franka trials in all")
+    parser.add_argument("--tiago-trials", type=int, default=64, help="TIAGo trials in all")
     parser.add_argument("--subjects", type=int, default=8, help="simulated subjects (seeds)")
     parser.add_argument("--profile", default="default")
     parser.add_argument("--n-jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--out", type=Path, default=RESULTS / "interrupt_latency",
                         help="output path without suffix (.txt and .csv are written)")
     args = parser.parse_args()
-    if args.trials < 1 or args.subjects < 1 or args.n_jobs < 1:
-        parser.error(f"--trials, --subjects and --n-jobs must be >= 1, got {args.trials}, "
-                     f"{args.subjects}, {args.n_jobs}")
+    if min(args.trials, args.subjects, args.n_jobs) < 1 or args.tiago_trials < 0:
+        parser.error(f"--trials, --subjects and --n-jobs must be >= 1 and --tiago-trials >= 0, "
+                     f"got {args.trials}, {args.subjects}, {args.n_jobs}, {args.tiago_trials}")
     start = time.monotonic()
-    per_subject = -(-args.trials // args.subjects)
+    n = args.subjects
     with ProcessPoolExecutor(args.n_jobs) as pool:
-        parts = pool.map(run_subject, range(args.subjects), [per_subject] * args.subjects,
-                         [args.profile] * args.subjects)
+        parts = pool.map(run_subject, range(n), [-(-args.trials // n)] * n,
+                         [-(-args.tiago_trials // n)] * n, [args.profile] * n)
         table = pd.DataFrame([row for part in parts for row in part])
     table["interrupted"] = table["outcome"] == "interrupted"
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    command = (f"python experiments/interrupt_latency.py --trials {args.trials} --subjects "
-               f"{args.subjects} --profile {args.profile} --n-jobs {args.n_jobs}")
+    command = (f"python experiments/interrupt_latency.py --trials {args.trials} --tiago-trials "
+               f"{args.tiago_trials} --subjects {args.subjects} --profile {args.profile} "
+               f"--n-jobs {args.n_jobs}")
     text = report(table, command, commit, (time.monotonic() - start) / 60)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out.with_suffix(".csv"), index=False)
