@@ -153,6 +153,11 @@ class HoldingArm:
             for j in self._arm_joints + self._finger_joints
         ])
 
+    @cached_property
+    def _finger_upper(self) -> np.ndarray:
+        """Upper joint limit (most open) of each finger, shape (n_fingers,), in m."""
+        return np.array([self._p.getJointInfo(self.body, j)[9] for j in self._finger_joints])
+
     def at_standstill(self) -> bool:
         """Whether every arm and finger joint is slower than ``standstill_speeds``."""
         return bool(np.all(np.abs(self.joint_velocities()) < self.standstill_speeds))
@@ -180,10 +185,11 @@ class HoldingArm:
         (a zero-speed target within each joint's force: the motors brake) and the fingers where
         they were when the stop began, with position gain ``FINGER_HOLD_GAIN``; a finger
         pressed into a body (the simulation's contact penetration, e.g. fingers that have just
-        struck what they close on) is held at that body's surface instead, so that it does not
-        squeeze and bounce. Braking ends at standstill (``at_standstill``) or after
-        ``BRAKE_STEPS`` steps; the joints stay held there through later physics steps until the
-        next motion. From the stop to the next motion the solver runs
+        struck what they close on) is held at that body's surface instead (within its joint
+        limit), so that it does not squeeze and bounce. Braking ends at standstill
+        (``at_standstill`` on two steps in a row, no finger target moved) or after
+        ``BRAKE_STEPS`` steps; the joints stay held there through later physics steps until
+        the next motion. From the stop to the next motion the solver runs
         ``BRAKE_SOLVER_ITERATIONS`` iterations per step. Nothing held is let go.
 
         Returns
@@ -198,16 +204,19 @@ class HoldingArm:
             numSolverIterations=max(iterations, BRAKE_SOLVER_ITERATIONS))
         n_arm = len(self._arm_joints)
         fingers = self.joint_positions()[n_arm:]
-        steps = 0
+        steps, was_still = 0, False
         while True:
             q = self.joint_positions()
-            surface = q[n_arm:] + self._finger_penetration()
-            backed_off = bool(np.any(surface > fingers + BACK_OFF_TOLERANCE))
-            fingers = np.maximum(fingers, surface)
+            depth = self._finger_penetration()
+            surface = np.minimum(q[n_arm:] + depth, self._finger_upper)
+            back_off = (depth > BACK_OFF_TOLERANCE) & (surface > fingers + BACK_OFF_TOLERANCE)
+            fingers = np.where(back_off, surface, fingers)
             self._finger_target = float(np.mean(fingers))
             self._command_arm(q[:n_arm], fingers=fingers, finger_gain=FINGER_HOLD_GAIN)
-            if (self.at_standstill() and not backed_off) or steps >= BRAKE_STEPS:
+            still = self.at_standstill() and not back_off.any()
+            if (still and was_still) or steps >= BRAKE_STEPS:
                 return steps
+            was_still = still
             self.world.step()
             steps += 1
 

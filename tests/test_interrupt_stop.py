@@ -3,7 +3,12 @@ hold there, and nothing the hand holds is let go, on the Panda and on TIAGo."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 import pybullet
 import pytest
 
@@ -201,3 +206,22 @@ def test_tiago_stopped_while_driving_holds_the_trash(trash_at_bin):
     base = robot.base_pose()
     assert_holds_still(world, "trash")
     assert np.allclose(robot.base_pose(), base)
+
+
+# -- the experiment ---------------------------------------------------------------------
+def test_interrupt_latency_experiment_measures_to_standstill(tmp_path):
+    out = tmp_path / "latency"
+    done = subprocess.run(
+        [sys.executable, "experiments/interrupt_latency.py", "--trials", "3", "--tiago-trials",
+         "1", "--subjects", "1", "--n-jobs", "1", "--out", str(out)],
+        capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert sorted(table["kind"]) == ["pick", "place", "place_opening", "tiago_pick"]
+    assert (table["outcome"] == "interrupted").all()
+    # standstill comes after the decoding, which comes after the onset
+    assert (table["detected_at_s"] > table["clench_at_s"]).all()
+    assert (table["standstill_at_s"] >= table["detected_at_s"]).all()
+    assert (table["standstill_ms"] <= 300).all()
+    assert "ACCEPTANCE (Franka Pick/Place, 3 trials)" in out.with_suffix(".txt").read_text()
