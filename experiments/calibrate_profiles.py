@@ -37,12 +37,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
+from decoders.cues import Cue
 from decoders.motor_imagery import CSPQDA
 from decoders.ssvep import CCA
 from noir.calibration import calibrate, cued_epochs
 from noir.config import LoopConfig
 from noir.operators import SimulatedOperator
-from sim.eeg_subject import PROFILES, Cue, SubjectProfile, SyntheticSubject, sample_population
+from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject, sample_population
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CURSOR_CLASSES = ("left_hand", "rest")  # NOIR's 2-way cursor: Left Hand = left, Rest = right

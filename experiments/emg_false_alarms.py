@@ -25,8 +25,9 @@ import pandas as pd
 from scipy.signal.windows import hann
 
 from decoders.benchmark.datasets import data_root
+from decoders.cues import Cue
 from decoders.emg import MuscleTensionDetector
-from sim.eeg_subject import Cue, SyntheticSubject
+from sim.eeg_subject import SyntheticSubject
 
 SFREQ = 256.0
 CHANNELS = ("Fp1", "Fp2", "F7", "F8", "T7", "T8", "Cz")

@@ -37,7 +37,6 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 import pandas as pd
-import pybullet
 
 from noir.calibration import calibrate
 from noir.config import LoopConfig
@@ -73,8 +72,7 @@ class ScheduledClench(SimulatedOperator):
 
 def in_hand(robot, world, obj: str) -> np.ndarray:
     """Position (3,) m of ``obj`` in the gripper-centre frame."""
-    inv = pybullet.invertTransform(robot.ee_position(), robot.ee_orientation())
-    return np.array(pybullet.multiplyTransforms(*inv, world.object_position(obj), (0, 0, 0, 1))[0])
+    return robot.to_hand_frame(world.object_position(obj))
 
 
 def dry_run(world, skill: str, params: dict) -> tuple[np.ndarray, np.ndarray, tuple | None]:

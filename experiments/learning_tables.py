@@ -2,7 +2,7 @@
 
 Usage: ``python experiments/learning_tables.py [--repeats 5] [--jobs 2]``; writes
 ``experiments/results/learning_table3.{txt,csv}`` and ``learning_table4.{txt,csv}``.
-Decision states come from ``skills.learning.dataset.collect_states`` (cached per episode in
+Decision states come from ``sim.learning_data.collect_states`` (cached per episode in
 ``experiments/cache/states``). The default encoder never saw CookPasta (``train_encoder.py``
 holds it out) and was trained on seeds >= 1000; every seed here is below 1000.
 
@@ -42,6 +42,7 @@ import torch
 from torch.nn import functional as F
 
 from noir.assist import put_back_point
+from sim.learning_data import SEG_CLASSES, collect_states
 from sim.tasks import TASKS
 from sim.tasks.franka import FRANKA_TASKS
 from skills.learning import (
@@ -51,7 +52,7 @@ from skills.learning import (
     encoder_from_option,
     point_from_views,
 )
-from skills.learning.dataset import SEG_CLASSES, DecisionState, collect_states, previous_steps
+from skills.learning.dataset import DecisionState, previous_steps
 
 RESULTS = Path(__file__).parent / "results"
 CACHE = Path(__file__).parent / "cache" / "states"

@@ -35,12 +35,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import pybullet  # noqa: E402
-
 from noir.tasks_cli import run_plan  # noqa: E402
 from sim.tabletop import TabletopWorld  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
-from sim.world import World  # noqa: E402
+from sim.world import PYBULLET_API_VERSION, World  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 IDLE_STEPS = 2400
@@ -103,19 +101,14 @@ def render_option_rows() -> list[str]:
     world = TASKS["cube_in_tray"].make_world(0)
     options: list[tuple[str, int, int, dict]] = [
         ("as World.capture (tiny renderer)", WIDTH, HEIGHT, {}),
-        ("shadow=1", WIDTH, HEIGHT, {"shadow": 1}),
-        ("flags=ER_NO_SEGMENTATION_MASK", WIDTH, HEIGHT,
-         {"flags": pybullet.ER_NO_SEGMENTATION_MASK}),
+        ("shadow=1", WIDTH, HEIGHT, {"shadow": True}),
+        ("flags=ER_NO_SEGMENTATION_MASK", WIDTH, HEIGHT, {"segmentation": False}),
         ("shadow=0, no segmentation mask", WIDTH, HEIGHT,
-         {"shadow": 0, "flags": pybullet.ER_NO_SEGMENTATION_MASK}),
+         {"shadow": False, "segmentation": False}),
         ("half resolution 180x120", WIDTH // 2, HEIGHT // 2, {}),
     ]
-    renders = []
-    for _, width, height, kwargs in options:
-        viewm, proj = world.camera_matrices("top", width, height)
-        args = (width, height, viewm.T.ravel(), proj.T.ravel())
-        renders.append(lambda a=args, kw=kwargs: world.client.getCameraImage(
-            *a, renderer=pybullet.ER_TINY_RENDERER, **kw))
+    renders = [lambda w=width, h=height, kw=kwargs: world.camera_image("top", w, h, **kw)
+               for _, width, height, kwargs in options]
     for render in renders:  # warm up
         render()
     times = np.zeros((RENDERS, len(options), 2))
@@ -155,7 +148,7 @@ def main() -> None:
     load = os.getloadavg()
     lines = [
         "Simulation speed, PyBullet DIRECT, timestep 1/240 s",
-        f"python {platform.python_version()}, pybullet API {pybullet.getAPIVersion()}, "
+        f"python {platform.python_version()}, pybullet API {PYBULLET_API_VERSION}, "
         f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs; shared machine: "
         f"load average at start {load[0]:.1f} (wall time > CPU time when others run)",
         "",

@@ -3,7 +3,7 @@
 Usage: ``python experiments/train_encoder.py [--seeds 30] [--variant-seeds 15] [--iters 400]
 [--jobs 2] [--threads 2] [--holdout cook_pasta] [--out skills/learning/weights/encoder.npz]``.
 
-Data: the decision states (``skills.learning.dataset.collect_states``) of every Franka task
+Data: the decision states (``sim.learning_data.collect_states``) of every Franka task
 except ``--holdout`` (kept unseen for the few-shot tables): ``--seeds`` episodes of variant
 ``"task"`` (seeds from 1000) and ``--variant-seeds`` of ``"instance"`` and ``"context"`` each
 (seeds from 2000; domain randomization: recoloured objects, tinted tables, distractors); the tables
@@ -35,8 +35,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from sim.learning_data import SEG_CLASSES, collect_states
 from sim.tasks.franka import FRANKA_TASKS
-from skills.learning.dataset import SEG_CLASSES, collect_states
 from skills.learning.encoder import WEIGHTS, CNNEncoder, ConvNet, downsample, to_tensor
 from skills.learning.memory import triplet_loss
 

@@ -20,8 +20,9 @@ from decoders.benchmark.datasets import SyntheticDataset
 from decoders.benchmark.report import write_report
 from decoders.benchmark.results import save_results, summarize
 from decoders.benchmark.run import load_config, run_benchmark
+from decoders.cues import Cue
 from noir.tasks_cli import folder_to_write, scheduler_address, worker_count
-from sim.eeg_subject import Cue, SyntheticSubject
+from sim.eeg_subject import SyntheticSubject
 
 SSVEP_CHANNELS = ("PO7", "PO3", "POz", "PO4", "PO8", "O1", "Oz", "O2")
 MI_CHANNELS = ("FC3", "FCz", "FC4", "C3", "C1", "Cz", "C2", "C4", "CP3", "CPz", "CP4")

@@ -20,13 +20,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
+from decoders.cues import MI_CLASSES, Cue
 from decoders.dynamic_stopping import MarginStopping
 from decoders.emg import MuscleTensionDetector
 from decoders.io import load_decoder, save_decoder
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import BrainVisionWriter, read_recording
 from noir.operators import Operator, eeg_with_retries
-from sim.eeg_subject import MI_CLASSES, Cue
 
 
 @dataclass

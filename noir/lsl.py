@@ -32,15 +32,18 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mne
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from decoders.cues import Cue
 from noir.operators import STREAM_RETRIES, PlanFollower, StreamPaused
-from sim.eeg_subject import Cue, SyntheticSubject
-from sim.tasks import PlanStep
+
+if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
+    from sim.eeg_subject import SyntheticSubject
+    from skills import PlanStep
 
 LSL_CONFIG = Path(str(resources.files("noir") / "lsl_api.cfg"))
 os.environ.setdefault("LSLAPICFG", str(LSL_CONFIG))

@@ -26,16 +26,18 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mne
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from decoders.cues import Cue
 from noir.config import LoopConfig
 from noir.operators import PlanFollower
-from sim.eeg_subject import Cue
-from sim.tasks import PlanStep
+
+if TYPE_CHECKING:
+    from skills import PlanStep
 
 SAMPLE_DATA = Path(str(resources.files("noir") / "sample_data"))
 SSVEP_FILE = "ssvep_exo_s04_raw.fif"

@@ -29,6 +29,7 @@ from typing import Any
 import mne
 import numpy as np
 
+from decoders.cues import MI_CLASSES, Cue
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, cued_epochs
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
@@ -45,7 +46,6 @@ from noir.session import (
     verify_record,
 )
 from noir.where import AXIS_BINDING, CONTINUOUS_BINDING
-from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import TASKS
 
 _WINDOW_EVENTS = ("decision", "confirm", "cursor_glide", "skill_end", "skill_failure")

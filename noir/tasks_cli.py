@@ -27,9 +27,8 @@ from rich.table import Table
 if TYPE_CHECKING:
     import numpy as np
 
-    from sim.tasks import PlanStep
     from sim.world import World
-    from skills import SkillFailure
+    from skills import PlanStep, SkillFailure
 
 app = typer.Typer(
     help="Sample tasks: list them, run their reference plans.",

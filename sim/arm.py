@@ -142,6 +142,12 @@ class HoldingArm:
         states = self._p.getJointStates(self.body, self._arm_joints + self._finger_joints)
         return np.array([s[1] for s in states])
 
+    def to_hand_frame(self, point: Sequence[float]) -> np.ndarray:
+        """World point ``point`` (3,) m in the gripper-centre frame (the subclass's
+        ``ee_position`` and ``ee_orientation``), shape (3,), in m."""
+        inv = pybullet.invertTransform(self.ee_position(), self.ee_orientation())
+        return np.array(pybullet.multiplyTransforms(*inv, point, (0, 0, 0, 1))[0])
+
     @cached_property
     def standstill_speeds(self) -> np.ndarray:
         """Per joint of ``joint_positions``: the largest speed at standstill,

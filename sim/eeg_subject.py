@@ -1,7 +1,10 @@
 """Synthetic EEG subject: a small forward model of the signals a NOIR user produces.
 
-A :class:`SyntheticSubject` turns a sequence of :class:`Cue` objects (look at a flicker,
-imagine a movement, clench the jaw, rest) into one continuous :class:`mne.io.RawArray`.
+A :class:`SyntheticSubject` turns a sequence of :class:`decoders.cues.Cue` objects (look at a
+flicker, imagine a movement, clench the jaw, rest) into one continuous :class:`mne.io.RawArray`.
+It is one EEG source among others (recorded files, LSL streams): the cue names it answers live
+in :mod:`decoders.cues`, so that the interface's EEG-only modules need not import ``sim``.
+``Cue``, ``MI_CLASSES`` and ``CUE_KINDS`` still import from here, with a ``DeprecationWarning``.
 
 Forward model (all amplitudes in volts)
 ---------------------------------------
@@ -46,19 +49,21 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Real
 from types import MappingProxyType
+from typing import Any
 
 import mne
 import numpy as np
 from scipy.signal import lfilter
 from scipy.signal.windows import hann, tukey
 
+import decoders.cues as _cues
+
 MONTAGE: str = "colin27_1020"
-MI_CLASSES: tuple[str, ...] = ("left_hand", "right_hand", "legs", "rest")
-CUE_KINDS: tuple[str, ...] = ("ssvep", "mi", "clench", "rest")
 DEFAULT_CHANNELS: tuple[str, ...] = (
     "Fp1", "Fp2", "F7", "F3", "Fz", "F4", "F8",
     "FC3", "FCz", "FC4",
@@ -96,57 +101,6 @@ SESSION_PHASES: tuple[str, ...] = ("calibration", "task")
 
 def _is_real(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Cue:
-    """One instructed period of a recording.
-
-    Parameters
-    ----------
-    kind : str
-        ``"ssvep"`` (attend a flicker), ``"mi"`` (motor imagery), ``"clench"`` (jaw clench) or
-        ``"rest"``.
-    duration : float
-        Length of the period in seconds, > 0.
-    target : float | str | None
-        Stimulus frequency in Hz for ``"ssvep"``; one of :data:`MI_CLASSES` for ``"mi"``;
-        ``None`` otherwise.
-    """
-
-    kind: str
-    duration: float
-    target: float | str | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in CUE_KINDS:
-            raise ValueError(f"Cue kind must be one of {CUE_KINDS}, got {self.kind!r}")
-        if not _is_real(self.duration) or not math.isfinite(self.duration) or self.duration <= 0:
-            raise ValueError(
-                f"Cue duration must be a finite number of seconds > 0, got {self.duration!r}"
-            )
-        object.__setattr__(self, "duration", float(self.duration))
-        if self.kind == "ssvep":
-            if not _is_real(self.target) or not math.isfinite(self.target) or self.target <= 0:
-                raise ValueError(
-                    "An 'ssvep' Cue needs target = stimulus frequency in Hz (> 0), "
-                    f"got {self.target!r}"
-                )
-            object.__setattr__(self, "target", float(self.target))
-        elif self.kind == "mi":
-            if self.target not in MI_CLASSES:
-                raise ValueError(f"An 'mi' Cue needs target in {MI_CLASSES}, got {self.target!r}")
-        elif self.target is not None:
-            raise ValueError(f"A {self.kind!r} Cue takes no target, got {self.target!r}")
-
-    @property
-    def description(self) -> str:
-        """Annotation text: ``"ssvep/7.5"``, ``"mi/left_hand"``, ``"clench"`` or ``"rest"``."""
-        if self.kind == "ssvep":
-            return f"ssvep/{self.target:g}"
-        if self.kind == "mi":
-            return f"mi/{self.target}"
-        return self.kind
 
 
 @dataclass(frozen=True)
@@ -594,12 +548,12 @@ class SyntheticSubject:
         """
         return self._last_lapses
 
-    def record(self, cues: Sequence[Cue]) -> mne.io.RawArray:
+    def record(self, cues: Sequence[_cues.Cue]) -> mne.io.RawArray:
         """Record the subject performing ``cues`` back-to-back.
 
         Parameters
         ----------
-        cues : sequence of Cue
+        cues : sequence of decoders.cues.Cue
             The instructed periods, in order.
 
         Returns
@@ -611,7 +565,7 @@ class SyntheticSubject:
             duration rounded to whole samples). Annotations are the
             instructions; whether the subject followed each one is in :attr:`last_lapses`.
         """
-        if isinstance(cues, Cue):
+        if isinstance(cues, _cues.Cue):
             raise TypeError("cues must be a sequence of Cue; wrap a single cue in a list")
         cues = tuple(cues)
         if len(cues) == 0:
@@ -619,7 +573,7 @@ class SyntheticSubject:
         sfreq, prof = self._sfreq, self._profile
         lengths = []
         for i, cue in enumerate(cues):
-            if not isinstance(cue, Cue):
+            if not isinstance(cue, _cues.Cue):
                 raise TypeError(f"cues[{i}] must be a Cue, got {type(cue).__name__}")
             if cue.kind == "ssvep" and cue.target >= sfreq / 4:
                 raise ValueError(
@@ -690,7 +644,7 @@ class SyntheticSubject:
         return noise / np.where(rms > 0, rms, 1.0)[:, None]
 
     def _rhythms(
-        self, cues: Sequence[Cue], starts: np.ndarray, freqs: np.ndarray, imagery: np.ndarray
+        self, cues: Sequence[_cues.Cue], starts: np.ndarray, freqs: np.ndarray, imagery: np.ndarray
     ) -> np.ndarray:
         """Rhythm sources (8, n_times) in V: alpha PO3/PO4, mu C3/Cz/C4, beta C3/Cz/C4.
 
@@ -716,7 +670,9 @@ class SyntheticSubject:
         gains = 1 + lfilter(np.full(ramp, 1 / ramp), 1.0, target - 1, axis=1)
         return self._shaped_noise(shapes, target.shape[1]) * gains * np.array(amplitudes)[:, None]
 
-    def _ssvep(self, cues: Sequence[Cue], starts: np.ndarray, engagement: np.ndarray) -> np.ndarray:
+    def _ssvep(
+        self, cues: Sequence[_cues.Cue], starts: np.ndarray, engagement: np.ndarray
+    ) -> np.ndarray:
         """SSVEP source waveform (n_times,) in V at Oz; ``engagement`` (n_cues,) scales each cue."""
         prof, sfreq = self._profile, self._sfreq
         out = np.zeros(int(starts[-1]))
@@ -767,7 +723,7 @@ class SyntheticSubject:
         smooth = np.convolve(gaze, ramp / ramp.sum(), mode="full")
         return smooth[ramp.size // 2 : ramp.size // 2 + n_times]
 
-    def _emg(self, cues: Sequence[Cue], starts: np.ndarray) -> np.ndarray:
+    def _emg(self, cues: Sequence[_cues.Cue], starts: np.ndarray) -> np.ndarray:
         """Clench EMG (n_channels, n_times) in V: tapered band-limited bursts during "clench"."""
         prof, sfreq = self._profile, self._sfreq
         out = np.zeros((len(self._ch_names), int(starts[-1])))
@@ -790,3 +746,15 @@ class SyntheticSubject:
         gains = prof.line_amplitude * self._rng.uniform(0.5, 1.5, len(self._ch_names))
         phase = self._rng.uniform(0, 2 * np.pi)
         return np.outer(gains, np.sin(2 * np.pi * prof.line_freq * t + phase))
+
+
+_MOVED = ("Cue", "MI_CLASSES", "CUE_KINDS")
+
+
+def __getattr__(name: str) -> Any:
+    """``Cue``, ``MI_CLASSES`` and ``CUE_KINDS`` moved to :mod:`decoders.cues` (deprecated here)."""
+    if name in _MOVED:
+        warnings.warn(f"sim.eeg_subject.{name} moved: import it from decoders.cues "
+                      "(the old path will be removed)", DeprecationWarning, stacklevel=2)
+        return getattr(_cues, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

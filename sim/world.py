@@ -30,6 +30,8 @@ DEFAULT_VIEWS: dict[str, CameraView | LinkCamera] = {
     "side": CameraView((0.5, 0.0, 0.1), 1.1, 0.0, -25.0),
 }
 """Cameras every world starts with: straight down on the workspace, and from the front."""
+PYBULLET_API_VERSION: int = pybullet.getAPIVersion()
+"""The physics engine's API version (PyBullet's ``getAPIVersion``, a date yyyymmdd plus a digit)."""
 
 
 class World:
@@ -145,14 +147,36 @@ class World:
         """
         viewm, proj = self.camera_matrices(view, width, height)
         cam = self.views[view]
-        _, _, rgba, zbuf, seg = self.client.getCameraImage(
-            width, height, viewm.T.ravel(), proj.T.ravel(),
-            renderer=pybullet.ER_TINY_RENDERER,
-        )
+        _, _, rgba, zbuf, seg = self._camera_image(viewm, proj, width, height)
         rgba = np.asarray(rgba, dtype=np.uint8).reshape(height, width, 4)
         depth = metric_depth(np.reshape(zbuf, (height, width)), cam.near, cam.far)
         seg = np.asarray(seg, dtype=np.int32).reshape(height, width)
         return Frame(rgba[:, :, :3].copy(), depth, seg, viewm, proj)
+
+    def camera_image(
+        self, view: str = "top", width: int = 360, height: int = 240, *,
+        shadow: bool | None = None, segmentation: bool = True,
+    ) -> tuple:
+        """PyBullet's ``getCameraImage`` of camera ``view`` (tiny renderer), as it returns it:
+        width, height, then RGBA, z-buffer and segmentation as flat sequences.
+
+        For timing the renderer's options: ``shadow`` None keeps PyBullet's default;
+        ``segmentation=False`` skips the segmentation mask. ``capture`` converts the same call.
+        """
+        options: dict[str, int] = {}
+        if shadow is not None:
+            options["shadow"] = int(shadow)
+        if not segmentation:
+            options["flags"] = pybullet.ER_NO_SEGMENTATION_MASK
+        return self._camera_image(*self.camera_matrices(view, width, height), width, height,
+                                  **options)
+
+    def _camera_image(self, viewm: np.ndarray, proj: np.ndarray, width: int, height: int,
+                      **options: int) -> tuple:
+        return self.client.getCameraImage(
+            width, height, viewm.T.ravel(), proj.T.ravel(),
+            renderer=pybullet.ER_TINY_RENDERER, **options,
+        )
 
     def render(self, view: str = "top", width: int = 360, height: int = 240) -> np.ndarray:
         """RGB image from camera ``view`` (see ``views``), shape (height, width, 3), uint8."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from skills.articulated import Close, Open
 from skills.base import (
     ExecutionFailure,
     FailureReason,
     InterruptedFailure,
-    ObjectInfo,
     Param,
     PlanningFailure,
     PreconditionFailure,
@@ -20,6 +22,7 @@ from skills.base import (
 )
 from skills.mobile import Drop, Handover, MoveTo, Pet
 from skills.primitives import Home, Pick, PickSide, Place, Push
+from skills.robot import ObjectInfo, Scene
 from skills.tools import Cut, Grate, Pour, Stir, Sweep, Wipe
 
 SKILLS: dict[str, type[Skill]] = {
@@ -43,6 +46,26 @@ def applicable_skills(info: ObjectInfo) -> list[type[Skill]]:
     return [s for s in SKILLS.values() if s.applies_to(info)]
 
 
+@dataclass(frozen=True)
+class PlanStep:
+    """One step of a plan: run skill ``skill`` with the defaults for object ``object``.
+
+    The parameters come from ``get_skill(skill).params_for_object(scene, object)``, updated
+    with ``params`` (the WHERE a person would choose with the cursor, when the object alone
+    does not fix it).
+    """
+
+    object: str
+    skill: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def resolve(self, scene: Scene) -> dict[str, Any]:
+        """The parameters of this step in ``scene`` now."""
+        params = get_skill(self.skill).params_for_object(scene, self.object)
+        params.update(self.params)
+        return params
+
+
 __all__ = [
     "SKILLS",
     "ExecutionFailure",
@@ -58,6 +81,7 @@ __all__ = [
     "Pick",
     "PickSide",
     "Place",
+    "PlanStep",
     "Pour",
     "Push",
     "Stir",

@@ -1,4 +1,6 @@
-"""The abstract robot and scene that skills are written against.
+"""The abstract robot and scene that skills are written against, and the object descriptions
+(:class:`ObjectInfo`) a scene gives. This module imports nothing from the project; the skill
+machinery (``skills.base``) builds on it.
 
 Simulated robots (``sim.panda.PandaRobot``) and worlds (``sim.tabletop.TabletopWorld``)
 implement these protocols; skills never import ``sim``. All positions are in the world frame, in
@@ -9,11 +11,62 @@ m; the table top is the plane ``z = scene.table_height``. One control step is on
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from skills.base import ObjectInfo
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    """Static description of an object in a scene.
+
+    Attributes
+    ----------
+    name : str
+        Unique name in the scene (e.g. ``"cube"``).
+    category : str
+        Kind of object (e.g. ``"block"``, ``"container"``).
+    graspable : bool
+        Whether a parallel gripper can pick it up.
+    container : bool
+        Whether things can be placed inside it.
+    size : tuple of float, shape (3,)
+        Axis-aligned extent in its own frame (x, y, z), in m.
+    color : str
+        Colour name, as a person would say it.
+    abilities : tuple of str
+        What it affords, BEHAVIOR-style: ``"openable"``, ``"fillable"``, ``"pourable"``,
+        ``"wipeable"``, ``"wiper"``, ``"sliceable"``, ``"slicer"``, ``"gratable"``,
+        ``"grater"``, ``"stirrable"``, ``"stirrer"``, ``"sweeper"``.
+    parts : tuple of (str, tuple of float)
+        Named points in the object's base frame, in m: ``"handle"`` (where the gripper centre
+        goes to grasp it), a tool's working point (``"blade"``, ``"head"``, ``"tip"``,
+        ``"spout"``), a lid's ``"knob"`` and ``"hinge"``.
+    grasp_yaw : float
+        Gripper yaw relative to the object's yaw when grasping, in rad (0: the fingers close
+        along the object's y axis).
+    """
+
+    name: str
+    category: str
+    graspable: bool
+    container: bool
+    size: tuple[float, float, float]
+    color: str
+    abilities: tuple[str, ...] = ()
+    parts: tuple[tuple[str, tuple[float, float, float]], ...] = ()
+    grasp_yaw: float = 0.0
+
+    def part(self, name: str) -> tuple[float, float, float]:
+        """Position of part ``name`` in the base frame, in m; ``KeyError`` lists the parts."""
+        for part, position in self.parts:
+            if part == name:
+                return position
+        raise KeyError(
+            f"object {self.name!r} has no part {name!r}; parts: {[p for p, _ in self.parts]}"
+        )
+
 
 
 class Robot(Protocol):

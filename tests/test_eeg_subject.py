@@ -8,14 +8,13 @@ import pytest
 from scipy.signal import butter, sosfiltfilt, welch
 from scipy.stats import fisher_exact
 
+from decoders.cues import MI_CLASSES, Cue
 from decoders.emg import MuscleTensionDetector
 from decoders.ssvep import CCA
 from sim.eeg_subject import (
     DEFAULT_CHANNELS,
-    MI_CLASSES,
     MONTAGE,
     PROFILES,
-    Cue,
     SubjectProfile,
     SyntheticSubject,
     sample_population,

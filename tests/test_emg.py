@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from scipy.signal.windows import hann
 
+from decoders.cues import Cue
 from decoders.emg import MuscleTensionDetector
-from sim.eeg_subject import Cue, SyntheticSubject
+from sim.eeg_subject import SyntheticSubject
 
 SFREQ = 256.0
 CHANNELS = ("Fp1", "Fp2", "F7", "F8", "T7", "T8", "Cz")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pybullet
 import pytest
 
 from sim.arm import BRAKE_SOLVER_ITERATIONS, BRAKE_STEPS
@@ -49,9 +48,7 @@ def trash_at_bin():
 
 def pose_in_hand(robot, obj: str) -> np.ndarray:
     """Position (3,) m of ``obj`` in the frame of the gripper centre."""
-    world = robot.world
-    inv = pybullet.invertTransform(robot.ee_position(), robot.ee_orientation())
-    return np.array(pybullet.multiplyTransforms(*inv, world.object_position(obj), (0, 0, 0, 1))[0])
+    return robot.to_hand_frame(robot.world.object_position(obj))
 
 
 def stop_when(condition, then: int = 0):

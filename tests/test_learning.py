@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from sim.learning_data import SEG_CLASSES, collect_states
 from skills.learning import (
     CNNEncoder,
     IntentMemory,
@@ -17,13 +18,7 @@ from skills.learning import (
     load_encoder,
     point_from_views,
 )
-from skills.learning.dataset import (
-    SEG_CLASSES,
-    collect_states,
-    load_states,
-    previous_steps,
-    save_states,
-)
+from skills.learning.dataset import load_states, previous_steps, save_states
 from skills.learning.encoder import WEIGHTS
 from skills.learning.memory import save_npz
 

@@ -14,13 +14,14 @@ os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
 
 import pytest  # noqa: E402
 
+from decoders.cues import Cue  # noqa: E402
 from noir.calibration import calibrate  # noqa: E402
 from noir.config import LoopConfig  # noqa: E402
 from noir.intents import Intent  # noqa: E402
 from noir.loop import InterfaceLoop  # noqa: E402
 from noir.lsl import RAIL, LoopbackPerson, LSLOperator  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
-from sim.eeg_subject import Cue, SyntheticSubject  # noqa: E402
+from sim.eeg_subject import SyntheticSubject  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 from skills import get_skill  # noqa: E402
 

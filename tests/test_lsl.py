@@ -17,6 +17,7 @@ os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+from decoders.cues import Cue  # noqa: E402
 from noir.calibration import calibrate  # noqa: E402
 from noir.config import LoopConfig  # noqa: E402
 from noir.loop import InterfaceLoop  # noqa: E402
@@ -30,7 +31,7 @@ from noir.lsl import (  # noqa: E402
 )
 from noir.operators import StreamPaused  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
-from sim.eeg_subject import Cue, SyntheticSubject  # noqa: E402
+from sim.eeg_subject import SyntheticSubject  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 
 

@@ -5,8 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from sim.learning_data import collect_states
 from skills.learning import load_encoder
-from skills.learning.dataset import collect_states
 from skills.learning.planning import DemoPlanner, DemoState, VLMPlanner
 
 

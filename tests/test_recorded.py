@@ -6,6 +6,7 @@ import mne
 import numpy as np
 import pytest
 
+from decoders.cues import Cue
 from decoders.ssvep import CCA
 from noir.calibration import calibrate
 from noir.config import LoopConfig
@@ -13,7 +14,7 @@ from noir.demo import run_session
 from noir.loop import InterfaceLoop
 from noir.recorded import RecordedOperator, file_operator
 from noir.session import SessionClock, SessionRecorder, read_events
-from sim.eeg_subject import Cue, SyntheticSubject
+from sim.eeg_subject import SyntheticSubject
 from sim.tasks import TASKS
 
 

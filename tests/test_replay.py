@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from decoders.cues import Cue
 from noir.calibration import Calibration
 from noir.cli import app
 from noir.demo import run_session
 from noir.eeg_writer import read_recording
 from noir.replay import ReplayDivergence, ReplayOperator, load_record, redecode, replay_session
 from noir.session import CorruptRecord, read_events, verify_record, write_manifest
-from sim.eeg_subject import Cue
 
 runner = CliRunner()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.tasks import TASKS, PlanStep
+from sim.tasks import TASKS
 from sim.tasks.franka import board_cell, three_in_a_row
-from skills import SkillFailure, UnknownObjectError, UnknownSkillError, get_skill
+from skills import PlanStep, SkillFailure, UnknownObjectError, UnknownSkillError, get_skill
 
 
 def run_plan(task, world) -> None:

@@ -7,7 +7,8 @@ import numpy as np
 from typer.testing import CliRunner
 
 from noir.cli import app
-from sim.tasks import TASKS, CubeInTray, PlanStep
+from sim.tasks import TASKS, CubeInTray
+from skills import PlanStep
 
 runner = CliRunner()
 

@@ -2,36 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from sim.tabletop import WORKSPACE, TabletopWorld
-from skills import get_skill
+
+if TYPE_CHECKING:
+    from skills import PlanStep
 
 RESTING_SPEED = 0.02
 """Largest speed of an object counted as resting, in m/s."""
-
-
-@dataclass(frozen=True)
-class PlanStep:
-    """One step of a plan: run skill ``skill`` with the defaults for object ``object``.
-
-    The parameters come from ``get_skill(skill).params_for_object(world, object)``, updated
-    with ``params`` (the WHERE a person would choose with the cursor, when the object alone
-    does not fix it).
-    """
-
-    object: str
-    skill: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def resolve(self, world: TabletopWorld) -> dict[str, Any]:
-        """The parameters of this step in ``world`` now."""
-        params = get_skill(self.skill).params_for_object(world, self.object)
-        params.update(self.params)
-        return params
 
 
 def resting(world: TabletopWorld, obj: str) -> bool:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from sim.tabletop import TabletopWorld
-from sim.tasks.base import PlanStep, Task, inside
+from sim.tasks.base import Task, inside
+from skills import PlanStep
 
 
 class CubeInTray(Task):

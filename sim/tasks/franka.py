@@ -8,7 +8,6 @@ import numpy as np
 
 from sim.tabletop import TabletopWorld
 from sim.tasks.base import (
-    PlanStep,
     Task,
     filled,
     grated,
@@ -21,6 +20,7 @@ from sim.tasks.base import (
     stirred,
     wiped,
 )
+from skills import PlanStep
 
 
 def _table_spot(world: TabletopWorld, obj: str) -> dict[str, float]:
@@ -474,8 +474,7 @@ PIECES = ("x_piece_1", "x_piece_2", "x_piece_3")
 def board_cell(world: TabletopWorld, obj: str, board: str = "board") -> tuple[int, int] | None:
     """(row, column) of the board cell under ``obj``'s centre (row along the board's x axis,
     both in 0..2), or None if it is off the board or not resting on it."""
-    centre, quat = world.object_pose(board)
-    yaw = world.client.getEulerFromQuaternion(quat)[2]
+    centre, yaw = world.object_pose(board)[0], world.object_yaw(board)
     d = world.object_position(obj)[:2] - centre[:2]
     u = d[0] * math.cos(yaw) + d[1] * math.sin(yaw)
     v = -d[0] * math.sin(yaw) + d[1] * math.cos(yaw)

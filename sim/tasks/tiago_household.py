@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sim.household import HouseholdWorld
-from sim.tasks.base import PlanStep, Task, inside
+from sim.tasks.base import Task, inside
+from skills import PlanStep
 from skills.mobile import MIN_STROKE, Pet, stroke_span, within_reach
 
 

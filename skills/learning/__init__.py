@@ -6,8 +6,8 @@
 - ``IntentMemory``: few-shot (object, skill) retrieval with a triplet-trained head.
 - ``PointMemory`` / ``point_from_views``: one-shot point prediction by dense-feature patch
   matching, with the height from the side view.
-- ``skills.learning.dataset``: decision states of the tasks' reference plans (imports ``sim``,
-  so it is not imported here).
+- ``skills.learning.dataset``: decision states (scene images and the choice made there) and
+  their file format; ``sim.learning_data`` renders those of the tasks' reference plans.
 """
 
 from skills.learning.encoder import (
