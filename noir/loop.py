@@ -5,9 +5,11 @@ flicker frequencies), a skill for it by motor imagery, a point for skills that t
 (``noir.where``), and runs the skill while an online clench monitor can interrupt it. Every
 decoded result is shown to the person, who clenches the jaw to reject it; a rejection offers the
 next-ranked option. Skill failures are typed and recorded and the loop asks again; an attempt
-that gets nowhere resets the task (as NOIR did) and counts a new attempt.
+that gets nowhere resets the task (as NOIR did) and counts a new attempt. The Where stage
+sees the loop as a ``noir.where.CursorHost``; what happened is counted in a
+``noir.tally.SessionTally``, which also makes the session summary.
 
-Bad stream data (``noir.operators.StreamPaused``) pause a decoding window: the reason is logged
+Bad stream data (``noir.stream.StreamPaused``) pause a decoding window: the reason is logged
 and the cue is shown again. During a motion they stop it, as a clench does, and the record says
 why. A stream still bad after the operator's retries ends the session: ``task_end`` says why.
 With a live operator (``noir.operators.LiveOperator``) a motion is watched from the stream as
@@ -25,27 +27,19 @@ from typing import Any, TypeVar
 import mne
 import numpy as np
 
+from decoders.cues import MI_CLASSES, Cue
 from noir.assist import Assistant, Example
 from noir.calibration import Calibration
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
-from noir.operators import (
-    STREAM_RETRIES,
-    LiveOperator,
-    Operator,
-    StreamPaused,
-    retry_paused,
-)
+from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
 from noir.session import SessionRecorder
-from noir.stream import ClenchMonitor, EEGFeed, RecordedFeed, RingBuffer
+from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused
+from noir.tally import SessionTally
 from noir.where import needs_point, select_point
-from sim.eeg_subject import MI_CLASSES, Cue
 from sim.tasks import Task
 from sim.world import World
-from skills import SkillFailure, applicable_skills, get_skill
-
-PRE_ROLL = 1.0
-"""Seconds of EEG before a skill starts that the clench monitor already holds."""
+from skills import Skill, SkillFailure, applicable_skills, get_skill
 
 T = TypeVar("T")
 
@@ -72,93 +66,6 @@ def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.nda
     return raw.get_data(picks=list(channels))[np.newaxis]
 
 
-class ClenchWatch:
-    """Watches a motion: stops it when the operator's clench is decoded or the stream fails.
-
-    Parameters
-    ----------
-    detector : MuscleTensionDetector
-        The fitted clench detector.
-    feed : EEGFeed
-        The EMG channels from ``PRE_ROLL`` s before the start (the monitor already holds them).
-    clench_at : float or None
-        When the operator clenches, s after the start (None: they let it run).
-    now : callable
-        Seconds since the start (the robot's or the cursor's clock).
-    live : bool
-        Whether the feed is a live stream: then a window the detector refuses (``ValueError``)
-        is a stream fault too.
-
-    Attributes
-    ----------
-    fault, fault_at : str or None, float or None
-        Why and when (s after the start) a stream fault stopped the motion.
-    stopped_wall, stopped_clock : float or None
-        ``time.monotonic()`` and ``now()`` when the watch first said stop (for latencies in
-        wall time; the motion brakes to standstill after that).
-    """
-
-    def __init__(self, detector: Any, feed: EEGFeed, clench_at: float | None,
-                 now: Callable[[], float], live: bool = False) -> None:
-        self.feed = feed
-        self.clench_at = clench_at
-        self.now = now
-        self.live = live
-        self.fault: str | None = None
-        self.fault_at: float | None = None
-        self.stopped_wall: float | None = None
-        self.stopped_clock: float | None = None
-        history = feed.history
-        self._buffer = RingBuffer(history.shape[0], capacity=round(2 * feed.sfreq))
-        self._buffer.push(history)
-        self._clench = ClenchMonitor(detector, self._buffer, self._pull,
-                                     origin=history.shape[1])
-
-    def _pull(self) -> None:
-        self._buffer.push(self.feed.pull(self.now()))
-
-    def monitor(self) -> bool:
-        """True once the motion must stop (a skill's ``should_stop``)."""
-        if self.fault is None and not self._poll():
-            return False
-        if self.stopped_wall is None:
-            self.stopped_wall, self.stopped_clock = time.monotonic(), self.now()
-        return True
-
-    def _poll(self) -> bool:
-        """Poll the clench monitor; a stream fault stops the motion too (and is kept)."""
-        try:
-            return self._clench()
-        except StreamPaused as pause:
-            reason = str(pause)
-        except ValueError as err:
-            if not self.live:
-                raise
-            reason = f"the clench detector refused the stream's EMG: {err}"
-        self.fault, self.fault_at = reason, self.now()
-        return True
-
-    @property
-    def detected_at(self) -> float | None:
-        """Seconds after the start at which the monitor decoded the clench, or None."""
-        detected = self._clench.detected_at
-        return None if detected is None else detected / self.feed.sfreq
-
-    @property
-    def stopped_at(self) -> float | None:
-        """Seconds after the start at which the watch stopped the motion (clench or fault)."""
-        return self.fault_at if self.fault is not None else self.detected_at
-
-    def record(self, recorder: SessionRecorder, elapsed: float) -> dict[str, Any]:
-        """Append the EEG up to ``elapsed`` s after the start; return the event fields."""
-        eeg = recorder.eeg(self.feed.raw(elapsed))
-        fields = {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
-                  "pre_roll": PRE_ROLL}
-        if self.fault is not None:
-            fields.update(stream_fault=self.fault, fault_at=self.fault_at)
-        return fields
-
-
 class InterfaceLoop:
     """Drives one task to its goal from an operator's EEG.
 
@@ -182,6 +89,11 @@ class InterfaceLoop:
         The user's learned model: its confident proposals are offered for confirmation before
         decoding (``noir.assist``). The loop does not change it; the choices of the successful
         attempt are in ``examples`` afterwards, for ``Assistant.learn``.
+
+    Attributes
+    ----------
+    tally : SessionTally
+        What happened so far (decisions, confirmations, time by stage, attempts ...).
     """
 
     def __init__(
@@ -206,106 +118,143 @@ class InterfaceLoop:
         self.assistant = assistant
         self.live = isinstance(operator, LiveOperator)
         self.retries = operator.retries if self.live else STREAM_RETRIES
-        self.decisions: list[dict[str, Any]] = []
-        self.confirmations: list[dict[str, Any]] = []
-        self.proposals: list[dict[str, Any]] = []
-        self.selections: list[dict[str, Any]] = []
+        self.tally = SessionTally()
         self.examples: list[Example] = []
-        self.stage_time: dict[str, float] = {}
-        self.robot_time = 0.0
-        self.cursor_travel = 0.0
-        self.cursor_travel_m = 0.0
-        self.n_where = 0
 
-    # -- EEG ----------------------------------------------------------------------------
-    def _keep(self, raw: mne.io.BaseRaw, seconds: float, decides: str) -> dict[str, Any]:
-        """Record the EEG a cue produced (``seconds`` of human time spent on deciding
-        ``decides``); return where it lies in the record."""
-        self.spend_human_time(seconds, decides)
-        return self.recorder.eeg(raw)
+    # -- the loop --------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        """Run until the task's goal holds; return the session summary.
 
-    @property
-    def human_time(self) -> float:
-        """Seconds the person spent deciding so far, all stages together."""
-        return sum(self.stage_time.values())
-
-    def spend_human_time(self, seconds: float, decides: str) -> None:
-        """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)
-        ``decides``: ``"what"``, ``"how"``, ``"where"``, or confirming a proposed ``"intent"``
-        (object and skill) or ``"point"``."""
-        self.clock.advance(seconds)
-        self.stage_time[decides] = self.stage_time.get(decides, 0.0) + seconds
-
-    def _paused(self, stage: str) -> Callable[[str], None]:
-        return lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason)
-
-    def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
-        """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
-        reason) and the cues are shown again."""
-        return self.decoded(cues, stage, lambda raw: None)[0]
-
-    def decoded(self, cues: list[Cue], stage: str, decode: Callable[[mne.io.BaseRaw], T]
-                ) -> tuple[mne.io.BaseRaw, T]:
-        """The operator's EEG for ``cues`` and ``decode(raw)``.
-
-        Bad stream data pause the loop (logged with the reason) and the cues are shown again,
-        up to ``self.retries`` times. From a live operator, a window that ``decode`` refuses
-        (``ValueError``, e.g. a flat channel) is bad stream data too.
-
-        Raises
-        ------
-        StreamPaused
-            If the data are still bad after the retries (``run`` then ends the session).
+        An attempt ends without success after ``config.max_skill_calls`` skills or
+        ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
+        reset to its start and a new attempt begins (as in NOIR), up to
+        ``config.max_attempts``. A stream still bad after the operator's retries ends the
+        session: ``task_end`` and the summary then carry ``stream_fault``, the reason.
         """
-        def attempt() -> tuple[mne.io.BaseRaw, T]:
-            raw = self.operator.eeg(cues, stage)
+        self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
+        self.recorder.frame("000-start", self.world.render("top"))
+        start_state = self.world.save_state()
+        attempts = self.tally.attempts
+        success, fault = False, None
+        self._frames = 0
+        while len(attempts) < self.config.max_attempts:
+            if attempts:
+                start_state = self._reset(start_state)
+                self.operator.restart()
+                self.recorder.event("task_reset", attempt=len(attempts) + 1)
+            self.tally.start_attempt(self.clock.now)
+            examples: list[Example] = []
             try:
-                return raw, decode(raw)
-            except ValueError as err:
-                if not self.live:
-                    raise
-                raise StreamPaused(f"the decoder refused the window: {err}") from err
+                self._attempt(examples)
+            except StreamPaused as pause:  # the stream stayed bad: end the session
+                fault = str(pause)
+            success = bool(self.task.success(self.world))
+            self.tally.end_attempt(success, self.clock.now)
+            if success:
+                self.examples = examples
+            if success or fault is not None:
+                break
+        predicates = self.task.goal_predicates(self.world)
+        ended = {} if fault is None else {"stream_fault": fault}
+        self.recorder.event("task_end", task=self.task.name, success=success,
+                            predicates=predicates, attempts=attempts, **ended)
+        summary = self.tally.summary(self.task.name, success, predicates, self.clock.now)
+        return {**summary, **ended}
 
-        return retry_paused(attempt, self._paused(stage), self.retries)
+    def _attempt(self, examples: list[Example]) -> None:
+        """One attempt at the task, step by step until its goal holds or the attempt gets
+        nowhere; ``examples`` receives its successful choices (with an assistant)."""
+        rejected_passes = 0
+        picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
+        while not self.task.success(self.world):
+            if (self.tally.skill_calls >= self.config.max_skill_calls
+                    or rejected_passes >= self.config.max_stage_repeats):
+                return
+            ran = self._step(examples, picked_from)
+            rejected_passes = 0 if ran else rejected_passes + 1
 
-    def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
-        entry = {**decision.to_json(), "label": decision.label, "intended": intended,
-                 "correct": decision.label == intended, "eeg": eeg}
-        self.decisions.append(entry)
-        self.recorder.event("decision", **entry)
+    def _step(self, examples: list[Example], picked_from: dict[str, tuple[float, float]]
+              ) -> bool:
+        """One intent, from the person's choice to the robot's motion: What (SSVEP) -> How
+        (MI) -> Where (MI cursor, for a skill that takes a point) -> execute; every stage's
+        result is confirmed (a clench rejects it). With an assistant, its confident proposal
+        of object and skill comes first, and a learned point starts the cursor.
+
+        Returns False if the person accepted nothing to run (the loop asks again).
+        """
+        top = self.world.render("top") if self.assistant else None
+        done = [(ex.object, ex.skill) for ex in examples]
+        chosen = self.propose_intent(top, done) if self.assistant else None
+        if chosen is None:
+            obj = self.select_object()
+            name = self.select_skill(obj) if obj is not None else None
+            if name is None:
+                return False
+            chosen = obj, name
+        obj, name = chosen
+        skill = get_skill(name)
+        params, point_px = skill.params_for_object(self.world, obj), None
+        held_from = picked_from.get(self.world.robot.held_object())
+        origin = tuple(map(float, self.world.world_to_pixel(
+            self.world.object_position(obj)))) if self.assistant else None
+        if needs_point(skill):
+            predicted = self.assistant.predict_point(
+                obj, name, top, held_from, origin, done.count(chosen)) if self.assistant else None
+            where = select_point(self, obj, skill, params, predicted)
+            self.tally.steered(where)
+            if where.params is None:  # the person never stopped the cursor
+                return False
+            params, point_px = where.params, where.cursor_px
+        ok = self.execute(Intent(obj, name, params), skill)
+        if ok and self.assistant:
+            examples.append(Example(top, obj, name, point_px, held_from, origin))
+            if self.world.robot.held_object() == obj:
+                picked_from[obj] = origin
+        self.tally.ran_skill(ok)
+        self._frames += 1
+        self.recorder.frame(f"{self._frames:03d}-{name}-{obj}", self.world.render("top"))
+        return True
+
+    def _reset(self, state: int) -> int:
+        """Put the world back to its start for a new attempt; return the start state's id."""
+        try:
+            self.world.restore_state(state)
+            return state
+        except ValueError:
+            if self.new_world is None:
+                raise
+        self.world.close()
+        self.world = self.new_world()
+        return self.world.save_state()
 
     # -- stages ---------------------------------------------------------------------------
-    def confirm(self, stage: str, proposal: str, intended: str, **fields: Any) -> bool:
-        """Show ``proposal``; the operator clenches to reject it. True if it was accepted.
+    def propose_intent(self, top: np.ndarray, done: list[tuple[str, str]]
+                       ) -> tuple[str, str] | None:
+        """Offer the assistant's confident (object, skill) proposal for the scene ``top``
+        (shape (240, 360, 3)) after the successful steps ``done``; the person confirms it or
+        clenches to reject it. Returns the accepted (object, skill) or None (nothing confident
+        enough, or rejected)."""
+        objects = self.world.object_names()
 
-        ``fields`` are recorded with the confirmation event.
-        """
-        wants_reject = proposal != intended
-        cue = Cue("clench" if wants_reject else "rest", self.config.confirm_window)
+        def valid(obj: str, skill: str) -> bool:
+            return obj in objects and skill in self.skill_options(obj, limit=None)
 
-        def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
-            X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
-            start = time.perf_counter()
-            score = float(self.calibration.emg.decision_function(X)[0])
-            clench = bool(self.calibration.emg.predict(X)[0])
-            return score, clench, (time.perf_counter() - start) * 1e3
-
-        raw, (score, clench, latency) = self.decoded([cue], "confirm", decode)
-        eeg = self._keep(raw, cue.duration, stage)
-        entry = self.recorder.event(
-            "confirm", stage=stage, proposal=proposal, intended=intended,
-            clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
-            score=score, latency_ms=latency, eeg=eeg, **fields,
-        )
-        self.confirmations.append(entry)
-        return not clench
-
-    def offer(self, decision: Decision, intended: str) -> str | None:
-        """Offer the decision's options best first until one is accepted; None if none is."""
-        for proposal in decision.ranking:
-            if self.confirm(decision.stage, proposal, intended):
-                return proposal
-        return None
+        best, ranking, latency = self.assistant.propose(top, valid, done)
+        self.recorder.event("proposal", ranking=[asdict(p) for p in ranking[:5]],
+                            threshold=self.assistant.threshold, latency_ms=latency,
+                            offered=best is not None)
+        if best is None:
+            return None
+        intended_obj = self.operator.want_object(objects)
+        intended_skill = self.operator.want_skill(intended_obj, self.skill_options(intended_obj))
+        proposal = f"{best.skill}({best.object})"
+        intended = f"{intended_skill}({intended_obj})"
+        if not self.confirm("intent", proposal, intended, confidence=best.confidence,
+                            intended_object=intended_obj, intended_skill=intended_skill):
+            return None
+        n_skills = len(self.skill_options(best.object))
+        self.tally.selected("intent", len(objects) * n_skills, proposal == intended)
+        return best.object, best.skill
 
     def select_object(self) -> str | None:
         """What: SSVEP over the candidate objects. Returns the accepted object or None.
@@ -320,13 +269,9 @@ class InterfaceLoop:
         for first in range(0, len(candidates), n):
             chosen = self._select_on_page(candidates[first:first + n], intended)
             if chosen is not None:
-                self._selected("what", len(candidates), chosen == intended)
+                self.tally.selected("what", len(candidates), chosen == intended)
                 return chosen
         return None
-
-    def _selected(self, stage: str, n_options: int, correct: bool) -> None:
-        """An option among ``n_options`` was accepted at ``stage`` (for the practical ITR)."""
-        self.selections.append({"stage": stage, "n_options": n_options, "correct": correct})
 
     def _select_on_page(self, page: list[str], intended: str) -> str | None:
         freq_of = dict(zip(page, self.config.ssvep_freqs, strict=False))
@@ -359,37 +304,6 @@ class InterfaceLoop:
         self._decide(decision, intended, eeg)
         return self.offer(decision, intended)
 
-    def propose_intent(self, top: np.ndarray, done: list[tuple[str, str]]
-                       ) -> tuple[str, str] | None:
-        """Offer the assistant's confident (object, skill) proposal for the scene ``top``
-        (shape (240, 360, 3)) after the successful steps ``done``; the person confirms it or
-        clenches to reject it. Returns the accepted (object, skill) or None (nothing confident
-        enough, or rejected)."""
-        objects = self.world.object_names()
-
-        def valid(obj: str, skill: str) -> bool:
-            return obj in objects and skill in self.skill_options(obj, limit=None)
-
-        best, ranking, latency = self.assistant.propose(top, valid, done)
-        self.recorder.event("proposal", ranking=[asdict(p) for p in ranking[:5]],
-                            threshold=self.assistant.threshold, latency_ms=latency,
-                            offered=best is not None)
-        if best is None:
-            return None
-        intended_obj = self.operator.want_object(objects)
-        intended_skill = self.operator.want_skill(intended_obj, self.skill_options(intended_obj))
-        proposal = f"{best.skill}({best.object})"
-        intended = f"{intended_skill}({intended_obj})"
-        accepted = self.confirm("intent", proposal, intended, confidence=best.confidence,
-                                intended_object=intended_obj, intended_skill=intended_skill)
-        self.proposals.append({"kind": "intent", "accepted": accepted,
-                               "correct": proposal == intended})
-        if not accepted:
-            return None
-        n_skills = len(self.skill_options(best.object))
-        self._selected("intent", len(objects) * n_skills, proposal == intended)
-        return best.object, best.skill
-
     def skill_options(self, obj: str, limit: int | None = 4) -> list[str]:
         """Names of the skills that apply to ``obj`` (the first ``limit`` of them)."""
         return [skill.name for skill in applicable_skills(self.world.object_info(obj))][:limit]
@@ -409,7 +323,7 @@ class InterfaceLoop:
         self.recorder.event("stage", stage="how", object=obj, options=binding, intended=intended)
         chosen = self.offer(self.decode_mi("how", cue, binding, intended), intended)
         if chosen is not None:
-            self._selected("how", len(options), chosen == intended)
+            self.tally.selected("how", len(options), chosen == intended)
         return chosen
 
     def decode_mi(self, stage: str, cue: Cue, binding: dict[str, str], intended: str) -> Decision:
@@ -435,16 +349,52 @@ class InterfaceLoop:
         self._decide(decision, intended, eeg)
         return decision
 
-    def execute(self, intent: Intent) -> bool:
+    def confirm(self, stage: str, proposal: str, intended: str, **fields: Any) -> bool:
+        """Show ``proposal``; the operator clenches to reject it. True if it was accepted.
+
+        ``fields`` are recorded with the confirmation event.
+        """
+        wants_reject = proposal != intended
+        cue = Cue("clench" if wants_reject else "rest", self.config.confirm_window)
+
+        def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
+            X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
+            start = time.perf_counter()
+            score = float(self.calibration.emg.decision_function(X)[0])
+            clench = bool(self.calibration.emg.predict(X)[0])
+            return score, clench, (time.perf_counter() - start) * 1e3
+
+        raw, (score, clench, latency) = self.decoded([cue], "confirm", decode)
+        eeg = self._keep(raw, cue.duration, stage)
+        entry = self.recorder.event(
+            "confirm", stage=stage, proposal=proposal, intended=intended,
+            clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
+            score=score, latency_ms=latency, eeg=eeg, **fields,
+        )
+        self.tally.confirmed(entry)
+        return not clench
+
+    def offer(self, decision: Decision, intended: str) -> str | None:
+        """Offer the decision's options best first until one is accepted; None if none is."""
+        for proposal in decision.ranking:
+            if self.confirm(decision.stage, proposal, intended):
+                return proposal
+        return None
+
+    def execute(self, intent: Intent, skill: type[Skill] | None = None) -> bool:
         """Run the intent's skill while watching for a jaw clench that interrupts it.
 
-        The operator's EEG during the motion is decoded every ``ClenchMonitor.hop`` seconds;
-        a clench or a stream fault stops the robot (``InterruptedFailure``; the record gives
-        the fault's reason). True if the skill succeeded.
+        ``skill`` is the intent's skill class when the caller has looked it up already. The
+        parameters are validated once, before anything starts (a failure is recorded with
+        reason ``"parameters"``). The operator's EEG during the motion is decoded every
+        ``ClenchMonitor.hop`` seconds; a clench or a stream fault stops the robot
+        (``InterruptedFailure``; the record gives the fault's reason). True if the skill
+        succeeded.
         """
-        skill = get_skill(intent.skill)
+        if skill is None:
+            skill = get_skill(intent.skill)
         try:
-            skill.validate(self.world, intent.params)
+            params = skill.validate(self.world, intent.params)
         except (ValueError, TypeError, KeyError) as err:  # e.g. a cursor point out of reach
             self.recorder.event("skill_failure", **intent.to_json(), reason="parameters",
                                 message=str(err), sim_time=0.0)
@@ -457,13 +407,13 @@ class InterfaceLoop:
         )
         self.recorder.event("skill_start", **intent.to_json())
         try:
-            result = skill.run(self.world, intent.params, should_stop=watch.monitor)
+            result = skill.run_validated(self.world, params, should_stop=watch.monitor)
         except SkillFailure as failure:
             outcome = {"reason": failure.reason.value, "message": str(failure)}
         else:
             outcome = {"steps": result.steps}
         elapsed = self.world.sim_time - start
-        self.robot_time += elapsed
+        self.tally.moved(elapsed)
         self.clock.advance(elapsed)
         ok = "reason" not in outcome
         self.recorder.event("skill_end" if ok else "skill_failure", **intent.to_json(),
@@ -500,156 +450,57 @@ class InterfaceLoop:
             feed = RecordedFeed(raw, channels, PRE_ROLL)
         return ClenchWatch(self.calibration.emg, feed, clench_at, now, self.live)
 
-    # -- the loop --------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
-        """Run until the task's goal holds; return the session summary.
+    # -- EEG and the person's time ---------------------------------------------------------
+    def spend_human_time(self, seconds: float, decides: str) -> None:
+        """The person spent ``seconds`` deciding (looking, imagining, clenching, steering)
+        ``decides``: ``"what"``, ``"how"``, ``"where"``, or confirming a proposed ``"intent"``
+        (object and skill) or ``"point"``."""
+        self.clock.advance(seconds)
+        self.tally.spent(seconds, decides)
 
-        An attempt ends without success after ``config.max_skill_calls`` skills or
-        ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
-        reset to its start and a new attempt begins (as in NOIR), up to
-        ``config.max_attempts``. A stream still bad after the operator's retries ends the
-        session: ``task_end`` and the summary then carry ``stream_fault``, the reason.
+    def _keep(self, raw: mne.io.BaseRaw, seconds: float, decides: str) -> dict[str, Any]:
+        """Record the EEG a cue produced (``seconds`` of human time spent on deciding
+        ``decides``); return where it lies in the record."""
+        self.spend_human_time(seconds, decides)
+        return self.recorder.eeg(raw)
+
+    def _paused(self, stage: str) -> Callable[[str], None]:
+        return lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason)
+
+    def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
+        """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
+        reason) and the cues are shown again."""
+        return self.decoded(cues, stage, lambda raw: None)[0]
+
+    def decoded(self, cues: list[Cue], stage: str, decode: Callable[[mne.io.BaseRaw], T]
+                ) -> tuple[mne.io.BaseRaw, T]:
+        """The operator's EEG for ``cues`` and ``decode(raw)``.
+
+        Bad stream data pause the loop (logged with the reason) and the cues are shown again,
+        up to ``self.retries`` times. From a live operator, a window that ``decode`` refuses
+        (``ValueError``, e.g. a flat channel) is bad stream data too.
+
+        Raises
+        ------
+        StreamPaused
+            If the data are still bad after the retries (``run`` then ends the session).
         """
-        self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
-        self.recorder.frame("000-start", self.world.render("top"))
-        start_state = self.world.save_state()
-        attempts, fault = [], None
-        self._frames = 0
-        while len(attempts) < self.config.max_attempts:
-            if attempts:
-                start_state = self._reset(start_state)
-                self.operator.restart()
-                self.recorder.event("task_reset", attempt=len(attempts) + 1)
-            started = (self.clock.now, self.human_time)
-            tally = {"skill_calls": 0, "skill_failures": 0}
-            examples: list[Example] = []
+        def attempt() -> tuple[mne.io.BaseRaw, T]:
+            raw = self.operator.eeg(cues, stage)
             try:
-                self._attempt(tally, examples)
-            except StreamPaused as pause:  # the stream stayed bad: end the session
-                fault = str(pause)
-            success = bool(self.task.success(self.world))
-            attempts.append({
-                "success": success, **tally,
-                "time_s": self.clock.now - started[0], "human_time_s": self.human_time - started[1],
-            })
-            if success:
-                self.examples = examples
-            if success or fault is not None:
-                break
-        predicates = self.task.goal_predicates(self.world)
-        ended = {} if fault is None else {"stream_fault": fault}
-        self.recorder.event("task_end", task=self.task.name, success=success,
-                            predicates=predicates, attempts=attempts, **ended)
-        return {**self._summary(success, predicates, attempts), **ended}
+                return raw, decode(raw)
+            except ValueError as err:
+                if not self.live:
+                    raise
+                raise StreamPaused(f"the decoder refused the window: {err}") from err
 
-    def _attempt(self, tally: dict[str, int], examples: list[Example]) -> None:
-        """One attempt at the task, until its goal holds or the attempt gets nowhere.
+        return retry_paused(attempt, self._paused(stage), self.retries)
 
-        ``tally`` counts the attempt's ``skill_calls`` and ``skill_failures``; ``examples``
-        receives its successful choices (with an assistant).
-        """
-        rejected_passes = 0
-        picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
-        while not self.task.success(self.world):
-            if (tally["skill_calls"] >= self.config.max_skill_calls
-                    or rejected_passes >= self.config.max_stage_repeats):
-                return
-            top = self.world.render("top") if self.assistant else None
-            chosen = self.propose_intent(
-                top, [(ex.object, ex.skill) for ex in examples]) if self.assistant else None
-            obj, skill = chosen or (None, None)
-            if chosen is None:
-                obj = self.select_object()
-                skill = self.select_skill(obj) if obj is not None else None
-            if skill is None:
-                rejected_passes += 1
-                continue
-            params, point_px = get_skill(skill).params_for_object(self.world, obj), None
-            held_from = picked_from.get(self.world.robot.held_object())
-            origin = tuple(map(float, self.world.world_to_pixel(
-                self.world.object_position(obj)))) if self.assistant else None
-            if needs_point(skill):
-                before = [(ex.object, ex.skill) for ex in examples].count((obj, skill))
-                predicted = self.assistant.predict_point(
-                    obj, skill, top, held_from, origin, before) if self.assistant else None
-                where = select_point(self, obj, skill, params, predicted)
-                if where is None:  # the person never stopped the cursor: ask again
-                    rejected_passes += 1
-                    continue
-                params, point_px = where
-            rejected_passes = 0
-            ok = self.execute(Intent(obj, skill, params))
-            if ok and self.assistant:
-                examples.append(Example(top, obj, skill, point_px, held_from, origin))
-                if self.world.robot.held_object() == obj:
-                    picked_from[obj] = origin
-            tally["skill_calls"] += 1
-            tally["skill_failures"] += not ok
-            self._frames += 1
-            self.recorder.frame(f"{self._frames:03d}-{skill}-{obj}", self.world.render("top"))
-
-    def _reset(self, state: int) -> int:
-        """Put the world back to its start for a new attempt; return the start state's id."""
-        try:
-            self.world.restore_state(state)
-            return state
-        except ValueError:
-            if self.new_world is None:
-                raise
-        self.world.close()
-        self.world = self.new_world()
-        return self.world.save_state()
-
-    def practical_itr(self) -> float:
-        """Bits per minute the person conveyed by selecting objects and skills: each accepted
-        selection of what they meant among N options counts log2(N) bits (a wrong one
-        none), over all the time spent selecting (windows, confirmations, rejections, pages,
-        proposals)."""
-        bits = sum(np.log2(s["n_options"]) for s in self.selections if s["correct"])
-        seconds = sum(self.stage_time.get(k, 0.0) for k in ("what", "how", "intent"))
-        return float(60 * bits / seconds) if seconds else 0.0
-
-    def _summary(self, success: bool, predicates: dict[str, bool],
-                 attempts: list[dict[str, Any]]) -> dict[str, Any]:
-        confirms = self.confirmations
-        accuracy = {}
-        for stage in ("what", "how", "where"):
-            correct = [d["correct"] for d in self.decisions if d["stage"] == stage]
-            accuracy[stage] = float(np.mean(correct)) if correct else None
-        accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
-        total = self.clock.now
-        proposals = {}
-        for kind in ("intent", "point"):
-            shown = [p for p in self.proposals if p["kind"] == kind]
-            proposals[kind] = {
-                "offered": len(shown), "accepted": sum(p["accepted"] for p in shown),
-                "wrongly_accepted": sum(p["accepted"] and not p["correct"] for p in shown),
-            }
-        return {
-            "task": self.task.name,
-            "success": success,
-            "goal_predicates": predicates,
-            "n_decisions": len(self.decisions) + len(confirms),
-            "n_stage_decisions": {s: sum(d["stage"] == s for d in self.decisions)
-                                  for s in ("what", "how", "where")},
-            "n_confirmations": len(confirms),
-            "n_rejections": sum(c["clench"] for c in confirms),
-            "n_attempts": len(attempts),
-            "attempts": attempts,
-            "n_skill_calls": sum(a["skill_calls"] for a in attempts),
-            "n_skill_failures": sum(a["skill_failures"] for a in attempts),
-            "decoding_accuracy": accuracy,
-            "sim_time_s": total,
-            "human_time_s": self.human_time,
-            "robot_time_s": self.robot_time,
-            "human_time_pct": 100.0 * self.human_time / total if total else None,
-            "human_time_by_stage_s": dict(sorted(self.stage_time.items())),
-            "cursor_travel_px": self.cursor_travel,
-            "cursor_travel_m": self.cursor_travel_m,
-            "n_where": self.n_where,
-            "proposals": proposals,
-            "practical_itr_bits_per_min": self.practical_itr(),
-        }
+    def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
+        entry = {**decision.to_json(), "label": decision.label, "intended": intended,
+                 "correct": decision.label == intended, "eeg": eeg}
+        self.tally.decided(entry)
+        self.recorder.event("decision", **entry)
 
 
 def _ranked(stage: str, labels: Sequence[str], scores: np.ndarray, kind: str, window_s: float,

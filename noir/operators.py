@@ -12,22 +12,17 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import mne
 
-from sim.eeg_subject import Cue, SyntheticSubject
-from sim.tasks import PlanStep
+from decoders.cues import Cue
+from noir.stream import EEGFeed, StreamPaused
 
-if TYPE_CHECKING:
-    from noir.stream import EEGFeed
+if TYPE_CHECKING:  # hints only: EEG-only modules import this one and must not load sim
+    from sim.eeg_subject import SyntheticSubject
+    from skills import PlanStep
 
 STREAM_RETRIES = 5
 """Times a cue is shown again after bad stream data before the session ends (default)."""
 
 T = TypeVar("T")
-
-
-class StreamPaused(RuntimeError):
-    """The EEG gave data that must not drive the robot (a stalled, gappy, jumping, NaN, flat or
-    saturated stream); the message says why. A decoding window is cued again once the data are
-    good; a motion being watched stops."""
 
 
 class Operator(Protocol):

@@ -5,18 +5,33 @@ The monitor is what a running skill polls every control step (its ``should_stop`
 decodes the latest EMG window every ``hop`` seconds and reports a clench as soon as the
 detector sees one. It reads from a feed: :class:`RecordedFeed` hands out EEG recorded before
 the motion (simulated, recorded and replayed operators), ``noir.lsl.LiveFeed`` reads a live
-stream as the robot moves. Both follow :class:`EEGFeed`.
+stream as the robot moves. Both follow :class:`EEGFeed`. :class:`ClenchWatch` puts a feed, a
+buffer and a monitor together for one watched motion (a skill, a cursor glide) and keeps why
+and when it stopped; bad stream data are :class:`StreamPaused`.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import mne
 import numpy as np
 
 from decoders.emg import MuscleTensionDetector
+
+if TYPE_CHECKING:
+    from noir.session import SessionRecorder
+
+PRE_ROLL = 1.0
+"""Seconds of EEG before a watched motion starts that the clench monitor already holds."""
+
+
+class StreamPaused(RuntimeError):
+    """The EEG gave data that must not drive the robot (a stalled, gappy, jumping, NaN, flat or
+    saturated stream); the message says why. A decoding window is cued again once the data are
+    good; a motion being watched stops."""
 
 
 class EEGFeed(Protocol):
@@ -37,7 +52,7 @@ class EEGFeed(Protocol):
         """The samples after the last pull up to ``elapsed`` s after the motion started,
         shape (n_channels, n_new); a live feed waits for wall time to reach ``elapsed``.
 
-        Raises ``noir.operators.StreamPaused`` when the stream fails (live feeds only)."""
+        Raises :class:`StreamPaused` when the stream fails (live feeds only)."""
 
     def raw(self, elapsed: float) -> mne.io.BaseRaw:
         """The feed's EEG, all channels, from the history's start to ``elapsed`` s after the
@@ -192,3 +207,90 @@ class ClenchMonitor:
                 return True
             self._next += self.hop_samples
         return False
+
+
+class ClenchWatch:
+    """Watches a motion: stops it when the operator's clench is decoded or the stream fails.
+
+    Parameters
+    ----------
+    detector : MuscleTensionDetector
+        The fitted clench detector.
+    feed : EEGFeed
+        The EMG channels from ``PRE_ROLL`` s before the start (the monitor already holds them).
+    clench_at : float or None
+        When the operator clenches, s after the start (None: they let it run).
+    now : callable
+        Seconds since the start (the robot's or the cursor's clock).
+    live : bool
+        Whether the feed is a live stream: then a window the detector refuses (``ValueError``)
+        is a stream fault too.
+
+    Attributes
+    ----------
+    fault, fault_at : str or None, float or None
+        Why and when (s after the start) a stream fault stopped the motion.
+    stopped_wall, stopped_clock : float or None
+        ``time.monotonic()`` and ``now()`` when the watch first said stop (for latencies in
+        wall time; the motion brakes to standstill after that).
+    """
+
+    def __init__(self, detector: MuscleTensionDetector, feed: EEGFeed, clench_at: float | None,
+                 now: Callable[[], float], live: bool = False) -> None:
+        self.feed = feed
+        self.clench_at = clench_at
+        self.now = now
+        self.live = live
+        self.fault: str | None = None
+        self.fault_at: float | None = None
+        self.stopped_wall: float | None = None
+        self.stopped_clock: float | None = None
+        history = feed.history
+        self._buffer = RingBuffer(history.shape[0], capacity=round(2 * feed.sfreq))
+        self._buffer.push(history)
+        self._clench = ClenchMonitor(detector, self._buffer, self._pull,
+                                     origin=history.shape[1])
+
+    def _pull(self) -> None:
+        self._buffer.push(self.feed.pull(self.now()))
+
+    def monitor(self) -> bool:
+        """True once the motion must stop (a skill's ``should_stop``)."""
+        if self.fault is None and not self._poll():
+            return False
+        if self.stopped_wall is None:
+            self.stopped_wall, self.stopped_clock = time.monotonic(), self.now()
+        return True
+
+    def _poll(self) -> bool:
+        """Poll the clench monitor; a stream fault stops the motion too (and is kept)."""
+        try:
+            return self._clench()
+        except StreamPaused as pause:
+            reason = str(pause)
+        except ValueError as err:
+            if not self.live:
+                raise
+            reason = f"the clench detector refused the stream's EMG: {err}"
+        self.fault, self.fault_at = reason, self.now()
+        return True
+
+    @property
+    def detected_at(self) -> float | None:
+        """Seconds after the start at which the monitor decoded the clench, or None."""
+        detected = self._clench.detected_at
+        return None if detected is None else detected / self.feed.sfreq
+
+    @property
+    def stopped_at(self) -> float | None:
+        """Seconds after the start at which the watch stopped the motion (clench or fault)."""
+        return self.fault_at if self.fault is not None else self.detected_at
+
+    def record(self, recorder: SessionRecorder, elapsed: float) -> dict[str, Any]:
+        """Append the EEG up to ``elapsed`` s after the start; return the event fields."""
+        eeg = recorder.eeg(self.feed.raw(elapsed))
+        fields = {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
+                  "pre_roll": PRE_ROLL}
+        if self.fault is not None:
+            fields.update(stream_fault=self.fault, fault_at=self.fault_at)
+        return fields

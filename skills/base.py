@@ -278,7 +278,18 @@ class Skill:
         SkillFailure
             One of its subclasses; ``.reason`` says why.
         """
-        clean = cls.validate(scene, params)
+        return cls.run_validated(scene, cls.validate(scene, params), should_stop=should_stop)
+
+    @classmethod
+    def run_validated(
+        cls,
+        scene: Scene,
+        clean: dict[str, Any],
+        *,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> SkillResult:
+        """``run`` with parameters that ``validate`` returned, not checked again (for a caller
+        that validated them before starting anything, as the interface loop does)."""
         t0 = scene.sim_time
         try:
             cls._check_preconditions(scene, clean)

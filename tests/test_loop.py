@@ -4,16 +4,21 @@ import json
 
 import pytest
 
+import noir.loop
+from decoders.cues import Cue
 from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.demo import run_session
 from noir.eeg_writer import read_recording
 from noir.intents import Intent
 from noir.loop import InterfaceLoop, window
-from noir.operators import STREAM_RETRIES, SimulatedOperator, StreamPaused
+from noir.operators import STREAM_RETRIES, SimulatedOperator
 from noir.session import SessionClock, SessionRecorder, read_events
-from sim.eeg_subject import Cue, SyntheticSubject
+from noir.stream import StreamPaused
+from noir.tally import SessionTally
+from sim.eeg_subject import SyntheticSubject
 from sim.tasks import TASKS
+from skills import Skill
 
 
 def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
@@ -80,13 +85,13 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
 
         chosen = loop.select_object()
 
-    first = loop.decisions[0]
+    first = loop.tally.decisions[0]
     assert first["intended"] == "cube" and first["label"] != "cube"
-    rejected = [c["proposal"] for c in loop.confirmations if c["clench"]]
+    rejected = [c["proposal"] for c in loop.tally.confirmations if c["clench"]]
     assert rejected and "cube" not in rejected
     assert rejected == first["ranking"][: len(rejected)]
     assert chosen == "cube"
-    assert all(c["correct"] for c in loop.confirmations)
+    assert all(c["correct"] for c in loop.tally.confirmations)
 
 
 def test_missing_channel_is_named():
@@ -209,3 +214,61 @@ def test_a_stream_that_stays_bad_ends_the_session_with_task_end(tmp_path):
     assert end["stream_fault"] == paused[0]["reason"]
     assert summary["success"] is False and summary["stream_fault"] == end["stream_fault"]
     assert summary["n_attempts"] == 1 and summary["attempts"][0]["success"] is False
+
+
+def test_each_step_looks_its_skill_up_once_and_validates_its_parameters_once(tmp_path,
+                                                                            monkeypatch):
+    looked_up, validated = [], []
+    lookup = noir.loop.get_skill
+    validate = Skill.__dict__["validate"].__func__
+    monkeypatch.setattr(noir.loop, "get_skill", lambda name: looked_up.append(name) or lookup(name))
+    monkeypatch.setattr(Skill, "validate", classmethod(
+        lambda cls, scene, params: validated.append(cls.name) or validate(cls, scene, params)))
+    loop, world = _loop(tmp_path, SimulatedOperator)
+    with world:
+        summary = loop.run()
+    ran = [e["skill"] for e in read_events(tmp_path / "run") if e["event"] == "skill_start"]
+    assert summary["success"] and "place" in ran  # a step with a Where stage among them
+    assert looked_up == validated == ran
+
+
+def test_the_tally_summarises_what_it_counted():
+    tally = SessionTally()
+    tally.start_attempt(0.0)
+    tally.decided({"stage": "what", "correct": True})
+    tally.decided({"stage": "how", "correct": False})
+    tally.confirmed({"stage": "what", "proposal": "cube", "intended": "cube", "clench": False,
+                     "correct": True})
+    # the assistant's proposals: a wrong intent the person let through, a point they rejected
+    tally.confirmed({"stage": "intent", "proposal": "pick(ball)", "intended": "pick(cube)",
+                     "clench": False, "correct": False})
+    tally.confirmed({"stage": "point", "proposal": "proposed point", "intended": "another point",
+                     "clench": True, "correct": True})
+    tally.selected("what", 4, True)
+    tally.selected("how", 2, False)
+    tally.selected("intent", 8, True)
+    for seconds, stage in [(3.0, "what"), (1.0, "how"), (2.0, "intent"), (4.0, "where")]:
+        tally.spent(seconds, stage)
+    tally.moved(5.0)
+    tally.ran_skill(True)
+    tally.ran_skill(False)
+    assert tally.skill_calls == 2
+    tally.end_attempt(True, 15.0)
+    summary = tally.summary("cube_in_tray", True, {"inside(cube, tray)": True}, 15.0)
+    assert summary["n_decisions"] == 5 and summary["n_confirmations"] == 3
+    assert summary["n_stage_decisions"] == {"what": 1, "how": 1, "where": 0}
+    assert summary["n_rejections"] == 1
+    assert summary["decoding_accuracy"] == {"what": 1.0, "how": 0.0, "where": None,
+                                            "confirm": pytest.approx(2 / 3)}
+    assert summary["proposals"] == {
+        "intent": {"offered": 1, "accepted": 1, "wrongly_accepted": 1},
+        "point": {"offered": 1, "accepted": 0, "wrongly_accepted": 0},
+    }
+    assert summary["attempts"] == [{"success": True, "skill_calls": 2, "skill_failures": 1,
+                                    "time_s": 15.0, "human_time_s": 10.0}]
+    assert summary["n_skill_calls"] == 2 and summary["n_skill_failures"] == 1
+    assert (summary["human_time_s"], summary["robot_time_s"]) == (10.0, 5.0)
+    assert summary["human_time_pct"] == pytest.approx(100 * 10 / 15)
+    assert list(summary["human_time_by_stage_s"]) == ["how", "intent", "what", "where"]
+    # log2(4) + log2(8) = 5 bits meant and accepted, in 6 s of selecting (Where not counted)
+    assert summary["practical_itr_bits_per_min"] == pytest.approx(50.0)

@@ -7,11 +7,12 @@ import pytest
 
 from noir.config import LoopConfig
 from noir.demo import run_session
+from noir.intents import Decision
 from noir.replay import replay_session
 from noir.session import read_events
 from noir.where import needs_point, select_point
 from sim.tasks import TASKS
-from skills import MoveTo, Place, get_skill
+from skills import MoveTo, Pick, Place, get_skill
 
 
 @pytest.mark.parametrize("mode", ["axis", "continuous"])
@@ -35,7 +36,7 @@ def test_cursor_reaches_the_intended_point_and_replays(mode, tmp_path):
 
 
 def test_which_skills_take_a_point():
-    assert needs_point("place") and not needs_point("pick")
+    assert needs_point(Place) and needs_point(MoveTo) and not needs_point(Pick)
 
 
 def test_config_names_bad_cursor_settings():
@@ -46,16 +47,15 @@ def test_config_names_bad_cursor_settings():
 
 
 class StoppedCursor:
-    """Stands in for ``InterfaceLoop`` in ``select_point``: the cursor starts on the skill's
-    default point and the person, meaning ``intended``, accepts it there at once."""
+    """A ``CursorHost`` for ``select_point``: the cursor starts on the skill's default point
+    and the person, meaning ``intended``, accepts it there at once (the other host methods
+    are not reached)."""
 
     def __init__(self, world, intended: dict) -> None:
         self.world = world
         self.config = LoopConfig(cursor_mode="continuous", cursor_start="object")
         self.operator = SimpleNamespace(want_params=lambda obj, skill, params: intended)
         self.recorder = SimpleNamespace(event=lambda *args, **fields: None)
-        self.cursor_travel = self.cursor_travel_m = 0.0
-        self.n_where = 0
 
     def confirm(self, stage: str, proposal: str, intended: str, **fields) -> bool:
         return True  # no clench: the proposed start is the point
@@ -74,7 +74,7 @@ def test_a_base_stance_is_a_floor_point_even_over_the_counter(trash_world):
     counter = world.object_position("counter")
     for x, y in [(stance["x"], stance["y"]), (counter[0], counter[1])]:
         params = {**stance, "x": float(x), "y": float(y)}
-        chosen, _ = select_point(StoppedCursor(world, params), "trash", "move_to", params)
+        chosen = select_point(StoppedCursor(world, params), "trash", MoveTo, params).params
         # not the counter top or the robot seen there, 0.55-1.1 m up (10-25 cm of parallax)
         assert (chosen["x"], chosen["y"]) == pytest.approx((x, y), abs=0.01)
 
@@ -88,7 +88,7 @@ def test_a_place_point_keeps_the_held_slice_wholly_on_the_bread():
         for off in (0.02, 0.05):  # on the bread near its edge, and beside it
             x, y = np.array([bread["x"], bread["y"]]) + off * across
             params = {**bread, "x": float(x), "y": float(y)}
-            chosen, _ = select_point(StoppedCursor(world, params), "bread", "place", params)
+            chosen = select_point(StoppedCursor(world, params), "bread", Place, params).params
             # a 7 x 5 cm slice fits wholly on a 9 x 6 cm slice only at its middle
             assert (chosen["x"], chosen["y"]) == pytest.approx((bread["x"], bread["y"]), abs=0.003)
             assert chosen["z"] == pytest.approx(world.object_top("bread")[2], abs=0.002)
@@ -99,5 +99,46 @@ def test_a_place_point_on_a_wide_object_stays_where_the_cursor_stopped():
         get_skill("pick").run(world, {"object": "x_piece_1"})
         board = Place.params_for_object(world, "board")
         params = {**board, "y": board["y"] + 0.08}  # the middle row's side cell
-        chosen, _ = select_point(StoppedCursor(world, params), "board", "place", params)
+        chosen = select_point(StoppedCursor(world, params), "board", Place, params).params
         assert (chosen["x"], chosen["y"]) == pytest.approx((params["x"], params["y"]), abs=0.003)
+
+
+class RunawayCursor:
+    """A ``CursorHost`` whose person keeps the continuous cursor moving right and never
+    clenches to stop it; keeps the events the stage records and the cues it shows."""
+
+    def __init__(self, world, config: LoopConfig) -> None:
+        self.world = world
+        self.config = config
+        self.operator = SimpleNamespace(want_params=lambda obj, skill, params: params)
+        self.events: list[tuple[str, dict]] = []
+        self.recorder = SimpleNamespace(event=lambda kind, **fields: self.events.append(
+            (kind, fields)))
+        self.cues = []
+
+    def decode_mi(self, stage, cue, binding, intended):
+        self.cues.append(cue)
+        return Decision(stage, ["right", "left", "down", "up"], {}, "probability", 1.0, 0.0)
+
+    def confirm(self, stage, proposal, intended, **fields) -> bool:
+        return True  # "keep moving" accepted: no clench
+
+
+def test_a_cursor_never_stopped_is_abandoned_with_its_travel():
+    config = LoopConfig(cursor_mode="continuous", max_cursor_moves=5)
+    with TASKS["cube_in_tray"].make_world(0) as world:
+        host = RunawayCursor(world, config)
+        params = Place.params_for_object(world, "tray")
+        result = select_point(host, "tray", Place, params)
+        u, v = 180.0 + 5 * config.cursor_step, 120.0
+        z = params["z"]  # travel is measured on the plane of the meant point
+        metres = np.linalg.norm(world.pixel_to_world(u + 1, v, plane_z=z)
+                                - world.pixel_to_world(u, v, plane_z=z))
+    assert len(host.cues) == 5 and {c.kind for c in host.cues} == {"mi"}
+    assert result.params is None  # no point: the loop asks again
+    assert result.cursor_px == (u, v)
+    assert result.travel_px == 5 * config.cursor_step
+    assert result.travel_m == pytest.approx(5 * config.cursor_step * metres)
+    kind, where = host.events[-1]
+    assert kind == "where" and where["abandoned"] is True and "x" not in where
+    assert where["travel_px"] == result.travel_px and where["moves"] == 5

@@ -1,0 +1,177 @@
+"""Session bookkeeping: what the interface loop counts as it runs, and the session summary.
+
+The loop decides what happens next; :class:`SessionTally` only keeps count of what happened
+(decoded windows, confirmations, accepted selections, the person's time by stage, robot time,
+cursor travel, attempts) and turns the counts into the numbers of ``summary.json``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from noir.where import CursorResult
+
+DECODED_STAGES = ("what", "how", "where")
+"""Stages whose EEG windows are decoded into a ranked decision."""
+
+PROPOSAL_KINDS = ("intent", "point")
+"""What the assistant proposes (``noir.assist``): confirmed at a stage of the same name."""
+
+SELECTING = ("what", "how", "intent")
+"""Stages whose time counts for the practical ITR (choosing an object and a skill)."""
+
+
+class SessionTally:
+    """The counts of one session, in the order things happened.
+
+    Attributes
+    ----------
+    decisions : list of dict
+        Every decoded window: the ``decision`` event's fields (stage, ranking, scores, label,
+        intended, correct, eeg).
+    confirmations : list of dict
+        Every ``confirm`` event as recorded (stage, proposal, intended, clench, correct, ...).
+        A confirmation at stage ``"intent"`` or ``"point"`` is the person's answer to a
+        proposal of the assistant.
+    selections : list of dict
+        Every accepted selection: ``stage``, ``n_options`` and whether it was what the person
+        meant (``correct``), for the practical ITR.
+    stage_time : dict of str to float
+        Seconds the person spent deciding, by what they decided (``"what"``, ``"how"``,
+        ``"where"``, ``"intent"``, ``"point"``), in the order first spent.
+    robot_time : float
+        Seconds the robot moved.
+    cursor_travel_px, cursor_travel_m : float
+        How far the Where cursor moved, all Where stages together, in top-view pixels and in
+        metres.
+    n_where : int
+        Where stages run (finished or abandoned).
+    attempts : list of dict
+        The finished attempts: ``success``, ``skill_calls``, ``skill_failures``, ``time_s``
+        and ``human_time_s``.
+    """
+
+    def __init__(self) -> None:
+        self.decisions: list[dict[str, Any]] = []
+        self.confirmations: list[dict[str, Any]] = []
+        self.selections: list[dict[str, Any]] = []
+        self.stage_time: dict[str, float] = {}
+        self.robot_time = 0.0
+        self.cursor_travel_px = 0.0
+        self.cursor_travel_m = 0.0
+        self.n_where = 0
+        self.attempts: list[dict[str, Any]] = []
+        self._calls = {"skill_calls": 0, "skill_failures": 0}
+        self._started = (0.0, 0.0)
+
+    # -- counting -------------------------------------------------------------------------
+    def decided(self, entry: dict[str, Any]) -> None:
+        """A window was decoded (``entry``: the ``decision`` event's fields)."""
+        self.decisions.append(entry)
+
+    def confirmed(self, entry: dict[str, Any]) -> None:
+        """The person answered a proposal (``entry``: the ``confirm`` event)."""
+        self.confirmations.append(entry)
+
+    def selected(self, stage: str, n_options: int, correct: bool) -> None:
+        """An option among ``n_options`` was accepted at ``stage`` (for the practical ITR)."""
+        self.selections.append({"stage": stage, "n_options": n_options, "correct": correct})
+
+    def spent(self, seconds: float, decides: str) -> None:
+        """The person spent ``seconds`` deciding ``decides``."""
+        self.stage_time[decides] = self.stage_time.get(decides, 0.0) + seconds
+
+    def moved(self, seconds: float) -> None:
+        """The robot moved for ``seconds``."""
+        self.robot_time += seconds
+
+    def steered(self, where: CursorResult) -> None:
+        """A Where stage ended (the cursor stopped or was abandoned)."""
+        self.cursor_travel_px += where.travel_px
+        self.cursor_travel_m += where.travel_m
+        self.n_where += 1
+
+    def start_attempt(self, now: float) -> None:
+        """An attempt at the task starts at ``now`` s of session time."""
+        self._calls = {"skill_calls": 0, "skill_failures": 0}
+        self._started = (now, self.human_time)
+
+    def ran_skill(self, succeeded: bool) -> None:
+        """The current attempt ran a skill."""
+        self._calls["skill_calls"] += 1
+        self._calls["skill_failures"] += not succeeded
+
+    @property
+    def skill_calls(self) -> int:
+        """Skills run in the current attempt so far."""
+        return self._calls["skill_calls"]
+
+    def end_attempt(self, success: bool, now: float) -> None:
+        """The current attempt ended at ``now`` s of session time."""
+        self.attempts.append({
+            "success": success, **self._calls, "time_s": now - self._started[0],
+            "human_time_s": self.human_time - self._started[1],
+        })
+
+    # -- results --------------------------------------------------------------------------
+    @property
+    def human_time(self) -> float:
+        """Seconds the person spent deciding so far, all stages together."""
+        return sum(self.stage_time.values())
+
+    def practical_itr(self) -> float:
+        """Bits per minute the person conveyed by selecting objects and skills: each accepted
+        selection of what they meant among N options counts log2(N) bits (a wrong one
+        none), over all the time spent selecting (windows, confirmations, rejections, pages,
+        proposals)."""
+        bits = sum(np.log2(s["n_options"]) for s in self.selections if s["correct"])
+        seconds = sum(self.stage_time.get(k, 0.0) for k in SELECTING)
+        return float(60 * bits / seconds) if seconds else 0.0
+
+    def summary(self, task: str, success: bool, predicates: dict[str, bool],
+                sim_time: float) -> dict[str, Any]:
+        """The session summary (``summary.json``) after ``sim_time`` s of session time."""
+        confirms = self.confirmations
+        accuracy = {}
+        for stage in DECODED_STAGES:
+            correct = [d["correct"] for d in self.decisions if d["stage"] == stage]
+            accuracy[stage] = float(np.mean(correct)) if correct else None
+        accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
+        proposals = {}
+        for kind in PROPOSAL_KINDS:
+            answers = [c for c in confirms if c["stage"] == kind]
+            proposals[kind] = {
+                "offered": len(answers),
+                "accepted": sum(not c["clench"] for c in answers),
+                "wrongly_accepted": sum(not c["clench"] and c["proposal"] != c["intended"]
+                                        for c in answers),
+            }
+        human = self.human_time
+        return {
+            "task": task,
+            "success": success,
+            "goal_predicates": predicates,
+            "n_decisions": len(self.decisions) + len(confirms),
+            "n_stage_decisions": {s: sum(d["stage"] == s for d in self.decisions)
+                                  for s in DECODED_STAGES},
+            "n_confirmations": len(confirms),
+            "n_rejections": sum(c["clench"] for c in confirms),
+            "n_attempts": len(self.attempts),
+            "attempts": self.attempts,
+            "n_skill_calls": sum(a["skill_calls"] for a in self.attempts),
+            "n_skill_failures": sum(a["skill_failures"] for a in self.attempts),
+            "decoding_accuracy": accuracy,
+            "sim_time_s": sim_time,
+            "human_time_s": human,
+            "robot_time_s": self.robot_time,
+            "human_time_pct": 100.0 * human / sim_time if sim_time else None,
+            "human_time_by_stage_s": dict(sorted(self.stage_time.items())),
+            "cursor_travel_px": self.cursor_travel_px,
+            "cursor_travel_m": self.cursor_travel_m,
+            "n_where": self.n_where,
+            "proposals": proposals,
+            "practical_itr_bits_per_min": self.practical_itr(),
+        }
