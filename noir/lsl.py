@@ -39,7 +39,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from decoders.cues import Cue
-from noir.operators import STREAM_RETRIES, PlanFollower, StreamPaused
+from noir.operators import STREAM_RETRIES, PlanFollower
+from noir.stream import StreamPaused
 
 if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
     from sim.eeg_subject import SyntheticSubject

@@ -29,8 +29,8 @@ from noir.lsl import (  # noqa: E402
     check_signal,
     outlet_ports,
 )
-from noir.operators import StreamPaused  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
+from noir.stream import StreamPaused  # noqa: E402
 from sim.eeg_subject import SyntheticSubject  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 
