@@ -170,7 +170,8 @@ class HouseholdWorld(World):
         self.robot = TiagoRobot(self)
         self.strokes: list[np.ndarray] = []
         self._saved_extra: dict[int, tuple[str | None, list[np.ndarray]]] = {}
-        self._bodies = {name: self._build(HOUSEHOLD[name]) for name in objects}
+        for name in objects:
+            self.register(name, self._build(HOUSEHOLD[name]), HOUSEHOLD[name].info)
         self._place_all(on_counter)
         self.views["top"] = CameraView((0.0, 0.0, 0.0), 4.2, 90.0, -89.9, near=0.1, far=6.0)
         self.views["side"] = CameraView((0.3, 0.0, 0.4), 3.6, -60.0, -35.0, near=0.1, far=8.0)
@@ -179,32 +180,26 @@ class HouseholdWorld(World):
         self.strokes.clear()
 
     def _build(self, spec: HouseholdObject) -> int:
+        """Create ``spec``'s body 5 m below the floor; return its body id."""
         p = self.client
         parts = spec.boxes
-        half = [[s / 2 for s in size] for _, size in parts]
-        centres = [list(c) for c, _ in parts]
-        collision = p.createCollisionShapeArray(
-            [p.GEOM_BOX] * len(parts), halfExtents=half, collisionFramePositions=centres
-        )
-        visual = p.createVisualShapeArray(
-            [p.GEOM_BOX] * len(parts), halfExtents=half, visualFramePositions=centres,
-            rgbaColors=[spec.rgba] * len(parts),
-        )
+        collision, visual = self.box_shapes([[s / 2 for s in size] for _, size in parts],
+                                            [list(c) for c, _ in parts], [spec.rgba] * len(parts))
         body = p.createMultiBody(spec.mass, collision, visual, (0.0, 0.0, -5.0))
         p.changeDynamics(body, -1, lateralFriction=spec.friction)
         if spec.stiffness is not None:
             p.changeDynamics(
                 body, -1, contactStiffness=spec.stiffness, contactDamping=spec.stiffness / 20
             )
-        self._names[body] = spec.info.name
         return body
 
     def _place_all(self, on_counter: list[str]) -> None:
+        names = self.object_names()
         for name, (lo, hi) in LANDMARK_REGIONS.items():
-            if name in self._bodies:
+            if name in names:
                 x, y = self.rng.uniform(lo, hi)
                 yaw = float(self.rng.uniform(-DOG_YAW, DOG_YAW)) if name == "dog" else 0.0
-                self._set_pose(name, float(x), float(y), 0.0, yaw)
+                self.set_object_pose(name, (float(x), float(y), 0.0), yaw)
         if not on_counter:
             return
         cx, cy, _ = self.object_position("counter")
@@ -215,11 +210,8 @@ class HouseholdWorld(World):
         for name, lane in zip(on_counter, lanes, strict=True):
             x = edge + float(self.rng.uniform(*COUNTER_ITEM_MARGIN))
             y = float(slots[lane] + self.rng.uniform(-0.05, 0.05))
-            self._set_pose(name, x, y, self.table_height + 1e-3, float(self.rng.uniform(-0.4, 0.4)))
-
-    def _set_pose(self, name: str, x: float, y: float, z: float, yaw: float) -> None:
-        quat = self.client.getQuaternionFromEuler((0.0, 0.0, yaw))
-        self.client.resetBasePositionAndOrientation(self._bodies[name], (x, y, z), quat)
+            self.set_object_pose(name, (x, y, self.table_height + 1e-3),
+                                 float(self.rng.uniform(-0.4, 0.4)))
 
     # -- snapshots ------------------------------------------------------------------------
     def save_state(self) -> int:
@@ -251,52 +243,3 @@ class HouseholdWorld(World):
                 )
                 if touches:
                     self.strokes.append(np.array(touches[0][6]))
-
-    # -- Scene ----------------------------------------------------------------------------
-    def object_names(self) -> list[str]:
-        """Object names in the order they were added."""
-        return list(self._bodies)
-
-    def object_info(self, name: str) -> ObjectInfo:
-        """Static description of ``name``; ``UnknownObjectError`` lists the known names."""
-        self._body(name)
-        return HOUSEHOLD[name].info
-
-    def object_id(self, name: str) -> int:
-        """PyBullet body id of object ``name``."""
-        return self._body(name)
-
-    def object_position(self, name: str) -> np.ndarray:
-        """Centre of the bounding box, shape (3,), in m."""
-        lo, hi = self.client.getAABB(self._body(name))
-        return (np.array(lo) + np.array(hi)) / 2
-
-    def object_top(self, name: str) -> np.ndarray:
-        """Centre of the bounding box's top face, shape (3,), in m."""
-        lo, hi = self.client.getAABB(self._body(name))
-        return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2]])
-
-    def object_yaw(self, name: str) -> float:
-        """Rotation about the vertical axis, in rad."""
-        quat = self.client.getBasePositionAndOrientation(self._body(name))[1]
-        return float(self.client.getEulerFromQuaternion(quat)[2])
-
-    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Base frame: position (3,) m (bottom centre) and quaternion (x, y, z, w) (4,)."""
-        pos, quat = self.client.getBasePositionAndOrientation(self._body(name))
-        return np.array(pos), np.array(quat)
-
-    def object_state(self, name: str) -> dict[str, float]:
-        """What was done to ``name``: household objects keep no such state (empty)."""
-        self._body(name)
-        return {}
-
-    def object_velocity(self, name: str) -> np.ndarray:
-        """Linear velocity of the object, shape (3,), in m/s."""
-        return np.array(self.client.getBaseVelocity(self._body(name))[0])
-
-    def _body(self, name: str) -> int:
-        try:
-            return self._bodies[name]
-        except KeyError:
-            raise UnknownObjectError(name, self.object_names()) from None

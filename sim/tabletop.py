@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-import pybullet
 
 from sim.objects import CATALOGUE, ObjectSpec
 from sim.panda import PandaRobot
@@ -106,8 +105,6 @@ class TabletopWorld(World):
         self.table = self.load_urdf("table/table.urdf", (0.5, 0.0, -0.625), fixed=True)
         self.table_height = float(self.client.getAABB(self.table)[1][2])
         self.robot = PandaRobot(self, (0.0, 0.0, self.table_height))
-        self._bodies: dict[str, int] = {}
-        self._infos: dict[str, ObjectInfo] = {}
         self._bottom: dict[str, float] = {}
         self._effects: dict[str, dict[str, Any]] = {}
         self._spawned: list[tuple[int, str]] = []  # body id and kind of effect bodies
@@ -123,16 +120,15 @@ class TabletopWorld(World):
     def _add(self, name: str, spec: ObjectSpec) -> None:
         """Build catalogue object ``name`` at 1 m above the origin and register it."""
         if spec.urdf:
-            body = self.load_urdf(spec.urdf, (0.0, 0.0, 1.0), name=name, scale=spec.scale)
+            body = self.load_urdf(spec.urdf, (0.0, 0.0, 1.0), scale=spec.scale)
             self.client.changeVisualShape(body, -1, rgbaColor=spec.rgba)
             self.client.changeDynamics(body, -1, rollingFriction=1e-3, spinningFriction=1e-3)
         else:  # boxes do not roll: no rolling friction, which costs solver time
-            body = self._build(name, spec)
+            body = self._build(spec)
+        self.register(name, body, spec.info)
         if not spec.collides:
             self.client.setCollisionFilterGroupMask(body, -1, 0, 0)
-        self._bodies[name] = body
-        self._infos[name] = spec.info
-        self._bottom[name] = 1.0 - self.client.getAABB(body)[0][2]
+        self._bottom[name] = 1.0 - float(self.object_aabb(name, base_only=True)[0][2])
         abilities = spec.info.abilities
         if "wipeable" in abilities:
             self._effects[name] = {"cells": np.zeros((WIPE_CELLS, WIPE_CELLS), bool),
@@ -147,7 +143,7 @@ class TabletopWorld(World):
             self._effects[name] = {"pieces": [name]}
         self._separate_blades()
 
-    def _build(self, name: str, spec: ObjectSpec, boxes: tuple | None = None) -> int:
+    def _build(self, spec: ObjectSpec, boxes: tuple | None = None) -> int:
         """Create a compound body of ``spec.boxes`` (and its hinged lid) at z = 1 m."""
         boxes = spec.boxes if boxes is None else boxes
         col, vis = self._shapes(boxes, spec.rgba)
@@ -159,7 +155,7 @@ class TabletopWorld(World):
                 linkVisualShapeIndices=[lvis], linkPositions=[spec.lid.hinge],
                 linkOrientations=[(0, 0, 0, 1)], linkInertialFramePositions=[(0, 0, 0)],
                 linkInertialFrameOrientations=[(0, 0, 0, 1)], linkParentIndices=[0],
-                linkJointTypes=[pybullet.JOINT_REVOLUTE], linkJointAxis=[(-1.0, 0.0, 0.0)],
+                linkJointTypes=[self.client.JOINT_REVOLUTE], linkJointAxis=[(-1.0, 0.0, 0.0)],
             )
         body = self.client.createMultiBody(spec.mass, col, vis, (0.0, 0.0, 1.0),
                                            useMaximalCoordinates=spec.lid is None, **kwargs)
@@ -167,37 +163,31 @@ class TabletopWorld(World):
             self.client.changeDynamics(body, 0, jointLowerLimit=0.0,
                                        jointUpperLimit=spec.lid.max_angle)
             self._lid_friction(body)
-        self._names[body] = name
         return body
 
     def _shapes(self, boxes: Sequence[Any], rgba: Sequence[float]) -> tuple[int, int]:
         """Collision and visual shape arrays of ``boxes``."""
-        half = [b.half for b in boxes]
-        centre = [b.centre for b in boxes]
-        colours = [b.rgba or rgba for b in boxes]
-        col = self.client.createCollisionShapeArray(
-            [pybullet.GEOM_BOX] * len(boxes), halfExtents=half, collisionFramePositions=centre)
-        vis = self.client.createVisualShapeArray(
-            [pybullet.GEOM_BOX] * len(boxes), halfExtents=half, visualFramePositions=centre,
-            rgbaColors=colours)
-        return col, vis
+        return self.box_shapes([b.half for b in boxes], [b.centre for b in boxes],
+                               [b.rgba or rgba for b in boxes])
 
     def _lid_friction(self, body: int) -> None:
-        self.client.setJointMotorControl2(body, 0, pybullet.VELOCITY_CONTROL,
+        self.client.setJointMotorControl2(body, 0, self.client.VELOCITY_CONTROL,
                                           targetVelocity=0.0, force=LID_FRICTION)
 
     def _separate_blades(self) -> None:
         """Let blades pass through what they slice (the cut is an effect, not a collision)."""
-        blades = [n for n in self._bodies if "slicer" in self._infos[n].abilities]
+        names = self.object_names()
+        blades = [n for n in names if "slicer" in self._infos[n].abilities]
         for blade in blades:
-            for name in self._bodies:
+            for name in names:
                 if "sliceable" in self._infos[name].abilities:
                     self.client.setCollisionFilterPair(
                         self._bodies[blade], self._bodies[name], -1, -1, 0)
 
     def _scatter(self) -> None:
         """Put every object on the table at a random pose, footprints apart by ``MIN_GAP``."""
-        radius = {n: float(np.hypot(*self.object_info(n).size[:2])) / 2 for n in self._bodies}
+        radius = {n: float(np.hypot(*self.object_info(n).size[:2])) / 2
+                  for n in self.object_names()}
         for _ in range(100):
             spots = self._draw_layout(radius)
             if spots is not None:
@@ -226,51 +216,7 @@ class TabletopWorld(World):
                 return None
         return spots
 
-    # -- Scene ----------------------------------------------------------------------------
-    def object_names(self) -> list[str]:
-        """Object names in the order they were added (pieces cut off come last)."""
-        return list(self._bodies)
-
-    def object_info(self, name: str) -> ObjectInfo:
-        """Static description of ``name``; ``UnknownObjectError`` lists the known names."""
-        self._body(name)
-        return self._infos[name]
-
-    def object_id(self, name: str) -> int:
-        """PyBullet body id of object ``name``."""
-        return self._body(name)
-
-    def object_aabb(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Low and high corners (3,) m of the bounding box of every link of ``name``."""
-        body = self._body(name)
-        boxes = [self.client.getAABB(body, link)
-                 for link in range(-1, self.client.getNumJoints(body))]
-        return (np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0))
-
-    def object_position(self, name: str) -> np.ndarray:
-        """Centre of the bounding box (of the base link), shape (3,), in m."""
-        lo, hi = self.client.getAABB(self._body(name))
-        return (np.array(lo) + np.array(hi)) / 2
-
-    def object_top(self, name: str) -> np.ndarray:
-        """Centre of the top face of the base link's bounding box (a container's opening)."""
-        lo, hi = self.client.getAABB(self._body(name))
-        return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2]])
-
-    def object_yaw(self, name: str) -> float:
-        """Rotation about the vertical axis, in rad."""
-        quat = self.client.getBasePositionAndOrientation(self._body(name))[1]
-        return float(self.client.getEulerFromQuaternion(quat)[2])
-
-    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
-        """Base frame of ``name``: position (3,) m and quaternion (x, y, z, w) (4,)."""
-        pos, quat = self.client.getBasePositionAndOrientation(self._body(name))
-        return np.array(pos), np.array(quat)
-
-    def object_velocity(self, name: str) -> np.ndarray:
-        """Linear velocity of the object, shape (3,), in m/s."""
-        return np.array(self.client.getBaseVelocity(self._body(name))[0])
-
+    # -- Scene (names, info and pose queries are ``World``'s) ---------------------------------
     def object_state(self, name: str) -> dict[str, float]:
         """What tools did to ``name``; keys depend on its abilities.
 
@@ -279,7 +225,7 @@ class TabletopWorld(World):
         sliceables, ``grated`` (fraction used up) for gratables, ``turns`` (stirring turns)
         for stirrables; ``{}`` for others.
         """
-        body = self._body(name)
+        body = self.object_id(name)
         abilities = self._infos[name].abilities
         state: dict[str, float] = {}
         if "openable" in abilities:
@@ -315,11 +261,7 @@ class TabletopWorld(World):
         self._teleport(name, x + dx, y + dy, z, yaw)
 
     def _teleport(self, name: str, x: float, y: float, z: float, yaw: float) -> None:
-        body = self._body(name)
-        quat = self.client.getQuaternionFromEuler((0.0, 0.0, yaw))
-        self.client.resetBasePositionAndOrientation(body, (x, y, z + self._bottom[name] + 1e-3),
-                                                    quat)
-        self.client.resetBaseVelocity(body, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+        self.set_object_pose(name, (x, y, z + self._bottom[name] + 1e-3), yaw, stop=True)
 
     # -- time and snapshots ---------------------------------------------------------------
     def step(self, n: int = 1) -> None:
@@ -388,7 +330,7 @@ class TabletopWorld(World):
 
     def _part_world(self, name: str, part: str) -> np.ndarray:
         """Where part ``part`` of ``name`` is now, shape (3,), in m."""
-        pos, quat = self.client.getBasePositionAndOrientation(self._body(name))
+        pos, quat = self.client.getBasePositionAndOrientation(self.object_id(name))
         return np.array(self.client.multiplyTransforms(
             pos, quat, self._infos[name].part(part), (0, 0, 0, 1))[0])
 
@@ -435,12 +377,12 @@ class TabletopWorld(World):
         that collides with everything but other effect bodies."""
         if kind not in self._particle_shapes:
             if kind == "liquid":
-                col = self.client.createCollisionShape(pybullet.GEOM_SPHERE, radius=size)
-                vis = self.client.createVisualShape(pybullet.GEOM_SPHERE, radius=size,
+                col = self.client.createCollisionShape(self.client.GEOM_SPHERE, radius=size)
+                vis = self.client.createVisualShape(self.client.GEOM_SPHERE, radius=size,
                                                     rgbaColor=rgba)
             else:
-                col = self.client.createCollisionShape(pybullet.GEOM_BOX, halfExtents=[size] * 3)
-                vis = self.client.createVisualShape(pybullet.GEOM_BOX, halfExtents=[size] * 3,
+                col = self.client.createCollisionShape(self.client.GEOM_BOX, halfExtents=[size] * 3)
+                vis = self.client.createVisualShape(self.client.GEOM_BOX, halfExtents=[size] * 3,
                                                     rgbaColor=rgba)
             self._particle_shapes[kind] = (col, vis)
         col, vis = self._particle_shapes[kind]
@@ -473,24 +415,20 @@ class TabletopWorld(World):
         """Replace ``food`` by two bodies cut at ``along`` m from its centre, 6 mm apart."""
         spec = CATALOGUE[food]
         sx, sy, sz = spec.info.size
-        self.client.removeBody(self._bodies.pop(food))
-        del self._names[next(b for b, n in self._names.items() if n == food)]
         info = self._infos[food]
+        self.client.removeBody(self.unregister(food))
         axis = np.array([math.cos(yaw), math.sin(yaw), 0.0])
         piece = f"{food}_piece"
         lengths = {food: sx / 2 + along, piece: sx / 2 - along}
         centres = {food: -sx / 2 + lengths[food] / 2 - 0.003,
                    piece: sx / 2 - lengths[piece] / 2 + 0.003}
-        quat = self.client.getQuaternionFromEuler((0.0, 0.0, yaw))
         for name in (food, piece):
             size = (lengths[name], sy, sz)
             boxes = ((type(spec.boxes[0]))((size[0] / 2, sy / 2, sz / 2), (0.0, 0.0, sz / 2)),)
-            body = self._build(name, spec, boxes)
-            base = pos + centres[name] * axis
-            self.client.resetBasePositionAndOrientation(body, base.tolist(), quat)
-            self._bodies[name] = body
-            self._infos[name] = ObjectInfo(name, info.category, True, False, size, info.color,
-                                           abilities=info.abilities if name == food else ())
+            self.register(name, self._build(spec, boxes), ObjectInfo(
+                name, info.category, True, False, size, info.color,
+                abilities=info.abilities if name == food else ()))
+            self.set_object_pose(name, (pos + centres[name] * axis).tolist(), yaw)
             self._bottom[name] = self._bottom[food]
         self._effects[food]["pieces"] = [food, piece]
         self._separate_blades()
@@ -499,7 +437,7 @@ class TabletopWorld(World):
         effect = self._effects[food]
         lo, hi = self.object_aabb(food)
         centre = (lo + hi) / 2
-        for grater in (n for n in self._bodies if "grater" in self._infos[n].abilities):
+        for grater in (n for n in self.object_names() if "grater" in self._infos[n].abilities):
             glo, ghi = self.object_aabb(grater)
             over = np.all(centre[:2] > glo[:2]) and np.all(centre[:2] < ghi[:2])
             if over and lo[2] < ghi[2] + GRATE_REACH and effect["grated"] < 1.0:
@@ -528,9 +466,3 @@ class TabletopWorld(World):
             effect["last"] = angle
         else:
             effect["last"] = None
-
-    def _body(self, name: str) -> int:
-        try:
-            return self._bodies[name]
-        except KeyError:
-            raise UnknownObjectError(name, self.object_names()) from None

@@ -2,6 +2,13 @@
 
 Several ``World`` objects may live in one process; each has its own
 ``pybullet_utils.bullet_client.BulletClient`` (DIRECT by default, GUI on request).
+
+``World`` is the project's façade over the engine (with ``sim.camera``; the robots in
+``sim.arm``, ``sim.panda`` and ``sim.tiago`` drive their own joints): one registry of named
+bodies, looked up by name or by body id, and the object queries of a ``skills.robot.Scene``
+(``object_aabb``, ``object_position``, ``object_top``, ``object_yaw``, ``object_pose``,
+``object_velocity``) for the registered objects. Code outside ``sim/`` goes through it and
+never calls PyBullet.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from sim.camera import (
     projection_matrix,
     world_to_pixel,
 )
+from skills.base import ObjectInfo, UnknownObjectError
 
 DEFAULT_VIEWS: dict[str, CameraView | LinkCamera] = {
     "top": CameraView((0.5, 0.0, 0.0), 0.9, 90.0, -89.9),
@@ -50,6 +58,13 @@ class World:
         This world's own physics client.
     views : dict of str to CameraView or LinkCamera
         Named cameras for ``capture``/``render``/``segmentation``; add more per world.
+
+    Notes
+    -----
+    Bodies are registered by name (``register``): a robot or a fixed prop by name alone, an
+    object of the scene with its ``ObjectInfo``. ``body_id``/``body_name`` look up any named
+    body; ``object_names`` and the ``object_*`` queries see only the objects, and an unknown
+    object name raises ``UnknownObjectError`` listing them.
     """
 
     timestep: float = 1.0 / 240.0
@@ -65,7 +80,9 @@ class World:
         self.views = dict(DEFAULT_VIEWS)
         self._steps = 0
         self._saved_steps: dict[int, int] = {}
-        self._names: dict[int, str] = {}
+        self._bodies: dict[str, int] = {}  # every named body: name -> body id, in order named
+        self._names: dict[int, str] = {}  # the same registry by body id
+        self._infos: dict[str, ObjectInfo] = {}  # the named bodies that are objects
 
     @property
     def sim_time(self) -> float:
@@ -116,19 +133,119 @@ class World:
                 f"pybullet_data at {pybullet_data.getDataPath()!r})"
             ) from err
         if name is not None:
-            self._names[body] = name
+            self.register(name, body)
+        return body
+
+    # -- the body registry ----------------------------------------------------------------
+    def register(self, name: str, body: int, info: ObjectInfo | None = None) -> None:
+        """Name body id ``body`` ``name``; with ``info`` it is one of the scene's objects."""
+        if name in self._bodies:
+            raise ValueError(f"a body is already named {name!r} (body id {self._bodies[name]})")
+        self._bodies[name] = body
+        self._names[body] = name
+        if info is not None:
+            self._infos[name] = info
+
+    def unregister(self, name: str) -> int:
+        """Forget the body named ``name`` (before removing it); return its body id."""
+        body = self.body_id(name)
+        del self._bodies[name], self._names[body]
+        self._infos.pop(name, None)
         return body
 
     def body_id(self, name: str) -> int:
         """Body id of the body registered as ``name``."""
-        for body, n in self._names.items():
-            if n == name:
-                return body
-        raise KeyError(f"no body named {name!r}; named bodies: {sorted(self._names.values())}")
+        try:
+            return self._bodies[name]
+        except KeyError:
+            raise KeyError(
+                f"no body named {name!r}; named bodies: {sorted(self._bodies)}") from None
 
     def body_name(self, body: int) -> str | None:
         """Name registered for body id ``body``, or None."""
         return self._names.get(body)
+
+    # -- objects ----------------------------------------------------------------------------
+    def object_names(self) -> list[str]:
+        """Names of the objects (robot and props excluded), in the order they were registered."""
+        return [name for name in self._bodies if name in self._infos]
+
+    def object_info(self, name: str) -> ObjectInfo:
+        """Static description of ``name``; ``UnknownObjectError`` lists the known names."""
+        self.object_id(name)
+        return self._infos[name]
+
+    def object_id(self, name: str) -> int:
+        """PyBullet body id of object ``name``; ``UnknownObjectError`` lists the known names."""
+        if name not in self._infos:
+            raise UnknownObjectError(name, self.object_names())
+        return self._bodies[name]
+
+    def object_aabb(self, name: str, *, base_only: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Low and high corners (3,) m of the bounding box of every link of ``name`` (of its
+        base link alone with ``base_only``)."""
+        body = self.object_id(name)
+        if base_only:
+            lo, hi = self.client.getAABB(body)
+            return np.array(lo), np.array(hi)
+        boxes = [self.client.getAABB(body, link)
+                 for link in range(-1, self.client.getNumJoints(body))]
+        return (np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0))
+
+    def object_position(self, name: str) -> np.ndarray:
+        """Centre of the bounding box of the base link, shape (3,), in m."""
+        lo, hi = self.object_aabb(name, base_only=True)
+        return (lo + hi) / 2
+
+    def object_top(self, name: str) -> np.ndarray:
+        """Centre of the top face of the base link's bounding box (a container's opening),
+        shape (3,), in m."""
+        lo, hi = self.object_aabb(name, base_only=True)
+        return np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, hi[2]])
+
+    def object_yaw(self, name: str) -> float:
+        """Rotation about the vertical axis, in rad."""
+        quat = self.client.getBasePositionAndOrientation(self.object_id(name))[1]
+        return float(self.client.getEulerFromQuaternion(quat)[2])
+
+    def object_pose(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """Base frame of ``name``: position (3,) m and quaternion (x, y, z, w) (4,)."""
+        pos, quat = self.client.getBasePositionAndOrientation(self.object_id(name))
+        return np.array(pos), np.array(quat)
+
+    def object_velocity(self, name: str) -> np.ndarray:
+        """Linear velocity of the object, shape (3,), in m/s."""
+        return np.array(self.client.getBaseVelocity(self.object_id(name))[0])
+
+    def object_state(self, name: str) -> dict[str, float]:
+        """What was done to ``name``; a plain world keeps no such state (empty)."""
+        self.object_id(name)
+        return {}
+
+    def set_object_pose(self, name: str, position: Sequence[float], yaw: float = 0.0, *,
+                        stop: bool = False) -> None:
+        """Teleport object ``name``: its base frame to ``position`` (3,) m, upright and turned
+        ``yaw`` rad about the vertical; ``stop`` also zeroes its velocity."""
+        body = self.object_id(name)
+        quat = self.client.getQuaternionFromEuler((0.0, 0.0, yaw))
+        self.client.resetBasePositionAndOrientation(body, position, quat)
+        if stop:
+            self.client.resetBaseVelocity(body, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0))
+
+    # -- building bodies ----------------------------------------------------------------------
+    def box_shapes(self, half: Sequence[Sequence[float]], centres: Sequence[Sequence[float]],
+                   rgba: Sequence[Sequence[float]]) -> tuple[int, int]:
+        """Collision and visual shape arrays of n boxes for ``client.createMultiBody``.
+
+        ``half`` (n, 3) half sizes and ``centres`` (n, 3) in the body frame, in m; ``rgba``
+        (n, 4) colours in [0, 1].
+        """
+        col = self.client.createCollisionShapeArray(
+            [pybullet.GEOM_BOX] * len(half), halfExtents=half, collisionFramePositions=centres)
+        vis = self.client.createVisualShapeArray(
+            [pybullet.GEOM_BOX] * len(half), halfExtents=half, visualFramePositions=centres,
+            rgbaColors=rgba)
+        return col, vis
 
     def camera_matrices(
         self, view: str = "top", width: int = 360, height: int = 240
@@ -188,7 +305,7 @@ class World:
 
     def object_masks(self, frame: Frame) -> dict[str, np.ndarray]:
         """Boolean mask, shape (height, width), of every named body in ``frame``, by name."""
-        return {name: frame.segmentation == body for body, name in self._names.items()}
+        return {name: frame.segmentation == body for name, body in self._bodies.items()}
 
     def pixel_to_world(
         self,

@@ -35,7 +35,7 @@ def test_pixel_to_world_inverts_world_to_pixel(world):
         u, v = frame.world_to_pixel(top)
         np.testing.assert_allclose(frame.pixel_to_world(u, v, plane_z=top[2]), top, atol=1e-6)
         seen = frame.pixel_to_world(u, v)  # rendered depth: a point on the object's surface
-        lo, hi = (np.array(c) for c in world.client.getAABB(world.object_id(name)))
+        lo, hi = world.object_aabb(name, base_only=True)
         assert np.all(seen >= lo - 0.005) and np.all(seen <= hi + 0.005), name
 
 

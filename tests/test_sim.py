@@ -1,14 +1,16 @@
-"""World, Panda and tabletop scene: independence, save/restore, rendering, layout, errors."""
+"""World, Panda and tabletop scene: independence, save/restore, rendering, layout, errors,
+the body registry and the object queries."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from sim.household import HouseholdWorld
 from sim.objects import CATALOGUE
 from sim.tabletop import WORKSPACE, TabletopWorld
 from sim.world import World
-from skills import ExecutionFailure, Pick, PlanningFailure, UnknownObjectError
+from skills import ExecutionFailure, ObjectInfo, Pick, PlanningFailure, UnknownObjectError
 
 
 @pytest.fixture(scope="module")
@@ -73,9 +75,68 @@ def test_layout_is_in_the_workspace_without_overlap():
 def test_catalogue_sizes_match_the_loaded_bodies(world):
     for name in world.object_names():
         world.place_object(name, 0.5, 0.0, 0.0)
-        lo, hi = world.client.getAABB(world.object_id(name))
-        size = np.array(hi) - np.array(lo)
-        np.testing.assert_allclose(size, CATALOGUE[name].info.size, atol=0.004, err_msg=name)
+        lo, hi = world.object_aabb(name, base_only=True)
+        np.testing.assert_allclose(hi - lo, CATALOGUE[name].info.size, atol=0.004, err_msg=name)
+
+
+def test_registry_looks_bodies_up_by_name_and_id_and_tells_objects_from_props():
+    info = ObjectInfo("box", "block", True, False, (0.05, 0.05, 0.05), "red")
+    with World() as world:
+        prop = world.load_urdf("cube_small.urdf", name="prop")
+        box = world.load_urdf("cube_small.urdf", (0.3, 0.0, 0.5))
+        world.register("box", box, info)
+        assert (world.body_id("prop"), world.body_id("box")) == (prop, box)
+        assert (world.body_name(prop), world.body_name(box), world.body_name(99)) == (
+            "prop", "box", None)
+        assert world.object_names() == ["box"] and world.object_info("box") is info
+        assert world.object_id("box") == box
+        with pytest.raises(UnknownObjectError, match="'prop'; known objects: box$"):
+            world.object_position("prop")  # a named body, but not an object
+        with pytest.raises(ValueError, match="already named 'box'"):
+            world.register("box", prop)
+        assert world.unregister("box") == box
+        assert world.object_names() == [] and world.body_name(box) is None
+        with pytest.raises(KeyError, match=r"'box'.*\['prop'\]"):
+            world.body_id("box")
+
+
+def test_object_queries_agree_with_each_other_and_with_a_teleport():
+    with TabletopWorld(("gift", "cube"), seed=0) as world:
+        assert world.object_names() == ["gift", "cube"]
+        assert world.body_name(world.robot.body) == "panda"
+        assert "panda" not in world.object_names()
+        world.set_object_pose("cube", (0.5, 0.1, 0.3), 0.4)
+        position, quat = world.object_pose("cube")
+        np.testing.assert_allclose(position, (0.5, 0.1, 0.3))
+        assert world.object_yaw("cube") == pytest.approx(0.4)
+        assert np.linalg.norm(quat) == pytest.approx(1.0)
+        lo, hi = world.object_aabb("cube")
+        np.testing.assert_allclose(world.object_position("cube"), (lo + hi) / 2)
+        np.testing.assert_allclose(world.object_top("cube"), [*((lo + hi) / 2)[:2], hi[2]])
+        world.step(24)  # falls: 0.1 s at 9.81 m/s^2
+        assert world.object_velocity("cube")[2] == pytest.approx(-0.981, abs=0.02)
+        world.set_object_pose("cube", (0.5, 0.1, 0.3), stop=True)
+        np.testing.assert_allclose(world.object_velocity("cube"), 0.0)
+        base, whole = world.object_aabb("gift", base_only=True), world.object_aabb("gift")
+        assert whole[1][2] > base[1][2] + 0.005  # the lid (a link) is above the open box
+        np.testing.assert_allclose(whole[0], np.minimum(base[0], whole[0]))
+        for query in (world.object_aabb, world.object_position, world.object_top,
+                      world.object_yaw, world.object_pose, world.object_velocity,
+                      world.object_state, world.object_info, world.object_id):
+            with pytest.raises(UnknownObjectError, match="'panda'; known objects: gift, cube$"):
+                query("panda")
+
+
+def test_household_objects_are_registered_in_order_beside_the_robot():
+    with HouseholdWorld(("counter", "trash", "bin"), seed=0) as world:
+        assert world.object_names() == ["counter", "trash", "bin"]
+        assert world.body_name(world.robot.body) == "tiago"
+        assert world.object_info("trash").category == "trash" and world.object_state("bin") == {}
+        lo, hi = world.object_aabb("counter")
+        np.testing.assert_allclose(hi - lo, world.object_info("counter").size, atol=1e-3)
+        assert world.object_pose("trash")[0][2] == pytest.approx(world.table_height, abs=2e-3)
+        with pytest.raises(UnknownObjectError, match="'dog'; known objects: counter, trash, bin$"):
+            world.object_top("dog")
 
 
 def test_save_restore_round_trip(world):

@@ -30,8 +30,8 @@ def inside(world: TabletopWorld, obj: str, container: str) -> bool:
     obj, container : str
         Object names.
     """
-    lo, hi = (np.array(v) for v in world.client.getAABB(world.object_id(obj)))
-    clo, chi = (np.array(v) for v in world.client.getAABB(world.object_id(container)))
+    lo, hi = world.object_aabb(obj, base_only=True)
+    clo, chi = world.object_aabb(container, base_only=True)
     within_xy = bool(np.all(lo[:2] >= clo[:2]) and np.all(hi[:2] <= chi[:2]))
     below_rim = clo[2] <= lo[2] and lo[2] < chi[2]
     return within_xy and below_rim and resting(world, obj)
