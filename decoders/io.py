@@ -127,9 +127,9 @@ def _node_types(data: bytes, source: Path) -> tuple[list[str], list[str]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             schema = json.loads(archive.read("schema.json"))
-    except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, json.JSONDecodeError,
-            RecursionError) as err:
-        raise ValueError(f"{source} is not a decoder file written by noir ({err})") from err
+    except Exception as err:  # zipfile and json meet a damaged file in many ways
+        raise ValueError(f"{source} is not a decoder file written by noir "
+                         f"({type(err).__name__}: {err})") from err
     protocol = schema.get("protocol") if isinstance(schema, dict) else None
     if protocol != SKOPS_PROTOCOL or isinstance(protocol, bool):
         raise ValueError(f"{source} is not a decoder file of skops protocol {SKOPS_PROTOCOL} "

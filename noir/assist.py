@@ -296,7 +296,7 @@ def _read_record(path: Path) -> dict[str, Any]:
     not one (``put_back`` and ``relative`` default to empty lists)."""
     try:
         meta = json.loads(path.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:  # not UTF-8 or JSON; an int of > 4300 digits
         raise ValueError(f"{path} is not a user model record (JSON): {err}") from err
     expected = (f'{{"encoder": null or a name, "mode": one of {sorted(MODES)}, "put_back" and '
                 f'"relative": [[object, skill, [[du, dv], ...]], ...]}}')

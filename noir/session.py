@@ -201,7 +201,7 @@ def verify_record(folder: str | Path) -> frozenset[str]:
         raise CorruptRecord(_unclosed(folder))
     try:
         content = json.loads(manifest.read_bytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+    except (ValueError, RecursionError) as err:  # not UTF-8 or JSON; an int of > 4300 digits
         raise CorruptRecord(f"{manifest}: not a JSON manifest ({err})") from err
     if not isinstance(content, dict) or content.get("format") != MANIFEST_FORMAT \
             or not isinstance(content.get("sha256"), dict):
@@ -330,9 +330,10 @@ def numbered_events(folder: str | Path) -> list[tuple[int, dict[str, Any]]]:
             continue
         try:
             event = json.loads(line)
-        except (json.JSONDecodeError, RecursionError) as err:
-            raise CorruptRecord(f"{path}, line {number}: not a JSON object "
-                                f"({getattr(err, 'msg', 'nested too deeply')})") from err
+        except (ValueError, RecursionError) as err:  # not JSON; an int of > 4300 digits
+            why = "nested too deeply" if isinstance(err, RecursionError) else \
+                getattr(err, "msg", str(err))
+            raise CorruptRecord(f"{path}, line {number}: not a JSON object ({why})") from err
         if not isinstance(event, dict):
             raise CorruptRecord(f"{path}, line {number}: expected a JSON object, got "
                                 f"{type(event).__name__ if event is not None else 'null'}")

@@ -282,6 +282,31 @@ def test_binary_and_malformed_yaml_name_the_file(tmp_path):
             load_config(tmp_path / name)
 
 
+def test_huge_numbers_and_aliased_values_in_a_config_are_refused_naming_the_file(tmp_path):
+    """Found by fuzzing: a 5000-digit integer escaped as a bare ValueError naming no file, a
+    float beyond the float range (inf) was accepted as a window end, and a structure shared
+    through YAML aliases was written out whole in the error message (a few hundred bytes of
+    "billion laughs" YAML hung the loader)."""
+    path = tmp_path / "long.yaml"
+    path.write_text(f"datasets: [{{name: Synthetic}}]\npipelines: [{{name: CCA}}]\n"
+                    f"evaluation: {{name: within-session, params: {{n_splits: {'9' * 5000}}}}}\n"
+                    f"paradigm: {{name: SSVEP, params: {{tmax: 2.0}}}}\n")
+    with pytest.raises(ConfigError, match=r"long.yaml: not valid YAML \(Exceeds the limit"):
+        load_config(path)
+    for tmax in (float("inf"), float("nan"), 10**400):
+        with pytest.raises(ConfigError, match="paradigm.params.tmax must be a number or null"):
+            parse_config({**GOOD, "paradigm": {"name": "SSVEP", "params": {"tmax": tmax}}},
+                         "bad.yaml", ("Synthetic",))
+    shared = ["lol"] * 10
+    for _ in range(5):  # 10**6 items through shared references
+        shared = [shared] * 10
+    for change in ({"name": shared}, {"pipelines": [shared]}, {"paradigm": shared},
+                   {"pipelines": [{"name": "x", "steps": shared}]}):
+        with pytest.raises(ConfigError) as info:
+            parse_config({**GOOD, **change}, "bad.yaml", ("Synthetic",))
+        assert str(info.value).startswith("bad.yaml: ") and len(str(info.value)) < 1000
+
+
 def test_unreachable_scheduler_fails_fast_with_one_line(monkeypatch, ssvep_data):
     monkeypatch.setattr(evaluations, "SCHEDULER_TIMEOUT", 1.0)
     with socket.socket() as sock:  # a free loopback port, closed again: nobody listens

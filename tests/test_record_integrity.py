@@ -229,6 +229,25 @@ def test_a_marker_file_without_the_windows_cues_is_corrupt(record, tmp_path):
     assert code == 2 and "eeg.vhdr has no cue marker in samples" in err
 
 
+def test_a_number_too_long_for_python_is_corrupt(record, tmp_path):
+    """Found by fuzzing: a 5000-digit integer (beyond Python's int() limit of 4300 digits) in
+    events.jsonl or manifest.json escaped as a bare ValueError that named no file."""
+    set_field(record, 1, ("seed",), 12345)
+    log = record / "events.jsonl"
+    log.write_text(log.read_text().replace('"seed": 12345', '"seed": ' + "9" * 5000))
+    write_manifest(record)
+    with pytest.raises(CorruptRecord, match=r"events.jsonl, line 1: not a JSON object "
+                                            r"\(Exceeds the limit \(4300 digits\)"):
+        load_record(record)
+    code, err = replay_cli(record, tmp_path)
+    assert code == 2 and "events.jsonl, line 1" in err
+    manifest = record / MANIFEST
+    manifest.write_text(manifest.read_text().replace('"sha256": {',
+                                                     f'"n": {"9" * 5000}, "sha256": {{'))
+    with pytest.raises(CorruptRecord, match=r"manifest.json: not a JSON manifest"):
+        load_record(record)
+
+
 BAD_FIELDS = [
     ("decision", {"stage": "what"}, ("label",), 5),
     ("decision", {"stage": "what"}, ("intended",), DELETE),

@@ -24,6 +24,7 @@ from decoders.benchmark.run import load_config
 from decoders.emg import MuscleTensionDetector
 from decoders.io import load_decoder, save_decoder
 from noir.assist import Assistant, Example
+from noir.calibration import Calibration
 from noir.cli import app
 from sim.tasks import TASKS
 from skills.learning import load_encoder
@@ -155,6 +156,51 @@ def test_damaged_decoder_file_gives_value_error(tmp_path):
         protocol=2, **_node("ListNode", "builtins.list", content=[])))
     with pytest.raises(ValueError, match=r"list\.skops holds a list, not a decoder"):
         load_decoder(text)
+
+
+@pytest.mark.parametrize("offset, bits, error", [
+    (10, 0x63, "NotImplementedError"),  # compression method 99
+    (8, 0x01, "RuntimeError"),  # encrypted
+    (42, 0xFF, "ValueError|BadZipFile"),  # the member's data offset
+])
+def test_a_zip_that_zipfile_cannot_read_names_the_file(tmp_path, offset, bits, error):
+    """Found by fuzzing: zip headers that zipfile answers with NotImplementedError,
+    RuntimeError, EOFError or a bare ValueError escaped load_decoder, naming no file."""
+    rest = np.random.default_rng(0).standard_normal((10, 4, 256))
+    path = save_decoder(MuscleTensionDetector(sfreq=256.0).fit(rest), tmp_path / "z.skops")
+    data = bytearray(path.read_bytes())
+    for entry in re.finditer(b"PK\x01\x02", bytes(data)):  # every central directory entry
+        data[entry.start() + offset] |= bits
+    path.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match=rf"z\.skops is not a decoder file written by noir "
+                                         rf"\(({error}):"):
+        load_decoder(path)
+
+
+def test_numbers_beyond_python_int_limit_name_the_file(tmp_path, user_model):
+    """Found by fuzzing: a 5000-digit integer (Python's int() stops at 4300 digits) in a
+    decoder's schema.json, an assistant.json or a calibration.json escaped as a bare
+    ValueError that named no file."""
+    long = "9" * 5000
+    crafted = _crafted(tmp_path, "crafted.skops", lambda s: s.update(protocol=long))
+    path = tmp_path / "long.skops"
+    with zipfile.ZipFile(crafted) as source, zipfile.ZipFile(path, "w") as archive:
+        for member in source.namelist():
+            data = source.read(member)
+            archive.writestr(member, data.replace(f'"{long}"'.encode(), long.encode()))
+    with pytest.raises(ValueError, match=r"long\.skops is not a decoder file written by noir "
+                                         r"\(ValueError: Exceeds the limit"):
+        load_decoder(path)
+    folder = _tampered(user_model, tmp_path)
+    (folder / "assistant.json").write_text(f'{{"encoder": null, "mode": {long}}}')
+    with pytest.raises(ValueError, match=r"assistant.json is not a user model record"):
+        Assistant.load(folder)
+    calibration = tmp_path / "calibration"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "noir" / "sample_sessions"
+                    / "cube_in_tray-recorded-seed0" / "calibration", calibration)
+    (calibration / "calibration.json").write_text(f'{{"mi_accuracy": {long}}}')
+    with pytest.raises(ValueError, match=r"calibration.json: not a JSON calibration report"):
+        Calibration.load(calibration)
 
 
 # --- user models (assistant/assistant.json) ---------------------------------------------------

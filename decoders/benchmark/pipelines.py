@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -27,6 +28,15 @@ from sklearn.pipeline import make_pipeline
 from decoders._validation import check_window_values
 
 INPUTS = ("broadband", "filter_bank")
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxlevel, _SHOWN.maxstring, _SHOWN.maxother = 2, 120, 120
+
+
+def shown(value) -> str:
+    """A bounded ``repr`` of a value from a config, for error messages (YAML aliases can make
+    a structure of billions of items from a few hundred bytes)."""
+    return _SHOWN.repr(value)
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,7 @@ def step_class(step: Step) -> type:
     if isinstance(step, type):
         return step
     if not isinstance(step, str) or step not in STEPS:
-        raise ValueError(f"Unknown pipeline step {step!r}; registered steps: {sorted(STEPS)}.")
+        raise ValueError(f"Unknown pipeline step {shown(step)}; registered steps: {sorted(STEPS)}.")
     module, _, name = STEPS[step].partition(":")
     return getattr(importlib.import_module(module), name)
 
@@ -148,19 +158,20 @@ class PipelineSpec:
 
     def __post_init__(self) -> None:
         if self.input not in INPUTS:
-            raise ValueError(f"Pipeline input must be one of {INPUTS}, got {self.input!r}.")
+            raise ValueError(f"Pipeline input must be one of {INPUTS}, got {shown(self.input)}.")
         if not isinstance(self.steps, tuple) or not self.steps:
             raise ValueError("A pipeline needs a non-empty tuple of (step, params) pairs.")
         for entry in self.steps:
             if not isinstance(entry, tuple) or len(entry) != 2:
-                raise ValueError(f"A pipeline step must be a (step, params) pair, got {entry!r}.")
+                raise ValueError(f"A pipeline step must be a (step, params) pair, got "
+                                 f"{shown(entry)}.")
             step, params = entry
             if not isinstance(step, type) and step not in STEPS:
-                raise ValueError(f"Unknown pipeline step {step!r}; registered steps: "
+                raise ValueError(f"Unknown pipeline step {shown(step)}; registered steps: "
                                  f"{sorted(STEPS)}.")
             if not isinstance(params, Mapping) or not all(isinstance(k, str) for k in params):
                 raise ValueError(f"Parameters of step {step_name(step)!r} must be a mapping "
-                                 f"with string keys, got {params!r}.")
+                                 f"with string keys, got {shown(params)}.")
 
     def with_params(self, params: Mapping) -> PipelineSpec:
         """Copy with ``params`` merged into the last step (the classifier)."""
@@ -357,7 +368,7 @@ def _params(value, where: str) -> dict:
     value = {} if value is None else value
     if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
         raise ValueError(f"{where} must be a mapping of parameter names to values, got "
-                         f"{value!r}.")
+                         f"{shown(value)}.")
     return dict(value)
 
 
@@ -389,31 +400,32 @@ def resolve_pipeline(entry: Mapping) -> tuple[str, PipelineSpec]:
         value of the wrong type, or a parameter that the step does not accept.
     """
     if not isinstance(entry, Mapping):
-        raise ValueError(f"A pipeline entry must be a mapping, got {entry!r}.")
-    _keys(entry, {"name", "params", "steps", "input"}, f"Pipeline entry {dict(entry)!r}")
+        raise ValueError(f"A pipeline entry must be a mapping, got {shown(entry)}.")
+    _keys(entry, {"name", "params", "steps", "input"}, f"Pipeline entry {shown(dict(entry))}")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
-        raise ValueError(f"Pipeline entry {dict(entry)!r} needs a 'name' string.")
+        raise ValueError(f"Pipeline entry {shown(dict(entry))} needs a 'name' string.")
     params = _params(entry.get("params"), f"Pipeline {name!r}: params")
     if "steps" in entry:
         steps = entry["steps"]
         if not isinstance(steps, list) or not steps:
-            raise ValueError(f"Pipeline {name!r}: steps must be a non-empty list, got {steps!r}.")
+            raise ValueError(f"Pipeline {name!r}: steps must be a non-empty list, got "
+                             f"{shown(steps)}.")
         parsed = []
         for i, step in enumerate(steps):
             where = f"Pipeline {name!r}: steps[{i}]"
             if not isinstance(step, Mapping) or "from" not in step:
                 raise ValueError(f"{where} must be a mapping with 'from: <step name>' (one of "
-                                 f"{sorted(STEPS)}), got {step!r}.")
+                                 f"{sorted(STEPS)}), got {shown(step)}.")
             _keys(step, {"from", "params"}, where)
             if not isinstance(step["from"], str) or step["from"] not in STEPS:
-                raise ValueError(f"{where}: unknown step {step['from']!r}; registered steps: "
+                raise ValueError(f"{where}: unknown step {shown(step['from'])}; registered steps: "
                                  f"{sorted(STEPS)}.")
             parsed.append((step["from"], _params(step.get("params"), f"{where}.params")))
         input_ = entry.get("input", "broadband")
         if not isinstance(input_, str) or input_ not in INPUTS:
             raise ValueError(f"Pipeline {name!r}: input must be one of {list(INPUTS)}, got "
-                             f"{input_!r}.")
+                             f"{shown(input_)}.")
         spec = PipelineSpec(tuple(parsed), input_).with_params(params)
     else:
         if "input" in entry:

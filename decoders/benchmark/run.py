@@ -32,6 +32,7 @@ import or call anything of its choosing::
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,7 @@ import yaml
 from decoders.benchmark.datasets import DATASETS, Dataset
 from decoders.benchmark.evaluations import EVALUATIONS
 from decoders.benchmark.paradigms import PARADIGMS
-from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline
+from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline, shown
 
 DatasetFactory = Callable[..., Dataset]
 
@@ -81,10 +82,10 @@ def _mapping(value, where: str, source: str, required: tuple[str, ...] = (),
     """``value`` as a dict if it is a mapping with string keys, all ``required`` keys and no
     key outside ``required`` + ``allowed`` (``allowed=None``: any key); else ConfigError."""
     if not isinstance(value, Mapping):
-        raise ConfigError(f"{source}: {where} must be a mapping, got {value!r}.")
+        raise ConfigError(f"{source}: {where} must be a mapping, got {shown(value)}.")
     bad = [k for k in value if not isinstance(k, str)]
     if bad:
-        raise ConfigError(f"{source}: {where} has non-string key(s) {bad!r}.")
+        raise ConfigError(f"{source}: {where} has non-string key(s) {shown(bad)}.")
     missing = [k for k in required if k not in value]
     if missing:
         raise ConfigError(f"{source}: {where} is missing key(s) {missing}.")
@@ -97,7 +98,9 @@ def _mapping(value, where: str, source: str, required: tuple[str, ...] = (),
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    """A finite int or float within the float range (the numbers are used as floats)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) \
+        and abs(value) <= sys.float_info.max
 
 
 _KINDS: dict[str, tuple[str, Callable[[object], bool]]] = {
@@ -135,7 +138,7 @@ def _check_fields(values: dict, fields: dict[str, str], where: str, source: str)
         text, test = _KINDS[kind.rstrip("?")]
         if not test(value):
             null = " or null" if kind.endswith("?") else ""
-            raise ConfigError(f"{source}: {where}.{key} must be {text}{null}, got {value!r}.")
+            raise ConfigError(f"{source}: {where}.{key} must be {text}{null}, got {shown(value)}.")
     return values
 
 
@@ -166,7 +169,7 @@ def parse_config(
                                                   "pipelines"), ("name",))
     name = top.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:
-        raise ConfigError(f"{source}: name must be a non-empty string, got {name!r}.")
+        raise ConfigError(f"{source}: name must be a non-empty string, got {shown(name)}.")
     known = sorted(set(DATASETS) | set(dataset_names))
     if not isinstance(top["datasets"], list) or not top["datasets"]:
         raise ConfigError(f"{source}: 'datasets' must be a non-empty list.")
@@ -174,19 +177,19 @@ def parse_config(
     for i, entry in enumerate(top["datasets"]):
         entry = _mapping(entry, f"datasets[{i}]", source, ("name",), ("params", "subjects"))
         if not isinstance(entry["name"], str) or entry["name"] not in known:
-            raise ConfigError(f"{source}: datasets[{i}].name {entry['name']!r} is not one of "
+            raise ConfigError(f"{source}: datasets[{i}].name {shown(entry['name'])} is not one of "
                               f"{known}.")
         subjects = entry.get("subjects")
         if subjects is not None and not (_KINDS["numbers"][1](subjects) and all(
                 isinstance(s, int) for s in subjects)):
             raise ConfigError(f"{source}: datasets[{i}].subjects must be a non-empty list of "
-                              f"integers, got {subjects!r}.")
+                              f"integers, got {shown(subjects)}.")
         params = _mapping(entry.get("params") or {}, f"datasets[{i}].params", source,
                           allowed=None)
         datasets.append(DatasetEntry(entry["name"], params, subjects))
     para = _mapping(top["paradigm"], "paradigm", source, ("name",), ("params", "filter_bank"))
     if not isinstance(para["name"], str) or para["name"] not in PARADIGMS:
-        raise ConfigError(f"{source}: paradigm.name {para['name']!r} is not one of "
+        raise ConfigError(f"{source}: paradigm.name {shown(para['name'])} is not one of "
                           f"{sorted(PARADIGMS)}.")
     para_params = _check_fields(
         _mapping(para.get("params") or {}, "paradigm.params", source,
@@ -201,7 +204,7 @@ def parse_config(
         raise ConfigError(f"{source}: paradigm: {err}") from err
     ev = _mapping(top["evaluation"], "evaluation", source, ("name",), ("params", "windows"))
     if not isinstance(ev["name"], str) or ev["name"] not in EVALUATIONS:
-        raise ConfigError(f"{source}: evaluation.name {ev['name']!r} is not one of "
+        raise ConfigError(f"{source}: evaluation.name {shown(ev['name'])} is not one of "
                           f"{sorted(EVALUATIONS)}.")
     ev_params = _check_fields(
         _mapping(ev.get("params") or {}, "evaluation.params", source,
@@ -257,7 +260,8 @@ def load_config(path: str | Path, dataset_names: tuple[str, ...] = ()) -> BenchC
             from err
     try:
         data = yaml.safe_load(text)
-    except (yaml.YAMLError, RecursionError) as err:
+    # ValueError: PyYAML's int() of a number of more than 4300 digits
+    except (yaml.YAMLError, ValueError, RecursionError) as err:
         raise ConfigError(f"{path}: not valid YAML ({err}).") from err
     return parse_config(data, str(path), dataset_names)
 
