@@ -228,6 +228,8 @@ def test_typed_encoder_option_imports_factories():
 @pytest.mark.parametrize("damage, message", [
     (lambda npz, arch: arch.write_text("{"), r"mine.json is not an encoder architecture"),
     (lambda npz, arch: arch.write_bytes(b"\xff\xfe"), r"mine.json is not an encoder arch"),
+    (lambda npz, arch: arch.write_text('{"widths": ' + "9" * 5000 + "}"),
+     r"mine.json is not an encoder arch"),  # beyond Python's int-conversion limit
     (lambda npz, arch: arch.write_text('{"widths": [24, 48], "dense_dim": 32}'),
      r"mine.json must hold .*got \{'widths'"),
     (lambda npz, arch: arch.write_text('{"widths": [100000000, 1], "dense_dim": 1, '

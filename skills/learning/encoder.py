@@ -152,7 +152,7 @@ class CNNEncoder:
             raise FileNotFoundError(f"encoder weights need {weights} and {config_file}")
         try:
             config = json.loads(config_file.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        except (ValueError, RecursionError) as err:  # bad UTF-8 or JSON, ints too long for Python
             raise ValueError(f"{config_file} is not an encoder architecture (JSON): {err}") \
                 from err
         net = ConvNet(**_check_architecture(config, config_file))
