@@ -5,14 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.tabletop import TabletopWorld
-
-
-@pytest.fixture(scope="module")
-def world():
-    with TabletopWorld(seed=0) as world:
-        yield world
-
 
 @pytest.mark.parametrize("view", ["top", "side"])
 def test_frame_shapes_and_masks_match_object_ids(world, view):

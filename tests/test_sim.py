@@ -13,19 +13,6 @@ from sim.world import World
 from skills import ExecutionFailure, ObjectInfo, Pick, PlanningFailure, UnknownObjectError
 
 
-@pytest.fixture(scope="module")
-def _world():
-    with TabletopWorld(seed=0) as world:
-        yield world, world.save_state()
-
-
-@pytest.fixture
-def world(_world):
-    world, start = _world
-    world.restore_state(start)
-    return world
-
-
 def positions(world: TabletopWorld) -> np.ndarray:
     return np.array([world.object_position(n) for n in world.object_names()])
 

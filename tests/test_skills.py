@@ -34,20 +34,6 @@ from skills import (
 from skills.motion import rotate
 
 
-@pytest.fixture(scope="module")
-def _world():
-    with TabletopWorld(seed=0) as world:
-        yield world, world.save_state()
-
-
-@pytest.fixture
-def world(_world):
-    """The module's world, reset to its start state before each test."""
-    world, start = _world
-    world.restore_state(start)
-    return world
-
-
 def pick_cube(world: TabletopWorld):
     return Pick.run(world, {"object": "cube"})
 
