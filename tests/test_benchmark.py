@@ -312,10 +312,11 @@ def test_unreachable_scheduler_fails_fast_with_one_line(monkeypatch, ssvep_data)
     with socket.socket() as sock:  # a free loopback port, closed again: nobody listens
         sock.bind(("127.0.0.1", 0))
         address = f"tcp://127.0.0.1:{sock.getsockname()[1]}"
-    for bad, reason in [(address, "Timed out"), ("tcp://unreachable", "missing port")]:
+    # dask's connect timeout, or under load the whole exchange's cap, whichever comes first
+    for bad, reason in [(address, "Timed out|TimeoutError"), ("tcp://unreachable", "missing port")]:
         start = time.perf_counter()
         with pytest.raises(ValueError, match=rf"no Dask scheduler answered at '{bad}' within 1 s "
-                                             rf"\({reason}"):
+                                             rf"\(({reason})"):
             WithinSessionEvaluation(n_splits=2, scheduler=bad).evaluate(
                 ssvep_data, SSVEP(tmax=1.0), CCA, subjects=[1])
         assert time.perf_counter() - start < 4.0
