@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, clone
 from test_decoder_guards import DECODERS, SSVEP_SFREQ, _good_data
 
 from decoders.dynamic_stopping import MarginStopping
-from decoders.io import DECODER_CLASSES, load_decoder, save_decoder
+from decoders.io import DECODER_CLASSES, _nodes, load_decoder, save_decoder
 from decoders.motor_imagery import FBCSPSVM
 from decoders.ssvep import CCA
 from noir import recorded
@@ -73,20 +73,6 @@ class Files(dict):
 
     def __repr__(self) -> str:
         return f"<{len(self)} files: {', '.join(self)}>"
-
-
-def _nodes(tree) -> list[dict]:
-    """Every skops node (a mapping with ``__loader__``) in a parsed ``schema.json``."""
-    found, stack = [], [tree]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if "__loader__" in item:
-                found.append(item)
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 def _rezip(members: dict[str, bytes]) -> bytes:
