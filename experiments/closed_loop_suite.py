@@ -19,6 +19,7 @@ sessions that build each subject's model, and writes
 from __future__ import annotations
 
 import argparse
+import subprocess
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
@@ -53,9 +54,12 @@ def main() -> None:
         runs, demos = run_suite(tasks, configs, list(range(args.seeds)), args.subjects,
                                 Path(tmp), demos=args.demos, n_jobs=args.n_jobs)
     wall = time.perf_counter() - start
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     header = (f"python experiments/closed_loop_suite.py --seeds {args.seeds} --subjects "
               f"{args.subjects} --demos {args.demos} --n-jobs {args.n_jobs}: {len(runs)} "
-              f"measured + {len(demos)} demonstration sessions in {wall / 60:.1f} min\n"
+              f"measured + {len(demos)} demonstration sessions in {wall / 60:.1f} min "
+              f"(commit {commit})\n"
               f"subjects: 0 = noir-like profile, others sampled around it; sessions not kept\n")
     RESULTS.mkdir(exist_ok=True)
     runs.to_csv(RESULTS / "closed_loop_runs.csv", index=False)

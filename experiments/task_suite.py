@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -72,8 +73,11 @@ def main() -> None:
                      f"{mean['wall_time_s']:7.2f} {mean['cpu_time_s']:6.2f} "
                      f"{mean['steps_per_s']:8.0f} {mean['rtf']:6.1f} {mean['rtf_cpu']:7.1f}  "
                      f"{first[:150]}")
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     lines.append(f"{len(rows)} runs in {args.jobs} processes on {os.cpu_count()} CPUs; load "
-                 f"average over the last 5 min at the end: {os.getloadavg()[1]:.1f}")
+                 f"average over the last 5 min at the end: {os.getloadavg()[1]:.1f} "
+                 f"(commit {commit})")
     text = "\n".join(lines) + "\n"
     (RESULTS / "task_suite.txt").write_text(text)
     print(text)
