@@ -5,8 +5,9 @@ waypoint goes through null-space inverse kinematics and the joints are position 
 A subclass loads its robot and calls ``_setup_arm`` with its joints and links. This is the
 Panda's motion logic (``sim.panda``) written for any joint layout, so TIAGo reuses it.
 
-``HoldingArm`` is what both share: stepping under ``should_stop`` and a step limit, and the stop
-on request, which brakes the arm and fingers to standstill where they are and holds them there.
+``HoldingArm`` is what both share: stepping under ``should_stop`` and a step limit, the fingers'
+ease once a grasp holds, and the stop on request, which brakes the arm and fingers to standstill
+where they are and holds them there.
 
 The gripper's *tool frame* follows the Panda's convention whatever the robot: +z points out of
 the gripper (the approach direction) and the fingers close along +y.
@@ -56,6 +57,14 @@ BRAKE_STEPS = 120
 FINGER_HOLD_GAIN = 1.0
 """Position gain of the finger motors from a stop on (PyBullet's default is 0.1): fingers that
 have just closed on an object are pushed back open by the contact; this pulls them back."""
+ARM_HOLD_GAIN = 1.0
+"""Position gain of the arm motors from a stop on (PyBullet's default is 0.1): a load on the
+stopped arm (a tool pressed into what it works on) moves it less from where it is held."""
+FINGER_EASE = 0.003
+"""How far each finger opens again from where it stopped once the assisted grasp holds what it
+closed on, in m: the constraint holds the object, so the fingers rest against it instead of
+squeezing it (a squeezed light object chatters between position-controlled fingers and is
+pressed millimetres deep into them)."""
 BACK_OFF_TOLERANCE = 1e-4
 """Penetration, in m, beyond which a stopped finger's target moves out to the surface of what it
 presses into (and braking goes on)."""
@@ -103,11 +112,11 @@ class HoldingArm:
     """Control steps and the stop on request, for a position-controlled arm with fingers.
 
     A subclass sets ``world``, ``body``, ``_p`` (the physics client), ``_arm_joints``,
-    ``_finger_joints`` and ``_finger_target`` (m, one target for every finger), implements
-    ``_command_arm(q, fingers=, finger_gain=)`` (position targets ``q`` for the arm joints,
-    ``fingers`` for the fingers, one each, None: ``_finger_target``; ``finger_gain`` None:
-    PyBullet's default), ``held_object`` and ``_regrip``, and decorates its public motions with
-    ``stops_on_request``.
+    ``_finger_joints`` and ``_finger_target`` (m, shape (n_fingers,): each finger's own
+    target), implements ``_command_arm(q, fingers=, finger_gain=, arm_gain=)`` (position
+    targets ``q`` for the arm joints, ``fingers`` for the fingers, one each, None:
+    ``_finger_target``; the position gains None: PyBullet's default), ``held_object`` and
+    ``_regrip``, and decorates its public motions with ``stops_on_request``.
     """
 
     world: World
@@ -115,12 +124,12 @@ class HoldingArm:
     _p: Any
     _arm_joints: tuple[int, ...]
     _finger_joints: tuple[int, ...]
-    _finger_target: float
+    _finger_target: np.ndarray
     _resume_iterations: int | None = None
     """Solver iterations to go back to when the next motion starts after a stop, or None."""
 
     def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
-                     finger_gain: float | None = None) -> None:
+                     finger_gain: float | None = None, arm_gain: float | None = None) -> None:
         raise NotImplementedError
 
     def held_object(self) -> str | None:
@@ -180,16 +189,23 @@ class HoldingArm:
         for the last targets commanded before the restore.
         """
         self._resume()
-        n_arm = len(self._arm_joints)
-        self._finger_target = float(np.mean(self.joint_positions()[n_arm:]))
+        self._finger_target = self.joint_positions()[len(self._arm_joints):]
+        self._hold()
+
+    def _ease_fingers(self) -> None:
+        """Each finger to ``FINGER_EASE`` more open than where it is now, within its joint
+        limit: for when the assisted grasp has just taken hold of what the fingers closed on."""
+        opened = self.joint_positions()[len(self._arm_joints):] + FINGER_EASE
+        self._finger_target = np.minimum(opened, self._finger_upper)
         self._hold()
 
     def stop(self) -> int:
         """Brake the arm and fingers to standstill where they are, and hold them there.
 
         Each physics step the arm joints are commanded to stay where they are at that moment
-        (a zero-speed target within each joint's force: the motors brake) and the fingers where
-        they were when the stop began, with position gain ``FINGER_HOLD_GAIN``; a finger
+        (a zero-speed target within each joint's force: the motors brake; position gain
+        ``ARM_HOLD_GAIN``) and the fingers where they were when the stop began, with position
+        gain ``FINGER_HOLD_GAIN``; a finger
         pressed into a body (the simulation's contact penetration, e.g. fingers that have just
         struck what they close on) is held at that body's surface instead (within its joint
         limit), so that it does not squeeze and bounce. Braking ends at standstill
@@ -217,8 +233,9 @@ class HoldingArm:
             surface = np.minimum(q[n_arm:] + depth, self._finger_upper)
             back_off = (depth > BACK_OFF_TOLERANCE) & (surface > fingers + BACK_OFF_TOLERANCE)
             fingers = np.where(back_off, surface, fingers)
-            self._finger_target = float(np.mean(fingers))
-            self._command_arm(q[:n_arm], fingers=fingers, finger_gain=FINGER_HOLD_GAIN)
+            self._finger_target = fingers
+            self._command_arm(q[:n_arm], fingers=fingers, finger_gain=FINGER_HOLD_GAIN,
+                              arm_gain=ARM_HOLD_GAIN)
             still = self.at_standstill() and not back_off.any()
             if (still and was_still) or steps >= BRAKE_STEPS:
                 return steps
@@ -344,7 +361,7 @@ class CartesianArm(HoldingArm):
             self._ik_options = {
                 "jointDamping": [0.05 if j in self._arm_joints else 1e3 for j in movable],
             }
-        self._finger_target = finger_open
+        self._finger_target = np.full(len(self._finger_joints), finger_open)
         self._command_arm(np.asarray(home, dtype=float))
         self._home_q = np.asarray(home, dtype=float)
 
@@ -364,6 +381,10 @@ class CartesianArm(HoldingArm):
         )
 
     def held_object(self) -> str | None:
+        """Name of the named body touched by every finger, or None."""
+        return self._touched_by_every_finger()
+
+    def _touched_by_every_finger(self) -> str | None:
         """Name of the named body touched by every finger, or None."""
         touching = [
             {c[2] for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
@@ -589,17 +610,18 @@ class CartesianArm(HoldingArm):
             self._p.resetJointState(self.body, j, qj)
 
     def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
-                     finger_gain: float | None = None) -> None:
+                     finger_gain: float | None = None, arm_gain: float | None = None) -> None:
         """Position targets: the arm joints to ``q``, the fingers to ``fingers`` (one per
-        finger, m; None: ``_finger_target``), with position gain ``finger_gain`` (None:
-        PyBullet's default)."""
+        finger, m; None: ``_finger_target``), with position gains ``arm_gain`` and
+        ``finger_gain`` (None: PyBullet's default)."""
+        gains = {} if arm_gain is None else {"positionGains": [arm_gain] * len(self._arm_joints)}
         self._p.setJointMotorControlArray(
             self.body, self._arm_joints, pybullet.POSITION_CONTROL,
-            targetPositions=q, forces=self._arm_forces,
+            targetPositions=q, forces=self._arm_forces, **gains,
         )
         gain = {} if finger_gain is None else {"positionGain": finger_gain}
         if fingers is None:
-            fingers = [self._finger_target] * len(self._finger_joints)
+            fingers = self._finger_target
         for j, target in zip(self._finger_joints, fingers, strict=True):
             self._p.setJointMotorControl2(
                 self.body, j, pybullet.POSITION_CONTROL, targetPosition=float(target),
@@ -608,21 +630,24 @@ class CartesianArm(HoldingArm):
 
     def _move_fingers(
         self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None,
-        released: Any = None,
+        released: Any = None, until: Callable[[], bool] | None = None,
     ) -> int:
-        """Drive each finger to ``opening`` m until the fingers stop; return the steps used.
+        """Drive each finger to ``opening`` m until the fingers stop, or ``until()`` holds
+        after a step; return the steps used.
 
         ``released``: what this opening let go, held again if a stop interrupts it (see
         ``_control_step``).
         """
-        self._finger_target = opening
+        n_arm = len(self._arm_joints)
+        self._finger_target = np.full(len(self._finger_joints), opening)
         self._hold()
         steps = 0
-        n_arm = len(self._arm_joints)
         last = self.joint_positions()[n_arm:]
         for _ in range(SETTLE_STEPS):
             self._control_step(should_stop, max_steps, steps, released)
             steps += 1
+            if until is not None and until():
+                break
             now = self.joint_positions()[n_arm:]
             if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
                 break

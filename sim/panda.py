@@ -7,8 +7,9 @@ an unreachable pose is a ``PlanningFailure`` with the arm still. The joints are 
 controlled along the plan, interpolated linearly between solutions. Grasps are assisted, as in
 OmniGibson's "assisted grasping": when the closing fingers both touch an object, a fixed
 constraint holds it where it is relative to the hand until the fingers open, so tools stay put
-while they wipe, cut or pour. A stop on request brakes the arm and fingers to standstill and
-holds them, and what the hand holds (``sim.arm.HoldingArm``).
+while they wipe, cut or pour, and the fingers ease off to rest against it. The fingers move at
+most at their URDF velocity limit. A stop on request brakes the arm and fingers to standstill
+and holds them, and what the hand holds (``sim.arm.HoldingArm``).
 """
 
 from __future__ import annotations
@@ -31,8 +32,12 @@ HOME = (0.0, -0.785, 0.0, -2.356, 0.0, 1.571, 0.785)
 """Arm joint positions at start, in rad: gripper pointing down 0.3 m in front of the base."""
 FINGER_OPEN = 0.04
 FINGER_FORCE = 40.0
-FINGER_EASE = 0.003
-"""How far each finger opens again once the assisted grasp holds an object, in m."""
+FINGER_SPEED = 0.2
+"""Largest finger speed, in m/s: the finger joints' velocity limit in the URDF, which PyBullet's
+motor control of several joints at once does not apply. Faster (up to 1 m/s), the fingers
+strike what they close on, sink millimetres into it, and the uneven contacts push both fingers
+and the object sideways until one finger stops at its joint limit: the object is then held up
+to 20 mm off-centre, pressed against that finger."""
 FORCES = (87.0, 87.0, 87.0, 87.0, 12.0, 12.0, 12.0, FINGER_FORCE, FINGER_FORCE)
 """Largest motor force or torque of each joint in ``JOINTS``, in N m (fingers N)."""
 IK_ITERATIONS = 50
@@ -112,7 +117,7 @@ class PandaRobot(HoldingArm):
             self._p.resetJointState(self.body, j, q)
         for j in FINGER_JOINTS:
             self._p.changeDynamics(self.body, j, lateralFriction=1.5, spinningFriction=0.01)
-        self._finger_target = FINGER_OPEN
+        self._finger_target = np.full(2, FINGER_OPEN)
         self._command_arm(np.array(HOME))
         self._grasp: tuple[str, int] | None = None  # held object's name, constraint id
 
@@ -311,7 +316,11 @@ class PandaRobot(HoldingArm):
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> bool:
-        """Close the fingers until they stop; return whether an object is held."""
+        """Close the fingers until they stop; return whether an object is held.
+
+        An object both fingers touch is held by the assisted grasp, and the fingers ease off
+        (``sim.arm.FINGER_EASE``) to rest against it.
+        """
         self._move_fingers(0.0, should_stop, max_steps)
         touched = self._touched_by_both_fingers()
         if touched is not None and self._grasp is None:
@@ -324,21 +333,18 @@ class PandaRobot(HoldingArm):
             inv_pos, inv_orn = self._p.invertTransform(hand_pos, hand_orn)
             rel_pos, rel_orn = self._p.multiplyTransforms(inv_pos, inv_orn, obj_pos, obj_orn)
             self._attach(name, body, link, rel_pos, rel_orn)
+            self._ease_fingers()
         return self.held_object() is not None
 
     def _attach(self, name: str, body: int, link: int, position: Sequence[float],
                 orientation: Sequence[float]) -> None:
-        """Fix ``body``'s ``link`` at pose (``position`` m, ``orientation``) in the hand frame.
-
-        The fingers ease off by ``FINGER_EASE`` each, so that they do not squeeze it about in the
-        hand (nor cost contact solving) while the constraint holds it.
-        """
+        """Fix ``body``'s ``link`` at pose (``position`` m, ``orientation``) in the hand frame
+        (the fingers do not move)."""
         constraint = self._p.createConstraint(
             self.body, EE_LINK, body, link, pybullet.JOINT_FIXED, (0, 0, 0),
             position, (0, 0, 0), orientation,
         )
         self._p.changeConstraint(constraint, maxForce=GRASP_FORCE)
-        self._finger_target = float(np.mean(self.joint_positions()[7:])) + FINGER_EASE
         self._grasp = (name, constraint)
 
     # -- internals ------------------------------------------------------------------------
@@ -480,20 +486,23 @@ class PandaRobot(HoldingArm):
         return SETTLE_STEPS
 
     def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
-                     finger_gain: float | None = None) -> None:
+                     finger_gain: float | None = None, arm_gain: float | None = None) -> None:
         """Position-control targets: the arm joints to ``q`` rad, the fingers to ``fingers``
-        (2,) m (None: ``_finger_target`` each), with position gain ``finger_gain`` (None:
-        PyBullet's default, ``DEFAULT_GAIN``)."""
-        if fingers is None:
-            fingers = [self._finger_target, self._finger_target]
-        gains = {}
-        if finger_gain is not None:
-            gains = {"positionGains": [DEFAULT_GAIN] * len(ARM_JOINTS)
-                     + [finger_gain] * len(FINGER_JOINTS)}
+        (2,) m (None: ``_finger_target``) at most at ``FINGER_SPEED``, with position gains
+        ``arm_gain`` and ``finger_gain`` (None: PyBullet's default, ``DEFAULT_GAIN``)."""
+        gains = {} if arm_gain is None else {"positionGains": [arm_gain] * len(ARM_JOINTS)}
         self._p.setJointMotorControlArray(
-            self.body, JOINTS, pybullet.POSITION_CONTROL,
-            targetPositions=[*q, *fingers], forces=FORCES, **gains,
+            self.body, ARM_JOINTS, pybullet.POSITION_CONTROL,
+            targetPositions=q, forces=FORCES[: len(ARM_JOINTS)], **gains,
         )
+        if fingers is None:
+            fingers = self._finger_target
+        for j, target in zip(FINGER_JOINTS, fingers, strict=True):
+            self._p.setJointMotorControl2(
+                self.body, j, pybullet.POSITION_CONTROL, targetPosition=float(target),
+                force=FINGER_FORCE, maxVelocity=FINGER_SPEED,
+                positionGain=DEFAULT_GAIN if finger_gain is None else finger_gain,
+            )
 
     def _move_fingers(
         self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None,
@@ -505,7 +514,7 @@ class PandaRobot(HoldingArm):
         closing fingers hold a small object by friction instead of squeezing it out.
         ``released``: the grasp this opening let go, held again if a stop interrupts it.
         """
-        self._finger_target = opening
+        self._finger_target = np.full(2, opening)
         self._hold()
         iterations = self._p.getPhysicsEngineParameters()["numSolverIterations"]
         self._p.setPhysicsEngineParameter(

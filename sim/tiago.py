@@ -15,8 +15,10 @@ Model choices, for speed and robustness:
 * **Right arm manipulates, left arm parked.** The torso lift and the right arm's seven joints
   move the gripper along straight Cartesian lines (``sim.arm.CartesianArm``); the head looks
   down ahead.
-* **Assisted grasp.** When the fingers close on an object touching both of them, a fixed
-  constraint holds it (as OmniGibson's assisted grasping does); opening releases it.
+* **Assisted grasp.** As soon as the closing fingers both touch an object, a fixed constraint
+  holds it (as OmniGibson's assisted grasping does) and the fingers ease off to rest against it;
+  opening releases it. Squeezed on, the light fingers would chatter on what they hold and press
+  millimetres into it.
 """
 
 from __future__ import annotations
@@ -333,11 +335,14 @@ class TiagoRobot(CartesianArm):
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> bool:
-        """Close the fingers; attach an object touching both of them. Return whether held."""
-        self._move_fingers(0.0, should_stop, max_steps)
-        name = super().held_object()
+        """Close the fingers until they stop or both touch an object; attach that object and
+        ease the fingers off (``sim.arm.FINGER_EASE``). Return whether an object is held."""
+        self._move_fingers(0.0, should_stop, max_steps,
+                           until=lambda: self._touched_by_every_finger() is not None)
+        name = self._touched_by_every_finger()
         if name is not None and self._grasp is None:
             self.attach(name)
+            self._ease_fingers()
         return self._grasp is not None
 
     def attach(self, name: str) -> None:

@@ -169,6 +169,30 @@ def test_pick_stopped_as_the_fingers_strike_the_cube():
     world.close()
 
 
+@pytest.mark.parametrize("seed", [28, 60010])
+def test_a_cube_struck_off_centre_is_held_centred_and_a_place_stops_within_40_ms(seed):
+    """Closing fast, the fingers used to push the cube and themselves 20 mm sideways until one
+    finger was pressed past its joint limit (the interrupt experiment's Place worlds 28 and
+    60010); its motor then pressed it into the held cube, and a stop took up to 85 ms to settle
+    it."""
+    world = TASKS["cube_in_tray"]().make_world(seed)
+    robot, p = world.robot, world.client
+    get_skill("pick").run(world, {"object": "cube"})
+    assert abs(pose_in_hand(robot, "cube")[1]) < 0.003  # along the closing axis
+    fingers = robot.joint_positions()[-2:]
+    assert np.all((fingers > 0.0) & (fingers < 0.04))  # within the joint limits
+    for link in (9, 10):  # resting against the cube, not pressing into it
+        assert sum(c[9] for c in p.getContactPoints(bodyA=robot.body, linkIndexA=link)) < 1.0
+    t0, stopped = world.sim_time, []
+    with pytest.raises(InterruptedFailure):
+        Place.run(world, Place.params_for_object(world, "tray"),
+                  should_stop=lambda: (world.sim_time - t0 >= 1.84
+                                       and not stopped.append(world.sim_time)))
+    assert world.sim_time - stopped[0] <= 0.04
+    assert_holds_still(world, "cube")
+    world.close()
+
+
 # -- TIAGo ------------------------------------------------------------------------------
 def test_drop_stopped_as_the_fingers_open_keeps_the_trash(trash_at_bin):
     world, state, step = trash_at_bin
@@ -190,6 +214,29 @@ def test_tiago_stopped_while_moving_brakes_and_holds(trash_at_bin):
                                   should_stop=lambda: world.sim_time - t0 > 0.2)
     assert world.sim_time - t0 < 0.2 + BRAKE_STEPS * world.timestep
     assert_holds_still(world, "trash")
+
+
+def test_tiago_stopped_while_lifting_the_trash_brakes_within_40_ms():
+    """Squeezing the light trash, TIAGo's fingers chattered 3-5 mm deep in it; at a stop they
+    backed off to its surface at their speed limit, which took up to 70 ms."""
+    task = TASKS["trash_disposal"]()
+    world = task.make_world(0)
+    move = task.reference_plan(world)[0]
+    get_skill(move.skill).run(world, move.resolve(world))
+    robot = world.robot
+    polls: list[float] = []
+
+    def lifting() -> bool:
+        if robot.held_object() == "trash":
+            polls.append(world.sim_time)
+        return len(polls) > 10
+
+    with pytest.raises(InterruptedFailure):
+        get_skill("pick").run(world, get_skill("pick").params_for_object(world, "trash"),
+                              should_stop=lifting)
+    assert world.sim_time - polls[-1] <= 0.04
+    assert_holds_still(world, "trash")
+    world.close()
 
 
 def test_tiago_stopped_while_driving_holds_the_trash(trash_at_bin):
