@@ -55,6 +55,8 @@ def main() -> None:
     jobs = [(t, s) for t in args.tasks for s in range(args.seeds)]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, *zip(*jobs, strict=True)))
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / "task_suite.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -73,8 +75,6 @@ def main() -> None:
                      f"{mean['wall_time_s']:7.2f} {mean['cpu_time_s']:6.2f} "
                      f"{mean['steps_per_s']:8.0f} {mean['rtf']:6.1f} {mean['rtf_cpu']:7.1f}  "
                      f"{first[:150]}")
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     lines.append(f"{len(rows)} runs in {args.jobs} processes on {os.cpu_count()} CPUs; load "
                  f"average over the last 5 min at the end: {os.getloadavg()[1]:.1f} "
                  f"(commit {commit})")
