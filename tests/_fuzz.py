@@ -137,3 +137,15 @@ def byte_damage(draw, data: bytes) -> tuple[str, bytes]:
     value = draw(st.sampled_from([float("nan"), float("inf"), -float("inf"), 3e38]))
     at = 4 * (at // 4)
     return f"float32 {value} at {at}", data[:at] + struct.pack("<f", value) + data[at + 4:]
+
+
+def key_paths(value, prefix=()) -> list[tuple]:
+    """Every key path into a parsed JSON/YAML tree (mappings and lists), the tree itself first."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += key_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += key_paths(item, (*prefix, i))
+    return found

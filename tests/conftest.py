@@ -2,6 +2,7 @@
 
 - ``world``: a Franka tabletop world (seed 0), built once per test module and reset to its start
   state before each test that asks for it.
+- ``user_model``: a saved user model folder (the assistant's ``.npz`` + JSON).
 - The fuzz suite's case counts are printed at the end of the run.
 """
 
@@ -24,6 +25,21 @@ def world(_tabletop):
     world, start = _tabletop
     world.restore_state(start)
     return world
+
+
+@pytest.fixture(scope="module")
+def user_model(tmp_path_factory):
+    """A user model saved by the assistant (``assistant/``): two remembered choices, one with a
+    point and a put-back anchor."""
+    from noir.assist import Assistant, Example
+    from sim.tasks import TASKS
+
+    with TASKS["cube_in_tray"].make_world(0) as world:
+        scene = world.render("top")
+    model = Assistant()
+    model.learn([Example(scene, "cube", "pick"), Example(scene, "tray", "place", (200.0, 120.0),
+                                                         held_from_px=(100.0, 80.0))])
+    return model.save(tmp_path_factory.mktemp("user") / "assistant")
 
 
 def pytest_terminal_summary(terminalreporter):

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-from _fuzz import SENTINEL_MODULE, assert_nothing_ran, case, fuzz_settings, no_code_runs
+from _fuzz import SENTINEL_MODULE, assert_nothing_ran, case, fuzz_settings, key_paths, no_code_runs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -80,18 +80,6 @@ TEXT_EDITS = ["!!python/object/apply:os.system ['touch {flag}']",
 would run them), broken syntax, a 5000-digit number, deep nesting, a list key."""
 
 
-def _paths(value, prefix=()) -> list[tuple]:
-    """Every key path into a YAML tree (mappings and lists), the tree itself first."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*prefix, i))
-    return found
-
-
 def _get(tree, path: tuple):
     for key in path:
         tree = tree[key]
@@ -106,11 +94,11 @@ def mutated(draw, flag: Path) -> tuple[str, bytes]:
     tree = yaml.safe_load(yaml.safe_dump(ORIGINALS[name]))
     edits = []
     for _ in range(draw(st.integers(1, 3))):
-        path = draw(st.sampled_from(_paths(tree)[1:]))
+        path = draw(st.sampled_from(key_paths(tree)[1:]))
         op = draw(st.sampled_from(["set", "set", "set", "delete", "add", "step", "number",
                                    "number", "aliased"]))
         value = draw(VALUES)
-        numbers = [p for p in _paths(tree) if isinstance(_get(tree, p), int | float | list)
+        numbers = [p for p in key_paths(tree) if isinstance(_get(tree, p), int | float | list)
                    and any(_numbers(_get(tree, p)))]
         if op == "number" and numbers:  # a number (or a list of them) becomes another
             path, value = draw(st.sampled_from(numbers)), draw(NUMBERS)

@@ -37,7 +37,7 @@ from decoders.io import DECODER_CLASSES, _nodes, load_decoder, save_decoder
 from decoders.motor_imagery import FBCSPSVM
 from decoders.ssvep import CCA
 from noir import recorded
-from noir.assist import Assistant, Example
+from noir.assist import Assistant
 from noir.calibration import Calibration
 from noir.config import LoopConfig
 from noir.eeg_writer import BrainVisionWriter, read_recording
@@ -180,19 +180,6 @@ def test_decoder_files_load_or_are_refused_and_run_nothing(guarded, decoder_file
 
 
 # --- user models ------------------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def user_model(tmp_path_factory) -> Path:
-    """A user model saved by the assistant: two remembered choices and a put-back point."""
-    from sim.tasks import TASKS
-
-    with TASKS["cube_in_tray"].make_world(0) as world:
-        scene = world.render("top")
-    model = Assistant()
-    model.learn([Example(scene, "cube", "pick"), Example(scene, "tray", "place", (200.0, 120.0),
-                                                         held_from_px=(100.0, 80.0))])
-    return model.save(tmp_path_factory.mktemp("user") / "assistant")
-
 
 class Payload:
     """Pickled into an .npz: unpickling it would import the sentinel module."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _fuzz import NUMBER, byte_damage, case, fuzz_settings
+from _fuzz import NUMBER, byte_damage, case, fuzz_settings, key_paths
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -65,18 +65,6 @@ VALUES = st.one_of(
     st.dictionaries(st.text(max_size=3), st.one_of(st.integers(), st.text(max_size=3)),
                     max_size=2),
 )
-def _paths(value, prefix=()) -> list[tuple]:
-    """Every key path into a JSON value (dicts and lists), the value itself first."""
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            found += _paths(item, (*prefix, i))
-    return found
-
-
 def _set(root, path: tuple, op: str, value):
     """``root`` with the item at ``path`` set to ``value``, deleted, or given a new key."""
     if not path:
@@ -98,12 +86,12 @@ def _set(root, path: tuple, op: str, value):
 def json_edit(draw, document):
     """An edit of a JSON ``document``: a (nested) value set to another, deleted or added."""
     document = json.loads(json.dumps(document))
-    path = draw(st.sampled_from(_paths(document)))
+    path = draw(st.sampled_from(key_paths(document)))
     op = draw(st.sampled_from(["set", "set", "set", "delete", "add key"]))
     return _set(document, path, op, draw(VALUES))
 
 
-PATH_FIELDS = [(i, path) for i, event in enumerate(EVENTS) for path in _paths(event)
+PATH_FIELDS = [(i, path) for i, event in enumerate(EVENTS) for path in key_paths(event)
                if path[-1:] in (("header",), ("path",))]
 """(line index, key path) of every field of the sample's events that names a file."""
 

@@ -23,10 +23,9 @@ from typer.testing import CliRunner
 from decoders.benchmark.run import load_config
 from decoders.emg import MuscleTensionDetector
 from decoders.io import load_decoder, save_decoder
-from noir.assist import Assistant, Example
+from noir.assist import Assistant
 from noir.calibration import Calibration
 from noir.cli import app
-from sim.tasks import TASKS
 from skills.learning import load_encoder
 
 _ids = itertools.count(1)
@@ -204,17 +203,6 @@ def test_numbers_beyond_python_int_limit_name_the_file(tmp_path, user_model):
 
 
 # --- user models (assistant/assistant.json) ---------------------------------------------------
-
-@pytest.fixture(scope="module")
-def user_model(tmp_path_factory) -> Path:
-    """A user model saved by the assistant: one remembered choice."""
-    with TASKS["cube_in_tray"].make_world(0) as world:
-        scene = world.render("top")
-    model = Assistant()
-    model.learn([Example(scene, "cube", "pick"), Example(scene, "tray", "place", (200.0, 120.0),
-                                                         held_from_px=(100.0, 80.0))])
-    return model.save(tmp_path_factory.mktemp("user") / "assistant")
-
 
 def _tampered(user_model: Path, tmp_path: Path, **changes) -> Path:
     folder = tmp_path / "assistant"
