@@ -1,14 +1,14 @@
-"""The ``lsl`` operator: live EEG from a Lab Streaming Layer stream, checked before use.
+"""LSL: live EEG from a Lab Streaming Layer stream (:class:`LSLSource`), cues on a marker stream.
 
-The interface sends each cue it shows as a marker on its own LSL stream (``noir-cues``) and then
-reads the EEG that follows from the named EEG stream. Every window is checked before a decoder
-sees it: a stream that stalls, drops samples, jumps in time, sends NaN, goes flat or saturates
-raises :class:`StreamPaused` with the reason, the loop logs it, and the cue is shown again until
-the data are good (``noir.operators.retry_paused``).
+The interface sends each cue it shows as a JSON marker on its own LSL stream (``noir-cues``) and
+reads the EEG that follows from the named EEG stream; ``noir.live.StreamOperator`` checks every
+window and watches motions live. :class:`LSLOperator` is that operator on an LSL stream.
 
-While the robot moves, the clench monitor reads the stream live (:class:`LiveFeed`): new samples
-are pulled on every control step, the simulation is paced to wall time, and the same faults stop
-the robot as a clench does.
+Why pylsl and not mne-lsl's ``StreamLSL``: the loop must see every sample once, in order, with
+its own time stamp, to refuse a window with a gap, a jump or a duplicate (and to count lost
+samples in the soak test); ``StreamLSL`` keeps a ring buffer of the latest window that is read
+by window length, so samples lost between two reads would go unseen. The inlet here is
+pylsl's, with liblsl's clock-offset correction.
 
 Unless ``LSLAPICFG`` is already set, this module points liblsl at ``noir/lsl_api.cfg`` before
 pylsl is imported: discovery stays on 127.0.0.1 (no multicast or broadcast; the discovery
@@ -27,19 +27,18 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
-import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import mne
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from decoders.cues import Cue
-from noir.operators import STREAM_RETRIES, PlanFollower
+from noir.live import StreamOperator, check_chunk, check_settings, check_signal, marker_text
+from noir.operators import STREAM_RETRIES
 from noir.stream import StreamPaused
 
 if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
@@ -52,309 +51,94 @@ import pylsl  # noqa: E402  (after LSLAPICFG is set)
 
 log = logging.getLogger(__name__)
 
+__all__ = ["CUE_STREAM", "FAULTS", "RAIL", "LSLOperator", "LSLSource", "LoopbackPerson",
+           "check_chunk", "check_signal", "outlet_ports"]
+
 CUE_STREAM = "noir-cues"
 FAULTS = ("stall", "drop", "jump", "nan", "flat", "saturate")
-
-FLAT_PTP = 1e-7
-"""Peak-to-peak (V) below which a channel is flat if it stays so for ``FLAT_DURATION``: 0.1 µV,
-far below any EEG amplifier's noise (about 0.5 µV rms, some 3 µV peak-to-peak). Decoders refuse
-flat windows too, with a far lower floor (``decoders._validation.FLAT_VARIANCE_FLOOR``); the
-stream refuses them first."""
-FLAT_DURATION = 0.05
-"""Seconds a channel must stay within ``FLAT_PTP`` to count as flat."""
 RAIL = 0.1875
 """Input range (V) of the amplifier ``LoopbackPerson`` plays (OpenBCI Cyton's at gain 24)."""
-QUIET = 0.05
-"""Seconds without a sample after which a stopped live answer counts as drained."""
+UNIT_SCALE = {"V": 1.0, "mV": 1e-3, "uV": 1e-6}
+"""Volts per unit of the units a stream may declare (names normalised by ``_stream_units``)."""
+UNIT_NAMES = {"v": "V", "volt": "V", "volts": "V", "mv": "mV", "millivolt": "mV",
+              "millivolts": "mV", "uv": "uV", "µv": "uV", "μv": "uV", "microvolt": "uV",
+              "microvolts": "uV"}
 
 
-class LSLOperator(PlanFollower):
-    """EEG from a live LSL stream; the intention (for scoring) follows a plan.
+class LSLSource:
+    """An LSL EEG stream (``noir.live.StreamSource``), with a marker stream for the cues.
 
     Parameters
     ----------
-    plan, reaction_time
-        See :class:`noir.operators.PlanFollower`.
     stream : str
-        Name of the EEG stream to read (its channel labels name the channels; samples in V).
+        Name of the EEG stream to read (its channel labels name the channels).
     timeout : float
-        Seconds to wait for the stream to appear, and for the first sample after a cue.
-    stall : float
-        Seconds without a new sample after which the stream counts as stalled.
-    retries : int
-        Times a cue is shown again after bad stream data; still bad after that, the loop ends
-        the session (``task_end`` says why). A stall costs ``stall`` s per try.
-    rail : float or None
-        The amplifier's input range in V: a sample at or beyond it is saturated. None: only a
-        channel that stays at its rail (flat) is refused.
+        Seconds to wait for the stream to appear.
+    units : str or None
+        The unit of the samples when the stream does not say (``"V"``, ``"mV"``, ``"uV"``);
+        a stream that declares its channels' unit must agree with it.
+
+    A stream from another machine has its clock offset to this one corrected (liblsl's
+    ``proc_clocksync``; one on this machine already shares its clock); jitter is not smoothed,
+    so that a gap or jump stays visible to the checks. (Discovery stays on 127.0.0.1 unless
+    ``LSLAPICFG`` names other peers.) The cue markers go out
+    on ``noir-cues`` (JSON text). A stream published by :class:`LoopbackPerson` answers the cues
+    (its ``<noir><answers_cues>`` description says so): then a cue waits for the person to read
+    the marker stream.
+    """
+
+    def __init__(self, stream: str = "noir-eeg", *, timeout: float = 10.0,
+                 units: str | None = None) -> None:
+        found = pylsl.resolve_byprop("name", stream, timeout=timeout)
+        if not found:
+            raise TimeoutError(f"no LSL stream named {stream!r} appeared within {timeout} s "
+                               "(`noir sources` lists the streams on this machine)")
+        self.label = f"lsl:{stream}"
+        self.timeout = timeout
+        # a stream from this machine shares its clock; one from elsewhere is corrected (this
+        # opens a UDP socket for liblsl's time queries, so only then)
+        remote = found[0].hostname() != socket.gethostname()
+        self.inlet = pylsl.StreamInlet(found[0], max_buflen=60, processing_flags=(
+            pylsl.proc_clocksync if remote else pylsl.proc_none))
+        info = self.inlet.info(timeout=timeout)
+        self.sfreq = info.nominal_srate()
+        self.ch_names = _channel_labels(info)
+        self.units = _stream_units(info, units)
+        self._scale = UNIT_SCALE[self.units]
+        self.answers_cues = info.desc().child("noir").child_value("answers_cues") == "true"
+        self.cues = pylsl.StreamOutlet(pylsl.StreamInfo(CUE_STREAM, "Markers", 1, 0, "string",
+                                                        f"{CUE_STREAM}/{stream}"))
+        _warn_exposed(self.cues)
+        self.inlet.open_stream(timeout=timeout)
+
+    def read(self, max_samples: int, timeout: float) -> tuple[np.ndarray, np.ndarray]:
+        chunk, stamps = self.inlet.pull_chunk(timeout=timeout, max_samples=max_samples)
+        if not stamps:
+            return np.empty((0, len(self.ch_names))), np.empty(0)
+        return np.asarray(chunk, dtype=float) * self._scale, np.asarray(stamps, dtype=float)
+
+    def mark(self, marker: dict[str, Any]) -> None:
+        if self.answers_cues and not self.cues.wait_for_consumers(self.timeout):
+            raise StreamPaused(f"nobody reads the cue stream {CUE_STREAM!r}: no cue can be shown")
+        self.cues.push_sample([marker_text(marker)])
+
+    def close(self) -> None:
+        self.inlet.close_stream()
+
+
+class LSLOperator(StreamOperator):
+    """EEG from a live LSL stream (:class:`LSLSource`); the intention follows a plan.
+
+    ``stream`` and ``timeout`` go to :class:`LSLSource`; the rest is
+    :class:`noir.live.StreamOperator`'s.
     """
 
     def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6, *,
                  stream: str = "noir-eeg", timeout: float = 10.0, stall: float = 1.0,
                  retries: int = STREAM_RETRIES, rail: float | None = None) -> None:
-        super().__init__(plan, reaction_time)
-        if stall <= 0 or retries < 0 or (rail is not None and not rail > 0):
-            raise ValueError(f"stall={stall} s, retries={retries}, rail={rail} V: expected "
-                             "stall > 0, retries >= 0 and rail > 0 (or None)")
-        found = pylsl.resolve_byprop("name", stream, timeout=timeout)
-        if not found:
-            raise TimeoutError(f"no LSL stream named {stream!r} appeared within {timeout} s")
-        self.inlet = pylsl.StreamInlet(found[0], max_buflen=60)
-        info = self.inlet.info(timeout=timeout)
-        self.sfreq = info.nominal_srate()
-        if self.sfreq <= 0:
-            raise ValueError(f"LSL stream {stream!r} has no regular sampling rate")
-        self.ch_names = _channel_labels(info)
-        self.stall = stall
-        self.timeout = timeout
-        self.retries = retries
-        self.rail = rail
-        self.cues = pylsl.StreamOutlet(pylsl.StreamInfo(CUE_STREAM, "Markers", 1, 0, "string",
-                                                        f"{CUE_STREAM}/{stream}"))
-        _warn_exposed(self.cues)
-        self._sending = False  # whether the sender may still be answering an earlier cue
-        self.inlet.open_stream(timeout=timeout)
-
-    def _show(self, stage: str, cues: Sequence[Cue], live: float | None = None) -> None:
-        """Send the marker of ``cues`` (``live``: seconds of them already past, the rest is
-        streamed in real time) after dropping anything stale in the inlet."""
-        if self._sending:
-            self._stop_sender(stage)
-        if not self.cues.wait_for_consumers(self.timeout):
-            raise StreamPaused(f"nobody reads the cue stream {CUE_STREAM!r}: no cue can be shown")
-        self.inlet.pull_chunk(timeout=0.0, max_samples=1_000_000)  # drop anything stale
-        marker: dict[str, Any] = {"stage": stage,
-                                  "cues": [[c.kind, c.duration, c.target] for c in cues]}
-        if live is not None:
-            marker["live"] = live
-        self.cues.push_sample([json.dumps(marker)])
-
-    def _stop_sender(self, stage: str) -> None:
-        """Stop an answer to an earlier cue (a live feed, or a window that failed half-way): an
-        empty cue list tells the sender to stop, then what it sent meanwhile is drained (until
-        ``QUIET`` s pass without a sample, 5 x at most)."""
-        self._sending = False
-        self.cues.push_sample([json.dumps({"stage": stage, "cues": []})])
-        deadline = time.monotonic() + 5 * QUIET
-        while time.monotonic() < deadline:
-            _, stamps = self.inlet.pull_chunk(timeout=QUIET, max_samples=1_000_000)
-            if not stamps:
-                return
-
-    def _read(self, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """The next ``n`` samples (n, n_channels) and their time stamps (n,).
-
-        Raises
-        ------
-        StreamPaused
-            If the first sample does not come within ``timeout`` s, or a later one within
-            ``stall`` s.
-        """
-        self._sending = True
-        data, stamps = np.empty((0, len(self.ch_names))), np.empty(0)
-        last, wait = time.monotonic(), self.timeout
-        while len(stamps) < n:
-            chunk, ts = self.inlet.pull_chunk(timeout=0.05, max_samples=n - len(stamps))
-            if ts:
-                data = np.vstack([data, np.asarray(chunk, dtype=float)])
-                stamps = np.concatenate([stamps, ts])
-                last, wait = time.monotonic(), self.stall
-            elif time.monotonic() - last > wait:
-                raise StreamPaused(f"stream stalled: no sample for {wait} s "
-                                   f"({len(stamps)} of {n} samples received)")
-        self._sending = False
-        return data, stamps
-
-    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
-        """Show ``cues`` (as a marker) and read the EEG that follows; check it before use.
-
-        Raises
-        ------
-        StreamPaused
-            If the stream stalls, drops samples, jumps in time, sends NaN/inf, goes flat or
-            saturates.
-        """
-        self._show(stage, cues)
-        data, stamps = self._read(sum(round(c.duration * self.sfreq) for c in cues))
-        check_chunk(data, stamps, self.sfreq, self.ch_names)
-        check_signal(data, self.sfreq, self.ch_names, rail=self.rail)
-        return _annotated(data, self.sfreq, self.ch_names, cues)
-
-    def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> LiveFeed:
-        """Show ``cues`` for a motion and return its live feed of ``channels``.
-
-        The first cue is the pre-roll, already past when the motion starts: its samples are
-        read now (the sender streams them at once); the rest arrive as the robot moves.
-
-        Raises
-        ------
-        ValueError
-            If a channel is not in the stream (names it and lists what is there).
-        StreamPaused
-            If the pre-roll's samples are bad or do not arrive.
-        """
-        missing = [ch for ch in channels if ch not in self.ch_names]
-        if missing:
-            raise ValueError(f"channel(s) {missing} not in the EEG stream; it has {self.ch_names}")
-        self._show(stage, cues, live=cues[0].duration)
-        data, stamps = self._read(round(cues[0].duration * self.sfreq))
-        check_chunk(data, stamps, self.sfreq, self.ch_names)
-        check_signal(data, self.sfreq, self.ch_names, rail=self.rail)
-        self._sending = True  # until the next cue stops it
-        return LiveFeed(self, cues, [self.ch_names.index(ch) for ch in channels], data, stamps)
-
-
-class LiveFeed:
-    """A motion's EEG read from the stream as it arrives (``noir.stream.EEGFeed``).
-
-    ``pull(elapsed)`` first waits until ``elapsed`` s of wall time have passed since the
-    first pull (so the simulation that calls it every control step runs in real time), then
-    takes whatever samples arrived and checks them, joined to what came before.
-
-    Parameters
-    ----------
-    operator : LSLOperator
-        Whose inlet it reads.
-    cues : sequence of Cue
-        The cues shown for the motion (annotations of the record).
-    picks : list of int
-        Indices of the channels ``pull`` and ``history`` give.
-    history, stamps : ndarray, shape (n, n_channels) and (n,)
-        The pre-roll's samples (all channels) and time stamps, already checked.
-    """
-
-    def __init__(self, operator: LSLOperator, cues: Sequence[Cue], picks: list[int],
-                 history: np.ndarray, stamps: np.ndarray) -> None:
-        self._operator = operator
-        self._cues = list(cues)
-        self._picks = picks
-        self.sfreq = operator.sfreq
-        self._data = [history]
-        self._n = len(history)
-        self._n_history = len(history)
-        # the last samples received: a flat stretch may begin in them
-        self._tail = history[-round(FLAT_DURATION * self.sfreq):]
-        self._last_stamp = float(stamps[-1])
-        self._last_arrival = time.monotonic()
-        self._t0: float | None = None
-        self.history = history[:, picks].T
-
-    def pull(self, elapsed: float) -> np.ndarray:
-        """New samples of the picked channels, shape (n_channels, n_new).
-
-        Raises
-        ------
-        StreamPaused
-            If no sample came for ``stall`` s, or the new ones are bad (``check_chunk``,
-            ``check_signal``); nothing from a bad chunk is kept.
-        """
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now - elapsed
-        if self._t0 + elapsed > now:
-            time.sleep(self._t0 + elapsed - now)
-        op = self._operator
-        chunk, ts = op.inlet.pull_chunk(timeout=0.0)
-        if not ts:
-            if time.monotonic() - self._last_arrival > op.stall:
-                raise StreamPaused(f"stream stalled: no sample for {op.stall} s "
-                                   f"({self._n - self._n_history} samples after the start)")
-            return np.empty((len(self._picks), 0))
-        data = np.asarray(chunk, dtype=float)
-        check_chunk(data, np.asarray(ts), self.sfreq, op.ch_names, previous=self._last_stamp,
-                    first=self._n)
-        recent = np.vstack([self._tail, data])
-        check_signal(recent, self.sfreq, op.ch_names, first=self._n - len(self._tail),
-                     rail=op.rail)
-        self._tail = recent[-len(self._tail):]
-        self._data.append(data)
-        self._n += len(data)
-        self._last_stamp = float(ts[-1])
-        self._last_arrival = time.monotonic()
-        return data[:, self._picks].T
-
-    def raw(self, elapsed: float) -> mne.io.BaseRaw:
-        """The samples received up to ``elapsed`` s after the start, all channels, annotated."""
-        data = np.vstack(self._data)[: self._n_history + round(elapsed * self.sfreq) + 1]
-        return _annotated(data, self.sfreq, self._operator.ch_names, self._cues)
-
-
-def _annotated(data: np.ndarray, sfreq: float, ch_names: list[str], cues: Sequence[Cue]
-               ) -> mne.io.RawArray:
-    """``data`` (n_times, n_channels) in V as a Raw annotated with the ``cues`` it covers."""
-    raw = mne.io.RawArray(data.T, mne.create_info(ch_names, sfreq, "eeg"), verbose="error")
-    end = len(data) / sfreq
-    onsets = np.cumsum([0.0] + [c.duration for c in cues[:-1]])
-    shown = [(onset, min(c.duration, end - onset), c.description)
-             for onset, c in zip(onsets, cues, strict=True) if onset < end]
-    raw.set_annotations(mne.Annotations(*zip(*shown, strict=True)))
-    return raw
-
-
-def check_chunk(data: np.ndarray, stamps: np.ndarray, sfreq: float, ch_names: list[str],
-                previous: float | None = None, first: int = 0) -> None:
-    """Refuse samples (n_times, n_channels) with NaN/inf, or time stamps that skip or go back.
-
-    ``data[0]`` is sample ``first`` of the window (the numbering of the messages);
-    ``previous`` is the time stamp of the sample before it, if any.
-
-    Raises
-    ------
-    StreamPaused
-        Naming the channel and sample, or the size and place of the gap.
-    """
-    bad = ~np.isfinite(data)
-    if bad.any():
-        sample, channel = np.argwhere(bad)[0]
-        raise StreamPaused(f"stream sent NaN/inf: channel {ch_names[channel]}, "
-                           f"sample {first + sample}")
-    if previous is not None:
-        stamps, first = np.concatenate([[previous], stamps]), first - 1
-    steps = np.diff(stamps)
-    if np.any(steps <= 0):
-        at = int(np.argmax(steps <= 0))
-        raise StreamPaused(f"stream time went back or stood still at sample {first + at + 1} "
-                           f"({steps[at]:+.3f} s)")
-    if np.any(steps > 1.5 / sfreq):
-        at = int(np.argmax(steps > 1.5 / sfreq))
-        missing = round(steps[at] * sfreq) - 1
-        kind = "jumped in time" if steps[at] > 0.5 else "dropped samples"
-        raise StreamPaused(f"stream {kind}: {missing} samples missing after sample {first + at} "
-                           f"({steps[at]:.3f} s gap)")
-
-
-def check_signal(data: np.ndarray, sfreq: float, ch_names: list[str], first: int = 0,
-                 rail: float | None = None) -> None:
-    """Refuse a saturated or flat channel in samples (n_times, n_channels) in V.
-
-    Saturated: a sample at or beyond ``rail`` V in magnitude (the amplifier's input range;
-    None: not checked). Flat: a channel whose peak-to-peak stays below ``FLAT_PTP`` for
-    ``FLAT_DURATION`` s (a disconnected, frozen or railed channel). ``data[0]`` is sample
-    ``first`` of the window.
-
-    Raises
-    ------
-    StreamPaused
-        Naming the channel, the value and the sample.
-    """
-    if rail is not None:
-        over = np.abs(data) >= rail
-        if over.any():
-            sample, channel = np.argwhere(over)[0]
-            raise StreamPaused(
-                f"stream saturated: channel {ch_names[channel]} at {data[sample, channel]:.4g} V "
-                f"(input range +-{rail:g} V) at sample {first + sample}")
-    n = max(2, round(FLAT_DURATION * sfreq))
-    if len(data) < n:
-        return
-    windows = sliding_window_view(data, n, axis=0)  # (n_times - n + 1, n_channels, n)
-    flat = windows.max(axis=2) - windows.min(axis=2) < FLAT_PTP
-    if flat.any():
-        sample, channel = np.argwhere(flat)[0]
-        raise StreamPaused(
-            f"stream flat: channel {ch_names[channel]} stays at "
-            f"{data[sample, channel] * 1e6:.4g} µV (peak-to-peak < {FLAT_PTP * 1e6:g} µV for "
-            f"{n} samples) from sample {first + sample}")
+        check_settings(stall, retries, rail)  # before waiting for the stream
+        super().__init__(LSLSource(stream, timeout=timeout), plan, reaction_time,
+                         timeout=timeout, stall=stall, retries=retries, rail=rail)
 
 
 def outlet_ports(outlet: pylsl.StreamOutlet) -> dict[str, int]:
@@ -372,6 +156,36 @@ def _warn_exposed(outlet: pylsl.StreamOutlet) -> None:
         "liblsl %s cannot bind an outlet's data and time ports to 127.0.0.1 (discovery stays on "
         "loopback). On a shared network, block them in a firewall.",
         outlet.get_info().name(), ports["tcp"], ports["udp"], pylsl.library_version())
+
+
+def _stream_units(info: pylsl.StreamInfo, given: str | None) -> str:
+    """The one unit of the stream's channels: what they declare (``<unit>``), else ``given``.
+
+    Raises
+    ------
+    ValueError
+        If channels declare different or unknown units, disagree with ``given``, or neither
+        says.
+    """
+    declared, channel = set(), info.desc().child("channels").child("channel")
+    for _ in range(info.channel_count()):
+        unit = channel.child_value("unit").strip()
+        if unit:
+            if unit.lower() not in UNIT_NAMES:
+                raise ValueError(f"LSL stream {info.name()!r}: unknown unit {unit!r} of channel "
+                                 f"{channel.child_value('label')!r}; known: {sorted(UNIT_SCALE)}")
+            declared.add(UNIT_NAMES[unit.lower()])
+        channel = channel.next_sibling()
+    if given is not None and given not in UNIT_SCALE:
+        raise ValueError(f"unknown unit {given!r}; known: {sorted(UNIT_SCALE)}")
+    if len(declared) > 1:
+        raise ValueError(f"LSL stream {info.name()!r} mixes units {sorted(declared)}")
+    if declared and given is not None and declared != {given}:
+        raise ValueError(f"LSL stream {info.name()!r} is in {declared.pop()}, not {given}")
+    if not declared and given is None:
+        raise ValueError(f"LSL stream {info.name()!r} does not say the unit of its samples: "
+                         "give it (units=uV in the source, or the montage's units)")
+    return declared.pop() if declared else given
 
 
 def _channel_labels(info: pylsl.StreamInfo) -> list[str]:
@@ -435,7 +249,10 @@ class LoopbackPerson:
                                 f"{stream}-{os.getpid()}")
         channels = info.desc().append_child("channels")
         for name in subject.ch_names:
-            channels.append_child("channel").append_child_value("label", name)
+            channel = channels.append_child("channel")
+            channel.append_child_value("label", name)
+            channel.append_child_value("unit", "V")
+        info.desc().append_child("noir").append_child_value("answers_cues", "true")
         self.outlet = pylsl.StreamOutlet(info)
         _warn_exposed(self.outlet)
         self.n_answered = 0

@@ -134,7 +134,7 @@ class SimulatedOperator(PlanFollower):
 
 @runtime_checkable
 class LiveOperator(Protocol):
-    """An operator whose EEG arrives live (``noir.lsl.LSLOperator``): a motion is watched from
+    """An operator whose EEG arrives live (``noir.live.StreamOperator``): a motion is watched from
     the stream as the robot moves, not from a window read before it starts."""
 
     retries: int

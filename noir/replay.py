@@ -516,4 +516,20 @@ def _stream(header: Path, where: str, announced: dict[str, Any]) -> mne.io.BaseR
         raise CorruptRecord(f"{where}: announces {announced['channels']} at "
                             f"{announced['sfreq']} Hz, but {header} holds {raw.ch_names} at "
                             f"{raw.info['sfreq']} Hz")
+    if "stamps" in announced:
+        _check_stamps(header, announced["stamps"], raw.n_times, where)
     return raw
+
+
+def _check_stamps(header: Path, name: Any, n_times: int, where: str) -> None:
+    """A live stream's time stamps (``<stem>.stamps``): one finite float64 per sample, rising."""
+    if name != header.with_suffix(".stamps").name:
+        raise CorruptRecord(f"{where}: the time stamps of {header.name} must be in "
+                            f"{header.with_suffix('.stamps').name}, not {shown(name)}")
+    path = header.with_suffix(".stamps")
+    if not path.is_file() or path.stat().st_size != 8 * n_times:
+        raise CorruptRecord(f"{path}: expected {n_times} float64 time stamps (one per sample), "
+                            f"found {path.stat().st_size if path.is_file() else 'no'} bytes")
+    stamps = np.fromfile(path, dtype="<f8")
+    if not (np.isfinite(stamps).all() and (np.diff(stamps) > 0).all()):
+        raise CorruptRecord(f"{path}: time stamps must be finite and rising")

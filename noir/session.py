@@ -7,6 +7,9 @@ Layout of a session folder::
                     the EEG the interface received, appended and flushed as it arrives
                     (BrainVision; ``noir.eeg_writer.read_recording`` reads it back). A source
                     with another channel set or rate gets its own ``eeg-2``, ``eeg-3``...
+    eeg.stamps      live sources only: each sample's time stamp as it arrived (LSL: seconds on
+                    this machine's liblsl clock; BrainFlow: the board's Unix time), raw
+                    little-endian float64, one per sample of ``eeg.eeg``
     frames/*.png    rendered camera frames
     calibration/    the session's fitted decoders (skops), accuracies and calibration EEG
     assistant/      with learning: the person's model as the session started
@@ -23,6 +26,7 @@ missing, added, changed or linked from elsewhere.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
@@ -87,6 +91,7 @@ class SessionRecorder:
         self.n_events = 0
         self.frames: list[str] = []
         self._eeg: dict[tuple[tuple[str, ...], float], BrainVisionWriter] = {}
+        self._stamps: dict[tuple[tuple[str, ...], float], io.BufferedWriter] = {}
 
     @staticmethod
     def new_folder(root: str | Path, name: str) -> Path:
@@ -131,13 +136,26 @@ class SessionRecorder:
         ``eeg-2.vhdr``, ...) and logs an ``eeg_stream`` event.
         """
         key = (tuple(raw.ch_names), float(raw.info["sfreq"]))
+        stamps = (raw.info.get("temp") or {}).get("stamps")
         if key not in self._eeg:
             stem = "eeg" if not self._eeg else f"eeg-{len(self._eeg) + 1}"
             self._eeg[key] = BrainVisionWriter(self.folder, raw.ch_names, key[1], stem=stem)
-            self.event("eeg_stream", header=f"{stem}.vhdr", channels=raw.ch_names, sfreq=key[1])
+            fields = {"stamps": f"{stem}.stamps"} if stamps is not None else {}
+            self.event("eeg_stream", header=f"{stem}.vhdr", channels=raw.ch_names, sfreq=key[1],
+                       **fields)
+            if stamps is not None:
+                self._stamps[key] = (self.folder / f"{stem}.stamps").open("ab")
         writer = self._eeg[key]
+        if (stamps is not None) != (key in self._stamps) or (
+                stamps is not None and len(stamps) != raw.n_times):
+            raise ValueError(f"EEG for {writer.header.name}: every chunk of a live stream needs "
+                             f"one time stamp per sample ({raw.n_times} samples, "
+                             f"{'no' if stamps is None else len(stamps)} stamps)")
         start = writer.n_samples
         writer.append(raw)
+        if stamps is not None:
+            self._stamps[key].write(np.asarray(stamps, dtype="<f8").tobytes())
+            self._stamps[key].flush()
         return {"header": writer.header.name, "start": start, "n": writer.n_samples - start}
 
     @property
@@ -158,6 +176,8 @@ class SessionRecorder:
             self._events.close()
         for writer in self._eeg.values():
             writer.close()
+        for stamps in self._stamps.values():
+            stamps.close()
         write_manifest(self.folder)
 
 

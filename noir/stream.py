@@ -4,7 +4,7 @@ the feeds a motion is watched from.
 The monitor is what a running skill polls every control step (its ``should_stop``): it
 decodes the latest EMG window every ``hop`` seconds and reports a clench as soon as the
 detector sees one. It reads from a feed: :class:`RecordedFeed` hands out EEG recorded before
-the motion (simulated, recorded and replayed operators), ``noir.lsl.LiveFeed`` reads a live
+the motion (simulated, recorded and replayed operators), ``noir.live.LiveFeed`` reads a live
 stream as the robot moves. Both follow :class:`EEGFeed`. :class:`ClenchWatch` puts a feed, a
 buffer and a monitor together for one watched motion (a skill, a cursor glide) and keeps why
 and when it stopped; bad stream data are :class:`StreamPaused`.

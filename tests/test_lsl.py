@@ -150,7 +150,7 @@ def test_lsl_is_reachable_beyond_loopback_only_at_the_outlets_data_and_time_port
         operator = LSLOperator(stream="noir-eeg-ports", timeout=5.0)
         operator.eeg([Cue("rest", 0.5)], "what")  # a cue goes out and the EEG comes back
         created = {k: v for k, v in _sockets().items() if k not in before}
-        exposed = {(proto, port) for outlet in (person.outlet, operator.cues)
+        exposed = {(proto, port) for outlet in (person.outlet, operator.source.cues)
                    for proto, port in outlet_ports(outlet).items()}
     assert created
     assert not [s for s in created.values() if s[0].endswith("6")]  # IPv6 disabled
