@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal.windows import hann
 
-from decoders.benchmark.datasets import data_root
+from decoders.benchmark.data_dirs import dataset_folder
 from decoders.cues import Cue
 from decoders.emg import MuscleTensionDetector
 from sim.eeg_subject import SyntheticSubject
@@ -77,11 +77,7 @@ def synthetic_rows() -> list[dict]:
 
 def real_rows() -> list[dict]:
     rows = []
-    folder = data_root() / "eegmmidb"
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder} not found: set NOIR_DATA to the folder that holds 'eegmmidb'."
-        )
+    folder = dataset_folder("eegmmidb")
     for subject in (1, 2, 3, 4):
         baselines = {}
         for run in (1, 2):

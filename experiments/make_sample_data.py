@@ -1,4 +1,4 @@
-"""Build the real-EEG samples bundled in ``noir/sample_data`` from ``../shared/data``.
+"""Build the real-EEG samples bundled in ``noir/sample_data`` from the ssvep-exo and eegmmidb sets.
 
 - ``ssvep_exo_s04.fif``: ssvep-exo (Kalunga et al. 2016, CC0) subject04, both sessions,
   8 occipital channels at 256 Hz; annotations ``ssvep/13``, ``ssvep/17``, ``ssvep/21`` and
@@ -8,16 +8,17 @@
   T2 both feet), 16 channels (sensorimotor + temporal/frontal) at 160 Hz; annotations
   ``mi/left_hand``, ``mi/right_hand``, ``mi/both_fists``, ``mi/legs`` and ``rest`` (T0).
 
-    python experiments/make_sample_data.py [--data ../shared/data]
+    python experiments/make_sample_data.py [--data FOLDER]   # default: the data set lookup
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import mne
+
+from decoders.benchmark.data_dirs import dataset_folder
 
 OUT = Path(__file__).resolve().parents[1] / "noir" / "sample_data"
 SSVEP_CODES = {1: "rest", 2: "ssvep/13", 3: "ssvep/21", 4: "ssvep/17"}
@@ -28,9 +29,9 @@ MI_RUNS = {4: ("mi/left_hand", "mi/right_hand"), 8: ("mi/left_hand", "mi/right_h
            10: ("mi/both_fists", "mi/legs"), 14: ("mi/both_fists", "mi/legs")}
 
 
-def ssvep_sample(data: Path) -> mne.io.BaseRaw:
+def ssvep_sample(folder: Path) -> mne.io.BaseRaw:
     raws = []
-    for fif in sorted((data / "ssvep-exo" / "subject04").glob("*_raw.fif")):
+    for fif in sorted((folder / "subject04").glob("*_raw.fif")):
         raw = mne.io.read_raw_fif(fif, preload=True, verbose="error")
         events = mne.read_events(str(fif).replace("_raw.fif", "-eve.fif"))
         sfreq = raw.info["sfreq"]
@@ -40,10 +41,10 @@ def ssvep_sample(data: Path) -> mne.io.BaseRaw:
     return mne.concatenate_raws(raws)
 
 
-def mi_sample(data: Path) -> mne.io.BaseRaw:
+def mi_sample(folder: Path) -> mne.io.BaseRaw:
     raws = []
     for run, (t1, t2) in sorted(MI_RUNS.items()):
-        raw = mne.io.read_raw_edf(data / "eegmmidb" / "S001" / f"S001R{run:02d}.edf",
+        raw = mne.io.read_raw_edf(folder / "S001" / f"S001R{run:02d}.edf",
                                   preload=True, verbose="error")
         mne.datasets.eegbci.standardize(raw)
         raw.pick(MI_CHANNELS)
@@ -55,14 +56,20 @@ def mi_sample(data: Path) -> mne.io.BaseRaw:
     return mne.concatenate_raws(raws)
 
 
+def _folder(data: Path | None, name: str) -> Path:
+    return data / name if data is not None else dataset_folder(name)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    default = os.environ.get("NOIR_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
-    parser.add_argument("--data", type=Path, default=Path(default))
+    parser.add_argument("--data", type=Path, default=None,
+                        help="folder that holds ssvep-exo/ and eegmmidb/ (default: the lookup)")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
-    ssvep_sample(args.data).save(OUT / "ssvep_exo_s04_raw.fif", overwrite=True, verbose="error")
-    mi_sample(args.data).save(OUT / "eegmmidb_s001_raw.fif", overwrite=True, verbose="error")
+    ssvep = ssvep_sample(_folder(args.data, "ssvep-exo"))
+    ssvep.save(OUT / "ssvep_exo_s04_raw.fif", overwrite=True, verbose="error")
+    mi_sample(_folder(args.data, "eegmmidb")).save(OUT / "eegmmidb_s001_raw.fif", overwrite=True,
+                                                   verbose="error")
     for f in sorted(OUT.glob("*.fif")):
         print(f.name, f"{f.stat().st_size / 1e6:.1f} MB")
 

@@ -22,6 +22,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from noir.bench import bench
+from noir.data_cli import app as data_app
 from noir.tasks_cli import (
     MAX_SEED,
     folder_to_write,
@@ -81,6 +82,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(tasks_app, name="tasks")
+app.add_typer(data_app, name="data")
 app.command()(bench)
 experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
                              no_args_is_help=True)

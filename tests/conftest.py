@@ -4,11 +4,41 @@
   state before each test that asks for it.
 - ``user_model``: a saved user model folder (the assistant's ``.npz`` + JSON).
 - The fuzz suite's case counts are printed at the end of the run.
+- ``@pytest.mark.dataset(NAME, ...)``: the test reads these real data sets. One missing from
+  every place the lookup tries (``$NOIR_DATA``, ``shared/data`` beside the checkout, the user
+  data folder) is fetched once per run, hashes checked; where that fails (no network) each such
+  test fails with one line naming the data set and ``noir data fetch NAME``.
 """
 
 import sys
 
 import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "dataset(*names): the test reads these real data sets (fetched when missing)")
+
+
+_DATASETS: dict[str, str | None] = {}
+"""Data sets checked in this run: None when present, else the one-line reason they are not."""
+
+
+@pytest.fixture(autouse=True)
+def _datasets(request):
+    """Make sure the data sets named by the test's ``dataset`` marker are present."""
+    marker = request.node.get_closest_marker("dataset")
+    for name in marker.args if marker else ():
+        if name not in _DATASETS:
+            from noir.data import ensure
+
+            try:
+                ensure(name)
+                _DATASETS[name] = None
+            except (OSError, ValueError) as err:
+                _DATASETS[name] = " ".join(str(err).split())
+        if _DATASETS[name] is not None:
+            pytest.fail(_DATASETS[name], pytrace=False)
 
 
 @pytest.fixture(scope="module")

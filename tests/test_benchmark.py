@@ -387,8 +387,9 @@ def test_bad_recording_errors(tmp_path, good_data):
 
 # --- real data -------------------------------------------------------------------------------
 
+@pytest.mark.dataset("ssvep-exo")
 def test_ssvep_exo_smoke():
-    """Subject 1 of ssvep-exo, 3 stimulus classes, training-free CCA (fails if data is absent)."""
+    """Subject 1 of ssvep-exo, 3 stimulus classes, training-free CCA."""
     dataset = SSVEPExo()
     assert dataset.event_id == {"13": 2, "17": 4, "21": 3, "rest": 1}
     assert "2012.07.11-15.33.08" not in dataset.get_data(7)  # duplicate of subject03's
@@ -398,6 +399,7 @@ def test_ssvep_exo_smoke():
     assert results["accuracy"].mean() > 0.6  # chance 1/3
 
 
+@pytest.mark.dataset("eegmmidb")
 def test_eegmmidb_maps_t1_t2_per_run():
     runs = EEGMMIDB(tasks=["left_right", "hands_feet"]).get_data(1)["0"]
     assert set(runs) == {"4", "6", "8", "10", "12", "14"}

@@ -224,12 +224,9 @@ def test_bad_parameters_are_named():
         CSPLDA(SFREQ, n_components=2.0).fit(X, y)
 
 
+@pytest.mark.dataset("eegmmidb")
 def test_csp_lda_on_real_eegmmidb_subject_2():
-    """S002, runs 4/8/12, left vs right fist imagery, 0-3 s: 5-fold CV accuracy >= 0.7.
-
-    Fails (does not skip) when the data are absent: EEGMMIDB raises DataNotFoundError naming the
-    folder it looked in and the NOIR_DATA variable.
-    """
+    """S002, runs 4/8/12, left vs right fist imagery, 0-3 s: 5-fold CV accuracy >= 0.7."""
     runs = EEGMMIDB().get_data(2)["0"]
     raw = mne.concatenate_raws([runs[r] for r in sorted(runs, key=int)])
     event_id = {"left_hand": 2, "right_hand": 3}

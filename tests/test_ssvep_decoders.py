@@ -1,13 +1,11 @@
 """SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA) on data with known ground truth + ssvep-exo."""
 
-import os
-from pathlib import Path
-
 import mne
 import numpy as np
 import pytest
 from sklearn.base import clone
 
+from decoders.benchmark.data_dirs import dataset_folder
 from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
 
 SFREQ = 250.0
@@ -169,21 +167,10 @@ def test_errors():
 # --------------------------------------------------------------------------- real data
 
 
-def _ssvep_exo_folder() -> Path:
-    root = os.environ.get("NOIR_DATA")
-    root = Path(root) if root else Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-    folder = root / "ssvep-exo" / "subject01"
-    if not folder.is_dir():
-        pytest.fail(
-            f"ssvep-exo data not found at {folder.resolve()}: put the dataset in shared/data "
-            "beside the repository or set NOIR_DATA to the folder that holds ssvep-exo/."
-        )
-    return folder
-
-
+@pytest.mark.dataset("ssvep-exo")
 def test_cca_on_real_ssvep_exo_subject01():
     """Training-free CCA, 3 classes, [1, 5] s after the cue, 7-45 Hz: first session of S01."""
-    raw_path = sorted(_ssvep_exo_folder().glob("record-*_raw.fif"))[0]
+    raw_path = sorted((dataset_folder("ssvep-exo") / "subject01").glob("record-*_raw.fif"))[0]
     raw = mne.io.read_raw_fif(raw_path, preload=True, verbose="error")
     raw.filter(7.0, 45.0, method="iir", verbose="error")
     events = mne.read_events(str(raw_path).replace("_raw.fif", "-eve.fif"), verbose="error")

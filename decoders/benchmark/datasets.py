@@ -9,14 +9,16 @@ Every recording is checked when it is loaded; a bad one raises :class:`Recording
 file and the problem (unreadable or truncated file, missing channel, channel with NaN/inf
 samples, flat channel, class event absent from the recording).
 
-Real data are looked up in the folder ``shared/data`` beside the repository root, or in the
-folder given by the environment variable ``NOIR_DATA`` (:func:`data_root`).
+Real data sets are looked up by :func:`decoders.benchmark.data_dirs.dataset_folder`: in
+``$NOIR_DATA`` when set, else in ``shared/data`` beside the checkout, then in the user data folder
+that ``noir data fetch`` fills.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +28,7 @@ import mne
 import numpy as np
 import pandas as pd
 
-DATA_ENV_VAR = "NOIR_DATA"
+from decoders.benchmark.data_dirs import DataNotFoundError, dataset_folder, search_dirs
 
 Recordings = dict[str, dict[str, mne.io.BaseRaw]]
 """``{session: {run: raw}}`` for one subject."""
@@ -36,33 +38,26 @@ class RecordingError(ValueError):
     """A recording cannot be used: the message names the file (or recording) and the problem."""
 
 
-class DataNotFoundError(FileNotFoundError):
-    """A dataset folder is absent; the message says where it was looked for and how to fix it."""
-
-
 def data_root() -> Path:
-    """Folder that holds the real datasets.
+    """Deprecated: use :func:`decoders.benchmark.data_dirs.dataset_folder` (or ``search_dirs``).
 
-    Returns
-    -------
-    root : Path
-        ``$NOIR_DATA`` if that variable is set, else ``shared/data`` beside the repository root
-        (the folder that holds ``decoders/``). The folder may not exist; datasets check.
+    Returns the first folder data sets are looked in.
     """
-    env = os.environ.get(DATA_ENV_VAR)
-    if env:
-        return Path(env)
-    return Path(__file__).resolve().parents[3] / "shared" / "data"
+    warnings.warn(
+        "decoders.benchmark.datasets.data_root is deprecated: use "
+        "decoders.benchmark.data_dirs.dataset_folder(name) or search_dirs().",
+        DeprecationWarning, stacklevel=2,
+    )
+    return search_dirs()[0]
 
 
 def _dataset_folder(name: str, path: str | os.PathLike | None) -> Path:
-    folder = Path(path) if path is not None else data_root() / name
+    """``path``, or the folder of data set ``name`` found by :func:`dataset_folder`."""
+    if path is None:
+        return dataset_folder(name)
+    folder = Path(path)
     if not folder.is_dir():
-        raise DataNotFoundError(
-            f"Dataset folder {str(folder)!r} not found. Put the {name!r} dataset there, pass "
-            f"path=..., or set the environment variable {DATA_ENV_VAR} to the folder that holds "
-            f"{name!r}."
-        )
+        raise DataNotFoundError(f"Dataset folder {str(folder)!r} of {name!r} not found.")
     return folder
 
 
@@ -229,7 +224,7 @@ class SSVEPExo(Dataset):
     Parameters
     ----------
     path : path-like | None
-        The ``ssvep-exo`` folder; None uses ``data_root() / "ssvep-exo"``.
+        The ``ssvep-exo`` folder; None looks it up (:func:`dataset_folder`).
     drop_duplicate : bool
         The recording ``2012.07.11-15.33.08`` is filed under both subject03 and subject07 (same
         samples and events). True drops the subject07 copy, so that no recording appears twice
@@ -336,7 +331,7 @@ class EEGMMIDB(Dataset):
     Parameters
     ----------
     path : path-like | None
-        The ``eegmmidb`` folder; None uses ``data_root() / "eegmmidb"``.
+        The ``eegmmidb`` folder; None looks it up (:func:`dataset_folder`).
     tasks : sequence of str
         ``"left_right"`` and/or ``"hands_feet"``. :attr:`subjects` lists the subjects that have
         every run of these tasks.
@@ -408,7 +403,7 @@ class MuseSSVEP(Dataset):
     Parameters
     ----------
     path : path-like | None
-        The ``muse-ssvep`` folder; None uses ``data_root() / "muse-ssvep"``.
+        The ``muse-ssvep`` folder; None looks it up (:func:`dataset_folder`).
     """
 
     code = "muse-ssvep"
