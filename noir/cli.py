@@ -143,7 +143,7 @@ def demo(
     config = replace(default_config(operator), learning=True) if user else None
     start = time.perf_counter()
     with console.status("calibrating and running the session..."):
-        summary, folder = run_session(task, operator=operator, seed=seed, profile=profile,
+        summary, folder = run_session(task, source=operator, seed=seed, profile=profile,
                                       out=out, config=config, user=user)
     elapsed = time.perf_counter() - start
 

@@ -1,28 +1,30 @@
-"""One complete brain-to-robot session: calibrate, run a task from EEG, write the record."""
+"""One complete brain-to-robot session: calibrate, run a task from EEG from any source, write
+the record."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from contextlib import ExitStack
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from noir.assist import ASSISTANT_FOLDER, Assistant
-from noir.calibration import calibrate
+from noir.calibration import Calibration, calibrate
 from noir.config import LoopConfig
+from noir.live import StreamOperator
 from noir.loop import InterfaceLoop
-from noir.operators import SimulatedOperator
-from noir.recorded import SSVEP_FREQS, RecordedOperator
+from noir.operators import Operator, SimulatedOperator
+from noir.recorded import SSVEP_FREQS
 from noir.session import SessionClock, SessionRecorder
+from noir.sources import SourceSpec, load_montage, open_operator
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.tasks import TASKS
-
-OPERATORS = ("recorded", "simulated")
 
 
 def run_session(
     task: str = "cube_in_tray",
     *,
-    operator: str = "recorded",
+    source: str = "recorded",
     seed: int = 0,
     profile: str | SubjectProfile = "default",
     out: str | Path = "runs",
@@ -30,20 +32,26 @@ def run_session(
     config: LoopConfig | None = None,
     user: str | Path | None = None,
     update_user: bool = True,
+    calibration: str | Path | None = None,
+    montage: str | Path | None = None,
 ) -> tuple[dict[str, Any], Path]:
-    """Calibrate an operator, drive ``task`` from its EEG, and record the session.
+    """Calibrate an operator (or load a calibration), drive ``task`` from its EEG, and record
+    the session.
 
     Parameters
     ----------
     task : str
         A key of ``sim.tasks.TASKS``.
-    operator : str
-        ``"recorded"`` (real EEG trials from the bundled samples, see ``noir.recorded``) or
-        ``"simulated"`` (the synthetic subject with ``profile``).
+    source : str
+        Where the EEG comes from (``noir.sources`` grammar): ``"recorded"`` (real EEG trials
+        from the bundled samples, see ``noir.recorded``), ``"simulated[:PROFILE]"`` (the
+        synthetic subject), ``"file:PATH"``, ``"lsl:STREAM"`` or ``"brainflow:BOARD,..."``
+        (live: the robot moves in real time).
     seed : int
         Seeds the world's randomization, the operator's EEG and the calibration order.
     profile : str or SubjectProfile
-        A key of ``sim.eeg_subject.PROFILES`` or a profile (simulated operator only).
+        A key of ``sim.eeg_subject.PROFILES`` or a profile, for ``source="simulated"`` without
+        a profile of its own.
     out : path
         Parent folder; the session gets a new timestamped folder inside it (unless ``folder``).
     config : LoopConfig, optional
@@ -54,6 +62,11 @@ def run_session(
         it exists, updated with the session's choices when the task succeeds (unless
         ``update_user`` is False). Without it a learning session starts from an empty model
         and keeps nothing.
+    calibration : path, optional
+        A calibration folder (``noir calibrate``) to use instead of calibrating now; the record
+        keeps a copy.
+    montage : str or path, optional
+        A live stream's channel map (``noir.montage``): a shipped montage's name or a file.
 
     Returns
     -------
@@ -64,39 +77,50 @@ def run_session(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}; known tasks: {sorted(TASKS)}")
-    if operator not in OPERATORS:
-        raise ValueError(f"unknown operator {operator!r}; known operators: {list(OPERATORS)}")
+    spec = SourceSpec.parse(source)
+    if spec.kind == "simulated" and source == "simulated":
+        spec = replace(spec, name=_name(profile))
     if isinstance(profile, str) and profile not in PROFILES:
         raise ValueError(f"unknown subject profile {profile!r}; known profiles: {sorted(PROFILES)}")
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be in [0, 2**32), got {seed}")
     if user and Path(user).exists() and not Path(user).is_dir():
         raise NotADirectoryError(f"{user} is a file; a user model is a folder")
-    config = config or default_config(operator)
+    map_ = load_montage(montage) if montage is not None else None
+    config = config or default_config(spec.kind)
+    if map_ is not None:
+        config = map_.config(config)
+    calib = Calibration.load(calibration) if calibration is not None else None
     assistant = None
     if config.learning:  # read the person's model first: a bad one fails before any work
         assistant = Assistant.open(user, config.propose_threshold, config.intent_model) \
             if user else Assistant(threshold=config.propose_threshold, mode=config.intent_model)
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
-    with task_obj.make_world(seed) as world:
+    with task_obj.make_world(seed) as world, ExitStack() as stack:
         plan = task_obj.reference_plan(world)
-        if operator == "recorded":
-            person = RecordedOperator(plan, seed=seed)
-            calib = calibrate(person, config, n_mi_trials=10, seed=seed)
+        if spec.kind == "simulated" and not isinstance(profile, str):  # a varied profile
+            operator: Operator = SimulatedOperator(SyntheticSubject(profile, seed=seed), plan)
         else:
-            person = SimulatedOperator(SyntheticSubject(profile, seed=seed), plan)
-            calib = calibrate(person, config, seed=seed)
+            operator = open_operator(spec, plan, seed=seed, config=config, montage=map_)
+        if isinstance(operator, StreamOperator):
+            stack.callback(operator.close)
+        if calib is None:
+            calib = calibrate(operator, config, seed=seed,
+                              **({"n_mi_trials": 10} if spec.kind == "recorded" else {}))
         recorder = SessionRecorder(folder, SessionClock())
         calib.save(folder / "calibration")
+        simulated = spec.kind == "simulated"
         recorder.event(
-            "session_start", task=task, seed=seed, operator=operator,
-            profile=_name(profile) if operator == "simulated" else None,
-            config=asdict(config), calibration=calib.report,
+            "session_start", task=task, seed=seed, operator=spec.kind,
+            profile=spec.name if simulated else None, config=asdict(config),
+            calibration=calib.report,
+            **({} if spec.kind in ("simulated", "recorded") else {"source": str(spec)}),
+            **({"montage": map_.name} if map_ is not None else {}),
         )
         if assistant is not None:
             assistant.save(folder / ASSISTANT_FOLDER)
-        loop = InterfaceLoop(world, task_obj, person, calib, recorder, config,
+        loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config,
                              new_world=lambda: task_obj.make_world(seed), assistant=assistant)
         summary = loop.run()
         if assistant is not None and summary["success"]:
@@ -106,9 +130,9 @@ def run_session(
         if loop.world is not world:  # a reset rebuilt the world
             loop.world.close()
         summary.update(
-            operator=operator,
+            operator=spec.kind,
             seed=seed,
-            profile=_name(profile) if operator == "simulated" else None,
+            profile=spec.name if simulated else None,
             calibration_accuracy={"mi": calib.mi_accuracy, "emg": calib.emg_accuracy},
             wall_time_s=recorder.wall_time,
             frames=recorder.frames,
@@ -118,10 +142,10 @@ def run_session(
     return summary, folder
 
 
-def default_config(operator: str) -> LoopConfig:
-    """NOIR's settings; the recorded operator's SSVEP slots are the three ssvep-exo
-    frequencies with 4-s windows."""
-    if operator == "recorded":
+def default_config(kind: str) -> LoopConfig:
+    """NOIR's settings for a source of ``kind``; the recorded operator's SSVEP slots are the
+    three ssvep-exo frequencies with 4-s windows."""
+    if kind == "recorded":
         return LoopConfig(ssvep_freqs=SSVEP_FREQS, ssvep_window=4.0)
     return LoopConfig()
 

@@ -84,7 +84,7 @@ def run_one(item: tuple[str, str, int, int, Path, Path | None]) -> dict[str, Any
     """One session: (task, configuration, seed, subject index, output folder, user model
     folder or None) -> a tidy row. The session reads the user model but does not change it."""
     task, config, seed, subject, out, user = item
-    summary, folder = run_session(task, operator="simulated", seed=seed,
+    summary, folder = run_session(task, source="simulated", seed=seed,
                                   profile=subject_profile(subject), config=CONFIGS[config],
                                   folder=out / f"{task}-{config}-seed{seed}-subject{subject}",
                                   user=user, update_user=False)
@@ -102,7 +102,7 @@ def build_user(item: tuple[str, str, int, int, Path]) -> list[dict[str, Any]]:
     rows = []
     for seed in range(DEMO_SEED, DEMO_SEED + demos):
         summary, folder = run_session(
-            task, operator="simulated", seed=seed, profile=subject_profile(subject),
+            task, source="simulated", seed=seed, profile=subject_profile(subject),
             config=CONFIGS[config], user=user,
             folder=out / "demos" / f"{task}-{config}-seed{seed}-subject{subject}")
         rows.append(_row(summary, folder, task, config, seed, subject))

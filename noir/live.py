@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import mne
@@ -29,6 +29,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from decoders.cues import Cue
+from noir.clock import WallClock
 from noir.operators import STREAM_RETRIES, PlanFollower
 from noir.stream import StreamPaused
 
@@ -108,11 +109,15 @@ class StreamOperator(PlanFollower):
     rail : float or None
         The amplifier's input range in V: a sample at or beyond it is saturated. None: only a
         channel that stays at its rail (flat) is refused.
+    show_cues : callable, optional
+        ``show_cues(stage, cues)`` shows the person the cues as their marker goes out (e.g.
+        ``noir.sources.TerminalCues``); None: the cues are only sent as markers.
     """
 
     def __init__(self, source: StreamSource, plan: Sequence[PlanStep] = (),
                  reaction_time: float = 0.6, *, timeout: float = 10.0, stall: float = 1.0,
-                 retries: int = STREAM_RETRIES, rail: float | None = None) -> None:
+                 retries: int = STREAM_RETRIES, rail: float | None = None,
+                 show_cues: Callable[[str, Sequence[Cue]], None] | None = None) -> None:
         super().__init__(plan, reaction_time)
         check_settings(stall, retries, rail)
         if source.sfreq <= 0:
@@ -124,6 +129,8 @@ class StreamOperator(PlanFollower):
         self.timeout = timeout
         self.retries = retries
         self.rail = rail
+        self.clock = WallClock()
+        self.show_cues = show_cues
         self._sending = False  # whether the source may still be answering an earlier cue
 
     def close(self) -> None:
@@ -144,6 +151,8 @@ class StreamOperator(PlanFollower):
         if live is not None:
             marker["live"] = live
         self.source.mark(marker)
+        if self.show_cues is not None:
+            self.show_cues(stage, cues)
 
     def _stop_answer(self, stage: str) -> None:
         """Stop an answer to an earlier cue (a live feed, or a window that failed half-way): an
@@ -228,9 +237,9 @@ class StreamOperator(PlanFollower):
 class LiveFeed:
     """A motion's EEG read from the stream as it arrives (``noir.stream.EEGFeed``).
 
-    ``pull(elapsed)`` first waits until ``elapsed`` s of wall time have passed since the
-    first pull (so the simulation that calls it every control step runs in real time), then
-    takes whatever samples arrived and checks them, joined to what came before.
+    ``pull(elapsed)`` takes whatever samples arrived and checks them, joined to what came
+    before (the loop paces its calls to wall time with ``noir.clock.WallClock``, so the samples
+    are those that arrived by then).
 
     Parameters
     ----------
@@ -258,7 +267,6 @@ class LiveFeed:
         self._tail = history[-round(FLAT_DURATION * self.sfreq):]
         self._last_stamp = float(stamps[-1])
         self._last_arrival = time.monotonic()
-        self._t0: float | None = None
         self.history = history[:, picks].T
 
     def pull(self, elapsed: float) -> np.ndarray:
@@ -270,11 +278,6 @@ class LiveFeed:
             If no sample came for ``stall`` s, or the new ones are bad (``check_chunk``,
             ``check_signal``); nothing from a bad chunk is kept.
         """
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now - elapsed
-        if self._t0 + elapsed > now:
-            time.sleep(self._t0 + elapsed - now)
         op = self._operator
         data, ts = op.source.read(max_samples=1_000_000, timeout=0.0)
         if not len(ts):

@@ -30,6 +30,7 @@ import numpy as np
 from decoders.cues import MI_CLASSES, Cue
 from noir.assist import Assistant, Example
 from noir.calibration import Calibration
+from noir.clock import Clock, SimulatedClock
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
 from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
@@ -118,6 +119,7 @@ class InterfaceLoop:
         self.assistant = assistant
         self.live = isinstance(operator, LiveOperator)
         self.retries = operator.retries if self.live else STREAM_RETRIES
+        self.pace: Clock = operator.clock if self.live else SimulatedClock()
         self.tally = SessionTally()
         self.examples: list[Example] = []
 
@@ -448,7 +450,7 @@ class InterfaceLoop:
             raw = self.eeg(cues, stage)
             window(raw, channels, sfreq)  # the channels are there, at the decoder's rate
             feed = RecordedFeed(raw, channels, PRE_ROLL)
-        return ClenchWatch(self.calibration.emg, feed, clench_at, now, self.live)
+        return ClenchWatch(self.calibration.emg, feed, clench_at, now, self.pace)
 
     # -- EEG and the person's time ---------------------------------------------------------
     def spend_human_time(self, seconds: float, decides: str) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 import mne
 
 from decoders.cues import Cue
+from noir.clock import Clock
 from noir.stream import EEGFeed, StreamPaused
 
 if TYPE_CHECKING:  # hints only: EEG-only modules import this one and must not load sim
@@ -139,6 +140,9 @@ class LiveOperator(Protocol):
 
     retries: int
     """Times a cue is shown again after bad stream data before the session ends."""
+
+    clock: Clock
+    """Paces a watched motion (``noir.clock.WallClock``: the stream arrives in real time)."""
 
     def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> EEGFeed:
         """Show ``cues`` (the first is the pre-roll, already past) and return the feed that

@@ -22,6 +22,7 @@ import numpy as np
 from decoders.emg import MuscleTensionDetector
 
 if TYPE_CHECKING:
+    from noir.clock import Clock
     from noir.session import SessionRecorder
 
 PRE_ROLL = 1.0
@@ -222,9 +223,9 @@ class ClenchWatch:
         When the operator clenches, s after the start (None: they let it run).
     now : callable
         Seconds since the start (the robot's or the cursor's clock).
-    live : bool
-        Whether the feed is a live stream: then a window the detector refuses (``ValueError``)
-        is a stream fault too.
+    clock : Clock
+        Paces the motion: each poll reads the feed once the clock lets ``now()`` happen
+        (``noir.clock.WallClock`` for a live feed: the samples that arrived by then).
 
     Attributes
     ----------
@@ -236,11 +237,12 @@ class ClenchWatch:
     """
 
     def __init__(self, detector: MuscleTensionDetector, feed: EEGFeed, clench_at: float | None,
-                 now: Callable[[], float], live: bool = False) -> None:
+                 now: Callable[[], float], clock: Clock) -> None:
         self.feed = feed
         self.clench_at = clench_at
         self.now = now
-        self.live = live
+        self.live = clock.live
+        self._pace = clock.motion()
         self.fault: str | None = None
         self.fault_at: float | None = None
         self.stopped_wall: float | None = None
@@ -252,7 +254,9 @@ class ClenchWatch:
                                      origin=history.shape[1])
 
     def _pull(self) -> None:
-        self._buffer.push(self.feed.pull(self.now()))
+        elapsed = self.now()
+        self._pace(elapsed)
+        self._buffer.push(self.feed.pull(elapsed))
 
     def monitor(self) -> bool:
         """True once the motion must stop (a skill's ``should_stop``)."""

@@ -22,9 +22,9 @@ def taught(tmp_path_factory):
     """A user model taught by one successful session, and a second session that uses it."""
     root = tmp_path_factory.mktemp("learning")
     user = root / "user"
-    first, _ = run_session("cube_in_tray", operator="simulated", seed=0, config=CONFIG,
+    first, _ = run_session("cube_in_tray", source="simulated", seed=0, config=CONFIG,
                            user=user, folder=root / "first")
-    second, folder = run_session("cube_in_tray", operator="simulated", seed=1, config=CONFIG,
+    second, folder = run_session("cube_in_tray", source="simulated", seed=1, config=CONFIG,
                                  user=user, folder=root / "second")
     return first, second, folder, user
 
@@ -78,7 +78,7 @@ def test_a_wrong_proposal_is_rejected_and_normal_decoding_follows(tmp_path):
     model = Assistant(threshold=0.0)
     model.learn([Example(scene, "lego", "pick")])
     user = model.save(tmp_path / "user")
-    summary, folder = run_session("cube_in_tray", operator="simulated", seed=0, config=CONFIG,
+    summary, folder = run_session("cube_in_tray", source="simulated", seed=0, config=CONFIG,
                                   user=user, update_user=False, folder=tmp_path / "run")
     assert summary["success"]
     intent = summary["proposals"]["intent"]
@@ -94,9 +94,9 @@ def test_planning_mode_proposes_the_next_step_of_one_demonstration(tmp_path):
     """NOIR 2.0: one demonstration session is enough to propose every later step."""
     config = LoopConfig(learning=True, intent_model="planning", ssvep_window=4.0)
     user = tmp_path / "user"
-    run_session("cube_in_tray", operator="simulated", seed=0, config=config, user=user,
+    run_session("cube_in_tray", source="simulated", seed=0, config=config, user=user,
                 folder=tmp_path / "demo")
-    summary, _ = run_session("cube_in_tray", operator="simulated", seed=2, config=config,
+    summary, _ = run_session("cube_in_tray", source="simulated", seed=2, config=config,
                              user=user, folder=tmp_path / "run")
     assert summary["success"]
     assert summary["proposals"]["intent"]["accepted"] == 2

@@ -22,7 +22,7 @@ from skills import Skill
 
 
 def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
-    summary, folder = run_session("cube_in_tray", operator="simulated", seed=3,
+    summary, folder = run_session("cube_in_tray", source="simulated", seed=3,
                                   folder=tmp_path / "run")
     assert summary["success"] is True
     assert summary["goal_predicates"] == {"inside(cube, tray)": True}

@@ -65,7 +65,7 @@ def test_bad_requests_get_clear_errors(tmp_path):
 
 
 def test_real_eeg_drives_the_robot_to_the_goal(tmp_path):
-    summary, folder = run_session("cube_in_tray", operator="recorded", seed=0,
+    summary, folder = run_session("cube_in_tray", source="recorded", seed=0,
                                   folder=tmp_path / "run")
     assert summary["success"] is True and summary["operator"] == "recorded"
     start = read_events(folder)[0]

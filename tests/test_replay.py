@@ -24,7 +24,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    _, folder = run_session(operator="recorded", seed=0,
+    _, folder = run_session(source="recorded", seed=0,
                             folder=tmp_path_factory.mktemp("s") / "run")
     return folder
 
@@ -78,7 +78,7 @@ def test_a_killed_session_leaves_a_record_that_loads(tmp_path):
     folder = tmp_path / "killed"
     code = (
         "from noir.demo import run_session\n"
-        f"run_session(operator='simulated', seed=5, folder={str(folder)!r})\n"
+        f"run_session(source='simulated', seed=5, folder={str(folder)!r})\n"
     )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
     proc = subprocess.Popen([sys.executable, "-c", code], env=env)

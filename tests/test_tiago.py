@@ -12,7 +12,6 @@ import pytest
 from noir.config import LoopConfig
 from noir.demo import run_session
 from noir.session import read_events
-from sim.arm import CartesianArm
 from sim.household import HouseholdWorld
 from sim.tasks import TASKS
 from sim.tasks.tiago_household import CovidCare, PetDog, TrashDisposal
@@ -105,9 +104,9 @@ def test_fingertips_close_around_the_trash(trash_run):
     orn = top_down_orientation(yaw)
     robot.move_ee(target + [0.0, 0.0, 0.1], orientation=orn)
     robot.move_ee(target, orientation=orn)
-    CartesianArm.close_gripper(robot)  # the fingers only, without the assisted grasp
+    robot._move_fingers(0.0, None, None)  # the fingers only, without the assisted grasp
     assert robot.held_object() is None
-    assert CartesianArm.held_object(robot) == "trash"  # touched by both fingers
+    assert robot._touched_by_every_finger()[0] == "trash"  # touched by both fingers
     trash = world.object_id("trash")
     fingers = robot.joint_positions()[-2:]
     width = world.object_info("trash").size[1]
@@ -232,7 +231,7 @@ def test_move_to_is_interruptible(trash_run):
 
 
 def test_the_loop_drives_to_points_chosen_with_the_cursor_and_disposes_of_the_trash(tmp_path):
-    summary, folder = run_session("trash_disposal", operator="simulated", seed=0,
+    summary, folder = run_session("trash_disposal", source="simulated", seed=0,
                                   profile="noir-like", config=LoopConfig(), folder=tmp_path / "s")
     moves = [e for e in read_events(folder) if e["event"] == "where" and e["skill"] == "move_to"]
     assert len(moves) == 2 and max(e["error_px"] for e in moves) > 5  # NOIR's axis cursor

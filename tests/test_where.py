@@ -18,7 +18,7 @@ from skills import MoveTo, Pick, Place, get_skill
 @pytest.mark.parametrize("mode", ["axis", "continuous"])
 def test_cursor_reaches_the_intended_point_and_replays(mode, tmp_path):
     config = LoopConfig(cursor_mode=mode)
-    summary, folder = run_session(operator="simulated", seed=0, config=config,
+    summary, folder = run_session(source="simulated", seed=0, config=config,
                                   folder=tmp_path / "run")
     assert summary["success"] is True
     events = read_events(folder)

@@ -1,0 +1,90 @@
+"""``--source``: the spec grammar, and a task run live from a loopback LSL person that replays.
+
+LSLAPICFG points at the project's loopback configuration (``noir/lsl_api.cfg``) before pylsl is
+imported: no discovery traffic leaves 127.0.0.1.
+"""
+
+import json
+import os
+from importlib import resources
+
+os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from decoders.cues import Cue  # noqa: E402
+from noir.config import LoopConfig  # noqa: E402
+from noir.demo import run_session  # noqa: E402
+from noir.lsl import LoopbackPerson  # noqa: E402
+from noir.replay import replay_session  # noqa: E402
+from noir.session import read_events  # noqa: E402
+from noir.sources import SourceSpec, TerminalCues  # noqa: E402
+from sim.eeg_subject import SyntheticSubject  # noqa: E402
+
+
+@pytest.mark.parametrize(("text", "kind", "name", "options"), [
+    ("simulated", "simulated", "default", ()),
+    ("simulated:hard", "simulated", "hard", ()),
+    ("recorded", "recorded", "", ()),
+    ("file:data/a,b:c.fif", "file", "data/a,b:c.fif", ()),
+    ("lsl:noir-eeg", "lsl", "noir-eeg", ()),
+    ("lsl:noir-eeg,units=uV,timeout=2", "lsl", "noir-eeg", (("units", "uV"), ("timeout", "2"))),
+    ("brainflow:cyton,serial_port=/dev/ttyUSB0", "brainflow", "cyton",
+     (("serial_port", "/dev/ttyUSB0"),)),
+])
+def test_source_specs_parse_and_print_back(text, kind, name, options):
+    spec = SourceSpec.parse(text)
+    assert (spec.kind, spec.name, spec.options) == (kind, name, options)
+    assert spec.live == (kind in ("lsl", "brainflow"))
+    if text != "simulated":
+        assert str(spec) == text
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("eeg", "unknown kind 'eeg'"),
+    ("recorded:x", "'recorded' takes nothing"),
+    ("file:", "expected file:PATH"),
+    ("simulated:a,b=c", "expected simulated or simulated:PROFILE"),
+    ("lsl:", "expected lsl:STREAM"),
+    ("brainflow:", "expected brainflow:BOARD"),
+    ("lsl:x,units", "option 'units' is not key=value"),
+    ("lsl:x,units=uV,units=V", "option 'units' given twice"),
+    ("lsl:x,rate=3", r"unknown lsl option\(s\) \['rate'\]"),
+])
+def test_bad_source_specs_are_named(text, message):
+    with pytest.raises(ValueError, match=message):
+        SourceSpec.parse(text)
+
+
+def test_terminal_cues_show_each_cue_at_its_onset():
+    lines = []
+    show = TerminalCues(lines.append)
+    show("how", [Cue("rest", 0.05), Cue("mi", 0.05, "left_hand")])
+    import time
+    time.sleep(0.02)
+    assert lines == ["[how] relax and look at the centre (0.1 s)"]
+    time.sleep(0.15)
+    assert lines[1] == "[how] imagine moving: LEFT HAND (0.1 s)"
+
+
+def test_a_task_runs_live_from_a_loopback_lsl_person_and_replays(tmp_path, capsys):
+    config = LoopConfig(ssvep_window=4.0)
+    with LoopbackPerson(SyntheticSubject("default", seed=0), stream="noir-eeg-run", speed=40.0):
+        summary, folder = run_session("cube_in_tray", source="lsl:noir-eeg-run", seed=0,
+                                      config=config, folder=tmp_path / "live")
+    assert summary["success"] is True and summary["operator"] == "lsl"
+    events = read_events(folder)
+    assert events[0]["source"] == "lsl:noir-eeg-run"
+    assert "imagine moving" in capsys.readouterr().out  # the person saw the cues
+    stream = next(e for e in events if e["event"] == "eeg_stream")
+    stamps = np.fromfile(folder / stream["stamps"], dtype="<f8")
+    windows = [e["eeg"] for e in events if "eeg" in e]
+    assert len(stamps) == sum(w["n"] for w in windows)
+    assert all(np.all(np.diff(stamps[w["start"]:w["start"] + w["n"]]) > 0) for w in windows)
+    # the robot moved in real time: the skills' simulated seconds took as long on the wall
+    moved = sum(e["sim_time"] for e in events if e["event"] in ("skill_end", "skill_failure"))
+    assert summary["wall_time_s"] > moved
+    _, replayed, comparison = replay_session(folder, out=tmp_path / "replay")
+    assert comparison["identical"], comparison
+    assert json.loads((replayed / "summary.json").read_text())["success"] is True
