@@ -3,6 +3,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# PyTorch goes in first, as the CPU build from PyTorch's CPU index (PyPI's Linux wheels pull a
+# multi-GB CUDA stack; macOS wheels are CPU builds already); its dependencies then come with the
+# project's. For a CUDA build instead:
+#   make install TORCH=torch==2.13.0 TORCH_INDEX=https://pypi.org/simple
+TORCH_VERSION := 2.13.0
+TORCH ?= torch==$(TORCH_VERSION)$(if $(filter Darwin,$(shell uname -s)),,+cpu)
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: demo test install lint clean
 
@@ -11,6 +18,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps "$(TORCH)" --extra-index-url $(TORCH_INDEX)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 

@@ -45,6 +45,8 @@ from decoders.benchmark.data_dirs import (
     search_dirs,
 )
 
+MIRROR_ENV_VAR = "NOIR_DATA_MIRROR"
+"""Environment variable: a default for :func:`fetch`'s ``mirror``."""
 MANIFEST = "data_manifest.json"
 """Package data file: ``{data set: {relative path: {"sha256": hex, "size": bytes}}}``."""
 CHUNK = 1 << 16
@@ -213,7 +215,8 @@ def missing_files(ds: DataSet, folder: Path) -> list[FileEntry]:
 def check_mirror(mirror: str | None) -> None:
     """ValueError unless ``mirror`` is None or an http(s) URL."""
     if mirror is not None and urlsplit(mirror).scheme not in ("http", "https"):
-        raise ValueError(f"mirror {mirror!r} must be an http:// or https:// URL.")
+        raise ValueError(f"mirror {mirror!r} ({MIRROR_ENV_VAR} or --mirror) must be an http:// "
+                         "or https:// URL.")
 
 
 class _ResumableDownloader:
@@ -307,8 +310,8 @@ def fetch(
         Folder that will hold the ``name`` folder. None: the folder of the copy the lookup finds
         (so that fetching completes or repairs it), else ``$NOIR_DATA`` or the user data folder.
     mirror : str | None
-        Base URL laid out like a data folder (``<mirror>/<name>/<path>``) instead of the public
-        home.
+        Base URL laid out like a data folder (``<mirror>/<name>/<path>``) to download from
+        instead of the public home; None: ``$NOIR_DATA_MIRROR`` if set.
     progress : callable | None
         Called with each number of bytes downloaded or found good on disk.
     timeout : float
@@ -330,6 +333,8 @@ def fetch(
         name or mirror.
     """
     ds = get(name)
+    if mirror is None:
+        mirror = os.environ.get(MIRROR_ENV_VAR) or None
     check_mirror(mirror)
     if dest is None:
         found = find_dataset(name)

@@ -68,7 +68,7 @@ def fetch(
         "else $NOIR_DATA, else the user data folder].", file_okay=False)] = None,
     mirror: Annotated[str | None, typer.Option(
         help="Base URL laid out like a data folder (URL/NAME/FILE) to download from instead "
-        "of the public homes.")] = None,
+        "of the public homes.", envvar="NOIR_DATA_MIRROR")] = None,
 ) -> None:
     """Download the files that are missing or damaged; every file's SHA-256 is checked."""
     if all_ == bool(names):

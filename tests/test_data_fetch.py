@@ -204,11 +204,13 @@ def test_no_network_is_one_line_naming_the_fetch_command(subset, tmp_path, monke
 
 @SERVED
 def test_ensure_fetches_a_missing_data_set_once(server, subset, tmp_path, monkeypatch):
+    """What the tests' set-up does (the mirror given by NOIR_DATA_MIRROR, as a user may)."""
     monkeypatch.setenv("NOIR_DATA", str(tmp_path))
-    folder = data.ensure("eegmmidb", mirror=server.url)
+    monkeypatch.setenv("NOIR_DATA_MIRROR", server.url)
+    folder = data.ensure("eegmmidb")
     assert folder == tmp_path / "eegmmidb" and data.verify("eegmmidb").folder == folder
     requests = len(server.requests)
-    assert data.ensure("eegmmidb", mirror=server.url) == folder
+    assert data.ensure("eegmmidb") == folder
     assert len(server.requests) == requests == len(SUBSET["eegmmidb"])
 
 
