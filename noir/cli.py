@@ -116,13 +116,41 @@ def _new_folder(path: Path) -> Path:
     return folder_to_write(path)
 
 
+def _source(text: str) -> str:
+    """Option callback: ``text`` is a source spec (``noir.sources``)."""
+    from noir.sources import SourceSpec
+
+    try:
+        SourceSpec.parse(text)
+    except ValueError as err:
+        raise typer.BadParameter(str(err)) from err
+    return text
+
+
+def _calibration_folder(path: Path | None) -> Path | None:
+    """Option callback: an existing calibration folder (``noir calibrate --out``)."""
+    if path is not None and not (path / "calibration.json").is_file():
+        raise typer.BadParameter(f"{path} is not a calibration folder (no calibration.json); "
+                                 "make one with `noir calibrate --out`")
+    return path
+
+
+SOURCE_HELP = ("Where the EEG comes from: simulated[:PROFILE] | recorded | file:PATH | "
+               "lsl:STREAM[,units=uV] | brainflow:BOARD[,key=value...] (e.g. "
+               "brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0). "
+               "`noir sources` lists what this machine has.")
+MONTAGE_HELP = ("Live sources: which stream channels feed SSVEP, MI and EMG - a shipped "
+                "montage's name or a montage JSON file (`noir sources` lists them).")
+
+
 @app.command()
 def demo(
     task: str = typer.Option("cube_in_tray", callback=known_task,
                              help="Task to run (see `noir tasks list`)."),
     operator: Literal["recorded", "simulated"] = typer.Option(
         "recorded", help="Where the EEG comes from: 'recorded' (real EEG trials from the "
-        "bundled ssvep-exo and EEGMMIDB samples) or 'simulated' (the synthetic subject)."),
+        "bundled ssvep-exo and EEGMMIDB samples) or 'simulated' (the synthetic subject). "
+        "`noir run --source` takes any source."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED,
                              help="Seed for the world, the operator's EEG and calibration."),
     profile: str = typer.Option("default", callback=_known_profile,
@@ -138,16 +166,55 @@ def demo(
 
     Calibrates the decoders on the operator's EEG, lets that EEG drive the Franka through the
     task, and writes the session record (events, EEG, camera frames, summary)."""
-    from noir.demo import default_config, run_session
+    source = f"simulated:{profile}" if operator == "simulated" else operator
+    _run(task, source, seed, out, user, calibration=None, montage=None)
 
-    config = replace(default_config(operator), learning=True) if user else None
+
+@app.command()
+def run(
+    task: str = typer.Option("cube_in_tray", callback=known_task,
+                             help="Task to run (see `noir tasks list`)."),
+    source: str = typer.Option("recorded", callback=_source, help=SOURCE_HELP),
+    seed: int = typer.Option(0, min=0, max=MAX_SEED,
+                             help="Seed for the world (and a simulated or recorded EEG)."),
+    calibration: Path = typer.Option(
+        None, callback=_calibration_folder, help="Use this calibration (`noir calibrate "
+        "--out`) instead of calibrating first; the record keeps a copy."),
+    montage: str = typer.Option(None, help=MONTAGE_HELP),
+    out: Path = typer.Option(Path("runs"), callback=folder_to_write,
+                             help="Folder that receives the session folder."),
+    user: Path = typer.Option(None, callback=folder_to_write,
+                              help="The person's model folder (see `noir demo --help`)."),
+) -> None:
+    """Run a task from any EEG source: simulated, recorded, a file, or live (LSL, BrainFlow).
+
+    Live, the person sees the cues in this terminal, the robot moves in real time and a jaw
+    clench stops it; the session record keeps the EEG as it arrived, with its time stamps,
+    and `noir replay` reproduces its decisions."""
+    _run(task, source, seed, out, user, calibration=calibration, montage=montage)
+
+
+def _run(task: str, source: str, seed: int, out: Path, user: Path | None, *,
+         calibration: Path | None, montage: str | None) -> None:
+    """Run one session and print its summary table; exit 1 if the goal was not reached."""
+    from noir.demo import default_config, run_session
+    from noir.sources import SourceSpec
+
+    spec = SourceSpec.parse(source)
+    config = replace(default_config(spec.kind), learning=True) if user else None
     start = time.perf_counter()
-    with console.status("calibrating and running the session..."):
-        summary, folder = run_session(task, source=operator, seed=seed, profile=profile,
-                                      out=out, config=config, user=user)
+    if spec.live:  # the person reads the cues in the terminal: no spinner over them
+        console.print(f"live session from {spec}: follow the cues below")
+        summary, folder = run_session(task, source=source, seed=seed, out=out, config=config,
+                                      user=user, calibration=calibration, montage=montage)
+    else:
+        with console.status("calibrating and running the session..."):
+            summary, folder = run_session(task, source=source, seed=seed, out=out,
+                                          config=config, user=user, calibration=calibration,
+                                          montage=montage)
     elapsed = time.perf_counter() - start
 
-    who = operator if operator == "recorded" else f"simulated, profile {profile}"
+    who = f"simulated, profile {spec.name}" if spec.kind == "simulated" else str(spec)
     table = Table(title=f"{summary['task']} (seed {seed}, {who} EEG)", show_header=False)
     table.add_row("goal reached", "yes" if summary["success"] else "NO")
     table.add_row("attempts", str(summary["n_attempts"]))
@@ -174,28 +241,72 @@ def demo(
 
 
 @app.command()
+def sources(
+    wait: float = typer.Option(1.0, min=0.1, max=30.0,
+                               help="Seconds to look for LSL streams."),
+) -> None:
+    """List what `--source` can name here: LSL streams, BrainFlow boards, shipped montages."""
+    from noir.board import list_boards
+    from noir.lsl import list_streams
+    from noir.montage import known_montages
+
+    streams = Table(title=f"LSL streams on this machine (looked {wait:g} s; lsl:NAME)")
+    for column in ("name", "type", "channels", "rate (Hz)", "host", "source id"):
+        streams.add_column(column)
+    for stream in list_streams(wait):
+        streams.add_row(*(str(stream[k]) for k in ("name", "type", "channels", "sfreq", "host",
+                                                   "source_id")))
+    console.print(streams if streams.row_count else "no LSL stream found")
+    boards = Table(title="BrainFlow boards (brainflow:NAME[,key=value...])")
+    for column in ("name", "id", "rate (Hz)", "EEG channels"):
+        boards.add_column(column)
+    for board in list_boards():
+        boards.add_row(str(board["name"]), str(board["id"]), str(board["sfreq"]),
+                       str(board["n_eeg"]))
+    console.print(boards)
+    console.print("montages (--montage NAME): " + ", ".join(known_montages()))
+
+
+@app.command()
 def calibrate(
+    source: str = typer.Option(None, callback=lambda v: v and _source(v), help=SOURCE_HELP +
+                               " Default: simulated:PROFILE."),
     profile: str = typer.Option("default", callback=_known_profile,
-                                help="Synthetic subject profile."),
+                                help="Synthetic subject profile (without --source)."),
     seed: int = typer.Option(0, min=0, max=MAX_SEED,
                              help="Seed of the subject and of the trial order."),
     trials: int = typer.Option(20, min=5, max=500, help="Motor-imagery trials per class (4 "
                                "classes; at least 5 for the 5-fold accuracy)."),
+    montage: str = typer.Option(None, help=MONTAGE_HELP),
     out: Path = typer.Option(Path("calibration"), callback=_new_folder,
                              help="Folder that receives the decoders (new or empty)."),
 ) -> None:
-    """Fit and save the decoders on a simulated subject's calibration trials.
+    """Fit and save the decoders on a person's cued calibration trials, from any source.
 
-    Records cued MI and jaw-clench trials, fits CSP+QDA and the clench detector, and saves them
-    (skops files that load without executing code, plus the calibration EEG)."""
+    Records cued MI and jaw-clench trials (live: the cues appear in this terminal, one line
+    each as it starts), fits CSP+QDA and the clench detector, and saves them (skops files that
+    load without executing code, plus the calibration EEG). `noir run --calibration` uses
+    them."""
     from noir.calibration import calibrate as run_calibration
     from noir.config import LoopConfig
-    from noir.operators import SimulatedOperator
-    from sim.eeg_subject import SyntheticSubject
+    from noir.live import StreamOperator
+    from noir.montage import load_montage
+    from noir.sources import SourceSpec, open_operator
 
-    operator = SimulatedOperator(SyntheticSubject(profile, seed=seed))
-    with console.status("recording calibration trials and fitting decoders..."):
-        result = run_calibration(operator, LoopConfig(), n_mi_trials=trials, seed=seed)
+    spec = SourceSpec.parse(source or f"simulated:{profile}")
+    mapping = load_montage(montage) if montage else None
+    config = mapping.config(LoopConfig()) if mapping else LoopConfig()
+    operator = open_operator(spec, (), seed=seed, config=config, montage=mapping)
+    try:
+        if spec.live:
+            console.print(f"calibrating from {spec}: follow the cues below")
+            result = run_calibration(operator, config, n_mi_trials=trials, seed=seed)
+        else:
+            with console.status("recording calibration trials and fitting decoders..."):
+                result = run_calibration(operator, config, n_mi_trials=trials, seed=seed)
+    finally:
+        if isinstance(operator, StreamOperator):
+            operator.close()
     result.save(out)
     report = result.report
     console.print(f"MI CSP+QDA 4-way, 5-fold CV accuracy: {report['mi_accuracy']:.2f} "

@@ -13,10 +13,11 @@ from noir.calibration import Calibration, calibrate
 from noir.config import LoopConfig
 from noir.live import StreamOperator
 from noir.loop import InterfaceLoop
+from noir.montage import load_montage
 from noir.operators import Operator, SimulatedOperator
 from noir.recorded import SSVEP_FREQS
 from noir.session import SessionClock, SessionRecorder
-from noir.sources import SourceSpec, load_montage, open_operator
+from noir.sources import SourceSpec, open_operator
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.tasks import TASKS
 

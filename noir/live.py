@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 import mne
@@ -90,6 +90,16 @@ class StreamSource(Protocol):
         """Stop reading and release the stream."""
 
 
+class CueDisplay(Protocol):
+    """Shows the person the cues the interface sends (a terminal, the operator console)."""
+
+    def show(self, stage: str, cues: Sequence[Cue]) -> None:
+        """Show ``cues`` back to back from now on (``stage``: what the interface is doing)."""
+
+    def close(self) -> None:
+        """Stop showing cues (those still to come are dropped)."""
+
+
 class StreamOperator(PlanFollower):
     """EEG from a live stream; the intention (for scoring) follows a plan.
 
@@ -109,15 +119,15 @@ class StreamOperator(PlanFollower):
     rail : float or None
         The amplifier's input range in V: a sample at or beyond it is saturated. None: only a
         channel that stays at its rail (flat) is refused.
-    show_cues : callable, optional
-        ``show_cues(stage, cues)`` shows the person the cues as their marker goes out (e.g.
+    display : CueDisplay, optional
+        Shows the person the cues as their marker goes out (e.g.
         ``noir.sources.TerminalCues``); None: the cues are only sent as markers.
     """
 
     def __init__(self, source: StreamSource, plan: Sequence[PlanStep] = (),
                  reaction_time: float = 0.6, *, timeout: float = 10.0, stall: float = 1.0,
                  retries: int = STREAM_RETRIES, rail: float | None = None,
-                 show_cues: Callable[[str, Sequence[Cue]], None] | None = None) -> None:
+                 display: CueDisplay | None = None) -> None:
         super().__init__(plan, reaction_time)
         check_settings(stall, retries, rail)
         if source.sfreq <= 0:
@@ -130,13 +140,15 @@ class StreamOperator(PlanFollower):
         self.retries = retries
         self.rail = rail
         self.clock = WallClock()
-        self.show_cues = show_cues
+        self.display = display
         self._sending = False  # whether the source may still be answering an earlier cue
 
     def close(self) -> None:
-        """Stop an answer still running and release the source."""
+        """Stop an answer still running, the cue display, and release the source."""
         if self._sending and self.source.answers_cues:
             self.source.mark({"stage": "end", "cues": []})
+        if self.display is not None:
+            self.display.close()
         self.source.close()
 
     def _show(self, stage: str, cues: Sequence[Cue], live: float | None = None) -> None:
@@ -151,8 +163,8 @@ class StreamOperator(PlanFollower):
         if live is not None:
             marker["live"] = live
         self.source.mark(marker)
-        if self.show_cues is not None:
-            self.show_cues(stage, cues)
+        if self.display is not None:
+            self.display.show(stage, cues)
 
     def _stop_answer(self, stage: str) -> None:
         """Stop an answer to an earlier cue (a live feed, or a window that failed half-way): an
@@ -194,7 +206,8 @@ class StreamOperator(PlanFollower):
         """Show ``cues`` (as a marker) and read the EEG that follows; check it before use.
 
         The samples' time stamps travel with it (``info["temp"]["stamps"]``, see
-        :func:`annotated`) into the session record.
+        :func:`annotated`) into the session record, and the ``time.monotonic()`` at which its
+        last sample arrived (``info["temp"]["received"]``) into the decision's latency.
 
         Raises
         ------
@@ -204,9 +217,12 @@ class StreamOperator(PlanFollower):
         """
         self._show(stage, cues)
         data, stamps = self._read(sum(round(c.duration * self.sfreq) for c in cues))
+        received = time.monotonic()
         check_chunk(data, stamps, self.sfreq, self.ch_names)
         check_signal(data, self.sfreq, self.ch_names, rail=self.rail)
-        return annotated(data, self.sfreq, self.ch_names, cues, stamps)
+        raw = annotated(data, self.sfreq, self.ch_names, cues, stamps)
+        raw.info["temp"]["received"] = received
+        return raw
 
     def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> LiveFeed:
         """Show ``cues`` for a motion and return its live feed of ``channels``.

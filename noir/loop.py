@@ -122,6 +122,7 @@ class InterfaceLoop:
         self.pace: Clock = operator.clock if self.live else SimulatedClock()
         self.tally = SessionTally()
         self.examples: list[Example] = []
+        self._received: float | None = None  # time.monotonic() the last live window arrived
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -371,7 +372,7 @@ class InterfaceLoop:
         entry = self.recorder.event(
             "confirm", stage=stage, proposal=proposal, intended=intended,
             clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
-            score=score, latency_ms=latency, eeg=eeg, **fields,
+            score=score, latency_ms=latency, eeg=eeg, **fields, **self._decided_after(),
         )
         self.tally.confirmed(entry)
         return not clench
@@ -464,7 +465,15 @@ class InterfaceLoop:
         """Record the EEG a cue produced (``seconds`` of human time spent on deciding
         ``decides``); return where it lies in the record."""
         self.spend_human_time(seconds, decides)
+        self._received = (raw.info.get("temp") or {}).get("received")
         return self.recorder.eeg(raw)
+
+    def _decided_after(self) -> dict[str, float]:
+        """Live: ``{"decided_after_ms": wall ms from the arrival of the last window's last
+        sample to now}`` (the decision is written next); else nothing."""
+        if self._received is None:
+            return {}
+        return {"decided_after_ms": (time.monotonic() - self._received) * 1e3}
 
     def _paused(self, stage: str) -> Callable[[str], None]:
         return lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason)
@@ -500,7 +509,7 @@ class InterfaceLoop:
 
     def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
         entry = {**decision.to_json(), "label": decision.label, "intended": intended,
-                 "correct": decision.label == intended, "eeg": eeg}
+                 "correct": decision.label == intended, "eeg": eeg, **self._decided_after()}
         self.tally.decided(entry)
         self.recorder.event("decision", **entry)
 

@@ -52,7 +52,7 @@ import pylsl  # noqa: E402  (after LSLAPICFG is set)
 log = logging.getLogger(__name__)
 
 __all__ = ["CUE_STREAM", "FAULTS", "RAIL", "LSLOperator", "LSLSource", "LoopbackPerson",
-           "check_chunk", "check_signal", "outlet_ports"]
+           "check_chunk", "check_signal", "list_streams", "outlet_ports"]
 
 CUE_STREAM = "noir-cues"
 FAULTS = ("stall", "drop", "jump", "nan", "flat", "saturate")
@@ -139,6 +139,14 @@ class LSLOperator(StreamOperator):
         check_settings(stall, retries, rail)  # before waiting for the stream
         super().__init__(LSLSource(stream, timeout=timeout), plan, reaction_time,
                          timeout=timeout, stall=stall, retries=retries, rail=rail)
+
+
+def list_streams(wait: float = 1.0) -> list[dict[str, Any]]:
+    """The LSL streams visible from here within ``wait`` s (discovery stays on 127.0.0.1 with
+    the project's ``LSLAPICFG``): name, type, channel count, rate (Hz), host, source id."""
+    return [{"name": info.name(), "type": info.type(), "channels": info.channel_count(),
+             "sfreq": info.nominal_srate(), "host": info.hostname(),
+             "source_id": info.source_id()} for info in pylsl.resolve_streams(wait_time=wait)]
 
 
 def outlet_ports(outlet: pylsl.StreamOutlet) -> dict[str, int]:

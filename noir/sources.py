@@ -29,7 +29,7 @@ from noir.operators import Operator
 
 if TYPE_CHECKING:
     from noir.config import LoopConfig
-    from noir.live import StreamSource
+    from noir.live import CueDisplay, StreamSource
     from noir.montage import Montage
     from skills import PlanStep
 
@@ -139,13 +139,13 @@ def open_stream(spec: SourceSpec, montage: Montage | None = None) -> StreamSourc
 
 def open_operator(spec: SourceSpec, plan: Sequence[PlanStep], *, seed: int = 0,
                   config: LoopConfig | None = None, montage: Montage | None = None,
-                  show_cues: Callable[[str, Sequence[Cue]], None] | None = None) -> Operator:
+                  display: CueDisplay | None = None) -> Operator:
     """The operator ``spec`` names, following ``plan`` (its intention, for scoring).
 
     ``seed`` seeds a simulated or recorded operator's EEG; ``config`` says which channels a
-    ``file:`` recording must hold; ``montage`` maps a live stream's channels; ``show_cues``
-    shows each cue a live operator sends (default: :class:`TerminalCues`). A live operator
-    holds its stream until ``operator.close()``.
+    ``file:`` recording must hold; ``montage`` maps a live stream's channels; ``display``
+    shows the person each cue a live operator sends (default: :class:`TerminalCues`). A live
+    operator holds its stream until ``operator.close()``.
     """
     if spec.kind == "simulated":
         from noir.operators import SimulatedOperator
@@ -168,17 +168,7 @@ def open_operator(spec: SourceSpec, plan: Sequence[PlanStep], *, seed: int = 0,
         return file_operator(path, plan, config=config, seed=seed)
     from noir.live import StreamOperator
 
-    return StreamOperator(open_stream(spec, montage), plan,
-                          show_cues=show_cues or TerminalCues())
-
-
-def load_montage(montage: str | Path) -> Montage:
-    """A shipped montage by name (``noir.montage.known_montages``) or a montage file."""
-    from noir.montage import Montage, montage_path
-
-    path = Path(montage)
-    return Montage.load(path if path.suffix == ".json" or path.exists() else
-                        montage_path(str(montage)))
+    return StreamOperator(open_stream(spec, montage), plan, display=display or TerminalCues())
 
 
 def _number(spec: SourceSpec, key: str, value: str) -> float:
@@ -203,9 +193,10 @@ MI_TEXT = {"left_hand": "LEFT HAND", "right_hand": "RIGHT HAND", "legs": "LEGS /
 
 
 class TerminalCues:
-    """Shows the person each cue in the terminal at its onset (until the operator console
-    exists): one line per cue, printed by a timer thread so that a window's later cues appear
-    when they start.
+    """Shows the person each cue in the terminal at its onset (``noir.live.CueDisplay``, until
+    the operator console exists): one line per cue, printed by a timer thread so that a
+    window's later cues appear when they start. The cues say what the task's plan wants at
+    each step (a cued run, as online BCI evaluations are).
 
     Parameters
     ----------
@@ -217,7 +208,7 @@ class TerminalCues:
         self.write = write or (lambda line: print(line, flush=True))
         self._timers: list[threading.Timer] = []
 
-    def __call__(self, stage: str, cues: Sequence[Cue]) -> None:
+    def show(self, stage: str, cues: Sequence[Cue]) -> None:
         for timer in self._timers:
             timer.cancel()
         self._timers, onset = [], 0.0

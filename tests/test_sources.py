@@ -6,6 +6,7 @@ imported: no discovery traffic leaves 127.0.0.1.
 
 import json
 import os
+import time
 from importlib import resources
 
 os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
@@ -60,12 +61,14 @@ def test_bad_source_specs_are_named(text, message):
 def test_terminal_cues_show_each_cue_at_its_onset():
     lines = []
     show = TerminalCues(lines.append)
-    show("how", [Cue("rest", 0.05), Cue("mi", 0.05, "left_hand")])
-    import time
-    time.sleep(0.02)
+    show.show("how", [Cue("rest", 0.1), Cue("mi", 0.1, "left_hand"), Cue("clench", 0.1)])
+    time.sleep(0.05)
     assert lines == ["[how] relax and look at the centre (0.1 s)"]
-    time.sleep(0.15)
+    time.sleep(0.1)
     assert lines[1] == "[how] imagine moving: LEFT HAND (0.1 s)"
+    show.close()  # the clench cue is not shown any more
+    time.sleep(0.1)
+    assert len(lines) == 2
 
 
 def test_a_task_runs_live_from_a_loopback_lsl_person_and_replays(tmp_path, capsys):
@@ -88,3 +91,42 @@ def test_a_task_runs_live_from_a_loopback_lsl_person_and_replays(tmp_path, capsy
     _, replayed, comparison = replay_session(folder, out=tmp_path / "replay")
     assert comparison["identical"], comparison
     assert json.loads((replayed / "summary.json").read_text())["success"] is True
+
+
+def test_calibrate_live_then_run_with_that_calibration_from_the_cli(tmp_path):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    runner = CliRunner()
+    with LoopbackPerson(SyntheticSubject("default", seed=2), stream="noir-eeg-cli", speed=40.0):
+        result = runner.invoke(app, ["calibrate", "--source", "lsl:noir-eeg-cli", "--trials", "5",
+                                     "--out", str(tmp_path / "calibration")])
+        assert result.exit_code == 0, result.output
+        assert "[calibration] imagine moving: LEFT HAND" in result.output
+        result = runner.invoke(app, ["run", "--source", "lsl:noir-eeg-cli", "--calibration",
+                                     str(tmp_path / "calibration"),
+                                     "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    assert "goal reached" in result.output
+    assert "[calibration]" not in result.output  # it used the saved calibration
+    (folder,) = (tmp_path / "runs").iterdir()
+    saved = json.loads((tmp_path / "calibration" / "calibration.json").read_text())
+    assert json.loads((folder / "calibration" / "calibration.json").read_text()) == saved
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run", "--source", "eeg"], "unknown kind 'eeg'"),
+    (["run", "--source", "lsl:absent,timeout=0.3"], "no LSL stream named 'absent'"),
+    (["run", "--calibration", "."], "is not a calibration folder"),
+    (["calibrate", "--source", "file:nowhere.fif"], "nowhere.fif not found"),
+])
+def test_bad_live_options_end_in_one_line(args, message, tmp_path):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
