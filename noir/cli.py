@@ -3,7 +3,8 @@
 Bad input ends in one line on stderr, ``error: <what is wrong>``, and exit code 2, whether
 typer's own checks of an option find it or library code raises ``ValueError`` or ``OSError``
 (``FileNotFoundError``, ``PermissionError``...) deeper in; options are checked before any
-long work starts. Other exceptions are bugs and keep their traceback.
+long work starts (a stream that does not fit its montage: one line per mismatch). Other
+exceptions are bugs and keep their traceback.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class OneLineErrors(TyperGroup):
                 _error(err.format_message() + hint)
         except (ValueError, OSError) as err:
             code = 2
-            _error(_message(err))
+            for line in _lines(err):
+                _error(line)
         except typer.Abort:
             code = 1
             _error("aborted")
@@ -68,6 +70,16 @@ def _message(err: ValueError | OSError) -> str:
     if isinstance(err, OSError) and err.filename is not None and err.strerror:
         return f"{err.filename}: {err.strerror}"
     return str(err) or type(err).__name__
+
+
+def _lines(err: ValueError | OSError) -> list[str]:
+    """The error's message as lines: one, or one per mismatch of a stream that does not fit
+    its montage (``noir.montage.MontageMismatch``)."""
+    from noir.montage import MontageMismatch
+
+    if isinstance(err, MontageMismatch):
+        return [line for line in str(err).splitlines() if line.strip()]
+    return [_message(err)]
 
 
 def _error(message: str) -> None:

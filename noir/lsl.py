@@ -75,8 +75,10 @@ class LSLSource:
     timeout : float
         Seconds to wait for the stream to appear.
     units : str or None
-        The unit of the samples when the stream does not say (``"V"``, ``"mV"``, ``"uV"``);
-        a stream that declares its channels' unit must agree with it.
+        The unit of the samples (``"V"``, ``"mV"``, ``"uV"``): a stream that declares its
+        channels' unit must agree with it.
+    default_units : str or None
+        The unit to take when the stream does not say and ``units`` is None (a montage's).
 
     A stream from another machine has its clock offset to this one corrected (liblsl's
     ``proc_clocksync``; one on this machine already shares its clock); jitter is not smoothed,
@@ -88,7 +90,7 @@ class LSLSource:
     """
 
     def __init__(self, stream: str = "noir-eeg", *, timeout: float = 10.0,
-                 units: str | None = None) -> None:
+                 units: str | None = None, default_units: str | None = None) -> None:
         found = pylsl.resolve_byprop("name", stream, timeout=timeout)
         if not found:
             raise TimeoutError(f"no LSL stream named {stream!r} appeared within {timeout} s "
@@ -103,7 +105,7 @@ class LSLSource:
         info = self.inlet.info(timeout=timeout)
         self.sfreq = info.nominal_srate()
         self.ch_names = _channel_labels(info)
-        self.units = _stream_units(info, units)
+        self.units = _stream_units(info, units, default_units)
         self._scale = UNIT_SCALE[self.units]
         self.answers_cues = info.desc().child("noir").child_value("answers_cues") == "true"
         self.cues = pylsl.StreamOutlet(pylsl.StreamInfo(CUE_STREAM, "Markers", 1, 0, "string",
@@ -166,8 +168,9 @@ def _warn_exposed(outlet: pylsl.StreamOutlet) -> None:
         outlet.get_info().name(), ports["tcp"], ports["udp"], pylsl.library_version())
 
 
-def _stream_units(info: pylsl.StreamInfo, given: str | None) -> str:
-    """The one unit of the stream's channels: what they declare (``<unit>``), else ``given``.
+def _stream_units(info: pylsl.StreamInfo, given: str | None, default: str | None) -> str:
+    """The one unit of the stream's channels: what they declare (``<unit>``), else ``given``,
+    else ``default``.
 
     Raises
     ------
@@ -184,16 +187,19 @@ def _stream_units(info: pylsl.StreamInfo, given: str | None) -> str:
                                  f"{channel.child_value('label')!r}; known: {sorted(UNIT_SCALE)}")
             declared.add(UNIT_NAMES[unit.lower()])
         channel = channel.next_sibling()
-    if given is not None and given not in UNIT_SCALE:
-        raise ValueError(f"unknown unit {given!r}; known: {sorted(UNIT_SCALE)}")
+    for unit in (given, default):
+        if unit is not None and unit not in UNIT_SCALE:
+            raise ValueError(f"unknown unit {unit!r}; known: {sorted(UNIT_SCALE)}")
     if len(declared) > 1:
         raise ValueError(f"LSL stream {info.name()!r} mixes units {sorted(declared)}")
     if declared and given is not None and declared != {given}:
         raise ValueError(f"LSL stream {info.name()!r} is in {declared.pop()}, not {given}")
-    if not declared and given is None:
+    if declared:
+        return declared.pop()
+    if given is None and default is None:
         raise ValueError(f"LSL stream {info.name()!r} does not say the unit of its samples: "
                          "give it (units=uV in the source, or the montage's units)")
-    return declared.pop() if declared else given
+    return given or default
 
 
 def _channel_labels(info: pylsl.StreamInfo) -> list[str]:

@@ -116,9 +116,10 @@ def open_stream(spec: SourceSpec, montage: Montage | None = None) -> StreamSourc
     if spec.kind == "lsl":
         from noir.lsl import LSLSource
 
-        units = options.get("units", montage.units if montage is not None else None)
         timeout = _number(spec, "timeout", options.get("timeout", "10"))
-        source: StreamSource = LSLSource(spec.name, timeout=timeout, units=units)
+        source: StreamSource = LSLSource(
+            spec.name, timeout=timeout, units=options.get("units"),
+            default_units=montage.units if montage is not None else None)
     elif spec.kind == "brainflow":
         from noir.board import BrainFlowSource
 

@@ -40,7 +40,8 @@ def loaded_after_import(module: str) -> list[str]:
 
 @pytest.mark.parametrize("module", [
     "decoders", "decoders.cues", "noir.calibration", "noir.recorded", "noir.eeg_writer",
-    "noir.session", "noir.lsl",
+    "noir.session", "noir.lsl", "noir.live", "noir.board", "noir.montage", "noir.sources",
+    "noir.clock",
 ])
 def test_eeg_only_modules_load_no_simulator(module):
     loaded = loaded_after_import(module)

@@ -130,3 +130,19 @@ def test_bad_live_options_end_in_one_line(args, message, tmp_path):
     assert result.exit_code == 2, result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_a_stream_that_does_not_fit_the_montage_gets_one_line_per_mismatch(tmp_path):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    with LoopbackPerson(SyntheticSubject("default", seed=0), stream="noir-eeg-montage"):
+        result = CliRunner().invoke(app, ["run", "--source", "lsl:noir-eeg-montage", "--montage",
+                                          "muse", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("error: ") for line in lines) and len(lines) >= 4, lines
+    assert any("TP9" in line for line in lines) and any("AF7" in line for line in lines)
+    assert any("uV" in line for line in lines)  # the loopback person streams volts
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
