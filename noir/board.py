@@ -11,6 +11,12 @@ The board streams freely (it does not answer cues); each cue marker the loop sho
 inserted into the board's marker channel as a number (:func:`marker_code`), and the markers
 that come back with the samples are kept in :attr:`BrainFlowSource.markers`.
 
+Time stamps are the board's timestamp row: Unix seconds of this machine's clock when BrainFlow
+took the sample in (the synthetic board: when it made it). They jitter with the threads that
+make or receive them (the synthetic board: steps of 4 ms, up to some 30 ms on a busy 2-core
+machine, caught up by bursts) while no sample is lost; boards that number every sample
+(:data:`NUMBERED`) also count the lost ones exactly (``n_lost``).
+
 :func:`write_playback` writes a recording (an MNE Raw, e.g. a session record's EEG read with
 ``noir.eeg_writer.read_recording``) as a BrainFlow file in the row layout of the board it plays
 as, with a sidecar naming its channels; ``BrainFlowSource("playback", file=...,
@@ -53,7 +59,8 @@ from noir.stream import StreamPaused
 
 log = logging.getLogger(__name__)
 
-__all__ = ["MARKER_CODES", "MARKER_LIVE", "MARKER_STOP", "PLAYBACK_FORMAT", "BoardNotReady",
+__all__ = ["MARKER_CODES", "MARKER_LIVE", "MARKER_STOP", "NUMBERED", "PLAYBACK_FORMAT",
+           "BoardNotReady",
            "BrainFlowSource", "board_id", "board_name", "list_boards", "marker_code",
            "parse_spec", "write_playback"]
 
@@ -71,6 +78,11 @@ BUFFER_SECONDS = 60
 their gap shows in the time stamps)."""
 UV = 1e-6
 """Volts per µV: BrainFlow's EEG and EMG rows are in µV."""
+
+NUMBERED = (BoardIds.SYNTHETIC_BOARD, BoardIds.CYTON_BOARD)
+"""Boards whose package row numbers every sample 0-255 (the synthetic board; OpenBCI Cyton's
+sample number), so that lost samples can be counted; a playback file written by
+:func:`write_playback` numbers them so too."""
 
 _ALIASES = {"playback": BoardIds.PLAYBACK_FILE_BOARD}
 _PLAYERS = (BoardIds.PLAYBACK_FILE_BOARD, BoardIds.STREAMING_BOARD)
@@ -255,6 +267,11 @@ class BrainFlowSource:
         ``"uV"``, the unit of BrainFlow's EEG rows; :meth:`read` gives volts.
     markers : list of (float, float)
         ``(time stamp, code)`` of each marker read back from the marker channel so far.
+    n_read, n_lost, n_repeated : int
+        Samples read so far; and, on a board that numbers every sample (:data:`NUMBERED`),
+        samples its numbers skipped (lost between the board and here, or by the ring buffer)
+        and repeated (None on other boards). Losses of 256 or more in a row are counted
+        modulo 256.
 
     A playback board streams the file's own time stamps (``old_timestamps``) once, in real
     time; at the end of the file the samples stop (the stream stalls).
@@ -303,6 +320,12 @@ class BrainFlowSource:
         self._poll = max(1e-3, 0.5 / self.sfreq)
         self.units = "uV"
         self.markers: list[tuple[float, float]] = []
+        self.n_read = 0
+        numbered = self.data_board in {b.value for b in NUMBERED}
+        self._number_row = BoardShim.get_package_num_channel(self.data_board) if numbered else None
+        self.n_lost: int | None = 0 if numbered else None
+        self.n_repeated: int | None = 0 if numbered else None
+        self._last_number: float | None = None
         inputs = BrainFlowInputParams()
         for key, value in self.params.items():
             setattr(inputs, key, value)
@@ -387,9 +410,24 @@ class BrainFlowSource:
         if not n:
             return np.empty((0, len(self._rows))), np.empty(0)
         stamps = data[self._stamp_row]
+        self._count(data)
         marked = np.flatnonzero(data[self._marker_row])
         self.markers += [(float(stamps[i]), float(data[self._marker_row, i])) for i in marked]
         return data[self._rows].T * UV, stamps.copy()
+
+    def _count(self, data: np.ndarray) -> None:
+        """Count the samples of ``data`` (rows, n) and, by their numbers, those lost and
+        repeated since the last one read."""
+        self.n_read += data.shape[1]
+        if self._number_row is None:
+            return
+        numbers = data[self._number_row]
+        if self._last_number is not None:
+            numbers = np.concatenate([[self._last_number], numbers])
+        steps = np.diff(numbers) % 256
+        self.n_lost += int(np.sum(steps[steps > 1] - 1))
+        self.n_repeated += int(np.sum(steps == 0))
+        self._last_number = float(numbers[-1])
 
     def mark(self, marker: dict[str, Any]) -> None:
         """Insert the cue marker's code (:func:`marker_code`) into the board's marker channel;
@@ -537,8 +575,9 @@ def write_playback(raw: mne.io.BaseRaw, file: str | Path, board: str | int = "sy
     board : str or int
         The board it plays as.
     stamps : ndarray, shape (n_times,), optional
-        Time stamps (s, rising); default: ``raw.info["temp"]["stamps"]`` (a live record's),
-        else the recording's start (``meas_date``, else 0) plus ``i / sfreq``.
+        Time stamps (s, rising; a live record's ``eeg.stamps`` is
+        ``np.fromfile(path, "<f8")``); default: ``raw.info["temp"]["stamps"]`` (a live
+        window's), else the recording's start (``meas_date``, else 0) plus ``i / sfreq``.
 
     Returns
     -------

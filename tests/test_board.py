@@ -64,9 +64,13 @@ def test_synthetic_board_streams_each_sample_once_at_its_rate_in_volts():
         assert source.ch_names[:3] == ["Fz", "C3", "Cz"] and len(source.ch_names) == 16
         assert source.units == "uV" and source.answers_cues is False
         source.read(max_samples=1_000_000, timeout=1.0)  # what came while it started
+        before = source.n_read
         start = time.time()
         data, stamps = _read_for(source, 3.0)
         end = time.time()
+    # by the board's sample numbers: none lost or repeated
+    assert source.n_read == before + len(stamps)
+    assert source.n_lost == 0 and source.n_repeated == 0
     # none twice or out of order; the stamps are the board's Unix time, inside the read
     assert np.all(np.diff(stamps) > 0)
     assert start - 0.1 < stamps[0] and stamps[-1] < end + 0.1
@@ -84,7 +88,7 @@ def test_a_read_waits_for_the_first_sample_and_gives_at_most_what_is_asked():
     with BrainFlowSource("synthetic") as source:
         source.read(max_samples=1_000_000, timeout=1.0)
         data, stamps = source.read(max_samples=1_000_000, timeout=0.5)  # waits for one
-        assert 1 <= len(stamps) <= 5
+        assert 1 <= len(stamps) <= 12  # one, or a burst the board sends at once
         time.sleep(0.2)
         data, stamps = source.read(max_samples=3, timeout=0.0)
         assert data.shape == (3, 16) and len(stamps) == 3
@@ -114,7 +118,7 @@ def test_markers_land_in_the_marker_channel_at_the_cue():
         MARKER_CODES["mi"], MARKER_CODES["rest"] + MARKER_LIVE, MARKER_STOP]
     for (last_before, code), (stamp, got) in zip(sent, source.markers, strict=True):
         # on the first sample after the mark, or a few samples later on a busy machine
-        assert got == code and last_before < stamp < last_before + 0.1
+        assert got == code and last_before < stamp < last_before + 0.25
 
 
 def test_marker_codes_are_documented_numbers_and_bad_markers_are_named():
@@ -238,6 +242,20 @@ def test_a_real_recording_plays_back_with_its_channel_names(tmp_path):
     assert names == ["Oz", "O1", "O2", "PO3", "POz", "PO7", "PO8", "PO4"]
     np.testing.assert_allclose(data, raw.get_data().T, rtol=1.2e-7, atol=1e-12)
     np.testing.assert_allclose(got_stamps, stamps, atol=1e-6)
+
+
+def test_samples_lost_or_repeated_on_the_way_are_counted_by_their_numbers(tmp_path):
+    file = write_playback(_sine_raw(seconds=0.6), tmp_path / "s.csv", "synthetic")
+    lines = file.read_text().splitlines(keepends=True)
+    # 3 samples lost after sample 49, sample 100 twice (numbers 0-255 wrap at 256)
+    file.write_text("".join(lines[:50] + lines[53:101] + lines[100:]))
+    with BrainFlowSource("playback", file=str(file), master_board="synthetic") as source:
+        _, stamps = _read_n(source, 150 - 3 + 1)
+    assert source.n_read == 148 and source.n_lost == 3 and source.n_repeated == 1
+    assert np.count_nonzero(np.diff(stamps) > 1.5 / 250) == 1  # the gap shows in time too
+    crown = write_playback(_sine_raw(seconds=0.2, sfreq=256.0), tmp_path / "c.csv", "crown")
+    with BrainFlowSource("playback", file=str(crown), master_board="crown") as other:
+        assert other.n_lost is None  # a board that does not number each sample
 
 
 def test_without_a_sidecar_a_playback_file_has_the_boards_channels(tmp_path):
