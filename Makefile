@@ -18,7 +18,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --no-deps "$(TORCH)" --extra-index-url $(TORCH_INDEX)
+	$(BIN)/python -m pip install --quiet --no-deps "$(TORCH)" --extra-index-url $(TORCH_INDEX) \
+	  || { echo "warning: $(TORCH) not found (is $(TORCH_INDEX) reachable?); installing" \
+	       "torch==$(TORCH_VERSION) from the default index instead" >&2; \
+	       $(BIN)/python -m pip install --quiet "torch==$(TORCH_VERSION)"; }
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
