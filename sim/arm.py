@@ -1,11 +1,14 @@
 """Cartesian control of a position-controlled arm with a parallel gripper (any URDF robot).
 
-The gripper follows straight Cartesian lines: every control step (one physics step) the next
-waypoint goes through null-space inverse kinematics and the joints are position controlled.
-A subclass loads its robot and calls ``_setup_arm`` with its joints and links. This is the
-Panda's motion logic (``sim.panda``) written for any joint layout, so TIAGo reuses it.
+``CartesianArm`` holds the motions every robot shares, written for any joint layout: straight
+gripper lines (``move_ee``, ``follow_path``), ``wait``, ``home`` in joint space, and a gripper
+with assisted grasping. A robot loads its URDF and calls ``_setup_arm`` with its joints, links
+and limits. A path is planned (``_plan``) before anything moves, then driven (``_execute``): by
+default every control step (one physics step) the next waypoint goes through inverse
+kinematics and the joints are position controlled (TIAGo, ``sim.tiago``); the Panda
+(``sim.panda``) overrides the two with a joint-space plan of the whole path.
 
-``HoldingArm`` is what both share: stepping under ``should_stop`` and a step limit, the fingers'
+``HoldingArm`` is the layer below: stepping under ``should_stop`` and a step limit, the fingers'
 ease once a grasp holds, and the stop on request, which brakes the arm and fingers to standstill
 where they are and holds them there.
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -285,8 +289,46 @@ def pose_in_link(client: Any, body: int, link: int, other: int, other_link: int
     return client.multiplyTransforms(inv_pos, inv_orn, *pose)
 
 
+@dataclass(frozen=True)
+class Grasp:
+    """An object held by the assisted grasp.
+
+    Attributes
+    ----------
+    name : str
+        Object name.
+    body : int
+        Its PyBullet body id.
+    link : int
+        The held link (-1: the base).
+    constraint : int
+        The fixed constraint that holds it to the hand.
+    relative : tuple
+        The link's pose in the hand (``ee_link``) frame: position (3,) m and quaternion
+        (x, y, z, w).
+    """
+
+    name: str
+    body: int
+    link: int
+    constraint: int
+    relative: tuple[tuple[float, ...], tuple[float, ...]]
+
+
+GraspState = tuple[str, int, tuple[float, ...], tuple[float, ...]]
+"""A held object as ``grasp_state`` gives it: name, link, position (m) and quaternion in the
+hand frame."""
+
+
 class CartesianArm(HoldingArm):
-    """Straight-line gripper motions, gripper open/close and contact-based grasp detection.
+    """Straight-line gripper motions, joint-space homing and an assisted-grasp gripper.
+
+    A path is checked by ``_plan`` before anything moves (``PlanningFailure``: the arm is still)
+    and driven by ``_execute``; here the plan is the waypoints themselves, each reached by
+    inverse kinematics at every control step. A robot with its own planner overrides both.
+    Grasps are assisted, as in OmniGibson's "assisted grasping": when the closing fingers all
+    touch one object (link), a fixed constraint holds it where it is relative to the hand until
+    the fingers open, and the fingers ease off to rest against it.
 
     Attributes set by ``_setup_arm``: ``body`` (PyBullet id), ``speed`` (m/s), ``tolerance`` (m).
     """
@@ -306,8 +348,13 @@ class CartesianArm(HoldingArm):
         finger_joints: Sequence[int],
         finger_open: float,
         finger_force: float,
+        finger_speed: float = FINGER_SPEED,
+        finger_solver_iterations: int = 0,
+        close_until_touching: bool = False,
+        grasp_force: float,
         ee_link: int,
         home: Sequence[float],
+        home_speed: float = HOME_JOINT_SPEED,
         tool_position: Sequence[float] = (0.0, 0.0, 0.0),
         tool_orientation: Sequence[float] = (0.0, 0.0, 0.0, 1.0),
         null_space: bool = True,
@@ -316,6 +363,12 @@ class CartesianArm(HoldingArm):
     ) -> None:
         """Record the arm layout, put the arm at ``home`` (rad/m, one per arm joint), open.
 
+        The fingers move at most at ``finger_speed`` m/s with at least
+        ``finger_solver_iterations`` constraint-solver iterations per physics step (0: the
+        world's own); with ``close_until_touching`` closing stops as soon as every finger
+        touches one object, otherwise when the fingers stop. ``grasp_force`` (N) is the
+        largest force of the assisted grasp's constraint. ``home`` returns at most at
+        ``home_speed`` rad/s (m/s) per joint.
         ``tool_position`` (3,) m and ``tool_orientation`` (x, y, z, w) place the tool frame
         (the gripper centre) in ``ee_link``'s frame. ``null_space`` selects PyBullet's
         null-space inverse kinematics (rest poses, joint ranges); otherwise damped least squares
@@ -332,7 +385,13 @@ class CartesianArm(HoldingArm):
         self._finger_joints = tuple(finger_joints)
         self._finger_open = finger_open
         self._finger_force = finger_force
+        self._finger_speed = finger_speed
+        self._finger_solver_iterations = finger_solver_iterations
+        self._close_until_touching = close_until_touching
+        self._grasp_force = grasp_force
+        self._grasp: Grasp | None = None
         self._ee_link = ee_link
+        self._home_speed = home_speed
         self._tool_position = tuple(float(v) for v in tool_position)
         self._tool_orientation = tuple(float(v) for v in tool_orientation)
         movable = [
@@ -381,20 +440,72 @@ class CartesianArm(HoldingArm):
         )
 
     def held_object(self) -> str | None:
-        """Name of the named body touched by every finger, or None."""
-        return self._touched_by_every_finger()
+        """Name of the object held by the assisted grasp, or None."""
+        return None if self._grasp is None else self._grasp.name
 
-    def _touched_by_every_finger(self) -> str | None:
-        """Name of the named body touched by every finger, or None."""
+    def grasp_state(self) -> GraspState | None:
+        """Held object's name, link and pose in the hand frame (position m, quaternion)."""
+        if self._grasp is None:
+            return None
+        info = self._p.getConstraintInfo(self._grasp.constraint)
+        return self._grasp.name, info[3], tuple(info[6]), tuple(info[8])
+
+    def set_grasp(self, state: GraspState | None) -> None:
+        """Recreate (or drop) the assisted grasp described by ``grasp_state()``."""
+        self.release()
+        if state is not None:
+            name, link, position, orientation = state
+            self._attach(name, self.world.body_id(name), link, position, orientation)
+
+    def attach(self, name: str, link: int = -1) -> None:
+        """Hold object ``name``'s ``link`` (-1: its base) rigidly where it is now relative to
+        the hand (assisted grasp), letting go of what was held."""
+        self.release()
+        body = self.world.body_id(name)
+        self._attach(name, body, link, *self._pose_in_hand(body, link))
+
+    def release(self) -> None:
+        """Let go of the held object, if any (the fingers do not move)."""
+        if self._grasp is not None:
+            self._p.removeConstraint(self._grasp.constraint)
+            self._grasp = None
+
+    def _touched_by_every_finger(self) -> tuple[str, int, int] | None:
+        """Name, body id and link of the named body link touched by every finger, or None."""
         touching = [
-            {c[2] for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
+            {(c[2], c[4]) for c in self._p.getContactPoints(bodyA=self.body, linkIndexA=j)}
             for j in self._finger_joints
         ]
-        for body in sorted(set.intersection(*touching) - {self.body}):
+        for body, link in sorted(set.intersection(*touching)):
             name = self.world.body_name(body)
-            if name is not None:
-                return name
+            if name is not None and body != self.body:
+                return name, body, link
         return None
+
+    def _pose_in_hand(self, body: int, link: int
+                      ) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        """Pose of ``body``'s ``link`` (-1: its base) in the ``ee_link`` frame: position (3,)
+        m and quaternion (x, y, z, w)."""
+        return pose_in_link(self._p, self.body, self._ee_link, body, link)
+
+    def _attach(self, name: str, body: int, link: int, position: Sequence[float],
+                orientation: Sequence[float]) -> None:
+        """Fix ``body``'s ``link`` at pose (``position`` m, ``orientation``) in the hand frame
+        (the fingers do not move)."""
+        constraint = self._p.createConstraint(
+            self.body, self._ee_link, body, link, pybullet.JOINT_FIXED, (0, 0, 0),
+            position, (0, 0, 0), orientation,
+        )
+        self._p.changeConstraint(constraint, maxForce=self._grasp_force)
+        self._grasp = Grasp(name, body, link, constraint,
+                            (tuple(position), tuple(orientation)))
+
+    def _regrip(self, released: Grasp) -> None:
+        """Attach ``released`` again where it is, if within ``REGRIP_SLIP`` of where it was
+        held."""
+        now = pose_in_link(self._p, self.body, self._ee_link, released.body, released.link)
+        if np.linalg.norm(np.subtract(now[0], released.relative[0])) < REGRIP_SLIP:
+            self._attach(released.name, released.body, released.link, *now)
 
     # -- motion ---------------------------------------------------------------------------
     @stops_on_request
@@ -433,9 +544,9 @@ class CartesianArm(HoldingArm):
         Parameters
         ----------
         positions : ndarray, shape (n, 3)
-            Gripper-centre waypoints, in m.
+            Gripper-centre waypoints, in m (n >= 1).
         orientations : ndarray, shape (n, 4)
-            Tool-frame quaternions (x, y, z, w), held from the start of each segment.
+            Tool-frame quaternions (x, y, z, w) at the waypoints.
 
         Returns
         -------
@@ -453,16 +564,36 @@ class CartesianArm(HoldingArm):
         """
         positions = np.asarray(positions, dtype=float)
         orientations = np.asarray(orientations, dtype=float)
-        if positions.ndim != 2 or positions.shape[1] != 3 or not np.all(np.isfinite(positions)):
-            raise ValueError(f"waypoints must be finite, shape (n, 3) in m, got {positions!r}")
-        if orientations.shape != (len(positions), 4):
+        if (positions.ndim != 2 or positions.shape[1] != 3 or len(positions) == 0
+                or not np.all(np.isfinite(positions))):
             raise ValueError(
-                f"need one quaternion (x, y, z, w) per waypoint, got shape {orientations.shape}"
+                f"waypoints must be 3 finite numbers (m) each, shape (n, 3) with n >= 1, "
+                f"got {positions!r}"
             )
+        if orientations.shape != (len(positions), 4) or not np.all(np.isfinite(orientations)):
+            raise ValueError(
+                f"need one finite quaternion (x, y, z, w) per waypoint, got {orientations!r}"
+            )
+        return self._execute(self._plan(positions, orientations), should_stop, max_steps)
+
+    def _plan(self, positions: np.ndarray, orientations: np.ndarray) -> Sequence[Any]:
+        """Check that inverse kinematics reaches every waypoint, before anything moves; the
+        plan is the (position (3,) m, quaternion (4,)) waypoints.
+
+        Raises
+        ------
+        PlanningFailure
+            A waypoint is out of reach (see ``_check_reachable``).
+        """
         for target, orientation in zip(positions, orientations, strict=True):
             self._check_reachable(target, orientation)
+        return list(zip(positions, orientations, strict=True))
+
+    def _execute(self, plan: Sequence[Any], should_stop: Callable[[], bool] | None,
+                 max_steps: int | None) -> int:
+        """Drive the gripper along ``plan`` (from ``_plan``); return the control steps used."""
         steps = 0
-        for target, orientation in zip(positions, orientations, strict=True):
+        for target, orientation in plan:
             steps += self._segment(target, orientation, should_stop,
                                    None if max_steps is None else max_steps - steps)
         return steps
@@ -520,28 +651,30 @@ class CartesianArm(HoldingArm):
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> int:
-        """Move the arm joints back to their start positions (joint space, at most
-        ``HOME_JOINT_SPEED`` rad/s or m/s each); return the control steps used.
+        """Drive the arm joints back to their start positions (joint space, at most
+        ``home_speed`` rad/s or m/s each); return the control steps used.
 
         Raises
         ------
         ExecutionFailure
             If a joint is still more than ``HOME_TOLERANCE`` (rad or m) from home afterwards.
         """
-        start = self.joint_positions()[: len(self._arm_joints)]
+        n_arm = len(self._arm_joints)
+        start = self.joint_positions()[:n_arm]
         largest = float(np.max(np.abs(self._home_q - start)))
-        n = max(1, int(np.ceil(largest / (HOME_JOINT_SPEED * self.world.timestep))))
-        for k in range(1, n + 1):
-            self._command_arm(start + (k / n) * (self._home_q - start))
+        n = max(1, int(np.ceil(largest / self._home_speed / self.world.timestep)))
+        for k in range(1, n + SETTLE_STEPS + 1):
+            self._command_arm(start + min(1.0, k / n) * (self._home_q - start))
             self._control_step(should_stop, max_steps, k - 1)
-        for k in range(n + 1, n + SETTLE_STEPS + 1):
-            if np.max(np.abs(self.joint_positions()[: len(self._arm_joints)] - self._home_q)) \
+            if k >= n and np.max(np.abs(self.joint_positions()[:n_arm] - self._home_q)) \
                     < HOME_TOLERANCE:
-                return k - 1
-            self._control_step(should_stop, max_steps, k - 1)
-        off = float(np.max(np.abs(self.joint_positions()[: len(self._arm_joints)]
-                                  - self._home_q)))
-        raise ExecutionFailure(f"the arm stopped {off:.2f} from its home pose (blocked?)")
+                return k
+        off = np.abs(self.joint_positions()[:n_arm] - self._home_q)
+        worst = int(np.argmax(off))
+        prismatic = self._p.getJointInfo(self.body, self._arm_joints[worst])[2] \
+            == pybullet.JOINT_PRISMATIC
+        raise ExecutionFailure(f"the arm stopped {off[worst]:.2f} {'m' if prismatic else 'rad'} "
+                               "from its home pose (blocked?)")
 
     @stops_on_request
     def open_gripper(
@@ -550,8 +683,14 @@ class CartesianArm(HoldingArm):
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> int:
-        """Open the fingers fully; return the control steps used."""
-        return self._move_fingers(self._finger_open, should_stop, max_steps)
+        """Release any held object and open the fingers fully; return the control steps used.
+
+        A stop while the fingers open holds the object again if it has not yet left the hand
+        (``REGRIP_SLIP``).
+        """
+        held = self._grasp
+        self.release()
+        return self._move_fingers(self._finger_open, should_stop, max_steps, held)
 
     @stops_on_request
     def close_gripper(
@@ -560,9 +699,20 @@ class CartesianArm(HoldingArm):
         should_stop: Callable[[], bool] | None = None,
         max_steps: int | None = None,
     ) -> bool:
-        """Close the fingers until they stop; return whether an object is held."""
-        self._move_fingers(0.0, should_stop, max_steps)
-        return self.held_object() is not None
+        """Close the fingers (see ``_setup_arm``'s ``close_until_touching``); return whether an
+        object is held.
+
+        An object link every finger touches is held by the assisted grasp, and the fingers ease
+        off (``FINGER_EASE``) to rest against it.
+        """
+        self._move_fingers(0.0, should_stop, max_steps,
+                           until_touching=self._close_until_touching)
+        touched = self._touched_by_every_finger()
+        if touched is not None and self._grasp is None:
+            name, body, link = touched
+            self._attach(name, body, link, *self._pose_in_hand(body, link))
+            self._ease_fingers()
+        return self._grasp is not None
 
     # -- internals ------------------------------------------------------------------------
     def _ik(self, position: np.ndarray, orientation: np.ndarray, iterations: int) -> np.ndarray:
@@ -596,24 +746,27 @@ class CartesianArm(HoldingArm):
                     break
             if error < self.tolerance / 2:
                 break
-        for j, s in zip(self._arm_joints, saved, strict=True):
-            self._p.resetJointState(self.body, j, s[0], s[1])
+        self._set_joints([s[0] for s in saved], [s[1] for s in saved])
         if error >= self.tolerance / 2:
             raise PlanningFailure(
                 f"target {np.round(target, 3).tolist()} m is out of reach "
                 f"(best inverse-kinematics solution misses it by {error:.3f} m)"
             )
 
-    def _set_joints(self, q: Sequence[float]) -> None:
-        """Put the arm joints at ``q`` at once (no physics step)."""
-        for j, qj in zip(self._arm_joints, q, strict=True):
-            self._p.resetJointState(self.body, j, qj)
+    def _set_joints(self, q: Sequence[float], velocities: Sequence[float] | None = None
+                    ) -> None:
+        """Put the arm joints at ``q`` at once, with ``velocities`` (None: at rest); no physics
+        step."""
+        if velocities is None:
+            velocities = [0.0] * len(self._arm_joints)
+        for j, qj, vj in zip(self._arm_joints, q, velocities, strict=True):
+            self._p.resetJointState(self.body, j, qj, vj)
 
     def _command_arm(self, q: np.ndarray, *, fingers: np.ndarray | None = None,
                      finger_gain: float | None = None, arm_gain: float | None = None) -> None:
         """Position targets: the arm joints to ``q``, the fingers to ``fingers`` (one per
-        finger, m; None: ``_finger_target``), with position gains ``arm_gain`` and
-        ``finger_gain`` (None: PyBullet's default)."""
+        finger, m; None: ``_finger_target``) at most at the finger speed, with position gains
+        ``arm_gain`` and ``finger_gain`` (None: PyBullet's default)."""
         gains = {} if arm_gain is None else {"positionGains": [arm_gain] * len(self._arm_joints)}
         self._p.setJointMotorControlArray(
             self.body, self._arm_joints, pybullet.POSITION_CONTROL,
@@ -625,31 +778,39 @@ class CartesianArm(HoldingArm):
         for j, target in zip(self._finger_joints, fingers, strict=True):
             self._p.setJointMotorControl2(
                 self.body, j, pybullet.POSITION_CONTROL, targetPosition=float(target),
-                force=self._finger_force, maxVelocity=FINGER_SPEED, **gain,
+                force=self._finger_force, maxVelocity=self._finger_speed, **gain,
             )
 
     def _move_fingers(
         self, opening: float, should_stop: Callable[[], bool] | None, max_steps: int | None,
-        released: Any = None, until: Callable[[], bool] | None = None,
+        released: Grasp | None = None, until_touching: bool = False,
     ) -> int:
-        """Drive each finger to ``opening`` m until the fingers stop, or ``until()`` holds
-        after a step; return the steps used.
+        """Drive each finger to ``opening`` m until the fingers stop or, ``until_touching``,
+        every finger touches one object; return the steps used.
 
-        ``released``: what this opening let go, held again if a stop interrupts it (see
+        The solver runs at least the finger solver iterations of ``_setup_arm`` meanwhile, so
+        that closing fingers hold a small object by friction instead of squeezing it out.
+        ``released``: the grasp this opening let go, held again if a stop interrupts it (see
         ``_control_step``).
         """
         n_arm = len(self._arm_joints)
         self._finger_target = np.full(len(self._finger_joints), opening)
         self._hold()
+        iterations = self._p.getPhysicsEngineParameters()["numSolverIterations"]
+        self._p.setPhysicsEngineParameter(
+            numSolverIterations=max(iterations, self._finger_solver_iterations))
         steps = 0
         last = self.joint_positions()[n_arm:]
-        for _ in range(SETTLE_STEPS):
-            self._control_step(should_stop, max_steps, steps, released)
-            steps += 1
-            if until is not None and until():
-                break
-            now = self.joint_positions()[n_arm:]
-            if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
-                break
-            last = now
+        try:
+            for _ in range(SETTLE_STEPS):
+                self._control_step(should_stop, max_steps, steps, released)
+                steps += 1
+                if until_touching and self._touched_by_every_finger() is not None:
+                    break
+                now = self.joint_positions()[n_arm:]
+                if steps >= 10 and np.all(np.abs(now - last) < 1e-5):
+                    break
+                last = now
+        finally:
+            self._p.setPhysicsEngineParameter(numSolverIterations=iterations)
         return steps

@@ -15,10 +15,10 @@ Model choices, for speed and robustness:
 * **Right arm manipulates, left arm parked.** The torso lift and the right arm's seven joints
   move the gripper along straight Cartesian lines (``sim.arm.CartesianArm``); the head looks
   down ahead.
-* **Assisted grasp.** As soon as the closing fingers both touch an object, a fixed constraint
-  holds it (as OmniGibson's assisted grasping does) and the fingers ease off to rest against it;
-  opening releases it. Squeezed on, the light fingers would chatter on what they hold and press
-  millimetres into it.
+* **Assisted grasp** (``sim.arm.CartesianArm``'s). The fingers stop closing as soon as both
+  touch an object; a fixed constraint then holds it (as OmniGibson's assisted grasping does) and
+  the fingers ease off to rest against it; opening releases it. Squeezed on, the light fingers
+  would chatter on what they hold and press millimetres into it.
 """
 
 from __future__ import annotations
@@ -26,13 +26,12 @@ from __future__ import annotations
 import importlib.util
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pybullet
 
-from sim.arm import REGRIP_SLIP, CartesianArm, StopRequested, pose_in_link, stops_on_request
+from sim.arm import CartesianArm, StopRequested, stops_on_request
 from sim.camera import LinkCamera
 from sim.world import World
 from skills.base import PlanningFailure, TimeoutFailure
@@ -74,28 +73,6 @@ PATH_CHECK_STEP = 0.05
 """Spacing of the footprint checks along a base path, in m."""
 BASE_HEIGHT = 0.103
 """Height of the base frame above the floor, in m (the wheels touch z = 0)."""
-
-
-@dataclass(frozen=True)
-class Grasp:
-    """An object held by the assisted grasp.
-
-    Attributes
-    ----------
-    name : str
-        Object name.
-    body : int
-        Its PyBullet body id.
-    constraint : int
-        The fixed constraint that holds it to the hand.
-    relative : tuple
-        Its base pose in the grasping frame: position (3,) m and quaternion (x, y, z, w).
-    """
-
-    name: str
-    body: int
-    constraint: int
-    relative: tuple[tuple[float, ...], tuple[float, ...]]
 
 
 def tiago_urdf() -> Path:
@@ -182,11 +159,11 @@ class TiagoRobot(CartesianArm):
             world, body,
             arm_joints=ARM_JOINTS, arm_forces=ARM_FORCES,
             finger_joints=RIGHT_FINGER_JOINTS, finger_open=FINGER_OPEN, finger_force=FINGER_FORCE,
+            close_until_touching=True, grasp_force=GRASP_FORCE,
             ee_link=RIGHT_GRASP_LINK, home=ARM_HOME,
             tool_position=TOOL_POSITION, tool_orientation=TOOL_ORIENTATION,
             null_space=False, speed=speed, tolerance=tolerance,
         )
-        self._grasp: Grasp | None = None
         self._footprint = p.createCollisionShape(
             pybullet.GEOM_CYLINDER, radius=BASE_RADIUS, height=FOOTPRINT_HEIGHT
         )
@@ -322,69 +299,3 @@ class TiagoRobot(CartesianArm):
         if max_steps is not None and used >= max_steps:
             raise TimeoutFailure(f"step budget used up ({used} control steps while driving)")
         self.world.step()
-
-    # -- gripper --------------------------------------------------------------------------
-    def held_object(self) -> str | None:
-        """Name of the object held by the assisted grasp, or None."""
-        return None if self._grasp is None else self._grasp.name
-
-    @stops_on_request
-    def close_gripper(
-        self,
-        *,
-        should_stop: Callable[[], bool] | None = None,
-        max_steps: int | None = None,
-    ) -> bool:
-        """Close the fingers until they stop or both touch an object; attach that object and
-        ease the fingers off (``sim.arm.FINGER_EASE``). Return whether an object is held."""
-        self._move_fingers(0.0, should_stop, max_steps,
-                           until=lambda: self._touched_by_every_finger() is not None)
-        name = self._touched_by_every_finger()
-        if name is not None and self._grasp is None:
-            self.attach(name)
-            self._ease_fingers()
-        return self._grasp is not None
-
-    def attach(self, name: str) -> None:
-        """Hold object ``name`` rigidly where it is now relative to the hand (assisted grasp)."""
-        self.release()
-        body = self.world.body_id(name)
-        hand = self._p.getLinkState(self.body, RIGHT_GRASP_LINK, computeForwardKinematics=True)
-        obj = self._p.getBasePositionAndOrientation(body)
-        inv_pos, inv_orn = self._p.invertTransform(hand[4], hand[5])
-        rel = self._p.multiplyTransforms(inv_pos, inv_orn, obj[0], obj[1])
-        constraint = self._p.createConstraint(
-            self.body, RIGHT_GRASP_LINK, body, -1, pybullet.JOINT_FIXED, (0, 0, 0),
-            rel[0], (0, 0, 0), rel[1],
-        )
-        self._p.changeConstraint(constraint, maxForce=GRASP_FORCE)
-        self._grasp = Grasp(name, body, constraint, rel)
-
-    def release(self) -> None:
-        """Let go of the held object, if any (the fingers do not move)."""
-        if self._grasp is not None:
-            self._p.removeConstraint(self._grasp.constraint)
-            self._grasp = None
-
-    @stops_on_request
-    def open_gripper(
-        self,
-        *,
-        should_stop: Callable[[], bool] | None = None,
-        max_steps: int | None = None,
-    ) -> int:
-        """Release any held object and open the fingers; return the control steps used.
-
-        A stop while the fingers open holds the object again if it has not yet left the hand
-        (``sim.arm.REGRIP_SLIP``).
-        """
-        held = self._grasp
-        self.release()
-        return self._move_fingers(FINGER_OPEN, should_stop, max_steps, held)
-
-    def _regrip(self, released: Grasp) -> None:
-        """Attach ``released`` again where it is, if within ``REGRIP_SLIP`` of where it was
-        held."""
-        position, _ = pose_in_link(self._p, self.body, RIGHT_GRASP_LINK, released.body, -1)
-        if np.linalg.norm(np.subtract(position, released.relative[0])) < REGRIP_SLIP:
-            self.attach(released.name)
