@@ -167,9 +167,10 @@ def _channels(board: int) -> tuple[list[int], list[str]]:
 
 
 def list_boards() -> list[dict[str, Any]]:
-    """The boards that stream EEG or EMG, by id: ``{"name", "id", "device", "sfreq",
-    "n_channels"}`` (``sfreq`` and ``n_channels`` None for ``playback`` and ``streaming``,
-    which play as their ``master_board``)."""
+    """The boards that stream EEG or EMG, by id: ``{"name", "id", "device", "sfreq", "n_eeg",
+    "n_channels"}`` (``n_eeg``: EEG channels; ``n_channels``: what :class:`BrainFlowSource`
+    streams, EEG and EMG-only channels; ``sfreq``, ``n_eeg`` and ``n_channels`` None for
+    ``playback`` and ``streaming``, which play as their ``master_board``)."""
     _brainflow()
     boards = []
     for b in sorted(BoardIds, key=lambda b: b.value):
@@ -177,13 +178,15 @@ def list_boards() -> list[dict[str, Any]]:
             continue
         if b in _PLAYERS:
             boards.append({"name": _short(b), "id": b.value, "device": "plays as master_board",
-                           "sfreq": None, "n_channels": None})
+                           "sfreq": None, "n_eeg": None, "n_channels": None})
             continue
         rows, _ = _channels(b.value)
         if rows:
             boards.append({"name": _short(b), "id": b.value,
                            "device": BoardShim.get_device_name(b.value),
                            "sfreq": float(BoardShim.get_sampling_rate(b.value)),
+                           "n_eeg": len(BoardShim.get_board_descr(b.value).get(
+                               "eeg_channels", [])),
                            "n_channels": len(rows)})
     return boards
 

@@ -159,7 +159,8 @@ def test_board_names_ids_and_the_list_of_boards():
     assert board_id("playback") == board_id("playback_file") == -3
     boards = {b["name"]: b for b in list_boards()}
     assert boards["synthetic"] == {"name": "synthetic", "id": -1, "device": "Synthetic",
-                                   "sfreq": 250.0, "n_channels": 16}
+                                   "sfreq": 250.0, "n_eeg": 16, "n_channels": 16}
+    assert boards["callibri_emg"]["n_eeg"] == 0 and boards["callibri_emg"]["n_channels"] == 1
     assert boards["cyton"]["n_channels"] == 8 and boards["cyton_daisy"]["sfreq"] == 125.0
     assert boards["playback"]["sfreq"] is None
     assert "shimmer3" not in boards  # no EEG or EMG
