@@ -77,6 +77,10 @@ BUFFER_SECONDS = 60
 """Seconds of samples the board's ring buffer holds between two reads (older ones are lost:
 their gap shows in the time stamps)."""
 UV = 1e-6
+STAMP_JITTER = 0.05
+"""Seconds by which a board's time stamps may stray: BrainFlow stamps each sample with this
+machine's clock when it reads it in, so steps of up to 29 ms came in bursts from the synthetic
+board with nothing lost (its sample numbers). Lost samples are found by those numbers."""
 """Volts per µV: BrainFlow's EEG and EMG rows are in µV."""
 
 NUMBERED = (BoardIds.SYNTHETIC_BOARD, BoardIds.CYTON_BOARD)
@@ -291,6 +295,7 @@ class BrainFlowSource:
     """
 
     answers_cues = False
+    stamp_jitter = STAMP_JITTER
 
     def __init__(self, board: str | int, **params: Any) -> None:
         _brainflow()
@@ -397,7 +402,8 @@ class BrainFlowSource:
         ValueError
             If ``max_samples`` < 1.
         StreamPaused
-            If the board's session is closed or gone.
+            If the board's session is closed or gone, or its sample numbers show samples lost
+            since the last read.
         """
         if max_samples < 1:
             raise ValueError(f"{self.label}: max_samples={max_samples}: expected >= 1")
@@ -413,7 +419,11 @@ class BrainFlowSource:
         if not n:
             return np.empty((0, len(self._rows))), np.empty(0)
         stamps = data[self._stamp_row]
+        lost = self.n_lost
         self._count(data)
+        if self.n_lost is not None and self.n_lost > lost:
+            raise StreamPaused(f"stream dropped samples: the board's sample numbers skip "
+                               f"{self.n_lost - lost} samples ({self.label})")
         marked = np.flatnonzero(data[self._marker_row])
         self.markers += [(float(stamps[i]), float(data[self._marker_row, i])) for i in marked]
         return data[self._rows].T * UV, stamps.copy()

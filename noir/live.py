@@ -66,6 +66,11 @@ class StreamSource(Protocol):
         True when samples come only in answer to a cue marker (a loopback person): then a cue
         waits for a reader of the markers, and an answer that is no longer wanted is stopped
         and drained. False for a free-running amplifier.
+    stamp_jitter : float
+        Seconds by which the time stamps may stray from the sample clock (0 for LSL, whose
+        stamps are the sender's; BrainFlow's are taken as samples are read in). A step longer
+        than 1.5 samples plus this counts as lost samples; a source that numbers its samples
+        finds smaller losses itself (``read`` raises ``StreamPaused``).
     """
 
     label: str
@@ -73,6 +78,7 @@ class StreamSource(Protocol):
     ch_names: list[str]
     units: str
     answers_cues: bool
+    stamp_jitter: float
 
     def read(self, max_samples: int, timeout: float) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``max_samples`` samples that arrived since the last read, shape
@@ -218,7 +224,7 @@ class StreamOperator(PlanFollower):
         self._show(stage, cues)
         data, stamps = self._read(sum(round(c.duration * self.sfreq) for c in cues))
         received = time.monotonic()
-        check_chunk(data, stamps, self.sfreq, self.ch_names)
+        check_chunk(data, stamps, self.sfreq, self.ch_names, jitter=self.source.stamp_jitter)
         check_signal(data, self.sfreq, self.ch_names, rail=self.rail)
         raw = annotated(data, self.sfreq, self.ch_names, cues, stamps)
         raw.info["temp"]["received"] = received
@@ -244,7 +250,7 @@ class StreamOperator(PlanFollower):
                              f"{self.ch_names}")
         self._show(stage, cues, live=cues[0].duration)
         data, stamps = self._read(round(cues[0].duration * self.sfreq))
-        check_chunk(data, stamps, self.sfreq, self.ch_names)
+        check_chunk(data, stamps, self.sfreq, self.ch_names, jitter=self.source.stamp_jitter)
         check_signal(data, self.sfreq, self.ch_names, rail=self.rail)
         self._sending = True  # until the next cue stops it
         return LiveFeed(self, cues, [self.ch_names.index(ch) for ch in channels], data, stamps)
@@ -302,7 +308,7 @@ class LiveFeed:
                                    f"({self._n - self._n_history} samples after the start)")
             return np.empty((len(self._picks), 0))
         check_chunk(data, ts, self.sfreq, op.ch_names, previous=self._last_stamp,
-                    first=self._n)
+                    first=self._n, jitter=op.source.stamp_jitter)
         recent = np.vstack([self._tail, data])
         check_signal(recent, self.sfreq, op.ch_names, first=self._n - len(self._tail),
                      rail=op.rail)
@@ -354,11 +360,13 @@ def annotated(data: np.ndarray, sfreq: float, ch_names: list[str], cues: Sequenc
 
 
 def check_chunk(data: np.ndarray, stamps: np.ndarray, sfreq: float, ch_names: list[str],
-                previous: float | None = None, first: int = 0) -> None:
+                previous: float | None = None, first: int = 0, jitter: float = 0.0) -> None:
     """Refuse samples (n_times, n_channels) with NaN/inf, or time stamps that skip or go back.
 
     ``data[0]`` is sample ``first`` of the window (the numbering of the messages);
-    ``previous`` is the time stamp of the sample before it, if any.
+    ``previous`` is the time stamp of the sample before it, if any. A step of more than
+    ``1.5 / sfreq + jitter`` s counts as lost samples (``jitter``: the source's
+    ``stamp_jitter``).
 
     Raises
     ------
@@ -377,8 +385,8 @@ def check_chunk(data: np.ndarray, stamps: np.ndarray, sfreq: float, ch_names: li
         at = int(np.argmax(steps <= 0))
         raise StreamPaused(f"stream time went back or stood still at sample {first + at + 1} "
                            f"({steps[at]:+.3f} s)")
-    if np.any(steps > 1.5 / sfreq):
-        at = int(np.argmax(steps > 1.5 / sfreq))
+    if np.any(steps > 1.5 / sfreq + jitter):
+        at = int(np.argmax(steps > 1.5 / sfreq + jitter))
         missing = round(steps[at] * sfreq) - 1
         kind = "jumped in time" if steps[at] > 0.5 else "dropped samples"
         raise StreamPaused(f"stream {kind}: {missing} samples missing after sample {first + at} "

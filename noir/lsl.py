@@ -108,6 +108,7 @@ class LSLSource:
         self.units = _stream_units(info, units, default_units)
         self._scale = UNIT_SCALE[self.units]
         self.answers_cues = info.desc().child("noir").child_value("answers_cues") == "true"
+        self.stamp_jitter = 0.0  # the sender's own stamps
         self.cues = pylsl.StreamOutlet(pylsl.StreamInfo(CUE_STREAM, "Markers", 1, 0, "string",
                                                         f"{CUE_STREAM}/{stream}"))
         _warn_exposed(self.cues)

@@ -247,7 +247,7 @@ class MappedSource:
     Hands out only the montage's channels, renamed to their interface names (a stream channel
     that feeds two names appears under each), at the montage's rate: a stream at another rate
     is resampled on the fly (:class:`StreamResampler`) when the montage allows it. ``mark``,
-    ``close`` and ``answers_cues`` are the source's.
+    ``close``, ``answers_cues`` and ``stamp_jitter`` are the source's.
 
     Resampling holds back ``delay`` s of samples (the filter's look-ahead): a window read after
     a cue starts that much before it, and a clench reaches the loop that much later.
@@ -282,6 +282,7 @@ class MappedSource:
         self.sfreq = montage.sfreq
         self.units = source.units
         self.answers_cues = source.answers_cues
+        self.stamp_jitter = source.stamp_jitter
         channels = montage.channels
         self.ch_names = list(channels)
         labels = list(dict.fromkeys(channels.values()))  # each stream channel resampled once

@@ -45,6 +45,7 @@ class FakeSource:
         self.sfreq = sfreq
         self.units = units
         self.answers_cues = answers_cues
+        self.stamp_jitter = 0.0
         self.data = data
         self.stamps = stamps
         self.max_chunk = max_chunk
