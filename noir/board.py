@@ -281,7 +281,8 @@ class BrainFlowSource:
         modulo 256.
 
     A playback board streams the file's own time stamps (``old_timestamps``) once, in real
-    time; at the end of the file the samples stop (the stream stalls).
+    time, from the first cue marker on (:meth:`mark`: the recording plays from the moment the
+    first cue is shown); at the end of the file the samples stop (the stream stalls).
 
     Raises
     ------
@@ -334,6 +335,7 @@ class BrainFlowSource:
         self.n_lost: int | None = 0 if numbered else None
         self.n_repeated: int | None = 0 if numbered else None
         self._last_number: float | None = None
+        self._streaming = False
         inputs = BrainFlowInputParams()
         for key, value in self.params.items():
             setattr(inputs, key, value)
@@ -379,8 +381,8 @@ class BrainFlowSource:
         if self.board_id == BoardIds.PLAYBACK_FILE_BOARD:
             steps.append(("configure playback",
                           lambda: self._board.config_board("old_timestamps")))
-        steps.append(("start streaming", lambda: self._board.start_stream(
-            max(BUFFER_SECONDS * round(self.sfreq), 1))))
+        else:  # a playback starts with the first cue (mark)
+            steps.append(("start streaming", self._start))
         for i, (what, step) in enumerate(steps):
             _, error = _attempt(step)
             if error:
@@ -388,6 +390,10 @@ class BrainFlowSource:
                     _release(self._held, None, self.label)
                 self._held.clear()
                 raise BoardNotReady(f"{self.label} ({self._where()}): cannot {what}: {error}")
+
+    def _start(self) -> None:
+        self._board.start_stream(max(BUFFER_SECONDS * round(self.sfreq), 1))
+        self._streaming = True
 
     def _where(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.params.items()) or "no parameters"
@@ -408,6 +414,8 @@ class BrainFlowSource:
         if max_samples < 1:
             raise ValueError(f"{self.label}: max_samples={max_samples}: expected >= 1")
         board, deadline = self._board, time.monotonic() + timeout
+        if not self._streaming:  # a playback before its first cue
+            return np.empty((0, len(self._rows))), np.empty(0)
         n, error = _attempt(board.get_board_data_count)
         while not error and not n and time.monotonic() < deadline:
             time.sleep(min(self._poll, max(0.0, deadline - time.monotonic())))
@@ -454,6 +462,10 @@ class BrainFlowSource:
             If the board refuses it (closed, not streaming).
         """
         code = marker_code(marker)
+        if not self._streaming:
+            _, error = _attempt(self._start)
+            if error:
+                raise StreamPaused(f"{self.label}: cannot start streaming: {error}")
         _, error = _attempt(self._board.insert_marker, code)
         if error:
             raise StreamPaused(f"{self.label}: cannot insert marker {code:g}: {error}")
@@ -642,3 +654,56 @@ def write_playback(raw: mne.io.BaseRaw, file: str | Path, board: str | int = "sy
                                           "sfreq": sfreq, "ch_names": list(raw.ch_names)}),
                               encoding="utf-8")
     return file
+
+
+def write_session_playback(record: str | Path, file: str | Path, board: str | int = "freeeeg128",
+                           *, gap: float = 1.0) -> Path:
+    """Write a session record's EEG as a playback file in which each window comes at its cue.
+
+    A live loop reads a free-running stream from the moment it shows a cue. So that a loop
+    showing the same cues reads the same windows, the windows of ``record`` (every event's
+    ``eeg``, in order) are laid out on the file's time line ``gap`` s apart: the playback
+    board starts at the first cue and streams the file's time stamps in real time, so each
+    later window begins after the loop, done with the one before, has shown its cue (if the
+    loop takes less than ``gap`` s between windows).
+
+    Parameters
+    ----------
+    record : path
+        A closed session record with one EEG stream (checked against its manifest).
+    file : path
+        The playback file to write (``write_playback``; its sidecar names the channels).
+    board : str or int
+        The board it plays as; its rate must be the record's (default: FreeEEG128, 256 Hz,
+        the synthetic subject's).
+    gap : float
+        Seconds of silence between two windows.
+
+    Raises
+    ------
+    ValueError
+        If the record has no or several EEG streams, or its windows do not cover its EEG one
+        after the other (e.g. samples that no event names).
+    """
+    from noir.eeg_writer import read_recording
+    from noir.session import read_events, verify_record
+
+    record = Path(record)
+    verify_record(record)
+    windows = [e["eeg"] for e in read_events(record) if isinstance(e.get("eeg"), dict)]
+    headers = sorted({w["header"] for w in windows})
+    if len(headers) != 1:
+        raise ValueError(f"{record}: a playback file holds one EEG stream; the record's "
+                         f"windows are in {headers or 'none'}")
+    raw = read_recording(record / headers[0])
+    starts = [w["start"] for w in windows]
+    ends = [w["start"] + w["n"] for w in windows]
+    if starts != [0, *ends[:-1]] or ends[-1] != raw.n_times:
+        raise ValueError(f"{record}: the events' windows do not cover {headers[0]} one after "
+                         f"the other ({len(windows)} windows, {raw.n_times} samples)")
+    sfreq = raw.info["sfreq"]
+    stamps, onset = np.empty(raw.n_times), 0.0
+    for start, end in zip(starts, ends, strict=True):
+        stamps[start:end] = onset + np.arange(end - start) / sfreq
+        onset = stamps[end - 1] + 1 / sfreq + gap
+    return write_playback(raw, file, board, stamps=stamps)

@@ -465,12 +465,12 @@ class InterfaceLoop:
         """Record the EEG a cue produced (``seconds`` of human time spent on deciding
         ``decides``); return where it lies in the record."""
         self.spend_human_time(seconds, decides)
-        self._received = (raw.info.get("temp") or {}).get("received")
         return self.recorder.eeg(raw)
 
     def _decided_after(self) -> dict[str, float]:
-        """Live: ``{"decided_after_ms": wall ms from the arrival of the last window's last
-        sample to now}`` (the decision is written next); else nothing."""
+        """Live: ``{"decided_after_ms": wall ms from the arrival of the last sample of the
+        window last read (:meth:`decoded`) to now}`` (the decision is written next); else
+        nothing."""
         if self._received is None:
             return {}
         return {"decided_after_ms": (time.monotonic() - self._received) * 1e3}
@@ -505,7 +505,9 @@ class InterfaceLoop:
                     raise
                 raise StreamPaused(f"the decoder refused the window: {err}") from err
 
-        return retry_paused(attempt, self._paused(stage), self.retries)
+        raw, result = retry_paused(attempt, self._paused(stage), self.retries)
+        self._received = (raw.info.get("temp") or {}).get("received")
+        return raw, result
 
     def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
         entry = {**decision.to_json(), "label": decision.label, "intended": intended,
