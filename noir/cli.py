@@ -3,7 +3,7 @@
 Bad input ends in one line on stderr, ``error: <what is wrong>``, and exit code 2, whether
 typer's own checks of an option find it or library code raises ``ValueError`` or ``OSError``
 (``FileNotFoundError``, ``PermissionError``...) deeper in; options are checked before any
-long work starts (a stream that does not fit its montage: one line per mismatch). Other
+long work starts (a live stream that does not fit: one line per mismatch). Other
 exceptions are bugs and keep their traceback.
 """
 
@@ -73,11 +73,11 @@ def _message(err: ValueError | OSError) -> str:
 
 
 def _lines(err: ValueError | OSError) -> list[str]:
-    """The error's message as lines: one, or one per mismatch of a stream that does not fit
-    its montage (``noir.montage.MontageMismatch``)."""
-    from noir.montage import MontageMismatch
+    """The error's message as lines: one, or one per mismatch of a live stream that does not
+    fit the session or its montage (``noir.live.StreamMismatch``)."""
+    from noir.live import StreamMismatch
 
-    if isinstance(err, MontageMismatch):
+    if isinstance(err, StreamMismatch):
         return [line for line in str(err).splitlines() if line.strip()]
     return [_message(err)]
 
@@ -247,6 +247,8 @@ def _run(task: str, source: str, seed: int, out: Path, user: Path | None, *,
                           f"{counts['offered']} ({counts['wrongly_accepted']} wrongly)")
     table.add_row("wall time", f"{elapsed:.1f} s")
     console.print(table)
+    if summary.get("stream_fault"):
+        console.print(f"[red]the stream ended the session:[/red] {summary['stream_fault']}")
     console.print(f"session record: {folder}")
     if not summary["success"]:
         raise typer.Exit(code=1)
@@ -304,6 +306,7 @@ def calibrate(
     from noir.live import StreamOperator
     from noir.montage import load_montage
     from noir.sources import SourceSpec, open_operator
+    from noir.stream import StreamPaused
 
     spec = SourceSpec.parse(source or f"simulated:{profile}")
     mapping = load_montage(montage) if montage else None
@@ -316,6 +319,8 @@ def calibrate(
         else:
             with console.status("recording calibration trials and fitting decoders..."):
                 result = run_calibration(operator, config, n_mi_trials=trials, seed=seed)
+    except StreamPaused as pause:
+        raise ConnectionError(f"{spec}: calibration stopped: {pause}") from pause
     finally:
         if isinstance(operator, StreamOperator):
             operator.close()

@@ -17,7 +17,8 @@ from noir.montage import load_montage
 from noir.operators import Operator, SimulatedOperator
 from noir.recorded import SSVEP_FREQS
 from noir.session import SessionClock, SessionRecorder
-from noir.sources import SourceSpec, open_operator
+from noir.sources import SourceSpec, check_stream_fits, open_operator
+from noir.stream import StreamPaused
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.tasks import TASKS
 
@@ -106,9 +107,13 @@ def run_session(
             operator = open_operator(spec, plan, seed=seed, config=config, montage=map_)
         if isinstance(operator, StreamOperator):
             stack.callback(operator.close)
+            check_stream_fits(operator, config, calib)
         if calib is None:
-            calib = calibrate(operator, config, seed=seed,
-                              **({"n_mi_trials": 10} if spec.kind == "recorded" else {}))
+            try:
+                calib = calibrate(operator, config, seed=seed,
+                                  **({"n_mi_trials": 10} if spec.kind == "recorded" else {}))
+            except StreamPaused as pause:  # nothing recorded yet: end in one line
+                raise ConnectionError(f"{spec}: calibration stopped: {pause}") from pause
         recorder = SessionRecorder(folder, SessionClock())
         calib.save(folder / "calibration")
         simulated = spec.kind == "simulated"

@@ -47,6 +47,11 @@ QUIET = 0.05
 """Seconds without a sample after which a stopped live answer counts as drained."""
 
 
+class StreamMismatch(ValueError):
+    """A live stream does not fit the session (its channels, rate or units): the message's
+    first line says which stream, each further line one mismatch."""
+
+
 class StreamSource(Protocol):
     """A live multichannel EEG stream and the way to show it cue markers.
 

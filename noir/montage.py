@@ -47,6 +47,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from scipy.signal import firwin
 
+from noir.live import StreamMismatch
+
 if TYPE_CHECKING:  # hints only
     from noir.config import LoopConfig
     from noir.live import StreamSource
@@ -65,7 +67,7 @@ FIELDS = ("name", "note", "sfreq", "units", "rate_mismatch", *ROLES)
 MONTAGES = resources.files("noir") / "montages"
 
 
-class MontageMismatch(ValueError):
+class MontageMismatch(StreamMismatch):
     """A stream does not fit a montage: one line per mismatch after the first."""
 
 

@@ -5,7 +5,9 @@ Grammar (``--source``)::
     simulated[:PROFILE]            the synthetic subject (sim.eeg_subject.PROFILES)
     recorded                       real EEG trials from the bundled samples (noir.recorded)
     file:PATH                      one annotated recording (noir.recorded.file_operator)
-    lsl:STREAM[,key=value...]      a live LSL stream (noir.lsl.LSLSource): units, timeout
+    lsl:STREAM[,key=value...]      a live LSL stream (noir.lsl.LSLSource): units (of a stream
+                                   that does not declare them), timeout (s to wait for the
+                                   stream and for a cue's first sample; default 10)
     brainflow:BOARD[,key=value...] a live BrainFlow board (noir.board.BrainFlowSource), e.g.
                                    brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0
 
@@ -28,8 +30,9 @@ from decoders.cues import Cue
 from noir.operators import Operator
 
 if TYPE_CHECKING:
+    from noir.calibration import Calibration
     from noir.config import LoopConfig
-    from noir.live import CueDisplay, StreamSource
+    from noir.live import CueDisplay, StreamOperator, StreamSource
     from noir.montage import Montage
     from skills import PlanStep
 
@@ -169,7 +172,38 @@ def open_operator(spec: SourceSpec, plan: Sequence[PlanStep], *, seed: int = 0,
         return file_operator(path, plan, config=config, seed=seed)
     from noir.live import StreamOperator
 
-    return StreamOperator(open_stream(spec, montage), plan, display=display or TerminalCues())
+    # an lsl source's timeout is also how long a cue waits for its first sample
+    timeout = _number(spec, "timeout", dict(spec.options).get("timeout", "10")) \
+        if spec.kind == "lsl" else 10.0
+    return StreamOperator(open_stream(spec, montage), plan, timeout=timeout,
+                          display=display or TerminalCues())
+
+
+def check_stream_fits(operator: StreamOperator, config: LoopConfig,
+                      calibration: Calibration | None = None) -> None:
+    """Refuse a live stream that cannot drive ``config``'s decoders, before the session starts:
+    one line per channel the decoders read that the stream lacks, and a stream rate other than
+    the calibration's (a montage resamples; the calibration's decoders were fitted at theirs).
+
+    Raises
+    ------
+    StreamMismatch
+        Listing each mismatch on its own line.
+    """
+    from noir.live import StreamMismatch
+
+    has = set(operator.ch_names)
+    needed = dict.fromkeys([*config.ssvep_channels, *config.mi_channels, *config.emg_channels])
+    problems = [f"channel {ch} (read by the decoders) is not in the stream"
+                for ch in needed if ch not in has]
+    if calibration is not None:
+        for name, rate in (("MI", calibration.mi.sfreq), ("clench", calibration.emg.sfreq)):
+            if rate != operator.sfreq:
+                problems.append(f"the {name} decoder was calibrated at {rate:g} Hz, the stream "
+                                f"is at {operator.sfreq:g} Hz (a montage resamples it)")
+    if problems:
+        raise StreamMismatch(f"{operator.source.label} does not fit the session:\n"
+                         + "\n".join(problems))
 
 
 def _number(spec: SourceSpec, key: str, value: str) -> float:

@@ -146,3 +146,72 @@ def test_a_stream_that_does_not_fit_the_montage_gets_one_line_per_mismatch(tmp_p
     assert any("TP9" in line for line in lines) and any("AF7" in line for line in lines)
     assert any("uV" in line for line in lines)  # the loopback person streams volts
     assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
+
+
+@pytest.fixture(scope="module")
+def saved_calibration(tmp_path_factory):
+    """A calibration of the synthetic subject (the loopback person's kind), saved."""
+    from noir.calibration import calibrate
+    from noir.operators import SimulatedOperator
+
+    folder = tmp_path_factory.mktemp("cal") / "calibration"
+    calibrate(SimulatedOperator(SyntheticSubject("default", seed=4)), LoopConfig(),
+              n_mi_trials=5, n_emg_trials=10, seed=0).save(folder)
+    return folder
+
+
+def test_a_stream_that_vanishes_mid_session_ends_it_cleanly_with_the_record(tmp_path,
+                                                                         saved_calibration):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+    from noir.session import verify_record
+
+    person = LoopbackPerson(SyntheticSubject("default", seed=4), stream="noir-eeg-vanish",
+                            speed=40.0, faults={i: "stall" for i in range(2, 100)}, fault_after=0)
+    with person:
+        result = CliRunner().invoke(app, ["run", "--source", "lsl:noir-eeg-vanish,timeout=2",
+                                          "--calibration", str(saved_calibration),
+                                          "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 1, result.output
+    assert "the stream ended the session: stream stalled" in " ".join(result.output.split())
+    (folder,) = (tmp_path / "runs").iterdir()
+    verify_record(folder)  # closed, with its manifest: nothing recorded was lost
+    end = read_events(folder)[-1]
+    assert end["event"] == "task_end" and "stalled" in end["stream_fault"]
+
+
+def test_a_stream_without_the_decoders_channels_is_refused_one_line_each(tmp_path):
+    """A playback of an 8-channel ssvep-exo recording lacks the MI and EMG channels."""
+    import mne
+    from typer.testing import CliRunner
+
+    from noir.board import write_playback
+    from noir.cli import app
+    from noir.recorded import SAMPLE_DATA
+
+    raw = mne.io.read_raw_fif(SAMPLE_DATA / "ssvep_exo_s04_raw.fif", preload=True,
+                              verbose="error").crop(0, 1.0)
+    file = write_playback(raw, tmp_path / "exo.csv", "crown")
+    result = CliRunner().invoke(app, ["run", "--source",
+                                      f"brainflow:playback,file={file},master_board=crown",
+                                      "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("error: brainflow:playback does not fit the session"), lines
+    missing = [line for line in lines[1:] if "is not in the stream" in line]
+    assert len(missing) == len(lines) - 1 and any("channel C3 " in line for line in missing)
+    assert any("channel T7 " in line for line in missing)
+
+
+def test_a_board_that_is_not_connected_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--source",
+                                      "brainflow:cyton,serial_port=/dev/ttyNOIR-absent",
+                                      "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and "ttyNOIR-absent" in lines[0], lines
