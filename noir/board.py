@@ -281,8 +281,9 @@ class BrainFlowSource:
         modulo 256.
 
     A playback board streams the file's own time stamps (``old_timestamps``) once, in real
-    time, from the first cue marker on (:meth:`mark`: the recording plays from the moment the
-    first cue is shown); at the end of the file the samples stop (the stream stalls).
+    time, from the moment it is first read or cued (:meth:`read`, :meth:`mark`: a session's
+    recording plays from its first cue); at the end of the file the samples stop (the stream
+    stalls).
 
     Raises
     ------
@@ -381,7 +382,7 @@ class BrainFlowSource:
         if self.board_id == BoardIds.PLAYBACK_FILE_BOARD:
             steps.append(("configure playback",
                           lambda: self._board.config_board("old_timestamps")))
-        else:  # a playback starts with the first cue (mark)
+        else:  # a playback starts when it is first read or cued
             steps.append(("start streaming", self._start))
         for i, (what, step) in enumerate(steps):
             _, error = _attempt(step)
@@ -394,6 +395,11 @@ class BrainFlowSource:
     def _start(self) -> None:
         self._board.start_stream(max(BUFFER_SECONDS * round(self.sfreq), 1))
         self._streaming = True
+
+    def _start_playback(self) -> None:
+        _, error = _attempt(self._start)
+        if error:
+            raise StreamPaused(f"{self.label}: cannot start streaming: {error}")
 
     def _where(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.params.items()) or "no parameters"
@@ -414,8 +420,8 @@ class BrainFlowSource:
         if max_samples < 1:
             raise ValueError(f"{self.label}: max_samples={max_samples}: expected >= 1")
         board, deadline = self._board, time.monotonic() + timeout
-        if not self._streaming:  # a playback before its first cue
-            return np.empty((0, len(self._rows))), np.empty(0)
+        if not self._streaming:  # a playback starts when it is first read or cued
+            self._start_playback()
         n, error = _attempt(board.get_board_data_count)
         while not error and not n and time.monotonic() < deadline:
             time.sleep(min(self._poll, max(0.0, deadline - time.monotonic())))
@@ -463,9 +469,7 @@ class BrainFlowSource:
         """
         code = marker_code(marker)
         if not self._streaming:
-            _, error = _attempt(self._start)
-            if error:
-                raise StreamPaused(f"{self.label}: cannot start streaming: {error}")
+            self._start_playback()
         _, error = _attempt(self._board.insert_marker, code)
         if error:
             raise StreamPaused(f"{self.label}: cannot insert marker {code:g}: {error}")
