@@ -1,0 +1,101 @@
+"""Which project modules one intent passes through, from the EEG sample to the robot's motion.
+
+One intent = one turn of the loop (``InterfaceLoop._step``): What (SSVEP) -> confirm -> How (MI)
+-> confirm -> Where (MI cursor, for skills that take a point) -> confirm -> the skill runs
+while the clench monitor watches. A profiler records every project module whose code runs
+during the turn (``sys.setprofile``: function calls, so a module counts once any function of
+it runs). The modules are then split by role: the data path (the EEG source, the loop, the
+decoders, the clench monitor, the cursor, the skill and the robot), the record that watches
+from the side (events, EEG files, counters, camera frames), the How menu (each registered
+skill's ``applicable`` check), and shared types and helpers (cue and intent types, input
+checks, filters, the clock).
+
+Run from the repository root: ``python experiments/intent_path.py``. Writes
+``experiments/results/intent_path.txt``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from noir.demo import run_session  # noqa: E402
+from noir.loop import InterfaceLoop  # noqa: E402
+
+PACKAGES = ("noir", "decoders", "skills", "sim")
+RECORD = {"noir.session", "noir.eeg_writer", "noir.tally", "sim.camera"}
+MENU_PREFIX = "skills"
+SHARED = {"decoders.cues", "noir.intents", "decoders._validation", "decoders.preprocessing",
+          "noir.clock", "sim.tasks.base", "sim.tabletop", "sim.household"}
+"""Types, input checks and filters shared by the stages; the clock; the scene's queries."""
+PATH_SKILLS = {"skills.base", "skills.primitives", "skills.mobile"}
+
+
+def traced_turns(source: str, task: str, seed: int) -> list[Counter]:
+    """Run one session; return, per loop turn, the modules whose code ran (with call counts)."""
+    turns: list[Counter] = []
+    original = InterfaceLoop._step
+
+    def step(self, *args, **kwargs):
+        seen: Counter = Counter()
+
+        def profile(frame, event, arg):
+            if event == "call":
+                module = frame.f_globals.get("__name__", "")
+                if module.split(".")[0] in PACKAGES:
+                    seen[module] += 1
+
+        sys.setprofile(profile)
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            sys.setprofile(None)
+            turns.append(seen)
+
+    InterfaceLoop._step = step
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_session(task, source=source, seed=seed, folder=Path(tmp) / "s")
+    finally:
+        InterfaceLoop._step = original
+    return turns
+
+
+def role(module: str) -> str:
+    if module in RECORD:
+        return "record"
+    if module in SHARED:
+        return "shared"
+    if module.startswith(MENU_PREFIX) and module not in PATH_SKILLS:
+        return "menu"
+    return "path"
+
+
+def main() -> None:
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, check=False).stdout.strip()
+    lines = [f"modules one intent passes through (commit {commit}; one loop turn, profiled)", ""]
+    for source, task in (("simulated", "cube_in_tray"), ("recorded", "cube_in_tray"),
+                         ("simulated", "trash_disposal")):
+        for i, seen in enumerate(traced_turns(source, task, 0)):
+            by_role: dict[str, list[str]] = {}
+            for module in sorted(seen):
+                by_role.setdefault(role(module), []).append(module)
+            lines.append(f"{task}, {source} EEG, turn {i + 1}: {len(seen)} modules ran; "
+                         f"data path {len(by_role.get('path', []))}")
+            for name in ("path", "record", "menu", "shared"):
+                lines.append(f"  {name:7s} {len(by_role.get(name, [])):2d}: "
+                             + " ".join(by_role.get(name, [])))
+        lines.append("")
+    out = Path(__file__).parent / "results" / "intent_path.txt"
+    out.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
