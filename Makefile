@@ -11,7 +11,7 @@ TORCH_VERSION := 2.13.0
 TORCH ?= torch==$(TORCH_VERSION)$(if $(filter Darwin,$(shell uname -s)),,+cpu)
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
-.PHONY: demo test install lint clean
+.PHONY: demo test install lint clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,14 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/noir demo
 
-test: install
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is
+# not used); installed with apt when missing.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }
+
+test: install chromium
 	$(BIN)/python -m pytest -q
 
 lint: install

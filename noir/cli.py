@@ -23,6 +23,8 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from noir.bench import bench
+from noir.console.cli import console as console_command
+from noir.console.cli import opened as opened_console
 from noir.data_cli import app as data_app
 from noir.tasks_cli import (
     MAX_SEED,
@@ -96,6 +98,7 @@ app = typer.Typer(
 app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.command()(bench)
+app.command("console")(console_command)
 experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
                              no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
@@ -197,17 +200,21 @@ def run(
                              help="Folder that receives the session folder."),
     user: Path = typer.Option(None, callback=folder_to_write,
                               help="The person's model folder (see `noir demo --help`)."),
+    with_console: bool = typer.Option(False, "--console", help="Follow the session in the "
+                                      "browser (`noir console`'s operator view)."),
 ) -> None:
     """Run a task from any EEG source: simulated, recorded, a file, or live (LSL, BrainFlow).
 
     Live, the person sees the cues in this terminal, the robot moves in real time and a jaw
     clench stops it; the session record keeps the EEG as it arrived, with its time stamps,
     and `noir replay` reproduces its decisions."""
-    _run(task, source, seed, out, user, calibration=calibration, montage=montage)
+    with opened_console(with_console) as observer:
+        _run(task, source, seed, out, user, calibration=calibration, montage=montage,
+             observer=observer)
 
 
 def _run(task: str, source: str, seed: int, out: Path, user: Path | None, *,
-         calibration: Path | None, montage: str | None) -> None:
+         calibration: Path | None, montage: str | None, observer: Any = None) -> None:
     """Run one session and print its summary table; exit 1 if the goal was not reached."""
     from noir.demo import default_config, run_session
     from noir.sources import SourceSpec
@@ -218,12 +225,13 @@ def _run(task: str, source: str, seed: int, out: Path, user: Path | None, *,
     if spec.live:  # the person reads the cues in the terminal: no spinner over them
         console.print(f"live session from {spec}: follow the cues below")
         summary, folder = run_session(task, source=source, seed=seed, out=out, config=config,
-                                      user=user, calibration=calibration, montage=montage)
+                                      user=user, calibration=calibration, montage=montage,
+                                      observer=observer)
     else:
         with console.status("calibrating and running the session..."):
             summary, folder = run_session(task, source=source, seed=seed, out=out,
                                           config=config, user=user, calibration=calibration,
-                                          montage=montage)
+                                          montage=montage, observer=observer)
     elapsed = time.perf_counter() - start
 
     who = f"simulated, profile {spec.name}" if spec.kind == "simulated" else str(spec)

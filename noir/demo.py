@@ -6,7 +6,7 @@ from __future__ import annotations
 from contextlib import ExitStack
 from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, calibrate
@@ -22,6 +22,9 @@ from noir.stream import StreamPaused
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.tasks import TASKS
 
+if TYPE_CHECKING:
+    from noir.console import ConsoleFeed
+
 
 def run_session(
     task: str = "cube_in_tray",
@@ -36,6 +39,7 @@ def run_session(
     update_user: bool = True,
     calibration: str | Path | None = None,
     montage: str | Path | None = None,
+    observer: ConsoleFeed | None = None,
 ) -> tuple[dict[str, Any], Path]:
     """Calibrate an operator (or load a calibration), drive ``task`` from its EEG, and record
     the session.
@@ -69,6 +73,8 @@ def run_session(
         keeps a copy.
     montage : str or path, optional
         A live stream's channel map (``noir.montage``): a shipped montage's name or a file.
+    observer : ConsoleFeed, optional
+        Shows the session as it runs (``noir.console``): it sees the loop's events and motions.
 
     Returns
     -------
@@ -128,6 +134,8 @@ def run_session(
             assistant.save(folder / ASSISTANT_FOLDER)
         loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config,
                              new_world=lambda: task_obj.make_world(seed), assistant=assistant)
+        if observer is not None:
+            observer.attach(loop)
         summary = loop.run()
         if assistant is not None and summary["success"]:
             assistant.learn(loop.examples)

@@ -123,6 +123,8 @@ class InterfaceLoop:
         self.tally = SessionTally()
         self.examples: list[Example] = []
         self._received: float | None = None  # time.monotonic() the last live window arrived
+        self.on_step: Callable[[World], None] | None = None
+        """Called before each control step of a motion (e.g. ``noir.console.ConsoleFeed``)."""
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -409,8 +411,14 @@ class InterfaceLoop:
             skill.step_budget * self.world.timestep, lambda: self.world.sim_time - start, "skill",
         )
         self.recorder.event("skill_start", **intent.to_json())
+
+        def should_stop() -> bool:
+            if self.on_step is not None:
+                self.on_step(self.world)
+            return watch.monitor()
+
         try:
-            result = skill.run_validated(self.world, params, should_stop=watch.monitor)
+            result = skill.run_validated(self.world, params, should_stop=should_stop)
         except SkillFailure as failure:
             outcome = {"reason": failure.reason.value, "message": str(failure)}
         else:

@@ -32,6 +32,7 @@ import math
 import os
 import reprlib
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ class SessionRecorder:
         self._events = (self.folder / "events.jsonl").open("a", encoding="utf-8")
         self.n_events = 0
         self.frames: list[str] = []
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        """Called with each event once it is written (e.g. ``noir.console.ConsoleFeed``)."""
         self._eeg: dict[tuple[tuple[str, ...], float], BrainVisionWriter] = {}
         self._stamps: dict[tuple[tuple[str, ...], float], io.BufferedWriter] = {}
 
@@ -116,6 +119,8 @@ class SessionRecorder:
         self._events.write(json.dumps(record, default=_to_json) + "\n")
         self._events.flush()
         self.n_events += 1
+        for listener in self.listeners:
+            listener(record)
         return record
 
     def frame(self, name: str, rgb: np.ndarray) -> Path:

@@ -1,0 +1,291 @@
+"""What a running session publishes to the console: its events, camera frames and stimuli.
+
+:class:`ConsoleFeed` observes an :class:`noir.loop.InterfaceLoop` (``attach``): every event the
+session recorder writes, and every control step of a motion (``InterfaceLoop.on_step``), where
+it renders the camera at up to ``fps`` frames per wall-clock second. Pages subscribe through
+:mod:`noir.console.server`; what they send back (stimulus onsets, the refresh rate they
+measured, when a decision was on screen) is kept here. Nothing here steers the robot: without
+a page a simulated session can wait (``hold``), which freezes the simulation between steps.
+
+This module needs no web stack (the server imports it, not the other way round).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+if TYPE_CHECKING:
+    from noir.loop import InterfaceLoop
+    from sim.world import World
+
+WIDTH, HEIGHT = 360, 240
+"""Size of the camera image the pages show (the ``top`` view, as the Where stage's pixels)."""
+PACE_SLEEP = 0.005
+"""Shortest wait (s) worth a sleep when pacing a session (a control step at 4x is 1 ms; the
+sleeps of each would add up their overshoot)."""
+PACE_BEHIND = 0.25
+"""Seconds behind schedule after which pacing moves the schedule instead of catching up."""
+MIN_FRAMES_PER_CYCLE = 4.0
+"""A sinusoid sampled at fewer frames per cycle than this is too coarse to trust (a warning);
+at fewer than 2 it cannot be rendered at all."""
+
+
+def refresh_warnings(freqs: Sequence[float], refresh_hz: float) -> list[str]:
+    """Why each of ``freqs`` (Hz) cannot be rendered faithfully at ``refresh_hz``, if it cannot.
+
+    A frame-locked sampled sinusoid needs at least 2 frames per cycle to exist and
+    ``MIN_FRAMES_PER_CYCLE`` to look like one.
+    """
+    if not refresh_hz > 0:
+        return [f"the display's refresh rate is {refresh_hz!r} Hz: no stimulus can be rendered"]
+    warnings = []
+    for freq in freqs:
+        per_cycle = refresh_hz / freq
+        if per_cycle < 2:
+            warnings.append(f"{freq:g} Hz cannot be rendered at {refresh_hz:.1f} Hz (above "
+                            f"half the refresh rate)")
+        elif per_cycle < MIN_FRAMES_PER_CYCLE:
+            warnings.append(f"{freq:g} Hz gets only {per_cycle:.1f} frames per cycle at "
+                            f"{refresh_hz:.1f} Hz: the flicker is distorted")
+    return warnings
+
+
+class ConsoleFeed:
+    """A session's messages for the console's pages (thread-safe).
+
+    Parameters
+    ----------
+    speed : float or None
+        Pace a simulated or recorded session to ``speed`` x real time so that a person can
+        follow it (None: as fast as it runs; a live session is real time already).
+    fps : float
+        Camera frames per wall-clock second rendered while the robot moves (at ``speed``;
+        per second of robot time when not paced).
+    hold : bool
+        Wait for a page before going on, and while none is open (simulated or recorded
+        sessions only: a live stream cannot wait).
+
+    Attributes
+    ----------
+    latencies_ms : list of float
+        For each decision or confirmation: wall ms from its publication to the page's first
+        frame that showed it.
+    motion_frames : int, motion_seconds : float
+        Camera frames published while the robot moved, and the wall seconds it moved.
+    refresh_hz : float or None
+        The refresh rate the last page measured.
+    onsets : list of dict
+        Stimulus onsets the pages reported (stage, page time in ms, targets).
+    warnings : list of str
+    """
+
+    def __init__(self, *, speed: float | None = None, fps: float = 20.0,
+                 hold: bool = False) -> None:
+        if speed is not None and not speed > 0:
+            raise ValueError(f"console speed must be > 0 (x real time), got {speed}")
+        if not fps > 0:
+            raise ValueError(f"console fps must be > 0, got {fps}")
+        self.speed = speed
+        self.fps = fps
+        self.hold = hold
+        self.latencies_ms: list[float] = []
+        self.motion_frames = 0
+        self.motion_seconds = 0.0
+        self.refresh_hz: float | None = None
+        self.onsets: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
+        self._lock = threading.Condition()
+        self._history: list[dict[str, Any]] = []
+        self._frame: dict[str, Any] | None = None
+        self._subscribers: list[Callable[[dict[str, Any]], None]] = []
+        self._pages = 0
+        self._closed = False
+        self._loop: InterfaceLoop | None = None
+        self._freqs: list[float] = []
+        self._wall0 = 0.0
+        self._motion: tuple[float, float | None, float] | None = None  # t, sim0, wall start
+        self._last_render = -np.inf  # session time of the last frame rendered
+
+    # -- the session side (the loop's thread) ----------------------------------------------
+    def attach(self, loop: InterfaceLoop) -> None:
+        """Observe ``loop``: its recorder's events and the control steps of its motions."""
+        self._loop = loop
+        if loop.live:
+            self.speed, self.hold = None, False
+        self._freqs = [float(f) for f in loop.config.ssvep_freqs]
+        loop.recorder.listeners.append(self.event)
+        loop.on_step = self.step
+        self.publish({"type": "session", "folder": loop.recorder.folder.name,
+                      "task": loop.task.name, "freqs": self._freqs,
+                      "confirm_window": loop.config.confirm_window, "speed": self.speed,
+                      "live": loop.live, "width": WIDTH, "height": HEIGHT})
+        self._hold()
+        self._wall0 = time.monotonic()
+
+    def event(self, record: dict[str, Any]) -> None:
+        """One recorded event (``SessionRecorder.listeners``): pace, then publish it."""
+        self._pace(record["t"])
+        kind = record["event"]
+        self.publish({"type": "event", "event": _jsonable(record)})
+        if kind == "skill_start":
+            self._motion = (record["t"], None, time.monotonic())
+        elif kind in ("skill_end", "skill_failure") and self._motion is not None:
+            self.motion_seconds += time.monotonic() - self._motion[2]
+            self._motion = None
+        elif kind == "frame" and self._loop is not None:
+            png = (self._loop.recorder.folder / record["path"]).read_bytes()
+            self._publish_frame(png, "image/png", record["t"], moving=False)
+        elif kind == "stage" and record.get("stage") == "what" and self._loop is not None:
+            self.publish(self._stimuli(record["candidates"]))
+
+    def step(self, world: World) -> None:
+        """One control step of a motion (``InterfaceLoop.on_step``): pace it, and render the
+        camera every ``speed / fps`` s of session time (``fps`` frames per wall-clock second
+        while on schedule)."""
+        if self._motion is None:  # a motion outside skill_start/end (not expected)
+            return
+        t, sim0, wall = self._motion
+        if sim0 is None:
+            sim0 = world.sim_time
+            self._motion = (t, sim0, wall)
+        now_t = t + world.sim_time - sim0
+        self._pace(now_t)
+        if now_t - self._last_render >= (self.speed or 1.0) / self.fps:
+            self._last_render = now_t
+            image = Image.fromarray(world.render("top", WIDTH, HEIGHT))
+            buffer = io.BytesIO()
+            image.save(buffer, format="JPEG", quality=80)
+            self._publish_frame(buffer.getvalue(), "image/jpeg", now_t, moving=True)
+            self.motion_frames += 1
+
+    def _stimuli(self, candidates: dict[str, float]) -> dict[str, Any]:
+        """Where each candidate's flicker patch goes (its centre in the camera image)."""
+        world = self._loop.world
+        targets = []
+        for name, freq in candidates.items():
+            u, v = world.world_to_pixel(world.object_position(name), "top", WIDTH, HEIGHT)
+            targets.append({"name": name, "freq": float(freq), "phase": 0.0,
+                            "u": float(u), "v": float(v)})
+        return {"type": "stimuli", "targets": targets}
+
+    def _pace(self, t: float) -> float:
+        """Wait until session time ``t`` (s) is due at ``speed``, and while a held session has
+        no page; return ``time.monotonic()``. More than ``PACE_BEHIND`` s behind schedule,
+        the schedule moves: what follows keeps its pace (a cue shown late is still shown for
+        its whole duration)."""
+        self._hold()
+        now = time.monotonic()
+        if self.speed is not None:
+            due = self._wall0 + t / self.speed
+            if due - now > PACE_SLEEP:
+                time.sleep(due - now)
+                now = time.monotonic()
+            elif now - due > PACE_BEHIND:  # far behind: go on from here, do not rush
+                self._wall0 += now - due
+        return now
+
+    def _hold(self) -> None:
+        """While ``hold`` and no page is open, wait (the wall clock of pacing waits too)."""
+        if not self.hold:
+            return
+        with self._lock:
+            if self._pages or self._closed:
+                return
+            start = time.monotonic()
+            self._lock.wait_for(lambda: self._pages or self._closed)
+            self._wall0 += time.monotonic() - start
+
+    def _publish_frame(self, data: bytes, mime: str, t: float, *, moving: bool) -> None:
+        self.publish({"type": "frame", "mime": mime, "t": round(t, 4), "moving": moving,
+                      "data": base64.b64encode(data).decode("ascii")})
+
+    # -- the pages' side (the server's thread) ---------------------------------------------
+    def publish(self, message: dict[str, Any]) -> None:
+        """Send ``message`` to every page; keep it for pages that open later (the latest frame
+        only)."""
+        with self._lock:
+            message = {**message, "seq": len(self._history), "sent": time.time() * 1e3}
+            if message["type"] == "frame":
+                self._frame = message
+            else:
+                self._history.append(message)
+            for send in self._subscribers:
+                send(message)
+
+    def subscribe(self, send: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+        """Call ``send(message)`` (from any thread; it must not block) for each new message;
+        return what was published so far, the latest frame last. A page counts as open until
+        :meth:`unsubscribe`."""
+        with self._lock:
+            self._subscribers.append(send)
+            self._pages += 1
+            self._lock.notify_all()
+            return [*self._history, *([self._frame] if self._frame else [])]
+
+    def unsubscribe(self, send: Callable[[dict[str, Any]], None]) -> None:
+        with self._lock:
+            self._subscribers.remove(send)
+            self._pages -= 1
+
+    def close(self) -> None:
+        """Stop holding: the session goes on without pages."""
+        with self._lock:
+            self._closed = True
+            self._lock.notify_all()
+
+    def received(self, message: dict[str, Any]) -> None:
+        """What a page sent: ``{"type": "shown", "seq", "at"}`` (ms, epoch), ``{"type":
+        "refresh", "hz"}`` or ``{"type": "onset", "stage", "at", "targets"}``.
+
+        Raises
+        ------
+        ValueError
+            For any other message (named), or fields of the wrong type.
+        """
+        kind = message.get("type") if isinstance(message, dict) else None
+        try:
+            if kind == "shown":
+                seq, at = int(message["seq"]), float(message["at"])
+                with self._lock:
+                    shown = self._history[seq] if 0 <= seq < len(self._history) else None
+                if shown is not None and shown["type"] == "event" \
+                        and shown["event"]["event"] in ("decision", "confirm"):
+                    self.latencies_ms.append(at - shown["sent"])
+            elif kind == "refresh":
+                self.refresh_hz = float(message["hz"])
+                for warning in refresh_warnings(self._freqs, self.refresh_hz):
+                    if warning not in self.warnings:
+                        self.warnings.append(warning)
+                        self.publish({"type": "warning", "text": warning})
+            elif kind == "onset":
+                self.onsets.append({"stage": str(message["stage"]), "at": float(message["at"]),
+                                    "targets": list(message["targets"])})
+            else:
+                raise ValueError(f"console: unknown message type {kind!r} from a page; "
+                                 "expected shown, refresh or onset")
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"console: malformed {kind!r} message from a page ({err})") from err
+
+    @property
+    def motion_fps(self) -> float:
+        """Camera frames per wall-clock second while the robot moved (0 before any motion)."""
+        return self.motion_frames / self.motion_seconds if self.motion_seconds else 0.0
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` as plain JSON types (numpy numbers and arrays converted)."""
+    def convert(value: Any) -> Any:
+        if isinstance(value, np.generic | np.ndarray):
+            return value.tolist()
+        return str(value)
+
+    return json.loads(json.dumps(record, default=convert))

@@ -1,0 +1,209 @@
+// Operator view: follows a running session over the WebSocket and renders the SSVEP stimuli.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const session = {width: 360, height: 240, confirmWindow: 1, speed: null, decisions: 0, frames: 0};
+
+// ---- the display's refresh rate, measured from requestAnimationFrame --------------------
+const deltas = [];
+let lastFlip = null, reported = null;
+window.refreshHz = null;
+
+function measure(now) {
+  if (lastFlip !== null) {
+    deltas.push(now - lastFlip);
+    if (deltas.length > 240) deltas.shift();
+    if (deltas.length >= 60) {
+      const sorted = [...deltas].sort((a, b) => a - b);
+      window.refreshHz = 1000 / sorted[sorted.length >> 1];
+      if (reported === null || Math.abs(reported - window.refreshHz) > 0.5) {
+        reported = window.refreshHz;
+        $("refresh").textContent = "display " + reported.toFixed(1) + " Hz";
+        send({type: "refresh", hz: reported});
+      }
+    }
+  }
+  lastFlip = now;
+  stimulate(now);
+  requestAnimationFrame(measure);
+}
+requestAnimationFrame(measure);
+
+// ---- SSVEP stimuli: one patch per target, a sampled sinusoid, frame-locked -----------------
+// Each frame's flip time (ms, page clock) and every target's luminance go to window.frameLog.
+window.frameLog = [];
+window.onsets = [];
+const stimuli = {targets: [], patches: [], onset: null, stage: null};
+
+// Start flickering `targets` ([{name, freq, phase, u, v}], u/v in camera pixels).
+function startStimuli(targets, stage) {
+  stopStimuli();
+  const camera = $("camera");
+  stimuli.targets = targets;
+  stimuli.stage = stage || "what";
+  stimuli.patches = targets.map((t) => {
+    const patch = el("div", null, "patch");
+    patch.style.left = (100 * t.u / session.width) + "%";
+    patch.style.top = (100 * t.v / session.height) + "%";
+    const label = el("div", t.name + " " + t.freq + " Hz", "patch-label");
+    label.style.left = patch.style.left;
+    label.style.top = patch.style.top;
+    camera.appendChild(patch);
+    camera.appendChild(label);
+    return [patch, label];
+  });
+  stimuli.onset = null;  // set on the first frame that shows them
+}
+
+function stopStimuli() {
+  for (const [patch, label] of stimuli.patches) { patch.remove(); label.remove(); }
+  stimuli.targets = [];
+  stimuli.patches = [];
+}
+
+function stimulate(now) {
+  if (!stimuli.targets.length || !window.refreshHz) return;
+  const rate = window.refreshHz;
+  if (stimuli.onset === null) {
+    stimuli.onset = now;
+    const onset = {stage: stimuli.stage, at: performance.timeOrigin + now,
+                   targets: stimuli.targets.map((t) => ({name: t.name, freq: t.freq, phase: t.phase}))};
+    window.onsets.push(onset);
+    send({type: "onset", ...onset});
+  }
+  // frame number since the onset at the measured refresh rate: a dropped frame skips a sample
+  const n = Math.round((now - stimuli.onset) * rate / 1000);
+  const states = {};
+  stimuli.targets.forEach((t, i) => {
+    const level = 0.5 * (1 + Math.sin(2 * Math.PI * t.freq * n / rate + (t.phase || 0)));
+    const grey = Math.round(255 * level);
+    stimuli.patches[i][0].style.background = "rgb(" + grey + "," + grey + "," + grey + ")";
+    states[t.name] = level;
+  });
+  if (window.frameLog.length < 50000) window.frameLog.push({t: now, n: n, states: states});
+}
+window.startStimuli = startStimuli;
+window.stopStimuli = stopStimuli;
+
+// ---- the session's messages ---------------------------------------------------------------
+let socket = null;
+
+function send(message) {
+  if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+  socket = new WebSocket(scheme + location.host + withToken("/ws"));
+  socket.onopen = () => { $("status").textContent = "connected"; if (reported) send({type: "refresh", hz: reported}); };
+  socket.onclose = () => { $("status").textContent = "disconnected: retrying"; setTimeout(connect, 1000); };
+  socket.onmessage = (m) => handle(JSON.parse(m.data));
+}
+
+function log(text, className) {
+  const line = el("div", text, className);
+  $("log").prepend(line);
+}
+
+// After the frame that shows a message's effect: tell the server (decision -> screen latency).
+function shown(seq) {
+  requestAnimationFrame((now) => send({type: "shown", seq: seq, at: performance.timeOrigin + now}));
+}
+
+function handle(m) {
+  if (m.type === "idle") { $("stage").textContent = "no session is running"; return; }
+  if (m.type === "session") {
+    session.width = m.width; session.height = m.height;
+    session.confirmWindow = m.confirm_window; session.speed = m.speed;
+    $("status").textContent = "session " + m.task + (m.live ? " (live)" : "");
+    return;
+  }
+  if (m.type === "frame") {
+    $("frame").src = "data:" + m.mime + ";base64," + m.data;
+    session.frames++;
+    $("camera").dataset.frames = session.frames;
+    return;
+  }
+  if (m.type === "stimuli") { startStimuli(m.targets, "what"); return; }
+  if (m.type === "warning") { $("warnings").appendChild(el("div", m.text)); return; }
+  if (m.type === "event") onEvent(m.event, m.seq);
+}
+
+let countdown = null;
+
+function startCountdown(seconds) {
+  clearInterval(countdown);
+  const end = performance.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.max(0, (end - performance.now()) / 1000);
+    $("countdown").textContent = "clench within " + left.toFixed(1) + " s to reject";
+    if (left <= 0) clearInterval(countdown);
+  };
+  tick();
+  countdown = setInterval(tick, 100);
+}
+
+function cursorAt(px) {
+  let cursor = document.querySelector(".cursor");
+  if (!cursor) { cursor = el("div", null, "cursor"); $("camera").appendChild(cursor); }
+  cursor.style.left = (100 * px[0] / session.width) + "%";
+  cursor.style.top = (100 * px[1] / session.height) + "%";
+}
+
+function onEvent(e, seq) {
+  const kind = e.event;
+  if (kind !== "frame") log("t=" + e.t.toFixed(2) + " " + kind + (e.stage ? " " + e.stage : ""));
+  if (kind === "stage") {
+    $("stage").textContent = {what: "WHAT: look at the object you want",
+                              how: "HOW: imagine the movement of the skill you want",
+                              where: "WHERE: steer the cursor"}[e.stage] || e.stage;
+    $("options").replaceChildren();
+    $("proposal").textContent = "";
+    $("scores").replaceChildren();
+    if (e.stage !== "what") stopStimuli();
+    if (e.stage === "how") {
+      for (const [mi, skill] of Object.entries(e.options || {})) {
+        const option = el("div", null, "option");
+        option.appendChild(el("span", MI_ICONS[mi] || mi, "icon"));
+        option.appendChild(el("span", skill));
+        $("options").appendChild(option);
+      }
+    }
+    if (e.stage === "where" && e.start_px) cursorAt(e.start_px);
+  } else if (kind === "decision") {
+    if (e.stage === "what") stopStimuli();
+    session.decisions++;
+    document.body.dataset.decisions = session.decisions;
+    $("proposal").textContent = "decoded: " + e.label;
+    $("scores").replaceChildren(scoreBars(e.scores, e.label));
+    startCountdown(session.confirmWindow / (session.speed || 1));
+    shown(seq);
+  } else if (kind === "proposal" && e.offered && e.ranking && e.ranking.length) {
+    const best = e.ranking[0];
+    $("proposal").textContent = "the robot proposes (learned): " + best.skill + "(" + best.object + ")";
+    startCountdown(session.confirmWindow / (session.speed || 1));
+  } else if (kind === "confirm") {
+    clearInterval(countdown);
+    $("countdown").textContent = "";
+    $("proposal").textContent = (e.proposal || "") + (e.clench ? ": rejected" : ": accepted");
+    shown(seq);
+  } else if (kind === "where" && e.cursor_px) {
+    cursorAt(e.cursor_px);
+  } else if (kind === "skill_start") {
+    stopStimuli();
+    $("banner").textContent = e.skill + "(" + e.object + ") - CLENCH TO STOP";
+    $("banner").className = "banner stop";
+  } else if (kind === "skill_end" || kind === "skill_failure") {
+    $("banner").textContent = e.skill + (kind === "skill_end" ? " done" : " failed: " + e.reason);
+    $("banner").className = "banner " + (kind === "skill_end" ? "ok" : "bad");
+    const cursor = document.querySelector(".cursor");
+    if (cursor) cursor.remove();
+  } else if (kind === "task_end") {
+    stopStimuli();
+    $("stage").textContent = e.success ? "TASK DONE" : "task not done";
+    $("stage").className = "banner " + (e.success ? "ok" : "bad");
+    document.body.dataset.ended = e.success ? "success" : "failure";
+  }
+}
+
+connect();

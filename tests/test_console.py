@@ -1,0 +1,266 @@
+"""The operator console in a real browser (Debian's chromium, driven by Playwright, headless).
+
+Screenshots of each view go to the test's tmp path (a test artifact).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import sync_playwright
+
+from noir.config import LoopConfig
+from noir.console import ConsoleFeed, refresh_warnings
+from noir.console.server import ConsoleServer, create_app
+from noir.demo import run_session
+from noir.session import read_events
+
+SAMPLE = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions" / \
+    "cube_in_tray-recorded-seed0"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    executable = shutil.which("chromium")
+    assert executable, "Debian's chromium is needed (make install puts it in: apt-get install " \
+                       "chromium)"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(**kwargs) -> str:
+        server = ConsoleServer(create_app(**kwargs))
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def wait_until(page, script: str, timeout: float = 10.0):
+    """Poll ``script`` on ``page`` until it is truthy (the pages' CSP forbids Playwright's
+    ``wait_for_function``, which evaluates a string); return its value."""
+    deadline = time.monotonic() + timeout
+    while not (value := page.evaluate(script)):
+        assert time.monotonic() < deadline, f"timed out waiting for {script}"
+        page.wait_for_timeout(50)
+    return value
+
+
+def status(url: str, host: str | None = None) -> int:
+    """The HTTP status of a GET of ``url`` (with another ``Host`` header if given)."""
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
+    try:
+        with urllib.request.urlopen(request) as answer:
+            return answer.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def measured_frequency(times_ms: np.ndarray, levels: np.ndarray, top: float) -> float:
+    """The frequency (Hz) of the sinusoid best fitting ``levels`` shown at ``times_ms``: the
+    periodogram's peak below ``top`` Hz, refined by least squares (sin, cos, offset)."""
+    t = (times_ms - times_ms[0]) / 1e3
+    y = levels - levels.mean()
+
+    def residual(f: float) -> float:
+        design = np.column_stack([np.sin(2 * np.pi * f * t), np.cos(2 * np.pi * f * t),
+                                  np.ones_like(t)])
+        return float(np.linalg.lstsq(design, y, rcond=None)[1].sum())
+
+    coarse = np.arange(1.0, top, 0.05)
+    power = [abs(np.sum(y * np.exp(-2j * np.pi * f * t))) for f in coarse]
+    best = coarse[int(np.argmax(power))]
+    fine = np.arange(best - 0.1, best + 0.1, 0.0005)
+    return float(fine[int(np.argmin([residual(f) for f in fine]))])
+
+
+def frequencies_from_log(log: list[dict], refresh: float) -> dict[str, list[float]]:
+    """Each target's measured frequency in each flicker run of the page's frame log (a run
+    starts where the frame number goes back to 0)."""
+    runs, found = [], {}
+    for entry in log:
+        if entry["n"] == 0 or not runs:
+            runs.append([])
+        runs[-1].append(entry)
+    for run in runs:
+        times = np.array([e["t"] for e in run])
+        if times[-1] - times[0] < 500:  # under 0.5 s: too short to measure
+            continue
+        for name in run[0]["states"]:
+            levels = np.array([e["states"][name] for e in run])
+            found.setdefault(name, []).append(measured_frequency(times, levels, refresh / 2))
+    return found
+
+
+def test_replay_view_steps_through_every_decision(browser, serve, tmp_path):
+    url = serve()
+    events = read_events(SAMPLE)
+    marks = [i for i, e in enumerate(events) if e["event"] in ("decision", "confirm")]
+    page = browser.new_page()
+    page.goto(url + "replay")
+    page.wait_for_selector("body[data-ready='1']")
+    assert page.locator("#records option").first.inner_text().startswith("sample: ")
+    assert page.locator("#outcome").inner_text() == "task succeeded"
+    for k, index in enumerate(marks, start=1):
+        page.click("#next")
+        assert page.get_attribute("#decision", "data-event") == str(index)
+        event = events[index]
+        assert page.inner_text("#mark") == f"decision {k} of {len(marks)}"
+        text = page.inner_text("#decision")
+        assert (event["label"] if event["event"] == "decision" else event["proposal"]) in text
+        # the window's EEG is drawn: the canvas is not all black
+        drawn = page.evaluate("""() => { const c = document.getElementById('eeg');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let lit = 0; for (let i = 0; i < d.length; i += 4) lit += d[i + 2] > 100;
+            return lit; }""")
+        assert drawn > 200
+        if k == 3:
+            page.screenshot(path=tmp_path / "replay.png")
+    # the camera frame of the last step is the last frame before the last decision
+    assert page.evaluate("document.getElementById('frame').naturalWidth") == 360
+    frames = [e["path"] for e in events[:marks[-1]] if e["event"] == "frame"]
+    assert page.get_attribute("#frame", "src").endswith(frames[-1])
+    # play at 10x from the start: about 10 s of session per second
+    page.fill("#scrub", "0")
+    page.dispatch_event("#scrub", "input")
+    page.select_option("#speed", "10")
+    page.click("#play")
+    page.wait_for_timeout(1000)
+    page.click("#play")
+    played = float(page.input_value("#scrub"))
+    assert 6 < played < 14, played
+
+
+def test_operator_view_follows_a_session_to_success(browser, tmp_path):
+    feed = ConsoleFeed(speed=2.0, hold=True)
+    server = ConsoleServer(create_app(feed=feed))
+    url = server.start()
+    page = browser.new_page()
+    result = {}
+
+    def session() -> None:
+        result["summary"], result["folder"] = run_session(
+            source="recorded", calibration=SAMPLE / "calibration", folder=tmp_path / "run",
+            observer=feed)
+
+    runner = threading.Thread(target=session)
+    try:
+        runner.start()  # it waits for the page
+        page.goto(url + "operator")
+        page.wait_for_selector("#camera .patch", timeout=30_000)
+        page.screenshot(path=tmp_path / "operator-what.png")
+        page.wait_for_selector("text=CLENCH TO STOP", timeout=30_000)
+        page.screenshot(path=tmp_path / "operator-moving.png")
+        page.wait_for_selector("body[data-ended='success']", timeout=60_000)
+    finally:
+        feed.close()
+        runner.join(timeout=60)
+        server.stop()
+    assert result["summary"]["success"]
+    events = read_events(result["folder"])
+    n_marks = sum(e["event"] == "decision" for e in events)
+    assert page.get_attribute("body", "data-decisions") == str(n_marks)
+    # the camera image updated while the robot moved, at >= 15 frames/s
+    assert int(page.get_attribute("#camera", "data-frames")) > 20
+    assert feed.motion_fps >= 15, feed.motion_fps
+    # each decision and confirmation reached the screen within 100 ms (95th percentile)
+    assert len(feed.latencies_ms) == sum(e["event"] in ("decision", "confirm") for e in events)
+    assert np.percentile(feed.latencies_ms, 95) <= 100, feed.latencies_ms
+    # the stimuli flickered at the session's frequencies, measured from the page's frame log
+    refresh = page.evaluate("window.refreshHz")
+    assert feed.refresh_hz == pytest.approx(refresh, abs=0.5)
+    measured = frequencies_from_log(page.evaluate("window.frameLog"), refresh)
+    wanted = events[0]["config"]["ssvep_freqs"]
+    candidates = next(e for e in events if e["event"] == "stage")["candidates"]
+    assert candidates == dict(zip(["cube", "tray", "lego"], wanted, strict=True))
+    for name, freq in candidates.items():
+        assert measured[name], f"{name} was not measured"
+        for found in measured[name]:
+            assert abs(found - freq) <= 0.1, (name, freq, measured[name])
+    assert len(feed.onsets) == sum(e["event"] == "stage" and e["stage"] == "what"
+                                   for e in events)
+
+
+def test_stimulus_frequencies_at_the_measured_refresh_rate(browser, serve, tmp_path):
+    url = serve()
+    page = browser.new_page()
+    page.goto(url + "operator")
+    wait_until(page, "window.refreshHz")
+    freqs = LoopConfig().ssvep_freqs  # NOIR's 6 / 7.5 / 8.57 / 10 Hz
+    targets = [{"name": f"t{i}", "freq": f, "phase": i * np.pi / 2, "u": 60 + 80 * i, "v": 120}
+               for i, f in enumerate(freqs)]
+    page.evaluate("targets => window.startStimuli(targets)", targets)
+    page.wait_for_timeout(2000)
+    page.screenshot(path=tmp_path / "stimuli.png")
+    refresh = page.evaluate("window.refreshHz")
+    log = page.evaluate("window.frameLog")
+    assert refresh_warnings(freqs, refresh) == []
+    measured = frequencies_from_log(log, refresh)
+    for target in targets:
+        assert len(measured[target["name"]]) == 1
+        assert abs(measured[target["name"]][0] - target["freq"]) <= 0.1, measured
+    # the phases follow: at the onset each patch shows 0.5 * (1 + sin(phase))
+    first = log[0]["states"]
+    for target in targets:
+        assert first[target["name"]] == pytest.approx(0.5 * (1 + np.sin(target["phase"])))
+
+
+def test_refresh_warnings_name_what_cannot_be_rendered():
+    assert refresh_warnings([6.0, 10.0], 60.0) == []
+    coarse, impossible = refresh_warnings([21.0, 31.0], 60.0)
+    assert "21 Hz gets only 2.9 frames per cycle at 60.0 Hz" in coarse
+    assert "31 Hz cannot be rendered at 60.0 Hz" in impossible
+
+
+def test_the_server_refuses_what_it_must(serve, tmp_path):
+    url = serve()
+    with urllib.request.urlopen(url + "api/records") as answer:
+        assert json.load(answer)[0] == {"id": 0, "name": SAMPLE.name, "sample": True}
+    assert status(url + "api/records/0/frames/frames/000-start.png") == 200
+    assert status(url + "api/records/0/frames/events.jsonl") == 404
+    assert status(url + "api/records/0/frames/frames/../manifest.json") == 404
+    assert status(url + "api/records/7") == 404
+    # another host name (DNS rebinding) is refused on loopback
+    assert status(url + "replay", host="evil.example") == 400
+    gated = serve(token="s3cret", loopback=False)
+    assert status(gated + "replay") == 403
+    assert status(gated + "replay?token=wrong") == 403
+    assert status(gated + "replay?token=s3cret") == 200
+    # a tampered record is listed but refused, with the reason
+    record = tmp_path / "tampered"
+    shutil.copytree(SAMPLE, record)
+    with (record / "events.jsonl").open("a") as log:
+        log.write(json.dumps({"t": 99.0, "event": "frame", "path": "../secret.png"}) + "\n")
+    more = serve(records=[tmp_path])
+    with urllib.request.urlopen(more + "api/records") as answer:
+        assert [r["name"] for r in json.load(answer)] == [SAMPLE.name, "tampered"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(more + "api/records/1")
+    assert refused.value.code == 422
+    assert "events.jsonl does not match its SHA-256" in json.load(refused.value)["error"]
+
+
+def test_a_page_message_of_the_wrong_shape_is_refused():
+    feed = ConsoleFeed()
+    with pytest.raises(ValueError, match="unknown message type 'steer'"):
+        feed.received({"type": "steer", "x": 1})
+    with pytest.raises(ValueError, match="malformed 'shown' message"):
+        feed.received({"type": "shown"})
+    with pytest.raises(ValueError, match="speed must be > 0"):
+        ConsoleFeed(speed=0)
