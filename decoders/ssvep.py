@@ -990,3 +990,171 @@ class TDCA(_TemplateDecoder):
     def _score_bands(self, E: np.ndarray) -> np.ndarray:
         Z = self.filters_.swapaxes(-1, -2)[:, None] @ E  # filter, then augment
         return _corr(self._augment(Z), self.templates_[:, None], n_axes=2)
+
+
+class FBSpatialLDA(_SSVEPDecoder):
+    __doc__ = f"""Filter-bank SSVEP power, learned spatial filters, shrinkage LDA; rest learned.
+
+    Phase-invariant (for stimuli that are not phase-locked to the cue, e.g. ssvep-exo's LEDs)
+    and trained. Per sub-band ``b`` and stimulus class ``k`` a window ``X`` (C, T) gives its
+    power at the class's frequencies, ``S_k = X Q_k Q_k^T X^T`` (``Q_k``: orthonormal sine
+    reference, fundamental and harmonics), and its total ``R = X X^T``. ``fit`` learns, from the
+    training windows of class ``k``, the ``n_filters`` spatial filters ``w`` maximising
+    ``w^T S_k w / w^T R w`` on their means (generalized eigenvectors, :func:`scipy.linalg.eigh`).
+    Features of a window (``transform``): ``log(w^T S_k w / w^T R w)`` for every band, class and
+    filter (``features`` "filters" or "both") and the log squared CCA correlation of each band
+    and class (the window's own best filter, as :class:`FBCCA`; "cca" or "both"). They are
+    standardised and classified by linear discriminant analysis with Ledoit-Wolf shrinkage
+    (scikit-learn ``lsqr``); rest trials (``rest_label``) are a class of their own, so the rest
+    model is learnt, not a threshold.
+
+    Parameters
+    ----------
+    {_STIMULUS_PARAMS}
+    labels : sequence | None, shape (n_classes,)
+        Label of each frequency; None uses the frequencies themselves.
+    rest_label : hashable | None
+        Label of rest trials in ``y`` (a class without spatial filters); None: no rest class.
+    n_bands, band_step, band_h_freq, causal
+        Filter bank, as in :class:`FBCCA` (default 3 sub-bands; the band weights are unused:
+        the LDA weighs the features).
+    n_filters : int
+        Spatial filters per band and class.
+    features : {"both", "filters", "cca"}
+        Which features the LDA sees ("filters" and "cca" are the ablations).
+    temperature, weight_a, weight_b
+        Unused (the shared signature of the SSVEP decoders); ``predict_proba`` is the LDA's.
+
+    Attributes
+    ----------
+    {_CLASSES_ATTRIBUTES}
+    n_channels_, n_times_ : int
+        Channels and window length seen in ``fit``; windows to decode must have that length
+        (the features' scale depends on it).
+    filters_ : ndarray, shape (n_bands, n_stim_classes, n_channels, n_filters)
+        Learned spatial filters.
+    scaler_ : sklearn.preprocessing.StandardScaler
+    lda_ : sklearn.discriminant_analysis.LinearDiscriminantAnalysis
+    """
+
+    _trained: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        n_harmonics: int = 2,
+        labels: Sequence | None = None,
+        temperature: float = 0.1,
+        rest_label=None,
+        n_bands: int = 3,
+        band_step: float | None = None,
+        band_h_freq: float | None = None,
+        weight_a: float = 1.25,
+        weight_b: float = 0.25,
+        causal: bool = False,
+        n_filters: int = 1,
+        features: str = "both",
+    ) -> None:
+        super().__init__(
+            freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
+            band_h_freq, weight_a, weight_b, causal,
+        )  # fmt: skip
+        self.n_filters = n_filters
+        self.features = features
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> FBSpatialLDA:
+        """Learn the spatial filters and the classifier.
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times[, n_bands]), or mne.BaseEpochs
+            Training windows (or sub-band windows from ``stateless_front()``).
+        y : array, shape (n_trials,)
+            Labels from ``labels`` and ``rest_label``; at least 4 trials per class.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+        from sklearn.preprocessing import StandardScaler
+
+        stim_classes = self._check_params()
+        n_filters = _check_int(self.n_filters, "n_filters", 1)
+        if self.features not in ("both", "filters", "cca"):
+            raise ValueError(f"features must be 'both', 'filters' or 'cca', got {self.features!r}.")
+        if X is None or y is None:
+            raise ValueError("FBSpatialLDA needs training windows X and labels y.")
+        X = self._check_X(X)
+        check_not_identical(X)
+        y = check_trial_labels(y, X.shape[0])
+        is_rest = self._check_y(y, stim_classes)
+        if self.rest_label is None and min(np.sum(y == c) for c in stim_classes) < 2:
+            raise ValueError("FBSpatialLDA needs at least 2 training trials per class.")
+        if n_filters > X.shape[1]:
+            raise ValueError(f"n_filters must be <= n_channels = {X.shape[1]}, got {n_filters}.")
+        self.n_channels_, self.n_times_ = X.shape[1], X.shape[2]
+        self.threshold_ = None
+        S, R = self._powers(self._filter_bank(X))
+        n_bands, _, n_classes, n_channels, _ = S.shape
+        self.filters_ = np.empty((n_bands, n_classes, n_channels, n_filters))
+        for b in range(n_bands):
+            for k in range(n_classes):
+                own = ~is_rest & (y == stim_classes[k])
+                signal, total = S[b, own, k].mean(axis=0), R[b, own].mean(axis=0)
+                total = total + np.eye(n_channels) * np.trace(total) * 1e-9
+                with singular_as_value_error(
+                    f"FBSpatialLDA cannot fit class {stim_classes[k]!r} in sub-band {b + 1}: "
+                    "the covariance of its training windows is singular"
+                ):
+                    _, vecs = eigh(signal, total, subset_by_index=[n_channels - n_filters,
+                                                                   n_channels - 1])
+                self.filters_[b, k] = vecs
+        F = self._feature_matrix(S, R)
+        self.scaler_ = StandardScaler().fit(F)
+        self.lda_ = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+        self.lda_.fit(self.scaler_.transform(F), y)
+        self.classes_ = self.lda_.classes_
+        return self
+
+    def _powers(self, Xb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sine-projected and total covariances of centred sub-band windows Xb (B, n, C, T):
+        S (B, n, K, C, C) and R (B, n, C, C)."""
+        XQ = np.einsum("bnct,kth->bnkch", Xb, self._reference_basis(Xb.shape[-1]))
+        return XQ @ XQ.swapaxes(-1, -2), Xb @ Xb.swapaxes(-1, -2)
+
+    def _feature_matrix(self, S: np.ndarray, R: np.ndarray) -> np.ndarray:
+        """Features (n_trials, n_features) from ``_powers``; see the class docstring."""
+        tiny = np.finfo(float).tiny
+        W = self.filters_
+        num = np.einsum("bnkcd,bkcf,bkdf->nbkf", S, W, W)
+        den = np.einsum("bncd,bkcf,bkdf->nbkf", R, W, W)
+        ratio = np.log(np.maximum(num, tiny) / np.maximum(den, tiny)).reshape(len(num), -1)
+        features = [] if self.features == "cca" else [ratio]
+        if self.features != "filters":  # top generalized eigenvalue of (S_k, R): squared CCA
+            lam, V = np.linalg.eigh(R)
+            kept = lam > lam[..., -1:] * max(R.shape[-1], self.n_times_) * _EPS
+            Wr = V * np.where(kept, 1.0 / np.sqrt(np.where(kept, lam, 1.0)), 0.0)[..., None, :]
+            M = Wr.swapaxes(-1, -2)[:, :, None] @ S @ Wr[:, :, None]
+            r2 = np.linalg.eigvalsh(M)[..., -1]  # (B, n, K)
+            features.append(np.log(np.clip(r2, tiny, 1.0)).transpose(1, 0, 2).reshape(len(num), -1))
+        return np.hstack(features)
+
+    def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """The standardised features the LDA sees, shape (n_trials, n_features)."""
+        check_is_fitted(self, "lda_")
+        X = self._check_X(X, fitted=True)
+        return self.scaler_.transform(self._feature_matrix(*self._powers(self._filter_bank(X))))
+
+    def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """LDA scores, shape (n_trials, n_classes) (``classes_`` order; 2 classes: (n_trials,))."""
+        return check_finite_output(self.lda_.decision_function(self.transform(X)), "score")
+
+    def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """LDA posterior probabilities, shape (n_trials, n_classes)."""
+        return self.lda_.predict_proba(self.transform(X))
+
+    def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Most probable label of each window, shape (n_trials,)."""
+        return self.lda_.predict(self.transform(X))

@@ -1,4 +1,5 @@
-"""SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA) on data with known ground truth + ssvep-exo."""
+"""SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA, FBSpatialLDA) on data with known ground truth
++ ssvep-exo."""
 
 import mne
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 from sklearn.base import clone
 
 from decoders.benchmark.data_dirs import dataset_folder
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDA, SubBands
 
 SFREQ = 250.0
 FREQS = [8.0, 10.0, 12.0, 15.0]
@@ -43,6 +44,7 @@ DECODERS = {
     "eTRCA": lambda **kw: TRCA(FREQS, SFREQ, labels=LABELS, **kw),
     "TRCA": lambda **kw: TRCA(FREQS, SFREQ, labels=LABELS, ensemble=False, **kw),
     "TDCA": lambda **kw: TDCA(FREQS, SFREQ, labels=LABELS, **kw),
+    "FBSpatialLDA": lambda **kw: FBSpatialLDA(FREQS, SFREQ, labels=LABELS, **kw),
 }
 
 
@@ -71,9 +73,45 @@ def test_cca_family_is_phase_invariant_templates_are_not():
     rng = np.random.default_rng(2)
     X_train, y_train = _windows(rng, 8, 1.0, jitter=np.pi)
     X_test, y_test = _windows(rng, 15, 1.0, jitter=np.pi)
-    for name, expected_ok in (("CCA", True), ("FBCCA", True), ("eTRCA", False)):
+    for name, expected_ok in (("CCA", True), ("FBCCA", True), ("FBSpatialLDA", True),
+                              ("eTRCA", False)):
         acc = np.mean(DECODERS[name]().fit(X_train, y_train).predict(X_test) == y_test)
         assert (acc >= 0.9) == expected_ok, (name, acc)
+
+
+def test_fbspatiallda_learns_the_rest_class_and_beats_fbcca_at_low_snr_random_phase():
+    """Random phases (not phase-locked) and a rest class: the learned spatial filters and rest
+    model beat FBCCA's threshold; rest is a class of the LDA (no threshold column)."""
+    rng = np.random.default_rng(5)
+    X_train, y_train = _windows(rng, 12, 0.6, jitter=np.pi, rest=12)
+    X_test, y_test = _windows(rng, 30, 0.6, jitter=np.pi, rest=30)
+    fbcca = DECODERS["FBCCA"](rest_label="rest").fit(X_train, y_train)
+    ours = DECODERS["FBSpatialLDA"](rest_label="rest").fit(X_train, y_train)
+    assert list(ours.classes_) == ["a", "b", "c", "d", "rest"] and ours.threshold_ is None
+    acc_ours = np.mean(ours.predict(X_test) == y_test)
+    acc_fbcca = np.mean(fbcca.predict(X_test) == y_test)
+    assert acc_ours >= 0.85 and acc_ours >= acc_fbcca + 0.2, (acc_ours, acc_fbcca)
+    proba = ours.predict_proba(X_test)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(ours.classes_[proba.argmax(axis=1)], ours.predict(X_test))
+    assert ours.transform(X_test).shape == (len(y_test), 3 * 4 * 2)  # bands x classes x 2 kinds
+    for features, width in (("filters", 12), ("cca", 12)):
+        ablation = DECODERS["FBSpatialLDA"](rest_label="rest", features=features)
+        assert ablation.fit(X_train, y_train).transform(X_test).shape[1] == width
+
+
+def test_fbspatiallda_errors():
+    rng = np.random.default_rng(6)
+    X, y = _windows(rng, 4, 1.0)
+    with pytest.raises(ValueError, match="features must be"):
+        DECODERS["FBSpatialLDA"](features="all").fit(X, y)
+    with pytest.raises(ValueError, match="n_filters must be <= n_channels = 8"):
+        DECODERS["FBSpatialLDA"](n_filters=9).fit(X, y)
+    with pytest.raises(ValueError, match="needs training windows X and labels y"):
+        DECODERS["FBSpatialLDA"]().fit(X, None)
+    fitted = DECODERS["FBSpatialLDA"]().fit(X, y)
+    with pytest.raises(ValueError, match="250"):  # windows of another length than fitted
+        fitted.predict(X[:, :, :200])
 
 
 @pytest.mark.parametrize("name", ["CCA", "FBCCA", "eTRCA", "TDCA"])

@@ -642,9 +642,123 @@ class SyntheticDataset(Dataset):
         return out
 
 
+class JFPMSynthetic(Dataset):
+    """Synthetic phase-locked SSVEP subjects: joint frequency-phase modulation (JFPM).
+
+    The layout of Nakanishi et al.'s 12-target set: class ``k`` flickers at ``9.25 + 0.5 k`` Hz
+    with phase ``k * pi / 2`` (mod 2 pi), each trial's stimulus starts at its cue, so responses
+    are phase-locked to the cue (the ground truth that template methods need). Subject ``s``
+    has its own response (seeded): a latency of 130-160 ms, 3 harmonics with individual
+    amplitudes and phases (a non-sinusoidal waveform the sine references miss) and a spatial
+    pattern on the 8 channels; each trial adds a small phase jitter (SD 0.1 rad) and amplitude
+    change (SD 10 %). Noise: 32 sources with a 1/f spectrum plus a random-phase 10-Hz alpha
+    rhythm, mixed into all channels (the same mixing for a subject's sessions). Each session is
+    ``n_blocks`` blocks of every class once in a seeded order; a trial is ``trial_seconds`` of
+    stimulation and 1 s of rest.
+
+    Parameters
+    ----------
+    subjects : sequence of int
+        Subject identifiers (seeds).
+    n_sessions, n_blocks : int
+        Sessions per subject and trials per class per session.
+    snr : float
+        Amplitude of the response's fundamental relative to the noise's SD per channel.
+    trial_seconds : float
+        Stimulation per trial (s).
+    sfreq : float
+        Sampling rate (Hz).
+    seed : int
+        Base seed.
+    """
+
+    code = "jfpm-synthetic"
+    paradigm = "ssvep"
+    ch_names = ("PO7", "PO3", "POz", "PO4", "PO8", "O1", "Oz", "O2")
+    FREQS = tuple(9.25 + 0.5 * k for k in range(12))
+
+    def __init__(
+        self,
+        subjects: Sequence[int] = (1, 2, 3),
+        *,
+        n_sessions: int = 1,
+        n_blocks: int = 6,
+        snr: float = 0.25,
+        trial_seconds: float = 2.0,
+        sfreq: float = 256.0,
+        seed: int = 0,
+    ) -> None:
+        for name, value, low in (("n_sessions", n_sessions, 1), ("n_blocks", n_blocks, 2)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"JFPMSynthetic: {name} must be an int >= {low}, got {value!r}.")
+        if not (snr > 0 and trial_seconds > 0.5 and sfreq > 4 * max(self.FREQS)):
+            raise ValueError(
+                f"JFPMSynthetic: need snr > 0, trial_seconds > 0.5 s and sfreq > "
+                f"{4 * max(self.FREQS):g} Hz, got snr={snr!r}, trial_seconds={trial_seconds!r}, "
+                f"sfreq={sfreq!r}."
+            )
+        self._subjects = [int(s) for s in subjects]
+        self.n_sessions, self.n_blocks = n_sessions, n_blocks
+        self.snr, self.trial_seconds, self.sfreq, self.seed = snr, trial_seconds, sfreq, seed
+        self.event_id = {f"{f:g}": k + 1 for k, f in enumerate(self.FREQS)}
+        self.interval = (0.0, float(trial_seconds))
+
+    @property
+    def subjects(self) -> list[int]:
+        return list(self._subjects)
+
+    def phases(self) -> np.ndarray:
+        """Stimulus phase of each class (rad), shape (12,)."""
+        return (np.arange(len(self.FREQS)) * np.pi / 2) % (2 * np.pi)
+
+    def _load_subject(self, subject: int) -> Recordings:
+        rng = np.random.default_rng([self.seed, subject])
+        n_ch, sf = len(self.ch_names), self.sfreq
+        latency = rng.uniform(0.13, 0.16)
+        amps = np.array([1.0, *rng.uniform(0.3, 0.7, 2)])
+        harm_phase = rng.uniform(0, 2 * np.pi, 3)
+        pattern = np.abs(rng.normal(1.0, 0.3, (3, n_ch))) * rng.choice([1, 1, 1, -1], (3, n_ch))
+        mixing = rng.standard_normal((n_ch, 4 * n_ch)) / np.sqrt(4 * n_ch)
+        alpha_pattern = rng.standard_normal(n_ch)
+        out: Recordings = {}
+        for session in range(self.n_sessions):
+            srng = np.random.default_rng([self.seed, subject, session, 1])
+            order = np.concatenate([srng.permutation(len(self.FREQS))
+                                    for _ in range(self.n_blocks)])
+            trial_n, gap_n = int(round(self.trial_seconds * sf)), int(sf)
+            n_times = gap_n + len(order) * (trial_n + gap_n)
+            noise = np.fft.rfft(srng.standard_normal((4 * n_ch, n_times)), axis=1)
+            f = np.fft.rfftfreq(n_times, 1 / sf)
+            noise = np.fft.irfft(noise / np.sqrt(np.maximum(f, 1.0)), n_times, axis=1)
+            data = mixing @ (noise / noise.std(axis=1, keepdims=True))
+            t_all = np.arange(n_times) / sf
+            alpha = np.sin(2 * np.pi * 10 * t_all + np.cumsum(srng.normal(0, 0.05, n_times)))
+            data += 0.5 * alpha_pattern[:, None] * alpha
+            onsets = []
+            for i, k in enumerate(order):
+                start = gap_n + i * (trial_n + gap_n)
+                onsets.append(start / sf)
+                t = np.arange(trial_n) / sf - latency
+                jitter = srng.normal(0, 0.1)
+                gain = 1 + srng.normal(0, 0.1)
+                resp = np.zeros((n_ch, trial_n))
+                for h in range(3):
+                    wave = np.sin(2 * np.pi * (h + 1) * self.FREQS[k] * t
+                                  + (h + 1) * (self.phases()[k] + jitter) + harm_phase[h])
+                    resp += amps[h] * pattern[h][:, None] * wave * (t >= 0)
+                data[:, start:start + trial_n] += self.snr * gain * resp
+            info = mne.create_info(list(self.ch_names), sf, "eeg")
+            raw = mne.io.RawArray(data * 1e-5, info, verbose="error")
+            names = [f"{self.FREQS[k]:g}" for k in order]
+            raw.set_annotations(mne.Annotations(onsets, self.trial_seconds, names))
+            out[str(session)] = {"0": raw}
+        return out
+
+
 DATASETS: dict[str, type[Dataset]] = {
     "SSVEPExo": SSVEPExo,
     "EEGMMIDB": EEGMMIDB,
     "MuseSSVEP": MuseSSVEP,
+    "JFPMSynthetic": JFPMSynthetic,
 }
 """Dataset classes by the name used in benchmark configs."""

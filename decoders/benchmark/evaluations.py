@@ -24,6 +24,11 @@ window`` (s), ``accuracy, balanced_accuracy, kappa, roc_auc`` (two classes, else
 the last fold), ``n_train`` (mean training trials per fold), ``n_test`` (test trials in the
 row), ``n_classes``, ``classes`` and ``confusion`` (JSON: rows = true class, columns =
 predicted, in ``classes`` order).
+
+SSVEP results also carry, in ``results.attrs``, ``"phase_locking"`` (records of
+:func:`~decoders.benchmark.phase_locking.phase_locking`: inter-trial phase coherence of each
+class per subject, on the longest window) and ``"warnings"`` (one line per template method run
+on data that is not phase-locked, :func:`~decoders.benchmark.phase_locking.template_warnings`).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from sklearn.pipeline import make_pipeline
 from decoders.benchmark.datasets import Dataset
 from decoders.benchmark.metrics import score_predictions
 from decoders.benchmark.paradigms import FilterBankSSVEP, Paradigm
+from decoders.benchmark.phase_locking import phase_locking, template_warnings
 from decoders.benchmark.pipelines import (
     PipelineContext,
     PipelineSpec,
@@ -403,9 +409,17 @@ class BaseEvaluation:
         tick = progress("fit", len(tasks)) if progress else None
         rows = [row for rows in self.executor.map(run_task, tasks, tick) for row in rows]
         results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
-        return results.sort_values(
+        results = results.sort_values(
             ["subject", "session", "pipeline", "window"], kind="stable"
         ).reset_index(drop=True)
+        if paradigm.kind == "ssvep" and dataset.stim_freqs:
+            table = pd.concat([
+                phase_locking(next(iter(d.X.values())), d.y, d.metadata, dataset.stim_freqs,
+                              d.sfreq, dataset.code) for d in data
+            ], ignore_index=True)
+            results.attrs["phase_locking"] = table.to_dict("records")
+            results.attrs["warnings"] = template_warnings(pipelines, table)
+        return results
 
     def _tasks(self, dataset, paradigm, pipelines, data: list[SubjectData]) -> list[Task]:
         sfreq = {d.sfreq for d in data}

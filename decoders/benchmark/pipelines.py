@@ -87,6 +87,7 @@ STEPS: dict[str, str] = {
     "ECCA": "decoders.ssvep:ECCA",
     "TRCA": "decoders.ssvep:TRCA",
     "TDCA": "decoders.ssvep:TDCA",
+    "FBSpatialLDA": "decoders.ssvep:FBSpatialLDA",
     "SubBands": "decoders.ssvep:SubBands",
     "StackBands": "decoders.benchmark.pipelines:StackBands",
     "LedoitWolfCovariances": "decoders.benchmark.pipelines:LedoitWolfCovariances",
@@ -336,6 +337,11 @@ PIPELINES: dict[str, PipelineSpec] = {
                          description="task-related component analysis"),
     "TDCA": PipelineSpec((("TDCA", {}),),
                          description="task-discriminant component analysis"),
+    "FBSpatialLDA": PipelineSpec(
+        (("FBSpatialLDA", {}),),
+        description="filter-bank SSVEP power, learned spatial filters + CCA, shrinkage LDA "
+                    "with a learned rest class",
+    ),
     "SSVEP_TS+LR": PipelineSpec(
         (*_EXTENDED_COV, ("TangentSpace", {}), ("LogisticRegression", {"max_iter": 1000})),
         input="filter_bank",

@@ -2,6 +2,8 @@
 
 Figures (one set per dataset × evaluation): per-subject accuracy, pipeline comparison, accuracy
 and ITR versus window length, and confusion matrices summed over subjects (longest window).
+SSVEP results add the phase-locking table and, first, any template-method warning
+(``results.attrs``, see :mod:`decoders.benchmark.evaluations`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from decoders.benchmark.phase_locking import summarize_phase_locking
 from decoders.benchmark.results import check_results, summarize
 
 
@@ -108,9 +111,16 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
-    parts = [f"<h1>{html.escape(title)}</h1>",
-             "<h2>Summary (mean over subject × session rows)</h2>",
-             summary.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    parts += [f"<p class=\"warning\"><b>Warning:</b> {html.escape(w)}</p>"
+              for w in results.attrs.get("warnings", [])]
+    parts += ["<h2>Summary (mean over subject × session rows)</h2>",
+              summary.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
+    if results.attrs.get("phase_locking"):
+        locking = summarize_phase_locking(pd.DataFrame(results.attrs["phase_locking"]))
+        parts += ["<h2>Phase locking to the cues (inter-trial phase coherence at the stimulus "
+                  "frequency, best channel; template methods need it)</h2>",
+                  locking.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
     for (code, evaluation), df in results.groupby(["dataset", "evaluation"], sort=True):
         longest = df[df["window"] == df["window"].max()]
         figures = {

@@ -33,6 +33,7 @@ import or call anything of its choosing::
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,7 +293,9 @@ def run_benchmark(
     Returns
     -------
     results : pandas.DataFrame
-        Rows of every dataset (see :data:`~decoders.benchmark.evaluations.RESULT_COLUMNS`).
+        Rows of every dataset (see :data:`~decoders.benchmark.evaluations.RESULT_COLUMNS`);
+        ``attrs["phase_locking"]`` and ``attrs["warnings"]`` as the evaluations set them (each
+        warning is also issued as a ``UserWarning``).
     """
     factories = {**DATASETS, **(extra_datasets or {})}
     paradigm = PARADIGMS[config.paradigm](**config.paradigm_params)
@@ -314,4 +317,11 @@ def run_benchmark(
             dataset, paradigm, config.pipelines, subjects=entry.subjects,
             filters=config.filter_bank, progress=stage,
         ))
-    return pd.concat(frames, ignore_index=True)
+    results = pd.concat(frames, ignore_index=True)
+    results.attrs = {
+        "phase_locking": [r for f in frames for r in f.attrs.get("phase_locking", [])],
+        "warnings": [w for f in frames for w in f.attrs.get("warnings", [])],
+    }
+    for message in results.attrs["warnings"]:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return results
