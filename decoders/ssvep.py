@@ -1016,8 +1016,10 @@ class FBSpatialLDA(_SSVEPDecoder):
     rest_label : hashable | None
         Label of rest trials in ``y`` (a class without spatial filters); None: no rest class.
     n_bands, band_step, band_h_freq, causal
-        Filter bank, as in :class:`FBCCA` (default 3 sub-bands; the band weights are unused:
-        the LDA weighs the features).
+        Filter bank, as in :class:`FBCCA` (default 2 sub-bands; the band weights are unused:
+        the LDA weighs the features). The defaults (3 harmonics, 2 bands) were chosen on the
+        ssvep-exo developer subjects (``experiments/ssvep_methods_benchmark.py``);
+        :class:`FBSpatialLDACV` chooses them per training set instead.
     n_filters : int
         Spatial filters per band and class.
     features : {"both", "filters", "cca"}
@@ -1043,11 +1045,11 @@ class FBSpatialLDA(_SSVEPDecoder):
         self,
         freqs: Sequence[float],
         sfreq: float,
-        n_harmonics: int = 2,
+        n_harmonics: int = 3,
         labels: Sequence | None = None,
         temperature: float = 0.1,
         rest_label=None,
-        n_bands: int = 3,
+        n_bands: int = 2,
         band_step: float | None = None,
         band_h_freq: float | None = None,
         weight_a: float = 1.25,
@@ -1158,3 +1160,95 @@ class FBSpatialLDA(_SSVEPDecoder):
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Most probable label of each window, shape (n_trials,)."""
         return self.lda_.predict(self.transform(X))
+
+
+class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
+    """:class:`FBSpatialLDA` with its settings chosen by inner cross-validation of each
+    training set (nested: the test trials are never seen by the choice).
+
+    Parameters
+    ----------
+    freqs, sfreq, labels, rest_label
+        As :class:`FBSpatialLDA`.
+    candidates : sequence of dict | None
+        Settings to choose from (``FBSpatialLDA`` parameters); None: 2 sub-bands with 3
+        harmonics, 3 sub-bands from 8 Hz with 3 harmonics, 3 sub-bands with 2 harmonics.
+    n_inner : int
+        Inner stratified folds (shuffled, seed ``random_state``).
+    random_state : int
+        Seed of the inner folds.
+    band_h_freq : float | None
+        Upper edge of the sub-bands (Hz), shared by every candidate.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        The chosen candidate.
+    best_estimator_ : FBSpatialLDA
+        Refitted on the whole training set.
+    classes_ : ndarray
+    """
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        labels: Sequence | None = None,
+        rest_label=None,
+        candidates: Sequence[dict] | None = None,
+        n_inner: int = 4,
+        random_state: int = 0,
+        band_h_freq: float | None = None,
+    ) -> None:
+        self.freqs = freqs
+        self.sfreq = sfreq
+        self.labels = labels
+        self.rest_label = rest_label
+        self.candidates = candidates
+        self.n_inner = n_inner
+        self.random_state = random_state
+        self.band_h_freq = band_h_freq
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> FBSpatialLDACV:
+        """Choose a candidate by inner CV accuracy (first best wins), refit it on all of X."""
+        from sklearn.model_selection import GridSearchCV
+
+        candidates = self.candidates if self.candidates is not None else [
+            {"n_bands": 2, "n_harmonics": 3},
+            {"n_bands": 3, "band_step": 8.0, "n_harmonics": 3},
+            {"n_bands": 3, "n_harmonics": 2},
+        ]
+        if not candidates or not all(isinstance(c, dict) for c in candidates):
+            raise ValueError(f"candidates must be a non-empty list of parameter mappings, got "
+                             f"{candidates!r}.")
+        base = FBSpatialLDA(self.freqs, self.sfreq, labels=self.labels,
+                            rest_label=self.rest_label, band_h_freq=self.band_h_freq)
+        unknown = sorted({k for c in candidates for k in c} - set(base.get_params()))
+        if unknown:
+            raise ValueError(f"candidates name unknown FBSpatialLDA parameter(s) {unknown}.")
+        grid = [{k: [v] for k, v in c.items()} for c in candidates]
+        n_inner = _check_int(self.n_inner, "n_inner", 2)
+        inner = StratifiedKFold(n_inner, shuffle=True, random_state=self.random_state)
+        y_arr = check_trial_labels(y, len(y))
+        codes = np.unique(y_arr, return_inverse=True)[1]
+        search = GridSearchCV(base, grid, cv=list(inner.split(codes, codes)), error_score="raise")
+        search.fit(X, y_arr)
+        self.best_params_ = search.best_params_
+        self.best_estimator_ = search.best_estimator_
+        self.classes_ = self.best_estimator_.classes_
+        return self
+
+    def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """The chosen model's scores, shape (n_trials, n_classes)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.decision_function(X)
+
+    def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """The chosen model's probabilities, shape (n_trials, n_classes)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict_proba(X)
+
+    def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """The chosen model's labels, shape (n_trials,)."""
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X)

@@ -5,9 +5,10 @@ import mne
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.model_selection import StratifiedKFold
 
 from decoders.benchmark.data_dirs import dataset_folder
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDA, SubBands
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDA, FBSpatialLDACV, SubBands
 
 SFREQ = 250.0
 FREQS = [8.0, 10.0, 12.0, 15.0]
@@ -94,10 +95,31 @@ def test_fbspatiallda_learns_the_rest_class_and_beats_fbcca_at_low_snr_random_ph
     proba = ours.predict_proba(X_test)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(ours.classes_[proba.argmax(axis=1)], ours.predict(X_test))
-    assert ours.transform(X_test).shape == (len(y_test), 3 * 4 * 2)  # bands x classes x 2 kinds
-    for features, width in (("filters", 12), ("cca", 12)):
+    assert ours.transform(X_test).shape == (len(y_test), 2 * 4 * 2)  # bands x classes x 2 kinds
+    for features, width in (("filters", 8), ("cca", 8)):
         ablation = DECODERS["FBSpatialLDA"](rest_label="rest", features=features)
         assert ablation.fit(X_train, y_train).transform(X_test).shape[1] == width
+
+
+def test_fbspatiallda_cv_chooses_by_inner_cv_only():
+    """The choice is the candidate with the best inner-CV accuracy on the training set."""
+    rng = np.random.default_rng(7)
+    X_train, y_train = _windows(rng, 12, 0.6, jitter=np.pi, rest=12)
+    X_test, y_test = _windows(rng, 30, 0.6, jitter=np.pi, rest=30)
+    candidates = [{"n_bands": 1, "n_harmonics": 1, "features": "cca"},
+                  {"n_bands": 2, "n_harmonics": 2}]
+    cv = FBSpatialLDACV(FREQS, SFREQ, labels=LABELS, rest_label="rest",
+                        candidates=candidates).fit(X_train, y_train)
+    inner = list(StratifiedKFold(4, shuffle=True, random_state=0).split(X_train, y_train))
+    inner_acc = [np.mean([np.mean(FBSpatialLDA(FREQS, SFREQ, labels=LABELS, rest_label="rest",
+                                               **c).fit(X_train[tr], y_train[tr])
+                                  .predict(X_train[te]) == y_train[te]) for tr, te in inner])
+                 for c in candidates]
+    assert cv.best_params_ == candidates[int(np.argmax(inner_acc))]
+    assert np.mean(cv.predict(X_test) == y_test) >= 0.8
+    with pytest.raises(ValueError, match="unknown FBSpatialLDA parameter"):
+        FBSpatialLDACV(FREQS, SFREQ, labels=LABELS, candidates=[{"n_band": 2}]).fit(X_train[:48],
+                                                                                 y_train[:48])
 
 
 def test_fbspatiallda_errors():

@@ -88,6 +88,7 @@ STEPS: dict[str, str] = {
     "TRCA": "decoders.ssvep:TRCA",
     "TDCA": "decoders.ssvep:TDCA",
     "FBSpatialLDA": "decoders.ssvep:FBSpatialLDA",
+    "FBSpatialLDACV": "decoders.ssvep:FBSpatialLDACV",
     "SubBands": "decoders.ssvep:SubBands",
     "StackBands": "decoders.benchmark.pipelines:StackBands",
     "LedoitWolfCovariances": "decoders.benchmark.pipelines:LedoitWolfCovariances",
