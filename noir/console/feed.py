@@ -18,6 +18,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -34,6 +35,16 @@ PACE_SLEEP = 0.005
 sleeps of each would add up their overshoot)."""
 PACE_BEHIND = 0.25
 """Seconds behind schedule after which pacing moves the schedule instead of catching up."""
+FLAT_UV = 0.1
+"""Peak-to-peak (µV) below which a channel's window is flat (``noir.live.FLAT_PTP``)."""
+CLIPPED_SHARE = 0.05
+"""Share of a window's samples at the channel's largest magnitude above which it is
+saturated (an amplifier at its rail repeats the same extreme value)."""
+LINE_RATIO = 10.0
+"""Power density at 50 or 60 Hz (±1 Hz), over the median density of 1-45 Hz, above which a
+channel has line noise (10 dB)."""
+MAX_POINTS = 256
+"""Most samples per channel of an EEG window sent to a page (a plot, not data)."""
 MIN_FRAMES_PER_CYCLE = 4.0
 """A sinusoid sampled at fewer frames per cycle than this is too coarse to trust (a warning);
 at fewer than 2 it cannot be rendered at all."""
@@ -59,6 +70,33 @@ def refresh_warnings(freqs: Sequence[float], refresh_hz: float) -> list[str]:
     return warnings
 
 
+def quality_flags(data: np.ndarray, sfreq: float) -> list[list[str]]:
+    """Signal-quality flags of each channel of ``data`` (n_channels, n_times), in µV:
+    ``"flat"``, ``"saturated"`` and ``"line noise"`` (see ``FLAT_UV``, ``CLIPPED_SHARE``,
+    ``LINE_RATIO``; line noise at the mains frequencies the rate resolves, in windows of at
+    least 1 s)."""
+    from scipy.signal import welch
+
+    flags: list[list[str]] = [[] for _ in data]
+    peak = np.abs(data).max(axis=1, keepdims=True)
+    clipped = np.mean(np.isclose(np.abs(data), peak, rtol=0, atol=1e-6 + 1e-4 * peak), axis=1)
+    line = np.zeros(len(data), dtype=bool)
+    mains = [f for f in (50.0, 60.0) if f + 1 < sfreq / 2]
+    if mains and data.shape[1] >= sfreq:
+        freqs, density = welch(data, sfreq, nperseg=int(sfreq))
+        floor = np.median(density[:, (freqs >= 1) & (freqs <= 45)], axis=1)
+        peak = np.max([density[:, np.abs(freqs - f) <= 1].max(axis=1) for f in mains], axis=0)
+        line = peak > LINE_RATIO * floor
+    for ch, row in enumerate(data):
+        if np.ptp(row) < FLAT_UV:
+            flags[ch].append("flat")
+        elif clipped[ch] > CLIPPED_SHARE:
+            flags[ch].append("saturated")
+        if line[ch]:
+            flags[ch].append("line noise")
+    return flags
+
+
 class ConsoleFeed:
     """A session's messages for the console's pages (thread-safe).
 
@@ -79,8 +117,11 @@ class ConsoleFeed:
     latencies_ms : list of float
         For each decision or confirmation: wall ms from its publication to the page's first
         frame that showed it.
-    motion_frames : int, motion_seconds : float
-        Camera frames published while the robot moved, and the wall seconds it moved.
+    motion_frames : int, motion_seconds : float, robot_seconds : float
+        Camera frames published while the robot moved, the wall seconds it moved (time held
+        without a page not counted) and the simulated seconds of its motions.
+    held : float
+        Wall seconds the session waited for a page.
     refresh_hz : float or None
         The refresh rate the last page measured.
     onsets : list of dict
@@ -100,6 +141,7 @@ class ConsoleFeed:
         self.latencies_ms: list[float] = []
         self.motion_frames = 0
         self.motion_seconds = 0.0
+        self.robot_seconds = 0.0
         self.refresh_hz: float | None = None
         self.onsets: list[dict[str, Any]] = []
         self.warnings: list[str] = []
@@ -111,9 +153,14 @@ class ConsoleFeed:
         self._closed = False
         self._loop: InterfaceLoop | None = None
         self._freqs: list[float] = []
+        self._streams: dict[str, tuple[list[str], float]] = {}  # EEG header -> channels, rate
+        self.paused = False
         self._wall0 = 0.0
-        self._motion: tuple[float, float | None, float] | None = None  # t, sim0, wall start
+        self._motion: tuple[float, float | None, float, float] | None = None
+        # a motion's session time, sim time and wall time at its start, and self.held then
+        self.held = 0.0  # wall seconds spent waiting for a page
         self._last_render = -np.inf  # session time of the last frame rendered
+        self._last_wall = -np.inf  # and its time.monotonic()
 
     # -- the session side (the loop's thread) ----------------------------------------------
     def attach(self, loop: InterfaceLoop) -> None:
@@ -137,35 +184,64 @@ class ConsoleFeed:
         kind = record["event"]
         self.publish({"type": "event", "event": _jsonable(record)})
         if kind == "skill_start":
-            self._motion = (record["t"], None, time.monotonic())
+            self._motion = (record["t"], None, time.monotonic(), self.held)
         elif kind in ("skill_end", "skill_failure") and self._motion is not None:
-            self.motion_seconds += time.monotonic() - self._motion[2]
+            _, _, wall, held = self._motion
+            self.motion_seconds += time.monotonic() - wall - (self.held - held)
+            self.robot_seconds += float(record.get("sim_time", 0.0))
             self._motion = None
         elif kind == "frame" and self._loop is not None:
             png = (self._loop.recorder.folder / record["path"]).read_bytes()
             self._publish_frame(png, "image/png", record["t"], moving=False)
         elif kind == "stage" and record.get("stage") == "what" and self._loop is not None:
             self.publish(self._stimuli(record["candidates"]))
+        elif kind == "eeg_stream":
+            self._streams[record["header"]] = (list(record["channels"]), float(record["sfreq"]))
+        if isinstance(record.get("eeg"), dict) and self._loop is not None:
+            self.publish(self._window(record))
 
     def step(self, world: World) -> None:
         """One control step of a motion (``InterfaceLoop.on_step``): pace it, and render the
-        camera every ``speed / fps`` s of session time (``fps`` frames per wall-clock second
-        while on schedule)."""
+        camera. Paced, every ``speed / fps`` s of session time: ``fps`` frames per wall-clock
+        second while on schedule; a renderer too slow for that slows the motion, not its frame
+        rate per second of robot time. Not paced (live: the robot keeps wall time), when
+        ``1 / fps`` s of wall time have passed: a slow renderer drops frames."""
         if self._motion is None:  # a motion outside skill_start/end (not expected)
             return
-        t, sim0, wall = self._motion
+        t, sim0, wall, held = self._motion
         if sim0 is None:
             sim0 = world.sim_time
-            self._motion = (t, sim0, wall)
+            self._motion = (t, sim0, wall, held)
         now_t = t + world.sim_time - sim0
-        self._pace(now_t)
-        if now_t - self._last_render >= (self.speed or 1.0) / self.fps:
-            self._last_render = now_t
+        now = self._pace(now_t)
+        if (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
+                else (now - self._last_wall >= 1 / self.fps):
+            self._last_render, self._last_wall = now_t, now
             image = Image.fromarray(world.render("top", WIDTH, HEIGHT))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=80)
             self._publish_frame(buffer.getvalue(), "image/jpeg", now_t, moving=True)
             self.motion_frames += 1
+
+    def _window(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The EEG window an event refers to, read back from the record (float32 µV, as
+        ``noir.eeg_writer`` writes it), by channel group, with quality flags."""
+        eeg = record["eeg"]
+        channels, sfreq = self._streams[eeg["header"]]
+        path = self._loop.recorder.folder / Path(eeg["header"]).with_suffix(".eeg")
+        with path.open("rb") as stream:
+            stream.seek(eeg["start"] * len(channels) * 4)
+            data = np.frombuffer(stream.read(eeg["n"] * len(channels) * 4), dtype="<f4")
+        data = data.reshape(-1, len(channels)).T.astype(float)  # (n_channels, n_times), µV
+        config = self._loop.config
+        groups = {"SSVEP": config.ssvep_channels, "MI": config.mi_channels,
+                  "EMG": config.emg_channels}
+        step = max(1, -(-data.shape[1] // MAX_POINTS))
+        return {"type": "eeg", "event": record["event"], "stage": record.get("stage"),
+                "t": record["t"], "channels": channels, "sfreq": sfreq / step,
+                "groups": {ch: [g for g, chs in groups.items() if ch in chs] for ch in channels},
+                "flags": quality_flags(data, sfreq),
+                "uV": np.round(data[:, ::step], 2).tolist()}
 
     def _stimuli(self, candidates: dict[str, float]) -> dict[str, Any]:
         """Where each candidate's flicker patch goes (its centre in the camera image)."""
@@ -194,14 +270,16 @@ class ConsoleFeed:
         return now
 
     def _hold(self) -> None:
-        """While ``hold`` and no page is open, wait (the wall clock of pacing waits too)."""
+        """While ``hold`` and no page is open or the experimenter paused, wait (the wall
+        clock of pacing waits too)."""
         if not self.hold:
             return
         with self._lock:
-            if self._pages or self._closed:
+            if (self._pages and not self.paused) or self._closed:
                 return
             start = time.monotonic()
-            self._lock.wait_for(lambda: self._pages or self._closed)
+            self._lock.wait_for(lambda: (self._pages and not self.paused) or self._closed)
+            self.held += time.monotonic() - start
             self._wall0 += time.monotonic() - start
 
     def _publish_frame(self, data: bytes, mime: str, t: float, *, moving: bool) -> None:
@@ -244,7 +322,9 @@ class ConsoleFeed:
 
     def received(self, message: dict[str, Any]) -> None:
         """What a page sent: ``{"type": "shown", "seq", "at"}`` (ms, epoch), ``{"type":
-        "refresh", "hz"}`` or ``{"type": "onset", "stage", "at", "targets"}``.
+        "refresh", "hz"}``, ``{"type": "onset", "stage", "at", "targets"}``, or ``{"type":
+        "pause"}`` / ``{"type": "resume"}`` (the experimenter; a session that cannot wait,
+        live, is not paused).
 
         Raises
         ------
@@ -266,12 +346,17 @@ class ConsoleFeed:
                     if warning not in self.warnings:
                         self.warnings.append(warning)
                         self.publish({"type": "warning", "text": warning})
+            elif kind in ("pause", "resume"):
+                with self._lock:
+                    self.paused = kind == "pause" and self.hold
+                    self._lock.notify_all()
+                self.publish({"type": "paused", "paused": self.paused})
             elif kind == "onset":
                 self.onsets.append({"stage": str(message["stage"]), "at": float(message["at"]),
                                     "targets": list(message["targets"])})
             else:
                 raise ValueError(f"console: unknown message type {kind!r} from a page; "
-                                 "expected shown, refresh or onset")
+                                 "expected shown, refresh, onset, pause or resume")
         except (KeyError, TypeError) as err:
             raise ValueError(f"console: malformed {kind!r} message from a page ({err})") from err
 
@@ -279,6 +364,13 @@ class ConsoleFeed:
     def motion_fps(self) -> float:
         """Camera frames per wall-clock second while the robot moved (0 before any motion)."""
         return self.motion_frames / self.motion_seconds if self.motion_seconds else 0.0
+
+    @property
+    def robot_fps(self) -> float:
+        """Camera frames per second of the robot's motion, at ``speed`` (what a person sees
+        when the session keeps its pace; 0 before any motion)."""
+        return self.motion_frames * (self.speed or 1.0) / self.robot_seconds \
+            if self.robot_seconds else 0.0
 
 
 def _jsonable(record: dict[str, Any]) -> dict[str, Any]:

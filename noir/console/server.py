@@ -50,7 +50,7 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; connect-src 'self'",
     "X-Content-Type-Options": "nosniff",
 }
-PAGES = ("index", "operator", "replay")
+PAGES = ("index", "operator", "experimenter", "replay")
 
 
 class TokenGate:
@@ -171,8 +171,8 @@ async def _follow(websocket: WebSocket, feed: ConsoleFeed) -> None:
             except ValueError as err:  # a page's bad message: say so, keep going
                 await websocket.send_text(json.dumps({"type": "warning", "text": str(err)}))
 
-    for message in feed.subscribe(send):
-        queue.put_nowait(message)
+    for message in feed.subscribe(send):  # what happened before the page opened
+        queue.put_nowait({**message, "backlog": True})
     receiver = asyncio.create_task(receive())
     try:
         while True:

@@ -106,7 +106,9 @@ function log(text, className) {
 }
 
 // After the frame that shows a message's effect: tell the server (decision -> screen latency).
+// Nothing for messages of the backlog a page gets when it opens (seq null).
 function shown(seq) {
+  if (seq === null) return;
   requestAnimationFrame((now) => send({type: "shown", seq: seq, at: performance.timeOrigin + now}));
 }
 
@@ -126,7 +128,7 @@ function handle(m) {
   }
   if (m.type === "stimuli") { startStimuli(m.targets, "what"); return; }
   if (m.type === "warning") { $("warnings").appendChild(el("div", m.text)); return; }
-  if (m.type === "event") onEvent(m.event, m.seq);
+  if (m.type === "event") onEvent(m.event, m.backlog ? null : m.seq);
 }
 
 let countdown = null;
