@@ -68,6 +68,16 @@ def check_positive(value: float, name: str) -> float:
     return float(value)
 
 
+def as_epochs(X) -> mne.BaseEpochs | None:
+    """``X`` as Epochs if it is Epochs, or the list of one-epoch Epochs that scikit-learn's
+    cross-validation makes of Epochs (it indexes them one epoch at a time); else None."""
+    if isinstance(X, mne.BaseEpochs):
+        return X
+    if isinstance(X, list | tuple) and X and all(isinstance(e, mne.BaseEpochs) for e in X):
+        return mne.concatenate_epochs(list(X), verbose="error")
+    return None
+
+
 def check_epochs_array(
     X: np.ndarray | mne.BaseEpochs,
     *,
@@ -115,6 +125,8 @@ def check_epochs_array(
         Finite float64 data.
     """
     sfreq = check_positive(sfreq, "sfreq")
+    epochs = as_epochs(X)  # also a cross-validation split of Epochs
+    X = X if epochs is None else epochs
     if isinstance(X, mne.BaseEpochs):
         if not np.isclose(X.info["sfreq"], sfreq):
             raise ValueError(

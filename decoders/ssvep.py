@@ -52,6 +52,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 from decoders._validation import (
+    as_epochs,
     check_epochs_array,
     check_finite_output,
     check_not_identical,
@@ -558,7 +559,9 @@ class _SSVEPDecoder(ClassifierMixin, BaseEstimator):
         why = f"one cycle of the lowest stimulus frequency {fmin:g} Hz" + (
             f" plus {extra} delays" if extra else ""
         )
-        sub_bands = not isinstance(X, mne.BaseEpochs) and np.asarray(X).ndim == 4
+        epochs = as_epochs(X)  # also a cross-validation split of Epochs
+        X = X if epochs is None else epochs
+        sub_bands = epochs is None and np.asarray(X).ndim == 4
         if self.band_filters_ and not sub_bands:
             requirements = [f.window_requirement() for f in self.band_filters_]
             min_times, why = max([(min_times, why), *requirements], key=lambda r: r[0])

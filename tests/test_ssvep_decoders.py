@@ -241,3 +241,16 @@ def test_cca_on_real_ssvep_exo_subject01():
     cca = CCA([13.0, 17.0, 21.0], raw.info["sfreq"], n_harmonics=2).fit(epochs, y)
     assert len(y) == 24
     assert np.mean(cca.predict(epochs) == y) >= 0.75  # chance 1/3
+
+
+@pytest.mark.parametrize("name", ["FBCCA", "eTRCA", "FBSpatialLDA"])
+def test_cross_val_score_on_epochs_equals_arrays(name):
+    """scikit-learn's CV indexes Epochs one epoch at a time (a list of Epochs): the decoders
+    take that split as Epochs, with the same scores as on the arrays."""
+    from sklearn.model_selection import cross_val_score
+
+    X, y = _windows(np.random.default_rng(8), 6, 0.8)
+    epochs = mne.EpochsArray(X, mne.create_info(X.shape[1], SFREQ, "eeg"), verbose="error")
+    on_epochs = cross_val_score(DECODERS[name](), epochs, y, cv=3, error_score="raise")
+    np.testing.assert_array_equal(on_epochs, cross_val_score(DECODERS[name](), X, y, cv=3))
+    assert on_epochs.mean() >= 0.8

@@ -6,12 +6,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from decoders.benchmark.datasets import JFPMSynthetic
+from decoders.benchmark.datasets import FileDataset, JFPMSynthetic
 from decoders.benchmark.evaluations import WithinSessionEvaluation
 from decoders.benchmark.paradigms import SSVEP
 from decoders.benchmark.phase_locking import itpc, phase_locking, template_warnings
 from decoders.benchmark.pipelines import PIPELINES, PipelineSpec
-from decoders.benchmark.report import write_report
+from decoders.benchmark.report import natural_order, statistics_table, write_report
 from decoders.benchmark.run import load_config, run_benchmark
 from decoders.benchmark.stats import chance_threshold, mean_ci, paired_test
 
@@ -80,6 +80,7 @@ def test_template_method_on_ssvep_exo_is_warned_in_results_and_report(tmp_path):
     assert "['TRCA']" in message
     report = write_report(results, tmp_path).read_text()
     assert "Warning:</b> ssvep-exo: template method" in report and "Phase locking" in report
+    assert "ssvep_exo_4class.yaml" in report  # the config is embedded
 
 
 def test_chance_threshold_is_the_binomial_tail():
@@ -101,3 +102,48 @@ def test_paired_test_and_ci_known_answers():
     assert paired_test(a, a)["p_wilcoxon"] == 1.0
     with pytest.raises(ValueError, match="same shape"):
         paired_test(a, a[:3])
+
+
+def _rows(pipeline, accuracies, n_test=32):
+    return [{"dataset": "d", "evaluation": "within-session", "subject": s, "session": "0",
+             "pipeline": pipeline, "window": 2.0, "accuracy": a, "balanced_accuracy": a,
+             "kappa": 0.0, "roc_auc": np.nan, "itr_bits_per_min": 1.0, "fit_time": 0.1,
+             "latency": 0.01, "n_train": 96, "n_test": n_test, "n_classes": 4,
+             "classes": '["13", "17", "21", "rest"]', "confusion": "[[1, 0, 0, 0], [0, 1, 0, 0], "
+             "[0, 0, 1, 0], [0, 0, 0, 1]]"} for s, a in enumerate(accuracies, 1)]
+
+
+def test_statistics_table_known_answers_and_report_sections(tmp_path):
+    good = [0.9, 0.8, 0.85, 0.95, 0.7, 0.75]
+    results = pd.DataFrame(_rows("A", good) + _rows("B", [a - 0.1 for a in good]))
+    table = statistics_table(results).set_index("pipeline")
+    assert table.loc["A", "accuracy"] == pytest.approx(np.mean(good))
+    assert table.loc["B", "vs_best"] == "A" and table.loc["B", "diff"] == pytest.approx(-0.1)
+    assert table.loc["B", "p_wilcoxon"] == pytest.approx(2 / 2**6)  # all 6 differences agree
+    assert table.loc["A", "chance_threshold"] == 13 / 32
+    assert table.loc["A", "ci_low"] < np.mean(good) < table.loc["A", "ci_high"]
+    report = write_report(results, tmp_path).read_text()
+    for section in ("Statistics", "Versions", "scikit-learn", "chance"):
+        assert section in report
+    assert natural_order(["rest", "10.25", "9.25"]) == [2, 1, 0]
+    with pytest.raises(ValueError, match="no rows"):
+        write_report(results.iloc[:0], tmp_path)
+
+
+def test_config_names_a_file_dataset_with_paths_relative_to_it(tmp_path):
+    source = JFPMSynthetic(subjects=[1], n_blocks=8)
+    raw = source.get_data(1)["0"]["0"]
+    raw.save(tmp_path / "s1_raw.fif", verbose="error")
+    (tmp_path / "files.yaml").write_text(
+        "datasets:\n"
+        "  - name: FileDataset\n"
+        "    params: {files: {1: {'0': {'0': s1_raw.fif}}}, paradigm: ssvep, interval: [0, 2],\n"
+        "             event_id: {'9.25': '9.25', '11.25': '11.25', '13.25': '13.25'}}\n"
+        "paradigm: {name: SSVEP, params: {fmin: 6, fmax: 90, tmin: 0.14, tmax: 1.14}}\n"
+        "evaluation: {name: within-session, params: {n_splits: 4}}\n"
+        "pipelines: [{name: eTRCA, steps: [{from: TRCA}]}]\n")
+    results = run_benchmark(load_config(tmp_path / "files.yaml"))
+    assert results["accuracy"].iloc[0] >= 0.9 and results["n_test"].iloc[0] == 24
+    assert results.attrs["warnings"] == []  # phase-locked: no template warning
+    with pytest.raises(ValueError, match="subject 1 must map sessions"):
+        FileDataset({1: {"0": 5}}, {"9.25": "9.25"}, paradigm="ssvep", interval=(0, 2))

@@ -505,6 +505,9 @@ class FileDataset(Dataset):
         Channels every file must have.
     code : str
         Dataset name used in result tables.
+    base : path-like | None
+        Folder that relative paths in ``files`` are relative to (a benchmark config passes its
+        own folder); None: the working directory.
     """
 
     def __init__(
@@ -516,18 +519,34 @@ class FileDataset(Dataset):
         interval: tuple[float, float],
         ch_names: Sequence[str] | None = None,
         code: str = "files",
+        base: str | os.PathLike | None = None,
     ) -> None:
         if paradigm not in ("ssvep", "imagery"):
             raise ValueError(f"paradigm must be 'ssvep' or 'imagery', got {paradigm!r}.")
-        if not event_id:
+        if not isinstance(event_id, Mapping) or not event_id:
             raise ValueError("event_id must map at least one class name to an annotation.")
-        self.files = {
-            int(subject): {
-                str(session): {str(run): Path(path) for run, path in runs.items()}
+        if not (isinstance(interval, Sequence) and len(interval) == 2
+                and all(isinstance(t, int | float) for t in interval)):
+            raise ValueError(f"interval must be (tmin, tmax) in s, got {interval!r}.")
+        root = Path(base) if base is not None else Path()
+        self.files = {}
+        if not isinstance(files, Mapping) or not files:
+            raise ValueError("files must map subjects to {session: {run: path}}, got "
+                             f"{type(files).__name__}.")
+        for subject, sessions in files.items():
+            if isinstance(subject, bool) or not isinstance(subject, int | str) \
+                    or not str(subject).isdigit():
+                raise ValueError(f"files: subject {subject!r} must be a non-negative integer.")
+            if not isinstance(sessions, Mapping) or not all(
+                    isinstance(runs, Mapping) and runs
+                    and all(isinstance(p, str | os.PathLike) for p in runs.values())
+                    for runs in sessions.values()):
+                raise ValueError(f"files: subject {subject} must map sessions to {{run: path}}, "
+                                 f"got {sessions!r}.")
+            self.files[int(subject)] = {
+                str(session): {str(run): root / Path(path) for run, path in runs.items()}
                 for session, runs in sessions.items()
             }
-            for subject, sessions in files.items()
-        }
         self.descriptions = {str(k): str(v) for k, v in event_id.items()}
         self.event_id = {name: i + 1 for i, name in enumerate(self.descriptions)}
         self.paradigm = paradigm
@@ -760,5 +779,6 @@ DATASETS: dict[str, type[Dataset]] = {
     "EEGMMIDB": EEGMMIDB,
     "MuseSSVEP": MuseSSVEP,
     "JFPMSynthetic": JFPMSynthetic,
+    "FileDataset": FileDataset,
 }
 """Dataset classes by the name used in benchmark configs."""

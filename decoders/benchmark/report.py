@@ -3,7 +3,11 @@
 Figures (one set per dataset × evaluation): per-subject accuracy, pipeline comparison, accuracy
 and ITR versus window length, and confusion matrices summed over subjects (longest window).
 SSVEP results add the phase-locking table and, first, any template-method warning
-(``results.attrs``, see :mod:`decoders.benchmark.evaluations`).
+(``results.attrs``, see :mod:`decoders.benchmark.evaluations`). Every report has a statistics
+table (:func:`statistics_table`: CIs, binomial chance threshold, paired Wilcoxon tests against
+the best pipeline), the config (``results.attrs["config"]``, set by
+:func:`~decoders.benchmark.run.run_benchmark`) and the package versions. Confusion matrices list
+classes in natural order (:func:`natural_order`); every figure names its window.
 """
 
 from __future__ import annotations
@@ -18,6 +22,22 @@ from matplotlib.figure import Figure
 
 from decoders.benchmark.phase_locking import summarize_phase_locking
 from decoders.benchmark.results import check_results, summarize
+from decoders.benchmark.stats import chance_threshold, mean_ci, paired_test
+
+
+def natural_order(classes: list[str]) -> list[int]:
+    """Indices that put class names in natural order: numbers by value (e.g. 9.25 Hz before
+    10.25 Hz), then the other names alphabetically (e.g. rest last)."""
+    def key(i: int) -> tuple:
+        try:
+            return (0, float(classes[i]), "")
+        except ValueError:
+            return (1, 0.0, classes[i])
+    return sorted(range(len(classes)), key=key)
+
+
+def _window_text(df: pd.DataFrame) -> str:
+    return f"window {df['window'].iloc[0]:g} s"
 
 
 def _slug(*parts: object) -> str:
@@ -32,7 +52,7 @@ def _per_subject(df: pd.DataFrame, path: Path) -> None:
     table.plot.bar(ax=ax)
     ax.set_ylabel("accuracy (mean over sessions)")
     ax.set_ylim(0, 1)
-    ax.set_title("Per-subject accuracy (longest window)")
+    ax.set_title(f"Per-subject accuracy ({_window_text(df)})")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -46,7 +66,7 @@ def _comparison(df: pd.DataFrame, path: Path) -> None:
     ax.set_xticks(range(1, len(names) + 1), names, rotation=20)
     ax.set_ylabel("accuracy per subject × session")
     ax.set_ylim(0, 1)
-    ax.set_title("Pipeline comparison (longest window)")
+    ax.set_title(f"Pipeline comparison ({_window_text(df)})")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -63,7 +83,7 @@ def _versus_window(summary: pd.DataFrame, path: Path) -> None:
     ax_itr.set_xlabel("window (s)")
     ax_itr.set_ylabel("mean ITR (bits/min)")
     ax_acc.legend(fontsize=8)
-    fig.suptitle("Accuracy and ITR vs window length")
+    fig.suptitle("Accuracy and ITR vs window length (window from the paradigm's start)")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
@@ -76,6 +96,8 @@ def _confusions(df: pd.DataFrame, path: Path) -> None:
         part = df[df["pipeline"] == name]
         classes = json.loads(part["classes"].iloc[0])
         total = np.sum([np.array(json.loads(c)) for c in part["confusion"]], axis=0)
+        order = natural_order(classes)
+        classes, total = [classes[i] for i in order], total[np.ix_(order, order)]
         rates = total / np.maximum(total.sum(axis=1, keepdims=True), 1)
         ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
         for (i, j), v in np.ndenumerate(total):
@@ -86,8 +108,59 @@ def _confusions(df: pd.DataFrame, path: Path) -> None:
         ax.set_title(name, fontsize=9)
         ax.set_xlabel("predicted")
     axes[0][0].set_ylabel("true")
+    fig.suptitle(f"Confusion matrices, summed over subjects ({_window_text(df)})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and of the packages that the benchmark's numbers depend on."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("noir-bci", "numpy", "scipy", "scikit-learn", "mne", "pyriemann", "pandas"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def statistics_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset × evaluation × window × pipeline: subject-mean accuracy with its 95 % CI,
+    the binomial chance threshold, and the paired comparison with the window's best pipeline.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``dataset, evaluation, window, pipeline, n_subjects, accuracy, ci_low, ci_high,
+        chance_level, chance_threshold, vs_best, diff, diff_low, diff_high, p_wilcoxon`` (CIs
+        NaN with one subject).
+    """
+    rows = []
+    keys = ["dataset", "evaluation", "window"]
+    for (code, evaluation, window), part in results.groupby(keys, sort=True):
+        per_subject = part.groupby(["pipeline", "subject"])["accuracy"].mean().unstack("pipeline")
+        best = per_subject.mean().idxmax()
+        n_classes = int(part["n_classes"].iloc[0])
+        threshold = chance_threshold(int(part["n_test"].min()), n_classes)
+        for name in per_subject.mean().sort_values(ascending=False).index:
+            acc = per_subject[name].dropna()
+            row = {"dataset": code, "evaluation": evaluation, "window": window,
+                   "pipeline": name, "n_subjects": acc.size, "accuracy": acc.mean(),
+                   "ci_low": np.nan, "ci_high": np.nan, "chance_level": 1 / n_classes,
+                   "chance_threshold": threshold, "vs_best": best, "diff": np.nan,
+                   "diff_low": np.nan, "diff_high": np.nan, "p_wilcoxon": np.nan}
+            if acc.size >= 2:
+                _, row["ci_low"], row["ci_high"] = mean_ci(acc)
+                if name != best:
+                    both = per_subject[[name, best]].dropna()
+                    test = paired_test(both[name], both[best])
+                    row.update(diff=test["diff"], diff_low=test["low"], diff_high=test["high"],
+                               p_wilcoxon=test["p_wilcoxon"])
+            rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Benchmark") -> Path:
@@ -108,6 +181,8 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
         The HTML file.
     """
     check_results(results)
+    if results.empty:
+        raise ValueError("write_report: the results table has no rows.")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = summarize(results)
@@ -115,7 +190,14 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
     parts += [f"<p class=\"warning\"><b>Warning:</b> {html.escape(w)}</p>"
               for w in results.attrs.get("warnings", [])]
     parts += ["<h2>Summary (mean over subject × session rows)</h2>",
-              summary.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
+              summary.to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+              "<h2>Statistics (accuracy per subject, mean over its sessions)</h2>",
+              "<p>CI: 95 % Student-t interval over subjects. Chance: the accuracy that random "
+              "guessing reaches with probability at most 0.05 on the fewest test trials of a "
+              "subject × session row (binomial). Paired: each pipeline minus the best one, on "
+              "the same subjects and folds (mean difference, 95 % t interval, exact two-sided "
+              "Wilcoxon signed-rank p).</p>",
+              statistics_table(results).to_html(index=False, float_format=lambda v: f"{v:.3g}")]
     if results.attrs.get("phase_locking"):
         locking = summarize_phase_locking(pd.DataFrame(results.attrs["phase_locking"]))
         parts += ["<h2>Phase locking to the cues (inter-trial phase coherence at the stimulus "
@@ -138,6 +220,13 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
             plot(data, out_dir / name)
             parts.append(f"<h3>{html.escape(caption)}</h3><img src=\"{name}\" "
                          f"alt=\"{html.escape(caption)}\">")
+    config = results.attrs.get("config")
+    if config:
+        parts += ["<h2>Config</h2>",
+                  f"<pre>{html.escape(json.dumps(config, indent=1, default=str))}</pre>"]
+    parts += ["<h2>Versions</h2>", pd.DataFrame(sorted(versions().items()),
+                                                 columns=["package", "version"]
+                                                 ).to_html(index=False)]
     body = "\n".join(parts)
     path = out_dir / "report.html"
     path.write_text(

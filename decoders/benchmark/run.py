@@ -12,6 +12,10 @@ import or call anything of its choosing::
       - name: SSVEPExo            # a key of the dataset registry
         params: {drop_duplicate: true}
         subjects: [1, 3]          # optional; default: all
+      # or any MNE-readable files (paths relative to the config's folder):
+      # - name: FileDataset
+      #   params: {files: {1: {"0": {"0": s1.fif}}}, event_id: {"13": "stim/13"},
+      #            paradigm: ssvep, interval: [0, 4]}
     paradigm:
       name: SSVEP                 # SSVEP | FilterBankSSVEP | MotorImagery | LeftRightImagery
       params: {fmin: 7, fmax: 45, events: ["13", "17", "21", "rest"], tmin: 0, tmax: 2}
@@ -44,7 +48,7 @@ import yaml
 from decoders.benchmark.datasets import DATASETS, Dataset
 from decoders.benchmark.evaluations import EVALUATIONS
 from decoders.benchmark.paradigms import PARADIGMS
-from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline, shown
+from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline, shown, step_name
 
 DatasetFactory = Callable[..., Dataset]
 
@@ -267,6 +271,24 @@ def load_config(path: str | Path, dataset_names: tuple[str, ...] = ()) -> BenchC
     return parse_config(data, str(path), dataset_names)
 
 
+def config_summary(config: BenchConfig) -> dict:
+    """The config as plain data (for reports): source, datasets, paradigm, evaluation, and each
+    pipeline's steps with their parameters."""
+    return {
+        "name": config.name, "source": config.source,
+        "datasets": [{"name": d.name, "params": d.params, "subjects": d.subjects}
+                     for d in config.datasets],
+        "paradigm": {"name": config.paradigm, "params": config.paradigm_params,
+                     "filter_bank": config.filter_bank},
+        "evaluation": {"name": config.evaluation, "params": config.evaluation_params,
+                       "windows": config.windows},
+        "pipelines": {name: {"input": spec.input,
+                             "steps": [[step_name(step), dict(params)]
+                                       for step, params in spec.steps]}
+                      for name, spec in config.pipelines.items()},
+    }
+
+
 def run_benchmark(
     config: BenchConfig,
     *,
@@ -295,7 +317,8 @@ def run_benchmark(
     results : pandas.DataFrame
         Rows of every dataset (see :data:`~decoders.benchmark.evaluations.RESULT_COLUMNS`);
         ``attrs["phase_locking"]`` and ``attrs["warnings"]`` as the evaluations set them (each
-        warning is also issued as a ``UserWarning``).
+        warning is also issued as a ``UserWarning``), ``attrs["config"]``
+        (:func:`config_summary`).
     """
     factories = {**DATASETS, **(extra_datasets or {})}
     paradigm = PARADIGMS[config.paradigm](**config.paradigm_params)
@@ -307,8 +330,11 @@ def run_benchmark(
         if entry.name not in factories:
             raise ConfigError(f"{config.source}: dataset {entry.name!r} is not one of "
                               f"{sorted(factories)}.")
+        params = dict(entry.params)
+        if entry.name == "FileDataset" and "base" not in params:  # paths relative to the config
+            params["base"] = Path(config.source).parent
         try:
-            dataset = factories[entry.name](**entry.params)
+            dataset = factories[entry.name](**params)
         except (TypeError, ValueError) as err:
             raise ConfigError(f"{config.source}: dataset {entry.name!r}: bad params "
                               f"{entry.params}: {err}") from err
@@ -321,6 +347,7 @@ def run_benchmark(
     results.attrs = {
         "phase_locking": [r for f in frames for r in f.attrs.get("phase_locking", [])],
         "warnings": [w for f in frames for w in f.attrs.get("warnings", [])],
+        "config": config_summary(config),
     }
     for message in results.attrs["warnings"]:
         warnings.warn(message, UserWarning, stacklevel=2)
