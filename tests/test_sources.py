@@ -215,3 +215,16 @@ def test_a_board_that_is_not_connected_is_one_line(tmp_path):
     assert result.exit_code == 2, result.output
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and "ttyNOIR-absent" in lines[0], lines
+
+
+def test_noir_sources_lists_streams_boards_and_montages():
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    with LoopbackPerson(SyntheticSubject("default", seed=0), stream="noir-eeg-listed"):
+        result = CliRunner().invoke(app, ["sources", "--wait", "1"])
+    assert result.exit_code == 0, result.output
+    assert "noir-eeg-listed" in result.output  # the loopback stream, 33 channels at 256 Hz
+    assert "synthetic" in result.output and "cyton" in result.output
+    assert "noir-default" in result.output and "muse" in result.output
