@@ -6,7 +6,10 @@ Screenshots of each view go to the test's tmp path (a test artifact).
 from __future__ import annotations
 
 import json
+import re
 import shutil
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -308,6 +311,23 @@ def test_the_server_refuses_what_it_must(serve, tmp_path):
         urllib.request.urlopen(more + "api/records/1")
     assert refused.value.code == 422
     assert "events.jsonl does not match its SHA-256" in json.load(refused.value)["error"]
+
+
+def test_noir_console_serves_the_samples_and_refuses_a_missing_record(tmp_path):
+    noir = [sys.executable, "-c", "from noir.cli import app; app()"]
+    server = subprocess.Popen([*noir, "console", "--port", "0"], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        url = re.search(r"http://127\.0\.0\.1:\d+/", server.stdout.readline()).group(0)
+        with urllib.request.urlopen(url + "api/records") as answer:
+            assert json.load(answer)[0]["name"] == SAMPLE.name
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    missing = subprocess.run([*noir, "console", str(tmp_path / "nowhere")], capture_output=True,
+                             text=True)
+    assert missing.returncode == 2
+    assert f"{tmp_path / 'nowhere'} not found" in missing.stderr
 
 
 def test_a_page_message_of_the_wrong_shape_is_refused():

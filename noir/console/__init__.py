@@ -11,6 +11,8 @@ no CDN):
   rate, frame-locked with ``requestAnimationFrame``); during How the skill options with their
   motor-imagery class; during Where the cursor; after each decision the proposal and the
   clench countdown; "clench to stop" while the robot moves.
+- ``/experimenter``: each window's EEG by channel group with flat / saturated / line-noise
+  flags, decoder scores per stage, the event log, progress, pause / resume.
 - ``/replay``: a session record (the shipped samples first), a timeline of stages and
   decisions to scrub or play at 1-10x, with the camera frames, the EEG of each decision's
   window, the scores and the outcome.

@@ -12,8 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from noir.replay import load_record
-
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_sessions"
 """The sample sessions shipped with noir."""
 MAX_POINTS = 256
@@ -65,6 +63,8 @@ def record_view(folder: Path) -> dict[str, Any]:
     CorruptRecord, FileNotFoundError
         From :func:`noir.replay.load_record`.
     """
+    from noir.replay import load_record  # the loop and the simulator: only when a record opens
+
     record = load_record(folder)
     windows = {}
     marks = [i for i, e in enumerate(record.events) if e["event"] in MARKS]

@@ -2,7 +2,8 @@
 
 Routes::
 
-    /, /operator, /replay          the pages (static files of this package)
+    /, /operator, /experimenter, /replay
+                                   the pages (static files of this package)
     /static/...                    their scripts and styles
     /api/records                   the records the replay view may open: [{id, name, sample}]
     /api/records/{id}              one of them, checked (``noir.console.records.record_view``)

@@ -49,5 +49,7 @@ function linkViews() {
   for (const a of document.querySelectorAll("a[data-view]")) a.href = withToken(a.dataset.view);
 }
 
-const MI_ICONS = {left_hand: "\u270B L", right_hand: "R \u270B", legs: "\u{1F9B6} feet", rest: "\u25CB rest"};
+// Motor-imagery classes as the operator sees them (shapes every system font has; no emoji).
+const MI_ICONS = {left_hand: "\u25C0 left hand", right_hand: "right hand \u25B6",
+                  legs: "\u25BC feet", rest: "\u25CB rest"};
 linkViews();

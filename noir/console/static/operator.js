@@ -193,6 +193,8 @@ function onEvent(e, seq) {
     cursorAt(e.cursor_px);
   } else if (kind === "skill_start") {
     stopStimuli();
+    $("stage").textContent = "the robot moves";
+    $("options").replaceChildren();
     $("banner").textContent = e.skill + "(" + e.object + ") - CLENCH TO STOP";
     $("banner").className = "banner stop";
   } else if (kind === "skill_end" || kind === "skill_failure") {
