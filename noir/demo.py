@@ -74,7 +74,8 @@ def run_session(
     montage : str or path, optional
         A live stream's channel map (``noir.montage``): a shipped montage's name or a file.
     observer : ConsoleFeed, optional
-        Shows the session as it runs (``noir.console``): it sees the loop's events and motions.
+        Shows the session as it runs (``noir.console``): it sees the loop's events and motions,
+        and shows a live operator the cues (instead of the terminal).
 
     Returns
     -------
@@ -110,7 +111,8 @@ def run_session(
         if spec.kind == "simulated" and not isinstance(profile, str):  # a varied profile
             operator: Operator = SimulatedOperator(SyntheticSubject(profile, seed=seed), plan)
         else:
-            operator = open_operator(spec, plan, seed=seed, config=config, montage=map_)
+            operator = open_operator(spec, plan, seed=seed, config=config, montage=map_,
+                                     display=observer)
         if isinstance(operator, StreamOperator):
             stack.callback(operator.close)
             check_stream_fits(operator, config, calib)

@@ -20,12 +20,13 @@ import numpy as np
 import pytest
 from playwright.sync_api import sync_playwright
 
+from decoders.cues import Cue
 from noir.config import LoopConfig
 from noir.console import ConsoleFeed, refresh_warnings
 from noir.console.feed import quality_flags
 from noir.console.server import ConsoleServer, create_app
 from noir.demo import run_session
-from noir.session import read_events
+from noir.session import read_events, verify_record
 
 SAMPLE = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions" / \
     "cube_in_tray-recorded-seed0"
@@ -230,6 +231,12 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
             assert abs(found - freq) <= 0.1, (name, freq, measured[name])
     assert len(feed.onsets) == sum(e["event"] == "stage" and e["stage"] == "what"
                                    for e in events)
+    # what the pages reported is in the record, which stays whole
+    reported = json.loads((result["folder"] / "console.json").read_text())
+    assert [o["targets"][0]["freq"] for o in reported["onsets"]] == [wanted[0]] * len(
+        feed.onsets)
+    assert reported["refresh_hz"] == feed.refresh_hz
+    assert "console.json" in verify_record(result["folder"])
     (tmp_path / "measured.json").write_text(json.dumps({  # a test artifact, with the shots
         "speed": feed.speed, "latency_ms_p50": np.percentile(feed.latencies_ms, 50),
         "latency_ms_p95": np.percentile(feed.latencies_ms, 95), "motion_fps": feed.motion_fps,
@@ -264,6 +271,27 @@ def test_stimulus_frequencies_at_the_measured_refresh_rate(browser, serve, tmp_p
     first = log[0]["states"]
     for target in targets:
         assert first[target["name"]] == pytest.approx(0.5 * (1 + np.sin(target["phase"])))
+
+
+def test_a_live_operator_sees_each_cue_as_it_starts(browser):
+    feed = ConsoleFeed()
+    server = ConsoleServer(create_app(feed=feed))
+    page = browser.new_page()
+    try:
+        page.goto(server.start() + "operator")
+        wait_until(page, "document.getElementById('status').textContent === 'connected'")
+        feed.show("how", [Cue("mi", 0.6, "left_hand"), Cue("clench", 0.6)])  # CueDisplay
+        page.wait_for_selector("#cue:has-text('imagine moving: LEFT HAND (0.6 s)')")
+        start = time.monotonic()
+        page.wait_for_selector("#cue:has-text('CLENCH your jaw (0.6 s)')")
+        assert 0.3 < time.monotonic() - start < 1.2
+        feed.close()  # the session ended: cues still to come are dropped
+        feed.show("what", [Cue("rest", 0.2), Cue("ssvep", 1.0, 7.5)])
+        feed.close()
+        page.wait_for_timeout(400)
+        assert "flickering at 7.5 Hz" not in page.inner_text("#cue")
+    finally:
+        server.stop()
 
 
 def test_quality_flags_find_flat_saturated_and_line_noise_channels():

@@ -2,10 +2,13 @@
 
 :class:`ConsoleFeed` observes an :class:`noir.loop.InterfaceLoop` (``attach``): every event the
 session recorder writes, and every control step of a motion (``InterfaceLoop.on_step``), where
-it renders the camera at up to ``fps`` frames per wall-clock second. Pages subscribe through
-:mod:`noir.console.server`; what they send back (stimulus onsets, the refresh rate they
-measured, when a decision was on screen) is kept here. Nothing here steers the robot: without
-a page a simulated session can wait (``hold``), which freezes the simulation between steps.
+it renders the camera at up to ``fps`` frames per wall-clock second. For a live operator it is
+also the cue display (``noir.live.CueDisplay``): the page shows each cue as it starts.
+
+Pages subscribe through :mod:`noir.console.server`; what they send back (stimulus onsets, the
+refresh rate they measured, when a decision was on screen) is kept here. Nothing here steers
+the robot: without a page (or paused by the experimenter) a simulated or recorded session
+waits (``hold``), which freezes the simulation between steps.
 
 This module needs no web stack (the server imports it, not the other way round).
 """
@@ -25,6 +28,7 @@ import numpy as np
 from PIL import Image
 
 if TYPE_CHECKING:
+    from decoders.cues import Cue
     from noir.loop import InterfaceLoop
     from sim.world import World
 
@@ -43,6 +47,9 @@ saturated (an amplifier at its rail repeats the same extreme value)."""
 LINE_RATIO = 10.0
 """Power density at 50 or 60 Hz (±1 Hz), over the median density of 1-45 Hz, above which a
 channel has line noise (10 dB)."""
+RECORD_FILE = "console.json"
+"""What the pages reported, written into the session record as the task ends (the manifest
+then covers it)."""
 MAX_POINTS = 256
 """Most samples per channel of an EEG window sent to a page (a plot, not data)."""
 MIN_FRAMES_PER_CYCLE = 4.0
@@ -195,6 +202,8 @@ class ConsoleFeed:
             self._publish_frame(png, "image/png", record["t"], moving=False)
         elif kind == "stage" and record.get("stage") == "what" and self._loop is not None:
             self.publish(self._stimuli(record["candidates"]))
+        elif kind == "task_end" and self._loop is not None:
+            self.save(self._loop.recorder.folder / RECORD_FILE)
         elif kind == "eeg_stream":
             self._streams[record["header"]] = (list(record["channels"]), float(record["sfreq"]))
         if isinstance(record.get("eeg"), dict) and self._loop is not None:
@@ -222,6 +231,18 @@ class ConsoleFeed:
             image.save(buffer, format="JPEG", quality=80)
             self._publish_frame(buffer.getvalue(), "image/jpeg", now_t, moving=True)
             self.motion_frames += 1
+
+    def show(self, stage: str, cues: Sequence[Cue]) -> None:
+        """Show the person ``cues`` (``noir.live.CueDisplay``, for a live operator): the
+        operator page shows each one's instruction when it starts."""
+        from noir.sources import CUE_TEXT, MI_TEXT
+
+        shown = []
+        for cue in cues:
+            target = MI_TEXT[cue.target] if cue.kind == "mi" else cue.target
+            shown.append({"kind": cue.kind, "duration": cue.duration,
+                          "text": CUE_TEXT[cue.kind].format(target=target)})
+        self.publish({"type": "cues", "stage": stage, "cues": shown})
 
     def _window(self, record: dict[str, Any]) -> dict[str, Any]:
         """The EEG window an event refers to, read back from the record (float32 µV, as
@@ -286,6 +307,16 @@ class ConsoleFeed:
         self.publish({"type": "frame", "mime": mime, "t": round(t, 4), "moving": moving,
                       "data": base64.b64encode(data).decode("ascii")})
 
+    def save(self, path: Path) -> None:
+        """Write what the pages reported as JSON: the stimulus onsets (``at``: ms since the
+        epoch, this machine's clock), the refresh rate, warnings, decision-to-screen latencies
+        (ms) and the camera's frame rate while the robot moved."""
+        with self._lock:
+            report = {"onsets": list(self.onsets), "refresh_hz": self.refresh_hz,
+                      "warnings": list(self.warnings), "latencies_ms": list(self.latencies_ms),
+                      "motion_fps": self.motion_fps, "robot_fps": self.robot_fps}
+        path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+
     # -- the pages' side (the server's thread) ---------------------------------------------
     def publish(self, message: dict[str, Any]) -> None:
         """Send ``message`` to every page; keep it for pages that open later (the latest frame
@@ -315,10 +346,12 @@ class ConsoleFeed:
             self._pages -= 1
 
     def close(self) -> None:
-        """Stop holding: the session goes on without pages."""
+        """The session is over (or goes on without pages): stop holding, and drop the cues
+        still to come (``noir.live.CueDisplay``)."""
         with self._lock:
             self._closed = True
             self._lock.notify_all()
+        self.publish({"type": "cues", "stage": "end", "cues": []})
 
     def received(self, message: dict[str, Any]) -> None:
         """What a page sent: ``{"type": "shown", "seq", "at"}`` (ms, epoch), ``{"type":
@@ -352,8 +385,11 @@ class ConsoleFeed:
                     self._lock.notify_all()
                 self.publish({"type": "paused", "paused": self.paused})
             elif kind == "onset":
-                self.onsets.append({"stage": str(message["stage"]), "at": float(message["at"]),
-                                    "targets": list(message["targets"])})
+                onset = {"stage": str(message["stage"]), "at": float(message["at"]),
+                         "targets": [{"name": str(t["name"]), "freq": float(t["freq"]),
+                                      "phase": float(t["phase"])} for t in message["targets"]]}
+                with self._lock:
+                    self.onsets.append(onset)
             else:
                 raise ValueError(f"console: unknown message type {kind!r} from a page; "
                                  "expected shown, refresh, onset, pause or resume")

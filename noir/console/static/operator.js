@@ -127,8 +127,24 @@ function handle(m) {
     return;
   }
   if (m.type === "stimuli") { startStimuli(m.targets, "what"); return; }
+  if (m.type === "cues") { if (!m.backlog) showCues(m.cues); return; }
   if (m.type === "warning") { $("warnings").appendChild(el("div", m.text)); return; }
   if (m.type === "event") onEvent(m.event, m.backlog ? null : m.seq);
+}
+
+// A live session's cues: each instruction when it starts (a new list drops the old one).
+let cueTimers = [];
+function showCues(cues) {
+  cueTimers.forEach(clearTimeout);
+  cueTimers = [];
+  $("cue").textContent = "";
+  let onset = 0;
+  for (const cue of cues) {
+    cueTimers.push(setTimeout(() => {
+      $("cue").textContent = cue.text + " (" + cue.duration.toFixed(1) + " s)";
+    }, onset * 1000));
+    onset += cue.duration;
+  }
 }
 
 let countdown = null;
