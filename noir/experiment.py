@@ -136,6 +136,8 @@ def _row(summary: dict[str, Any], folder: Path, task: str, config: str, seed: in
     for kind, counts in summary["proposals"].items():
         row.update({f"{kind}_{k}": v for k, v in counts.items()})
     row.update({f"acc_{stage}": acc for stage, acc in summary["decoding_accuracy"].items()})
+    row.update({f"single_option_{stage}": n
+                for stage, n in summary["n_single_option_decisions"].items()})
     return row
 
 
@@ -207,7 +209,8 @@ def table1(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demo
 
 def table1_table(runs: pd.DataFrame) -> pd.DataFrame:
     """Per task and configuration: Table 1's columns (means over successful sessions), the
-    success rate, decoding accuracies, practical ITR and the paper's figures."""
+    success rate, decoding accuracies (decisions among two or more options), practical ITR
+    (bits the person sent, ``SessionTally.practical_itr``) and the paper's figures."""
     done = runs[runs["success"]]
     table = done.groupby(["task", "config"]).agg(
         horizon=("horizon", "mean"), attempts=("attempts", "mean"),

@@ -23,6 +23,10 @@ PROPOSAL_KINDS = ("intent", "point")
 SELECTING = ("what", "how", "intent")
 """Stages whose time counts for the practical ITR (choosing an object and a skill)."""
 
+DECODED_SELECTIONS = ("what", "how")
+"""Selections the person makes among N decoded options (log2(N) bits each for the ITR); an
+``"intent"`` selection is the person accepting the assistant's proposal, a binary choice."""
+
 
 class SessionTally:
     """The counts of one session, in the order things happened.
@@ -38,7 +42,9 @@ class SessionTally:
         proposal of the assistant.
     selections : list of dict
         Every accepted selection: ``stage``, ``n_options`` and whether it was what the person
-        meant (``correct``), for the practical ITR.
+        meant (``correct``). At ``"what"`` and ``"how"`` the person chose among ``n_options``;
+        at ``"intent"`` the assistant chose among them and the person only accepted (the
+        practical ITR counts that answer as one binary choice, from ``confirmations``).
     stage_time : dict of str to float
         Seconds the person spent deciding, by what they decided (``"what"``, ``"how"``,
         ``"where"``, ``"intent"``, ``"point"``), in the order first spent.
@@ -123,11 +129,28 @@ class SessionTally:
         return sum(self.stage_time.values())
 
     def practical_itr(self) -> float:
-        """Bits per minute the person conveyed by selecting objects and skills: each accepted
-        selection of what they meant among N options counts log2(N) bits (a wrong one
-        none), over all the time spent selecting (windows, confirmations, rejections, pages,
-        proposals)."""
-        bits = sum(np.log2(s["n_options"]) for s in self.selections if s["correct"])
+        """Bits per minute the person sent while choosing objects and skills.
+
+        A selection among N options that the person made (an object by SSVEP, a skill by MI,
+        each confirmed) sends log2(N) bits if it was what they meant, none if not: Wolpaw's
+        bits per selection for an error-free choice among N equally likely options (Wolpaw et
+        al. 2002, Clin. Neurophysiol. 113:767, eq. 1 with P = 1), with errors counted by their
+        outcome instead of through the accuracy term. An answer to the assistant's proposal of
+        an object and skill is one binary choice: 1 bit if it was what the person meant
+        (accepting a right proposal, rejecting a wrong one), none if not; the N options the
+        assistant chose among are not the person's bits. The time is all the person's time at
+        those stages (``SELECTING``: windows, confirmations, rejections, further pages,
+        proposals), so errors cost their correction time, as in a practical (online) ITR
+        (Yuan et al. 2013, J. Neural Eng. 10:026014). The Where stage is not counted.
+
+        Returns
+        -------
+        float
+            Bits per minute; 0.0 when no time was spent selecting.
+        """
+        bits = sum(np.log2(s["n_options"]) for s in self.selections
+                   if s["stage"] in DECODED_SELECTIONS and s["correct"])
+        bits += sum(c["correct"] for c in self.confirmations if c["stage"] == "intent")
         seconds = sum(self.stage_time.get(k, 0.0) for k in SELECTING)
         return float(60 * bits / seconds) if seconds else 0.0
 
@@ -135,10 +158,13 @@ class SessionTally:
                 sim_time: float) -> dict[str, Any]:
         """The session summary (``summary.json``) after ``sim_time`` s of session time."""
         confirms = self.confirmations
-        accuracy = {}
+        accuracy, single = {}, {}
         for stage in DECODED_STAGES:
-            correct = [d["correct"] for d in self.decisions if d["stage"] == stage]
+            # a window decoded among one option decides nothing: not counted in the accuracy
+            mine = [d for d in self.decisions if d["stage"] == stage]
+            correct = [d["correct"] for d in mine if len(d["ranking"]) > 1]
             accuracy[stage] = float(np.mean(correct)) if correct else None
+            single[stage] = len(mine) - len(correct)
         accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
         proposals = {}
         for kind in PROPOSAL_KINDS:
@@ -157,6 +183,7 @@ class SessionTally:
             "n_decisions": len(self.decisions) + len(confirms),
             "n_stage_decisions": {s: sum(d["stage"] == s for d in self.decisions)
                                   for s in DECODED_STAGES},
+            "n_single_option_decisions": single,
             "n_confirmations": len(confirms),
             "n_rejections": sum(c["clench"] for c in confirms),
             "n_attempts": len(self.attempts),

@@ -235,8 +235,8 @@ def test_each_step_looks_its_skill_up_once_and_validates_its_parameters_once(tmp
 def test_the_tally_summarises_what_it_counted():
     tally = SessionTally()
     tally.start_attempt(0.0)
-    tally.decided({"stage": "what", "correct": True})
-    tally.decided({"stage": "how", "correct": False})
+    tally.decided({"stage": "what", "ranking": ["cube", "tray"], "correct": True})
+    tally.decided({"stage": "how", "ranking": ["pick", "push"], "correct": False})
     tally.confirmed({"stage": "what", "proposal": "cube", "intended": "cube", "clench": False,
                      "correct": True})
     # the assistant's proposals: a wrong intent the person let through, a point they rejected
@@ -270,5 +270,6 @@ def test_the_tally_summarises_what_it_counted():
     assert (summary["human_time_s"], summary["robot_time_s"]) == (10.0, 5.0)
     assert summary["human_time_pct"] == pytest.approx(100 * 10 / 15)
     assert list(summary["human_time_by_stage_s"]) == ["how", "intent", "what", "where"]
-    # log2(4) + log2(8) = 5 bits meant and accepted, in 6 s of selecting (Where not counted)
-    assert summary["practical_itr_bits_per_min"] == pytest.approx(50.0)
+    # log2(4) = 2 bits meant and accepted (the wrongly accepted intent sent none), in 6 s of
+    # selecting (Where not counted)
+    assert summary["practical_itr_bits_per_min"] == pytest.approx(20.0)
