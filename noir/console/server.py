@@ -184,7 +184,7 @@ async def _follow(websocket: WebSocket, feed: ConsoleFeed) -> None:
                 getter.cancel()
                 break
             await websocket.send_text(json.dumps(getter.result()))
-    except WebSocketDisconnect:
+    except (WebSocketDisconnect, OSError, RuntimeError):  # the page went away mid-send
         pass
     finally:
         feed.unsubscribe(send)
