@@ -69,8 +69,15 @@ def main() -> None:
     table = table1_table(table1_runs)
     table.to_csv(RESULTS / "table1.csv", index=False)
     cut = reductions(table1_runs)
+    done = table1_runs[table1_runs["success"]]
+    single = {s: int(done[f"single_option_{s}"].sum()) for s in ("what", "how")}
     (RESULTS / "table1.txt").write_text(
-        header + format_table(table)
+        header + "acc_what, acc_how: decoding accuracy of the windows decoded among 2 or more "
+        f"options (left out, one option only: what {single['what']}, how {single['how']}); "
+        "practical_itr: bits/min the person sent choosing objects and skills (log2 N per "
+        "selection among N, 1 bit per answer to a proposal; noir.tally.SessionTally."
+        "practical_itr); means over successful sessions\n"
+        + format_table(table)
         + f"\nsuccess rate: noir {_rate(runs, 'noir')}, best {_rate(runs, 'best')}"
         + f"\nours vs NOIR protocol (mean over successful sessions): completion time "
         f"-{cut['time_reduction_pct']:.0f} %, human time -{cut['human_time_reduction_pct']:.0f} %"
