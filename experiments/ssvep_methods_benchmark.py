@@ -13,7 +13,7 @@ a. ``experiments/bench_configs/ssvep_exo_4class.yaml`` as shipped (MOABB's 4-cla
    fitted on the training folds only.
 b. ``experiments/bench_configs/jfpm_synthetic.yaml``: 6 synthetic phase-locked subjects
    (``JFPMSynthetic``, 12 classes, 8 trials each, 8-fold CV), windows 0.25, 0.5 and 1 s after a
-   0.14-s latency: FBCCA vs TRCA vs eTRCA (Nakanishi et al. 2018's ordering).
+   0.14-s latency: FBCCA vs TRCA, eTRCA (Nakanishi et al. 2018's ordering), eCCA and TDCA.
 
 Numbers: ``acc`` is the mean over subjects of each subject's accuracy (pooled test predictions
 of a session, averaged over its sessions), with a 95 % Student-t interval over subjects
