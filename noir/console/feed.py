@@ -113,8 +113,8 @@ class ConsoleFeed:
         Pace a simulated or recorded session to ``speed`` x real time so that a person can
         follow it (None: as fast as it runs; a live session is real time already).
     fps : float
-        Camera frames per wall-clock second rendered while the robot moves (at ``speed``;
-        per second of robot time when not paced).
+        Camera frames per wall-clock second rendered while the robot moves (paced: while the
+        session keeps its schedule, see :meth:`step`).
     hold : bool
         Wait for a page before going on, and while none is open (simulated or recorded
         sessions only: a live stream cannot wait).
@@ -128,7 +128,9 @@ class ConsoleFeed:
         Camera frames published while the robot moved, the wall seconds it moved (time held
         without a page not counted) and the simulated seconds of its motions.
     held : float
-        Wall seconds the session waited for a page.
+        Wall seconds the session waited for a page (closed, or paused).
+    paused : bool
+        Whether the experimenter paused the session.
     refresh_hz : float or None
         The refresh rate the last page measured.
     onsets : list of dict
@@ -162,10 +164,10 @@ class ConsoleFeed:
         self._freqs: list[float] = []
         self._streams: dict[str, tuple[list[str], float]] = {}  # EEG header -> channels, rate
         self.paused = False
-        self._wall0 = 0.0
-        self._motion: tuple[float, float | None, float, float] | None = None
+        self.held = 0.0
+        self._wall0 = 0.0  # time.monotonic() at session time 0, moved by holds and lags
         # a motion's session time, sim time and wall time at its start, and self.held then
-        self.held = 0.0  # wall seconds spent waiting for a page
+        self._motion: tuple[float, float | None, float, float] | None = None
         self._last_render = -np.inf  # session time of the last frame rendered
         self._last_wall = -np.inf  # and its time.monotonic()
 
@@ -182,6 +184,7 @@ class ConsoleFeed:
                       "task": loop.task.name, "freqs": self._freqs,
                       "confirm_window": loop.config.confirm_window, "speed": self.speed,
                       "live": loop.live, "width": WIDTH, "height": HEIGHT})
+        self._check_refresh()  # a page may have measured its display before the session
         self._hold()
         self._wall0 = time.monotonic()
 
@@ -375,10 +378,7 @@ class ConsoleFeed:
                     self.latencies_ms.append(at - shown["sent"])
             elif kind == "refresh":
                 self.refresh_hz = float(message["hz"])
-                for warning in refresh_warnings(self._freqs, self.refresh_hz):
-                    if warning not in self.warnings:
-                        self.warnings.append(warning)
-                        self.publish({"type": "warning", "text": warning})
+                self._check_refresh()
             elif kind in ("pause", "resume"):
                 with self._lock:
                     self.paused = kind == "pause" and self.hold
@@ -395,6 +395,15 @@ class ConsoleFeed:
                                  "expected shown, refresh, onset, pause or resume")
         except (KeyError, TypeError) as err:
             raise ValueError(f"console: malformed {kind!r} message from a page ({err})") from err
+
+    def _check_refresh(self) -> None:
+        """Warn the pages of each session frequency the display cannot render faithfully."""
+        if self.refresh_hz is None:
+            return
+        for warning in refresh_warnings(self._freqs, self.refresh_hz):
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+                self.publish({"type": "warning", "text": warning})
 
     @property
     def motion_fps(self) -> float:
