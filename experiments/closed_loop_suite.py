@@ -8,7 +8,11 @@ sessions that build each subject's model, and writes
   cut in completion time and human time;
 - ``learning.txt`` / ``learning.csv``: object+skill decoding time and cursor travel without and
   with learning (NOIR's Figure 5), with proposal acceptance;
+- ``table1.png`` / ``learning.png``: the same as figures (``noir.experiment.table1_figure``,
+  ``figure5_figure``);
 - ``closed_loop_runs.csv`` / ``closed_loop_demos.csv``: one row per session.
+
+A progress bar over the sessions shows on a terminal (stderr).
 
     python experiments/closed_loop_suite.py --seeds 2 --subjects 1 --demos 3 --n-jobs 2
 
@@ -27,11 +31,14 @@ from tempfile import TemporaryDirectory
 from noir.experiment import (
     FIGURE5_CONFIGS,
     TABLE1_CONFIGS,
+    figure5_figure,
     figure5_summary,
     format_table,
     learning_gains,
     reductions,
     run_suite,
+    session_bar,
+    table1_figure,
     table1_table,
 )
 from sim.tasks import TASKS
@@ -50,9 +57,10 @@ def main() -> None:
     tasks = [t for t in args.tasks.split(",") if t] or sorted(TASKS)
     configs = sorted(set(TABLE1_CONFIGS) | set(FIGURE5_CONFIGS))
     start = time.perf_counter()
-    with TemporaryDirectory() as tmp:
+    with TemporaryDirectory() as tmp, session_bar("closed-loop suite: sessions") as progress:
         runs, demos = run_suite(tasks, configs, list(range(args.seeds)), args.subjects,
-                                Path(tmp), demos=args.demos, n_jobs=args.n_jobs)
+                                Path(tmp), demos=args.demos, n_jobs=args.n_jobs,
+                                progress=progress)
     wall = time.perf_counter() - start
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
@@ -68,6 +76,7 @@ def main() -> None:
     table1_runs = runs[runs["config"].isin(TABLE1_CONFIGS)]
     table = table1_table(table1_runs)
     table.to_csv(RESULTS / "table1.csv", index=False)
+    table1_figure(table1_runs, args.demos).savefig(RESULTS / "table1.png", dpi=100)
     cut = reductions(table1_runs)
     done = table1_runs[table1_runs["success"]]
     single = {s: int(done[f"single_option_{s}"].sum()) for s in ("what", "how")}
@@ -85,6 +94,7 @@ def main() -> None:
 
     summary = figure5_summary(runs[runs["config"].isin(FIGURE5_CONFIGS)])
     summary.to_csv(RESULTS / "learning.csv", index=False)
+    figure5_figure(summary, args.demos).savefig(RESULTS / "learning.png", dpi=100)
     gains = learning_gains(summary)
     (RESULTS / "learning.txt").write_text(
         header + summary.to_string(index=False, float_format=lambda v: f"{v:.2f}")

@@ -435,18 +435,21 @@ def table1(
     scheduler: SchedulerOption = None,
     out: Path = typer.Option(
         None, callback=_experiment_out, show_default=False,
-        help="New or empty folder for sessions, CSV and HTML (default: runs/table1, or "
+        help="New or empty folder for sessions, CSV, PNG and HTML (default: runs/table1, or "
              "runs/table1-2, -3... when an earlier run is there)."),
 ) -> None:
     """NOIR's Table 1 in simulation, NOIR's protocol and ours side by side.
 
     Runs the task suite with both configurations and prints them next to the paper's numbers;
-    writes table1.csv, table1_runs.csv and table1.html."""
-    from noir.experiment import format_table, reductions
+    writes table1.csv, table1_runs.csv, table1.png and table1.html (a progress bar over the
+    sessions on a terminal)."""
+    from noir.experiment import format_table, reductions, session_bar
     from noir.experiment import table1 as run_table1
 
-    runs, table = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
-                             demos=demos, n_jobs=n_jobs, scheduler=scheduler)
+    with session_bar("table1: sessions") as progress:
+        runs, table = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
+                                 demos=demos, n_jobs=n_jobs, scheduler=scheduler,
+                                 progress=progress)
     typer.echo(format_table(table))
     cut = reductions(runs)
     console.print(f"ours vs NOIR protocol: completion time {_change(cut['time_reduction_pct'])},"
@@ -464,15 +467,17 @@ def learning(
     scheduler: SchedulerOption = None,
     out: Path = typer.Option(
         None, callback=_experiment_out, show_default=False,
-        help="New or empty folder for sessions and CSV (default: runs/learning, or "
+        help="New or empty folder for sessions, CSV, PNG and HTML (default: runs/learning, or "
              "runs/learning-2, -3... when an earlier run is there)."),
 ) -> None:
     """NOIR's Figure 5 in simulation: decoding time and cursor travel with and without the
-    robot's learning; writes learning.csv and learning_runs.csv."""
-    from noir.experiment import figure5, learning_gains
+    robot's learning; writes learning.csv, learning_runs.csv, learning.png and learning.html
+    (a progress bar over the sessions on a terminal)."""
+    from noir.experiment import figure5, learning_gains, session_bar
 
-    _, summary = figure5(_task_names(tasks), list(range(seeds)), subjects, out, demos=demos,
-                         n_jobs=n_jobs, scheduler=scheduler)
+    with session_bar("learning: sessions") as progress:
+        _, summary = figure5(_task_names(tasks), list(range(seeds)), subjects, out,
+                             demos=demos, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     gains = learning_gains(summary)
     console.print(f"with learning: object+skill decoding time "

@@ -21,14 +21,29 @@ on, as a person would use the system; the measured sessions then start from that
 
 from __future__ import annotations
 
+import html
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from decoders.benchmark.evaluations import Executor
+from decoders.benchmark.stats import mean_ci
 from noir.config import LoopConfig
 from noir.demo import run_session
 from sim.eeg_subject import PROFILES, SubjectProfile, sample_population
@@ -71,6 +86,16 @@ PAPER = {
     "water_plant": ("WaterPlant", 4.00, 1.00, 3.00, 87.41),
     "pet_dog": ("PetDog", 6.00, 1.00, 4.58, 87.53),
 }
+
+PAPER_FIGURE5 = {
+    "noir": {"object_skill_time_s": (45.6, 14.6), "cursor_travel_cm": (9.0, 7.5)},
+    "noir+learning": {"object_skill_time_s": (18.0, 13.3), "cursor_travel_cm": (5.3, 3.3)},
+}
+"""NOIR Figure 5 (noir-reference.md §9.2, read from the bars, ±1 %): (mean, sd) of object and
+skill decoding time (s) and cursor distance (cm), without and with robot learning."""
+
+OnProgress = Callable[[int, int], None]
+"""``progress(done, total)``: sessions finished so far of all the sessions a run will hold."""
 
 
 def subject_profile(subject: int) -> SubjectProfile:
@@ -142,13 +167,14 @@ def _row(summary: dict[str, Any], folder: Path, task: str, config: str, seed: in
 
 
 def run_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: int, out: Path,
-              *, demos: int = 3, n_jobs: int = 1, scheduler: str | None = None
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+              *, demos: int = 3, n_jobs: int = 1, scheduler: str | None = None,
+              progress: OnProgress | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run every task × configuration × seed × subject; return (measured runs, demo runs).
 
     Learning configurations first build their user models from ``demos`` sessions per task
     and subject (``build_user``), in parallel over tasks and subjects. ``out`` must be new or
-    empty, so that no earlier result is overwritten.
+    empty, so that no earlier result is overwritten. ``progress(done, total)`` is called as
+    sessions finish (demonstration and measured sessions together, e.g. ``session_bar``).
 
     Raises
     ------
@@ -167,12 +193,38 @@ def run_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: 
     learners = [c for c in configs if CONFIGS[c].learning]
     demo_items = [(task, config, subject, demos, out) for task in tasks for config in learners
                   for subject in range(subjects)]
-    demo_rows = [row for rows in executor.map(build_user, demo_items) for row in rows]
     items = [(task, config, seed, subject, out / "runs",
               user_folder(out, task, config, subject) if config in learners else None)
              for task in tasks for config in configs for seed in seeds
              for subject in range(subjects)]
-    return pd.DataFrame(executor.map(run_one, items)), pd.DataFrame(demo_rows)
+    total, done = len(demo_items) * demos + len(items), 0
+
+    def tick(sessions: int) -> Callable[[], None]:
+        def advance() -> None:
+            nonlocal done
+            done += sessions
+            if progress is not None:
+                progress(done, total)
+        return advance
+
+    if progress is not None:
+        progress(0, total)
+    demo_rows = [row for rows in executor.map(build_user, demo_items, tick(demos))
+                 for row in rows]
+    return (pd.DataFrame(executor.map(run_one, items, tick(1))), pd.DataFrame(demo_rows))
+
+
+@contextmanager
+def session_bar(description: str, console: Console | None = None) -> Iterator[OnProgress]:
+    """A progress bar over a run's sessions (rich, on stderr by default); yields the
+    ``progress(done, total)`` callback for ``run_suite``. Silent when the console is not a
+    terminal (a pipe, a file, a test)."""
+    console = console or Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console,
+                  disable=not console.is_terminal) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _check_suite(tasks: list[str], configs: list[str], seeds: list[int], subjects: int,
@@ -191,18 +243,22 @@ def _check_suite(tasks: list[str], configs: list[str], seeds: list[int], subject
 
 
 def table1(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demos: int = 3,
-           n_jobs: int = 1, scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+           n_jobs: int = 1, scheduler: str | None = None, progress: OnProgress | None = None
+           ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """NOIR's Table 1: ``TABLE1_CONFIGS`` over the tasks; return (runs, per-task table) and
-    write table1_runs.csv, table1_demos.csv, table1.csv and table1.html to ``out``.
+    write table1_runs.csv, table1_demos.csv, table1.csv, table1.png (``table1_figure``) and
+    table1.html (the table and the figure) to ``out``.
 
-    ``subjects`` counts simulated subjects (``subject_profile``).
+    ``subjects`` counts simulated subjects (``subject_profile``); ``progress`` as in
+    ``run_suite``.
     """
     runs, demo_runs = run_suite(tasks, list(TABLE1_CONFIGS), seeds, subjects, out, demos=demos,
-                                n_jobs=n_jobs, scheduler=scheduler)
+                                n_jobs=n_jobs, scheduler=scheduler, progress=progress)
     table = table1_table(runs)
     runs.to_csv(out / "table1_runs.csv", index=False)
     demo_runs.to_csv(out / "table1_demos.csv", index=False)
     table.to_csv(out / "table1.csv", index=False)
+    table1_figure(runs, demos).savefig(out / "table1.png", dpi=100)
     (out / "table1.html").write_text(_html(table, runs), encoding="utf-8")
     return runs, table
 
@@ -228,19 +284,24 @@ def table1_table(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def figure5(tasks: list[str], seeds: list[int], subjects: int, out: Path, *, demos: int = 3,
-            n_jobs: int = 1, scheduler: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+            n_jobs: int = 1, scheduler: str | None = None, progress: OnProgress | None = None
+            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """NOIR's Figure 5: object+skill decoding time and cursor travel without and with robot
-    learning (``FIGURE5_CONFIGS``); return (runs, summary) and write learning_runs.csv and
-    learning.csv to ``out``.
+    learning (``FIGURE5_CONFIGS``); return (runs, summary) and write learning_runs.csv,
+    learning_demos.csv, learning.csv, learning.png (``figure5_figure``) and learning.html to
+    ``out``.
 
-    The summary is ``figure5_summary``'s.
+    The summary is ``figure5_summary``'s; ``progress`` as in ``run_suite``.
     """
     runs, demo_runs = run_suite(tasks, list(FIGURE5_CONFIGS), seeds, subjects, out,
-                                demos=demos, n_jobs=n_jobs, scheduler=scheduler)
+                                demos=demos, n_jobs=n_jobs, scheduler=scheduler,
+                                progress=progress)
     summary = figure5_summary(runs)
     runs.to_csv(out / "learning_runs.csv", index=False)
     demo_runs.to_csv(out / "learning_demos.csv", index=False)
     summary.to_csv(out / "learning.csv", index=False)
+    figure5_figure(summary, demos).savefig(out / "learning.png", dpi=100)
+    (out / "learning.html").write_text(_learning_html(summary, runs), encoding="utf-8")
     return runs, summary
 
 
@@ -292,17 +353,121 @@ def reductions(runs: pd.DataFrame) -> dict[str, float]:
     }
 
 
+CONFIG_NAMES = {"noir": "NOIR protocol", "noir+learning": "NOIR protocol + learning",
+                "best": "ours"}
+"""How plots and pages name the configurations."""
+
+
+def _mean_ci(values: pd.Series) -> tuple[float, float]:
+    """Mean and half-width of its 95 % Student-t interval (0 for fewer than 2 values)."""
+    values = values.dropna()
+    if values.size < 2:
+        return float(values.mean()) if values.size else float("nan"), 0.0
+    mean, low, _ = mean_ci(values.to_numpy())
+    return mean, mean - low
+
+
+def table1_figure(runs: pd.DataFrame, demos: int) -> Figure:
+    """Table 1 as bars: completion time and human time (min) per task for each configuration
+    in ``runs`` (mean over successful sessions, 95 % t interval) and the paper's NOIR.
+
+    ``demos``: the demonstration sessions each learning configuration had per task and
+    subject before the measured ones (not counted in its times; named in the title).
+    """
+    done = runs[runs["success"]].assign(
+        human_min=lambda d: d["time_min"] * d["human_time_pct"] / 100)
+    tasks = sorted(done["task"].unique())
+    configs = [c for c in CONFIG_NAMES if c in set(done["config"])]
+    fig = Figure(figsize=(max(8.0, 0.6 * len(tasks) + 2), 7))
+    axes = fig.subplots(2, 1, sharex=True)
+    x = np.arange(len(tasks))
+    width = 0.8 / (len(configs) + 1)
+    for ax, column, label in ((axes[0], "time_min", "completion time (min)"),
+                              (axes[1], "human_min", "human time (min)")):
+        for k, config in enumerate(configs):
+            mine = done[done["config"] == config]
+            stats = [_mean_ci(mine[mine["task"] == t][column]) for t in tasks]
+            name = CONFIG_NAMES[config] + (
+                f" (after {demos} demonstration sessions, not counted)"
+                if CONFIGS[config].learning else "") + ", simulated"
+            ax.bar(x + k * width, [m for m, _ in stats], width, yerr=[h for _, h in stats],
+                   capsize=2, label=name)
+        paper = [PAPER[t][3] * (PAPER[t][4] / 100 if column == "human_min" else 1)
+                 if t in PAPER else np.nan for t in tasks]
+        ax.bar(x + len(configs) * width, paper, width, color="0.6", hatch="//",
+               label="NOIR paper (Table 1)")
+        ax.set_yscale("log")  # the paper's minutes are 10-100 times the simulated ones
+        ax.set_ylabel(label + ", log scale")
+    axes[0].set_title("NOIR Table 1 in simulation: mean over successful sessions, 95 % t "
+                      "interval")
+    axes[1].set_xticks(x + width * len(configs) / 2, tasks, rotation=60, ha="right")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def figure5_figure(summary: pd.DataFrame, demos: int) -> Figure:
+    """NOIR Figure 5 as a figure: object+skill decoding time per skill call (s) and cursor
+    travel per Where stage (cm) without and with robot learning (``figure5_summary``: mean
+    and standard deviation over successful sessions), beside the paper's bars
+    (``PAPER_FIGURE5``). ``demos``: sessions each learner had before (named in the title)."""
+    by = summary.set_index("config")
+    configs = [c for c in FIGURE5_CONFIGS if c in by.index]
+    fig = Figure(figsize=(9, 4))
+    axes = fig.subplots(1, 2)
+    panels = ((axes[0], "object_skill_time_s", "object_skill_time_sd",
+               "object + skill decoding time per skill call (s)"),
+              (axes[1], "cursor_travel_cm", "cursor_travel_sd",
+               "cursor travel per Where stage (cm)"))
+    x = np.arange(len(configs))
+    for ax, column, sd_col, label in panels:
+        mean = [by.loc[c, column] for c in configs]
+        sd = [by.loc[c, sd_col] for c in configs]
+        ax.bar(x - 0.2, mean, 0.4, yerr=np.nan_to_num(sd), capsize=3, label="simulated")
+        ax.bar(x + 0.2, [PAPER_FIGURE5[c][column][0] for c in configs], 0.4,
+               yerr=[PAPER_FIGURE5[c][column][1] for c in configs], capsize=3, color="0.6",
+               hatch="//", label="NOIR paper (Figure 5)")
+        ax.set_xticks(x, ["without learning" if not CONFIGS[c].learning else
+                          f"with learning\n(after {demos} demonstration sessions)"
+                          for c in configs])
+        ax.set_ylabel(label)
+    axes[0].legend(fontsize=8)
+    fig.suptitle("NOIR Figure 5 in simulation: mean ± sd over successful sessions")
+    fig.tight_layout()
+    return fig
+
+
+def _page(title: str, body: str) -> str:
+    return (f"<!doctype html><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            f"<h1>{html.escape(title)}</h1>{body}")
+
+
 def _html(table: pd.DataFrame, runs: pd.DataFrame) -> str:
     cut = reductions(runs) if set(runs["config"]) >= {"noir", "best"} else {}
     summary = "".join(f"<li>{k.replace('_', ' ')}: {v:.1f}</li>" for k, v in cut.items())
-    return (
-        "<!doctype html><meta charset='utf-8'><title>NOIR Table 1 in simulation</title>"
-        "<h1>NOIR Table 1 in simulation</h1>"
+    return _page(
+        "NOIR Table 1 in simulation",
         f"<p>{len(runs)} sessions; {int(runs['success'].sum())} reached the goal.</p>"
         f"<ul>{summary}</ul>"
+        "<img src='table1.png' alt='Table 1: completion time and human time per task, NOIR "
+        "protocol and ours in simulation beside the paper'>"
+        "<p>acc_what, acc_how: decoding accuracy of windows decoded among 2 or more options; "
+        "practical_itr: bits per minute the person sent choosing objects and skills.</p>"
         + table.round(2).to_html(index=False, na_rep="–")
-        + "<h2>All sessions</h2>" + runs.round(3).to_html(index=False, na_rep="–")
-    )
+        + "<h2>All sessions</h2>" + runs.round(3).to_html(index=False, na_rep="–"))
+
+
+def _learning_html(summary: pd.DataFrame, runs: pd.DataFrame) -> str:
+    gains = learning_gains(summary) if set(summary["config"]) >= set(FIGURE5_CONFIGS) else {}
+    cuts = "".join(f"<li>{k.replace('_', ' ')}: {v:.1f}</li>" for k, v in gains.items())
+    return _page(
+        "NOIR Figure 5 in simulation",
+        f"<p>{len(runs)} sessions; {int(runs['success'].sum())} reached the goal.</p>"
+        f"<ul>{cuts}</ul>"
+        "<img src='learning.png' alt='Figure 5: object and skill decoding time and cursor "
+        "travel without and with robot learning, simulated beside the paper'>"
+        + summary.round(2).to_html(index=False, na_rep="–")
+        + "<h2>All sessions</h2>" + runs.round(3).to_html(index=False, na_rep="–"))
 
 
 def format_table(table: pd.DataFrame) -> str:
