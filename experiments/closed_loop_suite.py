@@ -56,14 +56,14 @@ def main() -> None:
     args = parser.parse_args()
     tasks = [t for t in args.tasks.split(",") if t] or sorted(TASKS)
     configs = sorted(set(TABLE1_CONFIGS) | set(FIGURE5_CONFIGS))
-    start = time.perf_counter()
+    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
+                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    start = time.perf_counter()  # the code that runs is the commit's, named before the run
     with TemporaryDirectory() as tmp, session_bar("closed-loop suite: sessions") as progress:
         runs, demos = run_suite(tasks, configs, list(range(args.seeds)), args.subjects,
                                 Path(tmp), demos=args.demos, n_jobs=args.n_jobs,
                                 progress=progress)
     wall = time.perf_counter() - start
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
     header = (f"python experiments/closed_loop_suite.py --seeds {args.seeds} --subjects "
               f"{args.subjects} --demos {args.demos} --n-jobs {args.n_jobs}: {len(runs)} "
               f"measured + {len(demos)} demonstration sessions in {wall / 60:.1f} min "
