@@ -26,6 +26,7 @@ from decoders.cues import Cue
 from noir.cli import app
 from noir.config import LoopConfig
 from noir.console import ConsoleFeed, refresh_warnings
+from noir.console.cli import bind_policy
 from noir.console.feed import quality_flags
 from noir.console.server import ConsoleServer, create_app
 from noir.demo import run_session
@@ -329,6 +330,10 @@ def test_the_server_refuses_what_it_must(serve, tmp_path):
     assert status(url + "api/records/7") == 404
     # another host name (DNS rebinding) is refused on loopback
     assert status(url + "replay", host="evil.example") == 400
+    # `noir console --host` elsewhere than loopback makes a token when none is given
+    assert bind_policy("127.0.0.1", None) == (True, None)
+    loopback, token = bind_policy("0.0.0.0", None)
+    assert not loopback and len(token) >= 20
     gated = serve(token="s3cret", loopback=False)
     assert status(gated + "replay") == 403
     assert status(gated + "replay?token=wrong") == 403

@@ -14,7 +14,7 @@ from noir.console.feed import ConsoleFeed
 PORT = 8765
 
 
-def _serving(host: str, token: str | None) -> tuple[bool, str | None]:
+def bind_policy(host: str, token: str | None) -> tuple[bool, str | None]:
     """Whether ``host`` is a loopback address, and the token it needs (one is made for any
     other address when none is given)."""
     from noir.console.server import LOOPBACK
@@ -40,7 +40,7 @@ def console(
     from noir.console.server import ConsoleServer, create_app
 
     find_records(records or [])  # a bad path fails before serving
-    loopback, token = _serving(host, token)
+    loopback, token = bind_policy(host, token)
     server = ConsoleServer(create_app(records or [], token=token, loopback=loopback), host,
                            port, token)
     url = server.start()

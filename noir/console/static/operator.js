@@ -14,8 +14,12 @@ function measure(now) {
     deltas.push(now - lastFlip);
     if (deltas.length > 240) deltas.shift();
     if (deltas.length >= 60) {
+      // the mean frame interval, dropped frames left out: the browser's clock is coarsened
+      // (0.1 ms), so one interval (or their median) is not precise enough
       const sorted = [...deltas].sort((a, b) => a - b);
-      window.refreshHz = 1000 / sorted[sorted.length >> 1];
+      const median = sorted[sorted.length >> 1];
+      const kept = deltas.filter((d) => d < 1.5 * median);
+      window.refreshHz = 1000 * kept.length / kept.reduce((a, b) => a + b, 0);
       if (reported === null || Math.abs(reported - window.refreshHz) > 0.5) {
         reported = window.refreshHz;
         $("refresh").textContent = "display " + reported.toFixed(1) + " Hz";
