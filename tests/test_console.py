@@ -280,7 +280,7 @@ def test_stimulus_frequencies_at_the_measured_refresh_rate(browser, serve, tmp_p
         assert first[target["name"]] == pytest.approx(0.5 * (1 + np.sin(target["phase"])))
 
 
-def test_a_live_operator_sees_each_cue_as_it_starts(browser):
+def test_a_live_operator_sees_each_cue_as_it_starts_and_learned_proposals(browser):
     feed = ConsoleFeed()
     server = ConsoleServer(create_app(feed=feed))
     page = browser.new_page()
@@ -292,6 +292,12 @@ def test_a_live_operator_sees_each_cue_as_it_starts(browser):
         start = time.monotonic()
         page.wait_for_selector("#cue:has-text('CLENCH your jaw (0.6 s)')")
         assert 0.3 < time.monotonic() - start < 1.2
+        # a proposal from the robot's learning is shown as such, with the clench countdown
+        feed.publish({"type": "event", "event": {
+            "t": 1.0, "event": "proposal", "offered": True, "threshold": 0.8,
+            "ranking": [{"object": "cube", "skill": "pick", "confidence": 0.9}]}})
+        page.wait_for_selector("#proposal:has-text('the robot proposes (learned): pick(cube)')")
+        page.wait_for_selector("#countdown:has-text('to reject')")
         feed.close()  # the session ended: cues still to come are dropped
         feed.show("what", [Cue("rest", 0.2), Cue("ssvep", 1.0, 7.5)])
         feed.close()
