@@ -226,6 +226,8 @@ class ConsoleFeed:
             self._motion = (t, sim0, wall, held)
         now_t = t + world.sim_time - sim0
         now = self._pace(now_t)
+        if not self._pages:  # nobody watches: no frame is worth its render time
+            return
         if (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
                 else (now - self._last_wall >= 1 / self.fps):
             self._last_render, self._last_wall = now_t, now
