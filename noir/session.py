@@ -13,6 +13,8 @@ Layout of a session folder::
     frames/*.png    rendered camera frames
     calibration/    the session's fitted decoders (skops), accuracies and calibration EEG
     assistant/      with learning: the person's model as the session started
+    console.json    with ``noir run --console``: what the pages reported (stimulus onsets, refresh
+                    rate, warnings, decision-to-screen latencies, camera frame rates)
     summary.json    task success, decision counts, per-stage accuracy, wall and simulated time
     manifest.json   written when the session closes: ``{"format": "noir-session-manifest/1",
                     "sha256": {relative path: hex digest}}`` for every other file in the folder
