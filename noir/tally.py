@@ -134,7 +134,7 @@ class SessionTally:
         A selection among N options that the person made (an object by SSVEP, a skill by MI,
         each confirmed) sends log2(N) bits if it was what they meant, none if not: Wolpaw's
         bits per selection for an error-free choice among N equally likely options (Wolpaw et
-        al. 2002, Clin. Neurophysiol. 113:767, eq. 1 with P = 1), with errors counted by their
+        al. 2002, Clin. Neurophysiol. 113:767, with P = 1), with errors counted by their
         outcome instead of through the accuracy term. An answer to the assistant's proposal of
         an object and skill is one binary choice: 1 bit if it was what the person meant
         (accepting a right proposal, rejecting a wrong one), none if not; the N options the
