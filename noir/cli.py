@@ -350,6 +350,11 @@ def replay(
         [], help="Re-decode the recorded windows instead of re-executing: 'ssvep=NAME' "
         "(cca, fbcca) and/or 'mi=NAME' (csp_qda, csp_lda, fbcsp_svm, mdm, ts_lr; fitted on "
         "the session's calibration EEG). Repeatable."),
+    video: Path | None = typer.Option(
+        None, help="Render the recorded session (camera frames, stimuli, decisions) to this "
+        ".mp4 or .gif instead of re-executing it."),
+    speed: float = typer.Option(1.0, help="--video: session seconds per video second."),
+    fps: float = typer.Option(10.0, help="--video: frames per second."),
 ) -> None:
     """Re-execute a recorded session, or re-decode its EEG with other decoders.
 
@@ -359,6 +364,16 @@ def replay(
     from noir.replay import ReplayDivergence, redecode, replay_session
 
     try:
+        if video is not None:
+            from noir.video import render_session
+
+            if decoder:
+                raise ValueError("--video renders the record as it is; it does not take "
+                                 "--decoder")
+            info = render_session(run, video, fps=fps, speed=speed)
+            console.print(f"video: {video} ({info['frames']} frames, {info['seconds']:.1f} s, "
+                          f"{info['size'][0]}x{info['size'][1]} px)")
+            return
         if decoder:
             choice = dict(item.split("=", 1) for item in decoder if "=" in item)
             if len(choice) != len(decoder) or not set(choice) <= {"ssvep", "mi"}:

@@ -163,9 +163,11 @@ class FrameRecorder:
         """Write the frames as an animated GIF or an mp4, playing in simulated real time."""
         import imageio.v2 as imageio
 
+        from noir.video import write_gif
+
         seconds = self.every * self.world.timestep
-        if path.suffix.lower() == ".gif":
-            imageio.mimwrite(path, self.frames, duration=1000 * seconds, loop=0)
+        if path.suffix.lower() == ".gif":  # one palette per frame: the blue ball stays blue
+            write_gif(path, self.frames, seconds)
         else:
             imageio.mimwrite(path, self.frames, fps=1 / seconds)
 

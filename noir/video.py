@@ -1,0 +1,365 @@
+"""Session video: a recorded session rendered as an mp4 or a GIF, without re-running it.
+
+Each video frame shows the record's latest camera frame (``frames/*.png``, as its ``frame``
+events list them) and, in a band below it, what the interface showed and decided at that
+moment of the session: during What the candidates' SSVEP patches (a sinusoid of their
+frequency sampled at the frame's session time, labelled), during How the skill options by
+motor-imagery class, during Where the cursor and the intended point on the image, the skill
+that runs and how it ended, the latest decision (label highlighted, scores) and confirmation
+(accepted or rejected), and the outcome. Frames are timed by the events' session time ``t``:
+frame ``k`` shows the session at ``t0 + k * speed / fps``; the last state is held for
+``END_HOLD`` s, so a video lasts ``(t_end - t0) / speed + END_HOLD`` s (to a frame).
+
+A record may come from anyone: it is opened only with :func:`noir.replay.load_record`
+(checked against its manifest), the frames it names are read as PNG only and of bounded size,
+and every event field drawn here is type-checked; a bad one is a ``ValueError`` that names
+the event.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from noir.session import CorruptRecord, shown
+
+SUFFIXES = (".mp4", ".gif")
+"""File types :func:`render_session` writes."""
+SCALE = 2
+"""Camera frames are shown at this many times their size (rounded up to whole 16 px blocks)."""
+BAND = 128
+"""Height in px of the overlay band under the camera image."""
+END_HOLD = 2.0
+"""Seconds of video that hold the session's final state (the outcome)."""
+MAX_FRAME_SIDE = 4096
+"""Largest width or height, in px, of a record's camera frame that is read."""
+MAX_VIDEO_S = 3600.0
+"""Longest video, in s, that is rendered (a record's time span over ``speed``)."""
+
+DECISION_CHIP = (255, 200, 0)
+"""Fill of the chip before the latest decision (the row ``DECISION_ROW`` of the band)."""
+ACCEPTED_CHIP, REJECTED_CHIP = (40, 200, 60), (230, 40, 40)
+"""Fill of the chip before the latest confirmation (row ``CONFIRM_ROW``)."""
+STAGE_ROW, CONTENT_ROW, DECISION_ROW, CONFIRM_ROW = 6, 34, 72, 100
+"""Top y, in px from the band's top, of its four rows (each 22 px high)."""
+CHIP = (8, 16)
+"""Left x and width, in px, of a row's chip."""
+_STAGE_TITLES = {
+    "what": "WHAT: look at the object you want",
+    "how": "HOW: imagine the movement of a skill",
+    "where": "WHERE: steer the cursor, clench to stop",
+    "intent": "PROPOSAL: clench to reject",
+}
+_NUMBER = (int, float)
+
+
+def render_session(folder: str | Path, out: str | Path, *, fps: float = 10.0,
+                   speed: float = 1.0) -> dict[str, Any]:
+    """Render the session record ``folder`` to the video file ``out`` (.mp4 or .gif).
+
+    Parameters
+    ----------
+    fps : float
+        Video frames per second (a GIF stores its frame time in 10 ms steps).
+    speed : float
+        Session seconds per video second.
+
+    Returns
+    -------
+    dict
+        ``frames`` (count), ``seconds`` (video duration, frames / fps) and ``size``
+        (width, height) in px.
+
+    Raises
+    ------
+    ValueError
+        If ``out`` has another suffix, lies inside ``folder`` or in a folder that does not
+        exist, ``fps`` or ``speed`` is out of range, the video would be too long, or the
+        record is corrupt (:class:`noir.session.CorruptRecord`, naming the file or event).
+    FileNotFoundError
+        If ``folder`` does not exist.
+    """
+    folder, out = Path(folder), Path(out)
+    suffix = out.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ValueError(f"cannot write video {str(out)!r}: use one of the suffixes "
+                         f"{list(SUFFIXES)}")
+    if suffix == ".mp4" and importlib.util.find_spec("imageio_ffmpeg") is None:
+        raise ValueError(f"writing {str(out)!r} needs the imageio-ffmpeg package "
+                         "(pip install imageio-ffmpeg); or write a .gif")
+    if not (0 < fps <= 60):
+        raise ValueError(f"fps {fps}: expected more than 0 and at most 60 frames per second")
+    if not (0 < speed <= 1000):
+        raise ValueError(f"speed {speed}: expected more than 0 and at most 1000 session "
+                         "seconds per video second")
+    if out.resolve().is_relative_to(folder.resolve()):
+        raise ValueError(f"video {str(out)!r} lies inside the session folder {str(folder)!r}: "
+                         "it would add a file to the record; write it outside")
+    if out.is_dir() or not out.parent.is_dir():
+        raise ValueError(f"cannot write video {str(out)!r}: expected a file in an existing "
+                         "folder")
+    from noir.replay import load_record  # the loop and the simulator: only when rendering
+
+    record = load_record(folder)
+    events = record.events
+    t0, t_end = events[0]["t"], events[-1]["t"]
+    for i in range(1, len(events)):
+        if events[i]["t"] < events[i - 1]["t"]:
+            raise CorruptRecord(f"{_where(folder, i)}: time t={events[i]['t']} s runs back "
+                                f"from t={events[i - 1]['t']} s")
+    seconds = (t_end - t0) / speed + END_HOLD
+    if seconds > MAX_VIDEO_S:
+        raise ValueError(f"{folder}: the session spans {t_end - t0:.0f} s, a video of "
+                         f"{seconds:.0f} s at speed {speed}; at most {MAX_VIDEO_S:.0f} s: "
+                         "raise --speed")
+    n = max(1, math.ceil(seconds * fps))
+    times = [min(t0 + k * speed / fps, t_end) for k in range(n)]
+    scene = _Scene(folder, events)
+    part = out.with_name(f"{out.stem}.part{out.suffix}")
+    try:
+        frames = (scene.at(t) for t in times)
+        if suffix == ".gif":
+            write_gif(part, frames, 1 / fps)
+        else:
+            _write_mp4(part, frames, fps)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    return {"frames": n, "seconds": n / fps, "size": scene.size}
+
+
+def write_gif(path: str | Path, frames: Iterator[np.ndarray] | Sequence[np.ndarray],
+              seconds: float) -> None:
+    """Write RGB frames, each (height, width, 3) uint8, as a looping GIF, ``seconds`` apart.
+
+    Each frame gets its own 256-colour palette by octree quantization, which keeps small,
+    saturated objects: the median-cut palette that Pillow picks by default weighs colours by
+    their pixel count and turned the sample scenes' blue ball grey.
+    """
+    images = [Image.fromarray(np.asarray(frame, dtype=np.uint8), "RGB").quantize(
+        256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE) for frame in frames]
+    if not images:
+        raise ValueError(f"no frames to write to {path}")
+    images[0].save(path, format="GIF", save_all=True, append_images=images[1:],
+                   duration=round(1000 * seconds), loop=0, optimize=False, disposal=1)
+
+
+def _write_mp4(path: Path, frames: Iterator[np.ndarray], fps: float) -> None:
+    """H.264 mp4 through imageio-ffmpeg's ffmpeg (frame sizes are multiples of 16 px)."""
+    import imageio.v2 as imageio
+
+    with imageio.get_writer(path, format="FFMPEG", fps=fps, codec="libx264", quality=7,
+                            macro_block_size=16, ffmpeg_log_level="error") as writer:
+        for frame in frames:
+            writer.append_data(frame)
+
+
+def _where(folder: Path, index: int) -> str:
+    return f"{folder / 'events.jsonl'}, event {index + 1}"
+
+
+class _Scene:
+    """The session's state at any session time, drawn as a video frame."""
+
+    def __init__(self, folder: Path, events: list[dict[str, Any]]) -> None:
+        self.folder, self.events = folder, events
+        paths = [(i, e["path"]) for i, e in enumerate(events) if e["event"] == "frame"]
+        self._images: dict[str, Image.Image] = {}
+        first = self._frame(*paths[0]) if paths else None
+        w, h = first.size if first is not None else (360, 240)
+        self.camera = (16 * math.ceil(SCALE * w / 16), 16 * math.ceil(SCALE * h / 16))
+        self.frame_scale = (self.camera[0] / w, self.camera[1] / h)
+        self.size = (self.camera[0], self.camera[1] + BAND)
+        self.font = ImageFont.load_default(size=15)
+        self._index, self._state = 0, _State()
+
+    def _frame(self, index: int, name: str) -> Image.Image:
+        """The record's camera frame ``name`` (checked by ``load_record``), as RGB."""
+        if name not in self._images:
+            path = self.folder / name
+            try:
+                with Image.open(path, formats=["PNG"]) as image:
+                    if max(image.size) > MAX_FRAME_SIDE:
+                        raise CorruptRecord(f"{path}: {image.size[0]}x{image.size[1]} px; "
+                                            f"frames are at most {MAX_FRAME_SIDE} px a side")
+                    self._images[name] = image.convert("RGB")
+            except CorruptRecord:
+                raise
+            except Exception as err:  # PIL's errors for a file that is not a PNG
+                raise CorruptRecord(f"{path} ({_where(self.folder, index)}): not a readable "
+                                    f"PNG image ({err})") from err
+        return self._images[name]
+
+    def at(self, t: float) -> np.ndarray:
+        """The video frame at session time ``t`` s, shape (height, width, 3) uint8."""
+        while self._index < len(self.events) and self.events[self._index]["t"] <= t:
+            self._apply(self._index, self.events[self._index])
+            self._index += 1
+        s = self._state
+        canvas = Image.new("RGB", self.size, (16, 16, 20))
+        if s.frame is not None:
+            canvas.paste(self._frame(*s.frame).resize(self.camera, Image.Resampling.BILINEAR))
+        draw = ImageDraw.Draw(canvas)
+        if s.stage == "where":
+            self._marker(draw, s.target_px, (255, 255, 255), "intended", ring=True)
+            self._marker(draw, s.cursor_px, (255, 200, 0), "cursor", ring=False)
+        top = self.camera[1]
+        self._text(draw, (CHIP[0], top + STAGE_ROW), s.title, (230, 230, 230))
+        self._text(draw, (self.size[0] - 110, top + STAGE_ROW), f"t = {t:6.1f} s",
+                   (150, 150, 150))
+        y = top + CONTENT_ROW
+        if s.stage == "what" and s.candidates:
+            x = CHIP[0]
+            for name, freq in s.candidates.items():
+                grey = round(255 * 0.5 * (1 + math.sin(2 * math.pi * freq * (t - s.since))))
+                draw.rectangle((x, y, x + 24, y + 24), fill=(grey, grey, grey),
+                               outline=(120, 120, 120))
+                x = self._text(draw, (x + 30, y + 4), f"{name} {freq:g} Hz", (230, 230, 230))
+                x += 24
+        elif s.content:
+            self._text(draw, (CHIP[0], y + 4), s.content, (200, 220, 255))
+        for row, line, chip in ((DECISION_ROW, s.decision, DECISION_CHIP),
+                                (CONFIRM_ROW, s.confirm, s.confirm_chip)):
+            if line:
+                draw.rectangle((CHIP[0], top + row, CHIP[0] + CHIP[1], top + row + 18),
+                               fill=chip)
+                self._text(draw, (CHIP[0] + CHIP[1] + 8, top + row + 1), line, (230, 230, 230))
+        return np.asarray(canvas)
+
+    def _text(self, draw: ImageDraw.ImageDraw, at: tuple[float, float], text: str,
+              fill: tuple[int, int, int]) -> float:
+        """Draw one line (clipped to the frame by PIL); returns the x where it ends."""
+        text = "".join(c if c.isprintable() else "?" for c in text[:200])
+        draw.text(at, text, font=self.font, fill=fill)
+        return at[0] + draw.textlength(text, font=self.font)
+
+    def _marker(self, draw: ImageDraw.ImageDraw, px: tuple[float, float] | None,
+                colour: tuple[int, int, int], label: str, *, ring: bool) -> None:
+        if px is None:
+            return
+        u, v = px[0] * self.frame_scale[0], px[1] * self.frame_scale[1]
+        if ring:
+            draw.ellipse((u - 9, v - 9, u + 9, v + 9), outline=colour, width=2)
+        else:
+            draw.line((u - 12, v, u + 12, v), fill=colour, width=3)
+            draw.line((u, v - 12, u, v + 12), fill=colour, width=3)
+        self._text(draw, (u + 12, v - 20), label, colour)
+
+    def _apply(self, index: int, e: dict[str, Any]) -> None:
+        """Update the state with event ``index``."""
+        s, kind = self._state, e["event"]
+
+        def get(name: str, check: Callable[[Any], bool], expected: str) -> Any:
+            value = e.get(name)
+            if not check(value):
+                raise CorruptRecord(f"{_where(self.folder, index)}: {kind!r} event needs "
+                                    f"{name!r} as {expected}, got {shown(value)}")
+            return value
+
+        if kind == "frame":
+            s.frame = (index, e["path"])
+        elif kind == "stage":
+            s.stage, s.since = e["stage"], e["t"]
+            s.title = _STAGE_TITLES.get(s.stage, f"{s.stage.upper()}")
+            s.candidates, s.content, s.cursor_px, s.target_px = {}, "", None, None
+            if s.stage == "what":
+                s.candidates = e["candidates"]  # label -> Hz, checked by load_record
+            elif s.stage == "how":
+                obj = get("object", _is_str, "a string")
+                s.title = f"{_STAGE_TITLES['how']} on {obj}"
+                s.content = "   ".join(f"{cls.replace('_', ' ')} -> {skill}"
+                                       for cls, skill in e["options"].items()) or "no skill"
+            elif s.stage == "where":
+                s.cursor_px = get("start_px", _is_px_or_none, "[u, v] px")
+                s.target_px = get("target_px", _is_px_or_none, "[u, v] px")
+                point = e["intended"]
+                s.content = "intended point " + ", ".join(
+                    f"{axis} = {point[axis]:.3f} m" for axis in ("x", "y", "z") if axis in point)
+        elif kind == "decision":
+            scores = get("scores", _is_scores, "an object of label -> number")
+            kind_of = get("score_kind", _is_str_or_none, "a string") or "score"
+            ranked = sorted(scores.items(), key=lambda item: -item[1])[:4]
+            s.decision = (f"decided ({e['stage']}): {e['label']}    " + "  ".join(
+                f"{label} {value:.2f}" for label, value in ranked) + f"  ({kind_of})")
+        elif kind == "confirm":
+            proposal = get("proposal", _is_str, "a string")
+            s.confirm = (f"rejected by a clench: {proposal}" if e["clench"]
+                         else f"confirmed: {proposal}")
+            s.confirm_chip = REJECTED_CHIP if e["clench"] else ACCEPTED_CHIP
+        elif kind == "where":
+            s.cursor_px = get("cursor_px", _is_px_or_none, "[u, v] px") or s.cursor_px
+            if e.get("abandoned") is True:
+                s.content = "Where abandoned"
+        elif kind == "skill_start":
+            call = self._call(get)
+            s.stage, s.title, s.content = "skill", f"ROBOT: {call} running", "clench to stop"
+        elif kind in ("skill_end", "skill_failure"):
+            call = self._call(get)
+            seconds = get("sim_time", _is_number_or_none, "a number")
+            took = f" after {seconds:.1f} s" if seconds is not None else ""
+            s.stage = "skill"
+            s.title = f"ROBOT: {call} " + ("done" if kind == "skill_end"
+                                           else f"failed ({e['reason']})") + took
+            s.content = ""
+        elif kind == "task_reset":
+            s.stage, s.title, s.content = "reset", "the task starts again", ""
+        elif kind == "task_end":
+            predicates = get("predicates", _is_predicates, "an object of name -> bool")
+            s.stage = "end"
+            s.title = "OUTCOME: " + ("success" if e["success"] else "FAILURE")
+            s.content = "   ".join(f"{name}: {'yes' if holds else 'no'}"
+                                   for name, holds in (predicates or {}).items())
+
+    @staticmethod
+    def _call(get: Callable[..., Any]) -> str:
+        return (f"{get('skill', _is_str, 'a string')}"
+                f"({get('object', _is_str, 'a string')})")
+
+
+class _State:
+    """What the interface shows at a moment of the session."""
+
+    def __init__(self) -> None:
+        self.frame: tuple[int, str] | None = None
+        self.stage, self.since, self.title, self.content = "", 0.0, "session start", ""
+        self.candidates: dict[str, float] = {}
+        self.cursor_px = self.target_px = None
+        self.decision = self.confirm = ""
+        self.confirm_chip = ACCEPTED_CHIP
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_str_or_none(value: Any) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, _NUMBER) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_number_or_none(value: Any) -> bool:
+    return value is None or _is_number(value)
+
+
+def _is_px_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, list) and len(value) == 2
+                             and all(_is_number(v) and abs(v) < 1e5 for v in value))
+
+
+def _is_scores(value: Any) -> bool:
+    return isinstance(value, dict) and all(_is_number(v) for v in value.values())
+
+
+def _is_predicates(value: Any) -> bool:
+    return value is None or (isinstance(value, dict)
+                             and all(isinstance(v, bool) for v in value.values()))
