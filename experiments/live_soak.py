@@ -24,9 +24,10 @@ stale), by its number:
   at 500 Hz x 32 channels float32 on 127.0.0.1 (``LSLAPICFG`` = ``noir/lsl_api.cfg`` in both
   processes), channel 0 a sample counter, all channels declared in uV; it starts once the
   reader is connected and pushes a chunk of ``--lsl-chunk`` s each time its last sample is
-  due (wall time), with time stamps ``start + i / 500`` (``--lsl-stamps exact``, the way
-  ``noir.lsl.LoopbackPerson`` stamps) or liblsl's own push-time stamps (``auto``, the way
-  most amplifier apps stream).
+  due (wall time), with time stamps ``start + i / 500`` (``lsl``, the way
+  ``noir.lsl.LoopbackPerson`` stamps) or liblsl's own (``lsl-auto``: ``push_chunk`` without
+  stamps, the last sample stamped at the push and the others back-dated by 1 / 500 s, as an
+  app that leaves the stamps to liblsl sends them).
 
 Expected = last number - first number + 1 (the counter unwrapped), and (last stamp - first
 stamp) x sfreq + 1; lost = numbers skipped, duplicated = numbers repeated or stamps that do
@@ -34,7 +35,7 @@ not rise. ``stamp steps over 1.5 sample periods`` counts the time stamps' jitter
 not a number is missing (``check_chunk`` calls a step of more than 1.5 periods plus the
 source's ``stamp_jitter`` lost samples).
 
-    python experiments/live_soak.py --minutes 10
+    python experiments/live_soak.py --minutes 10 --parallel
 writes experiments/results/live_soak.txt and .csv.
 """
 
@@ -86,10 +87,9 @@ class Counter:
             steps %= self.modulo
         self.lost += int(np.sum(steps[steps > 1] - 1))
         self.repeated += int(np.sum(steps <= 0))
-        last = numbers[-1] if self.number is None else self.number + int(steps.sum())
         if self.first_number is None:
             self.first_number = int(numbers[0])
-        self.number = int(last)
+        self.number = int(numbers[0] + steps.sum())  # unwrapped
         stamps = np.asarray(stamps, dtype=float)
         if self.stamp is not None:
             stamps = np.concatenate([[self.stamp], stamps])
@@ -195,7 +195,7 @@ def produce(stream: str, ready: Any, stop: Any, out: Any, chunk_s: float, stamps
 
 
 def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float,
-         lsl_stamps: str, out: Any) -> None:
+         out: Any) -> None:
     """Read ``kind`` for ``minutes``; put its row on ``out``."""
     from decoders.cues import Cue
     from noir.clock import WallClock
@@ -204,7 +204,8 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
 
     row: dict[str, Any] = {"source": kind}
     producer = None
-    if kind == "lsl":
+    if kind.startswith("lsl"):
+        lsl_stamps = "auto" if kind == "lsl-auto" else "exact"
         ctx = mp.get_context("spawn")
         ready, stop, got = ctx.Event(), ctx.Event(), ctx.Queue()
         stream = f"noir-soak-{os.getpid()}"  # its own: soaks may run side by side
@@ -267,12 +268,15 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
         stamp_jitter_ms=1e3 * source.stamp_jitter,
         motion_s=motion, motions=motions, received=c.received,
         expected_by_number=(c.number - c.first_number + 1) if c.received else 0,
-        lost=c.lost, duplicated=c.repeated + c.stamp_back,
+        lost=c.lost, duplicated=c.repeated + c.stamp_back, numbers_repeated=c.repeated,
+        stamps_not_rising=c.stamp_back,
         expected_by_stamps=round((c.stamp - c.first_stamp) * source.sfreq) + 1
         if c.received else 0,
         expected_by_wall=round(wall * source.sfreq), first_number=c.first_number,
         stamp_gaps=c.stamp_gaps, max_stamp_step_ms=1e3 * c.max_step,
         faults=len(faults), fault_kinds=fault_kinds(faults),
+        faults_on_stamps_only=c.lost == 0 and c.repeated == 0 and all(
+            "dropped samples" in f or "went back or stood still" in f for f in faults),
         fault_example=faults[0] if faults else "",
         pull_p50_ms=1e3 * np.quantile(pulls[:n_pulls], 0.5),
         pull_p99_ms=1e3 * np.quantile(pulls[:n_pulls], 0.99),
@@ -325,14 +329,13 @@ def fault_kinds(faults: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes per source")
-    parser.add_argument("--sources", nargs="+", default=["brainflow", "lsl"],
-                        choices=["brainflow", "lsl"])
+    parser.add_argument("--sources", nargs="+", default=["brainflow", "lsl", "lsl-auto"],
+                        choices=["brainflow", "lsl", "lsl-auto"])
     parser.add_argument("--parallel", action="store_true",
                         help="soak the sources at the same time (each in its own process)")
     parser.add_argument("--motion", type=float, default=5.0, help="seconds per motion")
     parser.add_argument("--tick", type=float, default=TICK, help="control tick, s")
     parser.add_argument("--lsl-chunk", type=float, default=1 / 32, help="LSL chunk, s")
-    parser.add_argument("--lsl-stamps", choices=["exact", "auto"], default="exact")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args()
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
@@ -340,7 +343,7 @@ def main() -> None:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     work = [ctx.Process(target=soak, args=(kind, args.minutes, args.motion, args.tick,
-                                           args.lsl_chunk, args.lsl_stamps, queue))
+                                           args.lsl_chunk, queue))
             for kind in args.sources]
     rows = []
     for process in work:
@@ -369,13 +372,18 @@ def main() -> None:
             f"  samples received {r['received']}, expected {r['expected_by_number']} by their "
             f"numbers ({r['expected_by_stamps']} by the stamps, {r['expected_by_wall']} by "
             f"the wall time); lost {r['lost']}, duplicated {r['duplicated']}"
+            + (f" ({r['numbers_repeated']} numbers repeated, {r['stamps_not_rising']} stamps "
+               "not rising)" if r["duplicated"] else "")
             + (f"; first number {r['first_number']}, pushed {r['pushed']:.0f}"
                if r["source"].startswith("lsl") else ""),
             f"  stamp steps over 1.5 sample periods: {r['stamp_gaps']} (largest "
             f"{r['max_stamp_step_ms']:.1f} ms; the source's stamp_jitter "
             f"{r['stamp_jitter_ms']:g} ms)",
             f"  stream faults raised: {r['faults']}"
-            + (f" {r['fault_kinds']}, e.g. {r['fault_example']!r}" if r["faults"] else ""),
+            + (f" {r['fault_kinds']}, e.g. {r['fault_example']!r}" if r["faults"] else "")
+            + ("; all on time stamps while the numbers skip and repeat none: the checks "
+               "tripped on the stamps' jitter, no sample was lost"
+               if r["faults"] and r["faults_on_stamps_only"] else ""),
             f"  reader CPU {r['cpu_pct']:.1f} % of one core"
             + (f"; producer CPU {r['producer_cpu_pct']:.1f} %" if r["source"].startswith("lsl")
                else " (the board's data thread included)"),

@@ -11,7 +11,7 @@ import pandas as pd
 def test_a_short_soak_counts_every_sample_once(tmp_path):
     done = subprocess.run(
         [sys.executable, "experiments/live_soak.py", "--minutes", "0.05", "--motion", "1",
-         "--parallel", "--out", str(tmp_path)],
+         "--sources", "brainflow", "lsl", "--parallel", "--out", str(tmp_path)],
         capture_output=True, text=True, cwd=Path(__file__).parents[1], timeout=120,
     )
     assert done.returncode == 0, done.stderr[-3000:]
