@@ -369,9 +369,10 @@ def check_chunk(data: np.ndarray, stamps: np.ndarray, sfreq: float, ch_names: li
     """Refuse samples (n_times, n_channels) with NaN/inf, or time stamps that skip or go back.
 
     ``data[0]`` is sample ``first`` of the window (the numbering of the messages);
-    ``previous`` is the time stamp of the sample before it, if any. A step of more than
-    ``1.5 / sfreq + jitter`` s counts as lost samples (``jitter``: the source's
-    ``stamp_jitter``).
+    ``previous`` is the time stamp of the sample before it, if any. With ``jitter`` (the
+    source's ``stamp_jitter``) 0, every step must be positive and at most ``1.5 / sfreq`` s;
+    otherwise a step may go back by up to ``jitter`` s (a sender that stamps whole chunks) and
+    counts as lost samples beyond ``1.5 / sfreq + jitter`` s.
 
     Raises
     ------
@@ -386,10 +387,12 @@ def check_chunk(data: np.ndarray, stamps: np.ndarray, sfreq: float, ch_names: li
     if previous is not None:
         stamps, first = np.concatenate([[previous], stamps]), first - 1
     steps = np.diff(stamps)
-    if np.any(steps <= 0):
-        at = int(np.argmax(steps <= 0))
+    back = steps <= 0 if jitter == 0 else steps < -jitter
+    if np.any(back):
+        at = int(np.argmax(back))
         raise StreamPaused(f"stream time went back or stood still at sample {first + at + 1} "
-                           f"({steps[at]:+.3f} s)")
+                           f"({steps[at]:+.3f} s; a sender that stamps whole chunks needs a "
+                           "stamp jitter, e.g. lsl:NAME,jitter=0.05)")
     if np.any(steps > 1.5 / sfreq + jitter):
         at = int(np.argmax(steps > 1.5 / sfreq + jitter))
         missing = round(steps[at] * sfreq) - 1

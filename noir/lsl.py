@@ -79,6 +79,10 @@ class LSLSource:
         channels' unit must agree with it.
     default_units : str or None
         The unit to take when the stream does not say and ``units`` is None (a montage's).
+    jitter : float
+        Seconds by which the stream's time stamps may stray (``noir.live.StreamSource``): 0
+        for a sender that stamps each sample (``LoopbackPerson``); a sender that lets liblsl
+        stamp whole chunks at push time needs about a chunk's length (e.g. 0.05).
 
     A stream from another machine has its clock offset to this one corrected (liblsl's
     ``proc_clocksync``; one on this machine already shares its clock); jitter is not smoothed,
@@ -90,7 +94,10 @@ class LSLSource:
     """
 
     def __init__(self, stream: str = "noir-eeg", *, timeout: float = 10.0,
-                 units: str | None = None, default_units: str | None = None) -> None:
+                 units: str | None = None, default_units: str | None = None,
+                 jitter: float = 0.0) -> None:
+        if not 0 <= jitter <= 1:
+            raise ValueError(f"jitter={jitter} s: expected 0 to 1 s")
         found = pylsl.resolve_byprop("name", stream, timeout=timeout)
         if not found:
             raise TimeoutError(f"no LSL stream named {stream!r} appeared within {timeout} s "
@@ -108,7 +115,7 @@ class LSLSource:
         self.units = _stream_units(info, units, default_units)
         self._scale = UNIT_SCALE[self.units]
         self.answers_cues = info.desc().child("noir").child_value("answers_cues") == "true"
-        self.stamp_jitter = 0.0  # the sender's own stamps
+        self.stamp_jitter = jitter
         self.cues = pylsl.StreamOutlet(pylsl.StreamInfo(CUE_STREAM, "Markers", 1, 0, "string",
                                                         f"{CUE_STREAM}/{stream}"))
         _warn_exposed(self.cues)

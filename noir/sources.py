@@ -7,7 +7,8 @@ Grammar (``--source``)::
     file:PATH                      one annotated recording (noir.recorded.file_operator)
     lsl:STREAM[,key=value...]      a live LSL stream (noir.lsl.LSLSource): units (of a stream
                                    that does not declare them), timeout (s to wait for the
-                                   stream and for a cue's first sample; default 10)
+                                   stream and for a cue's first sample; default 10), jitter (s
+                                   its stamps may stray: for senders that stamp whole chunks)
     brainflow:BOARD[,key=value...] a live BrainFlow board (noir.board.BrainFlowSource), e.g.
                                    brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0
 
@@ -19,6 +20,7 @@ decoders read and checks them when the session starts.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -39,7 +41,7 @@ if TYPE_CHECKING:
 KINDS = ("simulated", "recorded", "file", "lsl", "brainflow")
 """The kinds of source, in the order ``noir run --help`` lists them."""
 LIVE = ("lsl", "brainflow")
-LSL_OPTIONS = {"units": str, "timeout": float}
+LSL_OPTIONS = {"units": str, "timeout": float, "jitter": float}
 """The ``key=value`` options an ``lsl:`` source takes, and their types."""
 
 
@@ -92,6 +94,10 @@ class SourceSpec:
             if unknown:
                 raise ValueError(f"source {text!r}: unknown lsl option(s) {unknown}; known: "
                                  f"{sorted(LSL_OPTIONS)}")
+            for key, value in options:
+                if LSL_OPTIONS[key] is float and not _is_number(value):
+                    raise ValueError(f"source {text!r}: option {key}={value!r} must be a "
+                                     "number")
         return cls(kind, name, tuple(options))
 
     @property
@@ -120,9 +126,10 @@ def open_stream(spec: SourceSpec, montage: Montage | None = None) -> StreamSourc
         from noir.lsl import LSLSource
 
         timeout = _number(spec, "timeout", options.get("timeout", "10"))
+        jitter = float(options["jitter"]) if "jitter" in options else 0.0
         source: StreamSource = LSLSource(
             spec.name, timeout=timeout, units=options.get("units"),
-            default_units=montage.units if montage is not None else None)
+            default_units=montage.units if montage is not None else None, jitter=jitter)
     elif spec.kind == "brainflow":
         from noir.board import BrainFlowSource
 
@@ -204,6 +211,13 @@ def check_stream_fits(operator: StreamOperator, config: LoopConfig,
     if problems:
         raise StreamMismatch(f"{operator.source.label} does not fit the session:\n"
                          + "\n".join(problems))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _number(spec: SourceSpec, key: str, value: str) -> float:

@@ -82,6 +82,21 @@ def test_check_chunk_names_each_problem():
         check_chunk(bad[:10], stamps[20:30], sfreq, names, previous=stamps[19], first=20)
 
 
+def test_a_stamp_jitter_lets_loosely_stamped_chunks_through_but_not_lost_samples():
+    """A sender that lets liblsl stamp whole chunks: stamps step back a little at a chunk's
+    start; with the source's jitter that passes, a real gap still does not."""
+    sfreq, names = 500.0, ["a", "b"]
+    stamps = np.arange(64) / sfreq
+    stamps[32:] -= 0.004  # the second chunk stamped 4 ms early
+    data = np.zeros((64, 2))
+    with pytest.raises(StreamPaused, match="went back or stood still.*jitter"):
+        check_chunk(data, stamps, sfreq, names)
+    check_chunk(data, stamps, sfreq, names, jitter=0.05)
+    gap = np.concatenate([stamps[:32], stamps[32:] + 0.1])
+    with pytest.raises(StreamPaused, match="dropped samples"):
+        check_chunk(data, gap, sfreq, names, jitter=0.05)
+
+
 def test_check_signal_names_flat_and_saturated_channels():
     sfreq, names = 256.0, ["C3", "C4", "Cz"]
     rng = np.random.default_rng(0)

@@ -52,6 +52,7 @@ def test_source_specs_parse_and_print_back(text, kind, name, options):
     ("lsl:x,units", "option 'units' is not key=value"),
     ("lsl:x,units=uV,units=V", "option 'units' given twice"),
     ("lsl:x,rate=3", r"unknown lsl option\(s\) \['rate'\]"),
+    ("lsl:x,jitter=soon", "option jitter='soon' must be a number"),
 ])
 def test_bad_source_specs_are_named(text, message):
     with pytest.raises(ValueError, match=message):
