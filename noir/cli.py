@@ -150,6 +150,24 @@ def _calibration_folder(path: Path | None) -> Path | None:
     return path
 
 
+def _windows(text: str | None) -> tuple[float, ...] | None:
+    """Option callback: growing SSVEP window lengths in s, comma-separated (``1,2,4``)."""
+    if text is None:
+        return None
+    try:
+        windows = tuple(float(part) for part in text.split(","))
+    except ValueError:
+        windows = ()
+    if not windows or any(not 0 < w <= 60 for w in windows) \
+            or any(b <= a for a, b in zip(windows, windows[1:], strict=False)):
+        raise typer.BadParameter(f"{text!r}: expected growing window lengths in s, "
+                                 "comma-separated, each in (0, 60] (e.g. 1,2,4)")
+    return windows
+
+
+STOPPING_HELP = ("Dynamic stopping for SSVEP: growing window lengths in s (e.g. 1,2,4); the "
+                 "What decision is taken at the first that is convincing (calibrated on cued "
+                 "SSVEP trials).")
 SOURCE_HELP = ("Where the EEG comes from: simulated[:PROFILE] | recorded | file:PATH | "
                "lsl:STREAM[,units=uV] | brainflow:BOARD[,key=value...] (e.g. "
                "brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0). "
@@ -196,6 +214,8 @@ def run(
         None, callback=_calibration_folder, help="Use this calibration (`noir calibrate "
         "--out`) instead of calibrating first; the record keeps a copy."),
     montage: str = typer.Option(None, help=MONTAGE_HELP),
+    ssvep_stopping: str = typer.Option(None, callback=_windows, help=STOPPING_HELP +
+                                       " With --calibration, it must have been calibrated so."),
     out: Path = typer.Option(Path("runs"), callback=folder_to_write,
                              help="Folder that receives the session folder."),
     user: Path = typer.Option(None, callback=folder_to_write,
@@ -210,17 +230,21 @@ def run(
     and `noir replay` reproduces its decisions."""
     with opened_console(with_console) as observer:
         _run(task, source, seed, out, user, calibration=calibration, montage=montage,
-             observer=observer)
+             observer=observer, ssvep_stopping=ssvep_stopping)
 
 
 def _run(task: str, source: str, seed: int, out: Path, user: Path | None, *,
-         calibration: Path | None, montage: str | None, observer: Any = None) -> None:
+         calibration: Path | None, montage: str | None, observer: Any = None,
+         ssvep_stopping: tuple[float, ...] | None = None) -> None:
     """Run one session and print its summary table; exit 1 if the goal was not reached."""
     from noir.demo import default_config, run_session
     from noir.sources import SourceSpec
 
     spec = SourceSpec.parse(source)
-    config = replace(default_config(spec.kind), learning=True) if user else None
+    config = None
+    if user or ssvep_stopping:
+        config = replace(default_config(spec.kind), learning=bool(user),
+                         ssvep_stopping=ssvep_stopping)
     start = time.perf_counter()
     if spec.live:  # the person reads the cues in the terminal: no spinner over them
         console.print(f"live session from {spec}: follow the cues below")
@@ -300,6 +324,7 @@ def calibrate(
     trials: int = typer.Option(20, min=5, max=500, help="Motor-imagery trials per class (4 "
                                "classes; at least 5 for the 5-fold accuracy)."),
     montage: str = typer.Option(None, help=MONTAGE_HELP),
+    ssvep_stopping: str = typer.Option(None, callback=_windows, help=STOPPING_HELP),
     out: Path = typer.Option(Path("calibration"), callback=_new_folder,
                              help="Folder that receives the decoders (new or empty)."),
 ) -> None:
@@ -318,7 +343,8 @@ def calibrate(
 
     spec = SourceSpec.parse(source or f"simulated:{profile}")
     mapping = load_montage(montage) if montage else None
-    config = mapping.config(LoopConfig()) if mapping else LoopConfig()
+    config = LoopConfig(ssvep_stopping=ssvep_stopping)
+    config = mapping.config(config) if mapping else config
     operator = open_operator(spec, (), seed=seed, config=config, montage=mapping)
     try:
         if spec.live:
@@ -338,6 +364,9 @@ def calibrate(
                   f"({report['n_mi_trials']} trials)")
     console.print(f"jaw clench detector, 5-fold CV accuracy: {report['emg_accuracy']:.2f} "
                   f"({report['n_emg_trials']} windows)")
+    if result.ssvep_stopping is not None:
+        console.print(f"SSVEP dynamic stopping over windows {list(ssvep_stopping)} s, "
+                      "calibrated on cued SSVEP trials")
     console.print(f"saved to {out}")
 
 

@@ -100,6 +100,9 @@ def run_session(
     if map_ is not None:
         config = map_.config(config)
     calib = Calibration.load(calibration) if calibration is not None else None
+    if calib is not None and config.ssvep_stopping and calib.ssvep_stopping is None:
+        raise ValueError(f"{calibration} has no SSVEP dynamic stopping: calibrate with "
+                         "--ssvep-stopping to use it")
     assistant = None
     if config.learning:  # read the person's model first: a bad one fails before any work
         assistant = Assistant.open(user, config.propose_threshold, config.intent_model) \

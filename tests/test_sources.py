@@ -229,3 +229,28 @@ def test_noir_sources_lists_streams_boards_and_montages():
     assert "noir-eeg-listed" in result.output  # the loopback stream, 33 channels at 256 Hz
     assert "synthetic" in result.output and "cyton" in result.output
     assert "noir-default" in result.output and "muse" in result.output
+
+
+def test_dynamic_stopping_is_calibrated_then_used_from_the_cli(tmp_path, saved_calibration):
+    from typer.testing import CliRunner
+
+    from noir.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["calibrate", "--ssvep-stopping", "1,2,4", "--trials", "5",
+                                 "--out", str(tmp_path / "cal")])
+    assert result.exit_code == 0, result.output
+    assert "SSVEP dynamic stopping over windows [1.0, 2.0, 4.0] s" in result.output
+    result = runner.invoke(app, ["run", "--source", "simulated", "--calibration",
+                                 str(tmp_path / "cal"), "--ssvep-stopping", "1,2,4",
+                                 "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 0, result.output
+    (folder,) = (tmp_path / "runs").iterdir()
+    whats = [e for e in read_events(folder) if e["event"] == "decision" and e["stage"] == "what"]
+    assert whats and all(e["window_s"] in (1.0, 2.0, 4.0) for e in whats)
+    for args, message in [(["--ssvep-stopping", "2,1"], "expected growing window lengths"),
+                          (["--calibration", str(saved_calibration), "--ssvep-stopping", "1,2"],
+                           "has no SSVEP dynamic stopping")]:
+        result = runner.invoke(app, ["run", "--source", "simulated", *args,
+                                     "--out", str(tmp_path / "bad")])
+        assert result.exit_code == 2 and message in result.stderr, result.output
