@@ -1,4 +1,4 @@
-"""SSVEP decoders: CCA, filter-bank CCA, extended CCA, (ensemble) TRCA and TDCA.
+"""SSVEP decoders: CCA, filter-bank CCA, extended CCA, (ensemble) TRCA, TDCA, FBSpatialLDA.
 
 All decoders are scikit-learn classifiers on EEG windows of shape (n_trials, n_channels, n_times)
 that share one base class (:class:`_SSVEPDecoder`): parameter and input checks, the optional
@@ -11,6 +11,11 @@ classes at once.
 - :class:`ECCA` — extended CCA with individual templates (Chen et al. 2015, PNAS 112:E6058).
 - :class:`TRCA` — task-related component analysis, ensemble by default (Nakanishi et al. 2018).
 - :class:`TDCA` — task-discriminant component analysis (Liu et al. 2021, IEEE TNSRE 29:1994).
+- :class:`FBSpatialLDA` — phase-invariant and trained: filter-bank power at each stimulus
+  frequency through learned spatial filters, plus FBCCA's correlations, classified by
+  shrinkage LDA with rest as a learned class (for stimuli not phase-locked to the cue, where
+  the template methods above fail); :class:`FBSpatialLDACV` picks its setting by inner CV.
+  (It overrides ``fit`` and the decisions; the rest-threshold machinery below is not used.)
 
 Why by hand: scikit-learn's ``CCA`` is an iterative PLS fit per pair of matrices, far too slow
 per trial x class, and no well-kept BSD library ships these SSVEP methods (MOABB's own ones are
