@@ -46,6 +46,8 @@ DECODER_CLASSES = frozenset({
     "decoders.ssvep.CCA",
     "decoders.ssvep.ECCA",
     "decoders.ssvep.FBCCA",
+    "decoders.ssvep.FBSpatialLDA",
+    "decoders.ssvep.FBSpatialLDACV",
     "decoders.ssvep.SubBands",
     "decoders.ssvep.TDCA",
     "decoders.ssvep.TRCA",
@@ -66,6 +68,7 @@ DECODER_CLASSES = frozenset({
     "sklearn.model_selection._split.StratifiedKFold",
     "sklearn.pipeline.FeatureUnion",
     "sklearn.pipeline.Pipeline",
+    "sklearn.preprocessing._data.StandardScaler",
     "sklearn.svm._classes.SVC",
 })
 """Estimator classes a decoder file may hold (skops ``ObjectNode``), by fully-qualified name."""

@@ -1009,10 +1009,10 @@ class FBSpatialLDA(_SSVEPDecoder):
     reference, fundamental and harmonics), and its total ``R = X X^T``. ``fit`` learns, from the
     training windows of class ``k``, the ``n_filters`` spatial filters ``w`` maximising
     ``w^T S_k w / w^T R w`` on their means (generalized eigenvectors, :func:`scipy.linalg.eigh`).
-    Features of a window (``transform``): ``log(w^T S_k w / w^T R w)`` for every band, class and
-    filter (``features`` "filters" or "both") and the log squared CCA correlation of each band
-    and class (the window's own best filter, as :class:`FBCCA`; "cca" or "both"). They are
-    standardised and classified by linear discriminant analysis with Ledoit-Wolf shrinkage
+    Features of a window (:meth:`window_features`): ``log(w^T S_k w / w^T R w)`` for every band,
+    class and filter (``features`` "filters" or "both") and the log squared CCA correlation of
+    each band and class (the window's own best filter, as :class:`FBCCA`; "cca" or "both"). They
+    are standardised and classified by linear discriminant analysis with Ledoit-Wolf shrinkage
     (scikit-learn ``lsqr``); rest trials (``rest_label``) are a class of their own, so the rest
     model is learnt, not a threshold.
 
@@ -1094,9 +1094,11 @@ class FBSpatialLDA(_SSVEPDecoder):
         n_filters = _check_int(self.n_filters, "n_filters", 1)
         if self.features not in ("both", "filters", "cca"):
             raise ValueError(f"features must be 'both', 'filters' or 'cca', got {self.features!r}.")
-        if X is None or y is None:
-            raise ValueError("FBSpatialLDA needs training windows X and labels y.")
+        if X is None:
+            raise ValueError("FBSpatialLDA needs training windows X.")
         X = self._check_X(X)
+        if y is None:
+            raise ValueError("FBSpatialLDA needs labels y.")
         check_not_identical(X)
         y = check_trial_labels(y, X.shape[0])
         is_rest = self._check_y(y, stim_classes)
@@ -1151,7 +1153,7 @@ class FBSpatialLDA(_SSVEPDecoder):
             features.append(np.log(np.clip(r2, tiny, 1.0)).transpose(1, 0, 2).reshape(len(num), -1))
         return np.hstack(features)
 
-    def transform(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+    def window_features(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """The standardised features the LDA sees, shape (n_trials, n_features)."""
         check_is_fitted(self, "lda_")
         X = self._check_X(X, fitted=True)
@@ -1159,15 +1161,18 @@ class FBSpatialLDA(_SSVEPDecoder):
 
     def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """LDA scores, shape (n_trials, n_classes) (``classes_`` order; 2 classes: (n_trials,))."""
-        return check_finite_output(self.lda_.decision_function(self.transform(X)), "score")
+        features = self.window_features(X)  # checks that it is fitted first
+        return check_finite_output(self.lda_.decision_function(features), "score")
 
     def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """LDA posterior probabilities, shape (n_trials, n_classes)."""
-        return self.lda_.predict_proba(self.transform(X))
+        features = self.window_features(X)
+        return self.lda_.predict_proba(features)
 
     def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """Most probable label of each window, shape (n_trials,)."""
-        return self.lda_.predict(self.transform(X))
+        features = self.window_features(X)
+        return self.lda_.predict(features)
 
 
 class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
@@ -1229,6 +1234,10 @@ class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
         if not candidates or not all(isinstance(c, dict) for c in candidates):
             raise ValueError(f"candidates must be a non-empty list of parameter mappings, got "
                              f"{candidates!r}.")
+        if not (isinstance(X, mne.BaseEpochs) or (isinstance(X, np.ndarray) and X.ndim == 4)):
+            check_epochs_array(X, sfreq=self.sfreq)  # windows, else a clear error
+        if y is None:
+            raise ValueError("FBSpatialLDACV needs labels y.")
         base = FBSpatialLDA(self.freqs, self.sfreq, labels=self.labels,
                             rest_label=self.rest_label, band_h_freq=self.band_h_freq)
         unknown = sorted({k for c in candidates for k in c} - set(base.get_params()))

@@ -30,7 +30,7 @@ from decoders.motor_imagery import (
 )
 from decoders.nets import EEGNetClassifier
 from decoders.preprocessing import BandpassFilter
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
+from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDACV, SubBands
 
 SSVEP_FREQS = [6.0, 7.5, 8.57, 10.0]
 
@@ -77,6 +77,8 @@ def _fitted_decoders() -> dict[str, tuple[BaseEstimator, np.ndarray]]:
             fitted[cls.__name__] = (cls(SSVEP_FREQS, 256.0, labels=labels).fit(Xs, ys), Xs)
         fitted["CCA-rest"] = (CCA(SSVEP_FREQS[:3], 256.0, labels=labels[:3],
                                   rest_label=labels[3]).fit(Xs, ys), Xs)
+        fitted["FBSpatialLDACV"] = (
+            FBSpatialLDACV(SSVEP_FREQS, 256.0, labels=labels, n_inner=2).fit(Xs, ys), Xs)
         fitted["SubBands"] = (SubBands(SSVEP_FREQS, 256.0).fit(Xs), Xs)
         fitted["BandpassFilter"] = (BandpassFilter(256.0, 1.0, 40.0).fit(Xs), Xs)
         cca = CCA(SSVEP_FREQS, 256.0, labels=labels).fit(Xs, ys)

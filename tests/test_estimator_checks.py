@@ -25,7 +25,16 @@ from decoders.motor_imagery import (
 )
 from decoders.nets import EEGNetClassifier, ShallowConvNetClassifier
 from decoders.preprocessing import BandpassFilter
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, SubBands
+from decoders.ssvep import (
+    CCA,
+    ECCA,
+    FBCCA,
+    TDCA,
+    TRCA,
+    FBSpatialLDA,
+    FBSpatialLDACV,
+    SubBands,
+)
 
 _FIT_2D = "fits on 2-D X (n_samples, n_features); 3-D (n_trials, n_channels, n_times) required"
 
@@ -82,7 +91,7 @@ _EXPECTED_FAILURES = {
         "check_decision_proba_consistency": _FIT_2D,
         "check_requires_y_none": "training-free: y=None is valid, so 2-D X fails for its shape",
     },
-    **dict.fromkeys((FBCCA, ECCA, TRCA, TDCA), _SSVEP),
+    **dict.fromkeys((FBCCA, ECCA, TRCA, TDCA, FBSpatialLDA, FBSpatialLDACV), _SSVEP),
     **dict.fromkeys((BandpassFilter, SubBands), {
         **_COMMON,
         "check_pipeline_consistency": _FIT_2D,
@@ -135,6 +144,8 @@ _ESTIMATORS = [
     ECCA([6.0, 7.5, 8.57, 10.0], 250.0),
     TRCA([6.0, 7.5, 8.57, 10.0], 250.0),
     TDCA([6.0, 7.5, 8.57, 10.0], 250.0),
+    FBSpatialLDA([6.0, 7.5, 8.57, 10.0], 250.0),
+    FBSpatialLDACV([6.0, 7.5, 8.57, 10.0], 250.0),
     BandpassFilter(250.0, 8.0, 30.0),
     SubBands([6.0, 7.5, 8.57, 10.0], 250.0),
     CSPQDA(250.0),

@@ -95,10 +95,10 @@ def test_fbspatiallda_learns_the_rest_class_and_beats_fbcca_at_low_snr_random_ph
     proba = ours.predict_proba(X_test)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(ours.classes_[proba.argmax(axis=1)], ours.predict(X_test))
-    assert ours.transform(X_test).shape == (len(y_test), 2 * 4 * 2)  # bands x classes x 2 kinds
+    assert ours.window_features(X_test).shape == (len(y_test), 2 * 4 * 2)  # bands x classes x 2
     for features, width in (("filters", 8), ("cca", 8)):
         ablation = DECODERS["FBSpatialLDA"](rest_label="rest", features=features)
-        assert ablation.fit(X_train, y_train).transform(X_test).shape[1] == width
+        assert ablation.fit(X_train, y_train).window_features(X_test).shape[1] == width
 
 
 def test_fbspatiallda_cv_chooses_by_inner_cv_only():
@@ -129,7 +129,7 @@ def test_fbspatiallda_errors():
         DECODERS["FBSpatialLDA"](features="all").fit(X, y)
     with pytest.raises(ValueError, match="n_filters must be <= n_channels = 8"):
         DECODERS["FBSpatialLDA"](n_filters=9).fit(X, y)
-    with pytest.raises(ValueError, match="needs training windows X and labels y"):
+    with pytest.raises(ValueError, match="needs labels y"):
         DECODERS["FBSpatialLDA"]().fit(X, None)
     fitted = DECODERS["FBSpatialLDA"]().fit(X, y)
     with pytest.raises(ValueError, match="250"):  # windows of another length than fitted
