@@ -27,7 +27,8 @@ stale), by its number:
   due (wall time), with time stamps ``start + i / 500`` (``lsl``, the way
   ``noir.lsl.LoopbackPerson`` stamps) or liblsl's own (``lsl-auto``: ``push_chunk`` without
   stamps, the last sample stamped at the push and the others back-dated by 1 / 500 s, as an
-  app that leaves the stamps to liblsl sends them).
+  app that leaves the stamps to liblsl sends them; ``lsl-auto-jitter``: the same stream read
+  as ``lsl:NAME,jitter=0.05``).
 
 Expected = last number - first number + 1 (the counter unwrapped), and (last stamp - first
 stamp) x sfreq + 1; lost = numbers skipped, duplicated = numbers repeated or stamps that do
@@ -59,6 +60,9 @@ import pandas as pd  # noqa: E402
 import psutil  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
+AUTO_JITTER = 0.05
+"""Stamp jitter (s) given to ``lsl-auto-jitter``: the same liblsl-stamped stream as ``lsl-auto``,
+read as ``lsl:NAME,jitter=0.05``."""
 TICK = 1 / 240
 """The loop's control tick, s: the skills poll the clench watch every physics step."""
 LSL_SFREQ, LSL_CHANNELS = 500.0, 32
@@ -205,7 +209,8 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
     row: dict[str, Any] = {"source": kind}
     producer = None
     if kind.startswith("lsl"):
-        lsl_stamps = "auto" if kind == "lsl-auto" else "exact"
+        lsl_stamps = "auto" if kind.startswith("lsl-auto") else "exact"
+        jitter = AUTO_JITTER if kind == "lsl-auto-jitter" else 0.0
         ctx = mp.get_context("spawn")
         ready, stop, got = ctx.Event(), ctx.Event(), ctx.Queue()
         stream = f"noir-soak-{os.getpid()}"  # its own: soaks may run side by side
@@ -215,9 +220,10 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
         ready.wait(60)
         from noir.lsl import LSLSource
 
-        source = Counted(LSLSource(stream, timeout=30), Counter(LSL_SFREQ, modulo=None),
-                         lambda data: np.rint(data[:, 0] * 1e6))
-        row["source"] = f"lsl ({lsl_stamps} stamps, chunks of {lsl_chunk * 1e3:g} ms)"
+        source = Counted(LSLSource(stream, timeout=30, jitter=jitter),
+                         Counter(LSL_SFREQ, modulo=None), lambda data: np.rint(data[:, 0] * 1e6))
+        row["source"] = f"lsl ({lsl_stamps} stamps, chunks of {lsl_chunk * 1e3:g} ms" + (
+            f", lsl:NAME,jitter={jitter:g})" if jitter else ")")
     else:
         source = open_brainflow()
     operator = StreamOperator(source, timeout=10.0, stall=1.0)
@@ -329,8 +335,9 @@ def fault_kinds(faults: list[str]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="minutes per source")
-    parser.add_argument("--sources", nargs="+", default=["brainflow", "lsl", "lsl-auto"],
-                        choices=["brainflow", "lsl", "lsl-auto"])
+    parser.add_argument("--sources", nargs="+",
+                        default=["brainflow", "lsl", "lsl-auto", "lsl-auto-jitter"],
+                        choices=["brainflow", "lsl", "lsl-auto", "lsl-auto-jitter"])
     parser.add_argument("--parallel", action="store_true",
                         help="soak the sources at the same time (each in its own process)")
     parser.add_argument("--motion", type=float, default=5.0, help="seconds per motion")
