@@ -45,6 +45,10 @@ from skills import Skill, SkillFailure, applicable_skills, get_skill
 T = TypeVar("T")
 
 
+class SessionAborted(Exception):
+    """The session was aborted (:meth:`InterfaceLoop.abort`); ``run`` ends it."""
+
+
 def window(raw: mne.io.BaseRaw, channels: Sequence[str], sfreq: float) -> np.ndarray:
     """The whole of ``raw`` on ``channels`` as one trial, shape (1, n_channels, n_times).
 
@@ -123,8 +127,10 @@ class InterfaceLoop:
         self.tally = SessionTally()
         self.examples: list[Example] = []
         self._received: float | None = None  # time.monotonic() the last live window arrived
-        self.on_step: Callable[[World], None] | None = None
-        """Called before each control step of a motion (e.g. ``noir.console.ConsoleFeed``)."""
+        self.on_step: Callable[[World], bool | None] | None = None
+        """Called before each control step of a motion (e.g. ``noir.console.ConsoleFeed``); a
+        true result stops the motion as a clench does."""
+        self.aborted = False
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -134,13 +140,14 @@ class InterfaceLoop:
         ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
         reset to its start and a new attempt begins (as in NOIR), up to
         ``config.max_attempts``. A stream still bad after the operator's retries ends the
-        session: ``task_end`` and the summary then carry ``stream_fault``, the reason.
+        session: ``task_end`` and the summary then carry ``stream_fault``, the reason. After
+        :meth:`abort` they carry ``aborted: true``.
         """
         self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
         self.recorder.frame("000-start", self.world.render("top"))
         start_state = self.world.save_state()
         attempts = self.tally.attempts
-        success, fault = False, None
+        success, fault, aborted = False, None, False
         self._frames = 0
         while len(attempts) < self.config.max_attempts:
             if attempts:
@@ -153,14 +160,18 @@ class InterfaceLoop:
                 self._attempt(examples)
             except StreamPaused as pause:  # the stream stayed bad: end the session
                 fault = str(pause)
+            except SessionAborted:
+                aborted = True
             success = bool(self.task.success(self.world))
             self.tally.end_attempt(success, self.clock.now)
             if success:
                 self.examples = examples
-            if success or fault is not None:
+            if success or fault is not None or aborted:
                 break
         predicates = self.task.goal_predicates(self.world)
         ended = {} if fault is None else {"stream_fault": fault}
+        if aborted:
+            ended["aborted"] = True
         self.recorder.event("task_end", task=self.task.name, success=success,
                             predicates=predicates, attempts=attempts, **ended)
         summary = self.tally.summary(self.task.name, success, predicates, self.clock.now)
@@ -175,6 +186,7 @@ class InterfaceLoop:
             if (self.tally.skill_calls >= self.config.max_skill_calls
                     or rejected_passes >= self.config.max_stage_repeats):
                 return
+            self._safe_point()
             ran = self._step(examples, picked_from)
             rejected_passes = 0 if ran else rejected_passes + 1
 
@@ -192,7 +204,9 @@ class InterfaceLoop:
         chosen = self.propose_intent(top, done) if self.assistant else None
         if chosen is None:
             obj = self.select_object()
+            self._safe_point()
             name = self.select_skill(obj) if obj is not None else None
+            self._safe_point()
             if name is None:
                 return False
             chosen = obj, name
@@ -210,6 +224,7 @@ class InterfaceLoop:
             if where.params is None:  # the person never stopped the cursor
                 return False
             params, point_px = where.params, where.cursor_px
+        self._safe_point()
         ok = self.execute(Intent(obj, name, params), skill)
         if ok and self.assistant:
             examples.append(Example(top, obj, name, point_px, held_from, origin))
@@ -231,6 +246,15 @@ class InterfaceLoop:
         self.world.close()
         self.world = self.new_world()
         return self.world.save_state()
+
+    def abort(self) -> None:
+        """End the session at the next safe point (from any thread): between stages, or by
+        stopping a running motion as a clench does; ``task_end`` then says ``aborted``."""
+        self.aborted = True
+
+    def _safe_point(self) -> None:
+        if self.aborted:
+            raise SessionAborted
 
     # -- stages ---------------------------------------------------------------------------
     def propose_intent(self, top: np.ndarray, done: list[tuple[str, str]]
@@ -413,8 +437,8 @@ class InterfaceLoop:
         self.recorder.event("skill_start", **intent.to_json())
 
         def should_stop() -> bool:
-            if self.on_step is not None:
-                self.on_step(self.world)
+            if (self.on_step is not None and self.on_step(self.world)) or self.aborted:
+                return True
             return watch.monitor()
 
         try:

@@ -30,6 +30,7 @@ from noir.console.cli import bind_policy
 from noir.console.feed import quality_flags
 from noir.console.server import ConsoleServer, create_app
 from noir.demo import run_session
+from noir.replay import replay_session
 from noir.session import read_events, verify_record
 
 SAMPLE = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions" / \
@@ -167,6 +168,7 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
         result["summary"], result["folder"] = run_session(
             source="recorded", calibration=SAMPLE / "calibration", folder=tmp_path / "run",
             observer=feed)
+        result["ended"] = time.monotonic()
 
     runner = threading.Thread(target=session)
     try:
@@ -244,6 +246,18 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
         feed.onsets)
     assert reported["refresh_hz"] == feed.refresh_hz
     assert "console.json" in verify_record(result["folder"])
+    # each onset is an event of the record too (written at the loop's next event, with the
+    # flip's time on this process's monotonic clock), and the record replays identically
+    onsets = [e for e in events if e["event"] == "stimulus_onset"]
+    assert [o["page_ms"] for o in onsets] == [o["at"] for o in feed.onsets]
+    stages = [e for e in events if e["event"] == "stage" and e["stage"] == "what"]
+    for stage, onset in zip(stages, onsets, strict=True):
+        assert onset["stage"] == "what" and "lsl_clock" not in onset
+        assert {t["name"]: t["freq"] for t in onset["targets"]} == stage["candidates"]
+        assert stage["wall"] <= onset["wall"] and 0 <= onset["delay_ms"] < 5000
+        assert onset["monotonic"] < result["ended"]
+    _, _, comparison = replay_session(result["folder"], out=tmp_path / "replay")
+    assert comparison["identical"], comparison
     (tmp_path / "measured.json").write_text(json.dumps({  # a test artifact, with the shots
         "speed": feed.speed, "latency_ms_p50": np.percentile(feed.latencies_ms, 50),
         "latency_ms_p95": np.percentile(feed.latencies_ms, 95), "motion_fps": feed.motion_fps,
@@ -396,3 +410,122 @@ def test_a_page_message_of_the_wrong_shape_is_refused():
         feed.received({"type": "shown"})
     with pytest.raises(ValueError, match="speed must be > 0"):
         ConsoleFeed(speed=0)
+
+
+def test_the_experimenter_aborts_a_session_mid_motion(browser, tmp_path):
+    feed = ConsoleFeed(speed=4.0, hold=True)
+    server = ConsoleServer(create_app(feed=feed))
+    url = server.start()
+    result = {}
+
+    def session() -> None:
+        result["summary"], result["folder"] = run_session(
+            source="recorded", calibration=SAMPLE / "calibration", folder=tmp_path / "run",
+            observer=feed)
+
+    runner = threading.Thread(target=session)
+    operator, experimenter = browser.new_page(), browser.new_page()
+    try:
+        runner.start()
+        operator.goto(url + "operator")
+        experimenter.goto(url + "experimenter")
+        operator.wait_for_selector("text=CLENCH TO STOP", timeout=30_000)
+        experimenter.keyboard.press("a")  # a slip of one key does nothing
+        experimenter.keyboard.press("Shift+A")
+        experimenter.wait_for_selector("body[data-ended='aborted']", timeout=30_000)
+        operator.wait_for_selector("body[data-ended='aborted']")
+        assert operator.inner_text("#stage") == "session aborted"
+        experimenter.screenshot(path=tmp_path / "experimenter-aborted.png")
+    finally:
+        feed.close()
+        runner.join(timeout=60)
+        server.stop()
+    assert result["summary"]["aborted"] is True and result["summary"]["success"] is False
+    events = read_events(result["folder"])
+    assert events[-1]["event"] == "task_end" and events[-1]["aborted"] is True
+    # the motion that ran was stopped as a clench stops it, and nothing followed it
+    moved = [e for e in events if e["event"] in ("skill_start", "skill_end", "skill_failure")]
+    assert [e["event"] for e in moved] == ["skill_start", "skill_failure"]
+    assert moved[1]["reason"] == "interrupted"
+    assert [e["event"] for e in events[events.index(moved[1]) + 1:]] == ["frame", "task_end"]
+    assert "events.jsonl" in verify_record(result["folder"])  # closed with its manifest
+
+
+def test_a_live_lsl_session_in_the_console_holds_while_the_page_is_closed(browser, tmp_path):
+    from noir.lsl import LoopbackPerson, pylsl
+    from sim.eeg_subject import SyntheticSubject
+
+    stream = "noir-eeg-console"
+    feed = ConsoleFeed(hold=True)
+    server = ConsoleServer(create_app(feed=feed))
+    url = server.start()
+    result = {}
+
+    def session() -> None:
+        result["summary"], result["folder"] = run_session(
+            source=f"lsl:{stream}", config=LoopConfig(ssvep_window=4.0),
+            folder=tmp_path / "live", observer=feed)
+
+    runner = threading.Thread(target=session)
+    with LoopbackPerson(SyntheticSubject("default", seed=0), stream=stream, speed=40.0) as person:
+        try:
+            runner.start()  # calibrates from the stream, then waits for a page
+            found = pylsl.resolve_byprop("source_id", f"noir-stimuli/{stream}", timeout=60)
+            assert found, "no noir-stimuli marker stream"
+            markers = pylsl.StreamInlet(found[0])
+            markers.open_stream(timeout=10)
+            page = browser.new_page()
+            page.goto(url + "operator")
+            page.wait_for_selector("text=CLENCH TO STOP", timeout=60_000)
+            # closed mid-motion: the robot stops and the loop holds before the next cue
+            page.close()
+            time.sleep(0.5)
+            answered, messages = person.n_answered, len(feed._history)
+            time.sleep(1.5)
+            assert (person.n_answered, len(feed._history)) == (answered, messages)
+            assert runner.is_alive()
+            reopened = pylsl.local_clock()
+            page = browser.new_page()
+            page.goto(url + "operator")
+            page.wait_for_selector("body[data-ended]", timeout=60_000)
+            cues = page.evaluate("window.cueLog")
+            sent, stamps = [], []  # while the outlet lives
+            while (marker := markers.pull_sample(timeout=0.5))[0] is not None:
+                sent.append(marker[0])
+                stamps.append(marker[1])
+            markers.close_stream()
+        finally:
+            feed.close()
+            runner.join(timeout=60)
+            server.stop()
+    folder = result["folder"]
+    events = read_events(folder)
+    assert result["summary"]["success"] is True, [
+        (e["event"], e.get("stage"), e.get("reason")) for e in events]
+    assert feed.held >= 1.5
+    # the cues appeared on the page, and the decisions
+    assert any("flickering at" in c for c in cues) and any("imagine moving" in c for c in cues)
+    assert page.get_attribute("body", "data-decisions") == str(
+        sum(e["event"] == "decision" for e in events))
+    # the motion stopped when the page closed; nothing read during the hold was used: every
+    # window after it is made of samples sent after the page reopened
+    stopped = next(i for i, e in enumerate(events)
+                   if e["event"] == "skill_failure" and e["reason"] == "interrupted")
+    header = next(e for e in events if e["event"] == "eeg_stream")
+    all_stamps = np.fromfile(folder / header["stamps"], dtype="<f8")
+    later = [e["eeg"] for e in events[stopped + 1:] if "eeg" in e]
+    assert later and all(all_stamps[w["start"]] > reopened for w in later)
+    # each stimulus onset is in the record and went out as a marker stamped with its flip
+    onsets = [i for i, e in enumerate(events) if e["event"] == "stimulus_onset"]
+    assert len(onsets) == len(sent) >= 1
+    for i, text, stamp in zip(onsets, sent, stamps, strict=True):
+        onset = events[i]
+        assert stamp == pytest.approx(onset["lsl_clock"], abs=1e-6)
+        assert json.loads(text[0]) == {"stage": "what", "onset": onset["lsl_clock"],
+                                       "targets": onset["targets"]}
+        # the flicker began with the window of its stage's decision (the person's answer)
+        stage = max(j for j in range(i) if events[j]["event"] == "stage"
+                    and events[j]["stage"] == "what")
+        decision = next(e for e in events[stage:] if e["event"] == "decision")
+        first = all_stamps[decision["eeg"]["start"]]
+        assert abs(onset["lsl_clock"] - first) < 1.0, (onset["lsl_clock"], first)

@@ -6,9 +6,14 @@ it renders the camera at up to ``fps`` frames per wall-clock second. For a live 
 also the cue display (``noir.live.CueDisplay``): the page shows each cue as it starts.
 
 Pages subscribe through :mod:`noir.console.server`; what they send back (stimulus onsets, the
-refresh rate they measured, when a decision was on screen) is kept here. Nothing here steers
-the robot: without a page (or paused by the experimenter) a simulated or recorded session
-waits (``hold``), which freezes the simulation between steps.
+refresh rate they measured, when a decision was on screen) is kept here. Each stimulus onset
+also becomes a ``stimulus_onset`` event of the record and, from an LSL source, a marker on the
+``noir-stimuli`` stream stamped with the flip's LSL time. Nothing here steers the robot:
+without a page (or paused by the experimenter) a simulated or recorded session waits
+(``hold``), which freezes the simulation between steps; a live one stops a running motion (as
+a clench does) and holds before the next cue, reading and dropping what the stream sends
+meanwhile. The experimenter's abort ends the session at the loop's next safe point
+(``InterfaceLoop.abort``).
 
 This module needs no web stack (the server imports it, not the other way round).
 """
@@ -52,6 +57,15 @@ RECORD_FILE = "console.json"
 then covers it)."""
 MAX_POINTS = 256
 """Most samples per channel of an EEG window sent to a page (a plot, not data)."""
+STIMULUS_STREAM = "noir-stimuli"
+"""The LSL marker stream of stimulus onsets (source id ``noir-stimuli/<EEG stream>``): one JSON
+marker ``{"stage", "onset", "targets"}`` per onset, stamped with the flip's time on this
+machine's LSL clock (``onset`` repeats it)."""
+DRAIN_EVERY = 0.1
+"""Seconds between reads that drop a live stream's samples while the session holds."""
+LIVE_RENDER_SHARE = 0.25
+"""Most of a live motion's wall time spent rendering camera frames (the simulation must keep
+up with the stream: a live answer lasts as long as the motion may)."""
 MIN_FRAMES_PER_CYCLE = 4.0
 """A sinusoid sampled at fewer frames per cycle than this is too coarse to trust (a warning);
 at fewer than 2 it cannot be rendered at all."""
@@ -116,8 +130,9 @@ class ConsoleFeed:
         Camera frames per wall-clock second rendered while the robot moves (paced: while the
         session keeps its schedule, see :meth:`step`).
     hold : bool
-        Wait for a page before going on, and while none is open (simulated or recorded
-        sessions only: a live stream cannot wait).
+        Wait for a page before going on, and while none is open or the experimenter paused. A
+        live session stops a motion instead and holds at its next event (before the next cue),
+        dropping the stream's samples meanwhile (``DRAIN_EVERY``).
 
     Attributes
     ----------
@@ -134,7 +149,8 @@ class ConsoleFeed:
     refresh_hz : float or None
         The refresh rate the last page measured.
     onsets : list of dict
-        Stimulus onsets the pages reported (stage, page time in ms, targets).
+        Stimulus onsets the pages reported (stage, page time in ms, targets); each also goes
+        into the record as a ``stimulus_onset`` event (see :meth:`received`).
     warnings : list of str
     """
 
@@ -161,6 +177,9 @@ class ConsoleFeed:
         self._pages = 0
         self._closed = False
         self._loop: InterfaceLoop | None = None
+        self._live = False
+        self._pending: list[dict[str, Any]] = []  # stimulus onsets not yet in the record
+        self._stimuli_outlet: Any = None  # pylsl.StreamOutlet of STIMULUS_STREAM (LSL source)
         self._freqs: list[float] = []
         self._streams: dict[str, tuple[list[str], float]] = {}  # EEG header -> channels, rate
         self.paused = False
@@ -170,13 +189,16 @@ class ConsoleFeed:
         self._motion: tuple[float, float | None, float, float] | None = None
         self._last_render = -np.inf  # session time of the last frame rendered
         self._last_wall = -np.inf  # and its time.monotonic()
+        self._render_cost = 0.0  # wall seconds the last frame took to render
 
     # -- the session side (the loop's thread) ----------------------------------------------
     def attach(self, loop: InterfaceLoop) -> None:
         """Observe ``loop``: its recorder's events and the control steps of its motions."""
         self._loop = loop
+        self._live = loop.live
         if loop.live:
-            self.speed, self.hold = None, False
+            self.speed = None
+            self._open_stimulus_stream(getattr(loop.operator, "source", None))
         self._freqs = [float(f) for f in loop.config.ssvep_freqs]
         loop.recorder.listeners.append(self.event)
         loop.on_step = self.step
@@ -189,9 +211,18 @@ class ConsoleFeed:
         self._wall0 = time.monotonic()
 
     def event(self, record: dict[str, Any]) -> None:
-        """One recorded event (``SessionRecorder.listeners``): pace, then publish it."""
-        self._pace(record["t"])
+        """One recorded event (``SessionRecorder.listeners``): pace, then publish it; the
+        stimulus onsets reported since go into the record after it (not after ``task_end``:
+        those stay in ``console.json`` only). Live, a ``skill_start`` does not hold (its
+        stream already runs): the motion's first step stops the robot instead."""
         kind = record["event"]
+        if not (self._live and kind == "skill_start"):
+            self._pace(record["t"])
+        if kind not in ("stimulus_onset", "task_end") and self._loop is not None:
+            with self._lock:
+                pending, self._pending = self._pending, []
+            for onset in pending:
+                self._loop.recorder.event("stimulus_onset", **onset)
         self.publish({"type": "event", "event": _jsonable(record)})
         if kind == "skill_start":
             self._motion = (record["t"], None, time.monotonic(), self.held)
@@ -217,9 +248,16 @@ class ConsoleFeed:
         camera. Paced, every ``speed / fps`` s of session time: ``fps`` frames per wall-clock
         second while on schedule; a renderer too slow for that slows the motion, not its frame
         rate per second of robot time. Not paced (live: the robot keeps wall time), when
-        ``1 / fps`` s of wall time have passed: a slow renderer drops frames."""
+        ``1 / fps`` s of wall time have passed and rendering took at most ``LIVE_RENDER_SHARE``
+        of the wall time since the last frame: a slow renderer drops frames, the robot keeps
+        up with the stream.
+
+        Returns True (stop the motion, as a clench does) when a live session would hold: no
+        page is open, or the experimenter paused."""
+        if self._live and self.hold and (not self._pages or self.paused):
+            return True
         if self._motion is None:  # a motion outside skill_start/end (not expected)
-            return
+            return False
         t, sim0, wall, held = self._motion
         if sim0 is None:
             sim0 = world.sim_time
@@ -227,15 +265,18 @@ class ConsoleFeed:
         now_t = t + world.sim_time - sim0
         now = self._pace(now_t)
         if not self._pages:  # nobody watches: no frame is worth its render time
-            return
+            return False
         if (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
-                else (now - self._last_wall >= 1 / self.fps):
+                else (now - self._last_wall >= max(1 / self.fps,
+                                                   self._render_cost / LIVE_RENDER_SHARE)):
             self._last_render, self._last_wall = now_t, now
             image = Image.fromarray(world.render("top", WIDTH, HEIGHT))
             buffer = io.BytesIO()
             image.save(buffer, format="JPEG", quality=80)
             self._publish_frame(buffer.getvalue(), "image/jpeg", now_t, moving=True)
             self.motion_frames += 1
+            self._render_cost = time.monotonic() - now
+        return False
 
     def show(self, stage: str, cues: Sequence[Cue]) -> None:
         """Show the person ``cues`` (``noir.live.CueDisplay``, for a live operator): the
@@ -297,14 +338,26 @@ class ConsoleFeed:
 
     def _hold(self) -> None:
         """While ``hold`` and no page is open or the experimenter paused, wait (the wall
-        clock of pacing waits too)."""
+        clock of pacing waits too). Live, the stream is read meanwhile and what it sends is
+        dropped, every ``DRAIN_EVERY`` s (the next cue drops what is left)."""
         if not self.hold:
             return
+
+        def go() -> bool:
+            return bool((self._pages and not self.paused) or self._closed
+                        or (self._loop is not None and self._loop.aborted))
+
         with self._lock:
-            if (self._pages and not self.paused) or self._closed:
+            if go():
                 return
             start = time.monotonic()
-            self._lock.wait_for(lambda: (self._pages and not self.paused) or self._closed)
+            source = getattr(self._loop.operator, "source", None) if self._live else None
+            while not self._lock.wait_for(go, timeout=DRAIN_EVERY if source else None):
+                self._lock.release()
+                try:
+                    source.read(max_samples=1_000_000, timeout=0.0)
+                finally:
+                    self._lock.acquire()
             self.held += time.monotonic() - start
             self._wall0 += time.monotonic() - start
 
@@ -356,13 +409,21 @@ class ConsoleFeed:
         with self._lock:
             self._closed = True
             self._lock.notify_all()
+            outlet, self._stimuli_outlet = self._stimuli_outlet, None
+        del outlet  # closes the noir-stimuli stream
         self.publish({"type": "cues", "stage": "end", "cues": []})
 
     def received(self, message: dict[str, Any]) -> None:
         """What a page sent: ``{"type": "shown", "seq", "at"}`` (ms, epoch), ``{"type":
-        "refresh", "hz"}``, ``{"type": "onset", "stage", "at", "targets"}``, or ``{"type":
-        "pause"}`` / ``{"type": "resume"}`` (the experimenter; a session that cannot wait,
-        live, is not paused).
+        "refresh", "hz"}``, ``{"type": "onset", "stage", "at", "targets"}``, ``{"type":
+        "pause"}`` / ``{"type": "resume"}`` or ``{"type": "abort"}`` (the experimenter).
+
+        An onset (``at``: the flip of the stimuli's first frame, ms since the epoch on this
+        machine's clock) is kept in :attr:`onsets`, written to the record at the loop's next
+        event as ``stimulus_onset`` (``stage``, ``targets`` [{name, freq, phase}], ``page_ms``,
+        ``monotonic``: the flip on this process's ``time.monotonic()``, ``delay_ms``: flip to
+        receipt, and from an LSL source ``lsl_clock``: the flip on ``pylsl.local_clock()``),
+        and pushed at once on ``noir-stimuli`` from an LSL source.
 
         Raises
         ------
@@ -381,6 +442,14 @@ class ConsoleFeed:
             elif kind == "refresh":
                 self.refresh_hz = float(message["hz"])
                 self._check_refresh()
+            elif kind == "abort":
+                if self._loop is None:
+                    raise ValueError("console: no session is running to abort")
+                self._loop.abort()
+                with self._lock:
+                    self.paused = False
+                    self._lock.notify_all()
+                self.publish({"type": "aborting"})
             elif kind in ("pause", "resume"):
                 with self._lock:
                     self.paused = kind == "pause" and self.hold
@@ -390,13 +459,45 @@ class ConsoleFeed:
                 onset = {"stage": str(message["stage"]), "at": float(message["at"]),
                          "targets": [{"name": str(t["name"]), "freq": float(t["freq"]),
                                       "phase": float(t["phase"])} for t in message["targets"]]}
-                with self._lock:
-                    self.onsets.append(onset)
+                self._onset(onset)
             else:
                 raise ValueError(f"console: unknown message type {kind!r} from a page; "
-                                 "expected shown, refresh, onset, pause or resume")
+                                 "expected shown, refresh, onset, pause, resume or abort")
         except (KeyError, TypeError) as err:
             raise ValueError(f"console: malformed {kind!r} message from a page ({err})") from err
+
+    def _onset(self, onset: dict[str, Any]) -> None:
+        """Keep a page's stimulus onset, queue it for the record, push its LSL marker."""
+        delay = time.time() - onset["at"] / 1e3  # s from the flip to now
+        event = {"stage": onset["stage"], "targets": onset["targets"], "page_ms": onset["at"],
+                 "monotonic": time.monotonic() - delay, "delay_ms": delay * 1e3}
+        with self._lock:
+            outlet = self._stimuli_outlet
+            if outlet is not None:
+                from noir.lsl import pylsl
+
+                event["lsl_clock"] = pylsl.local_clock() - delay
+                outlet.push_sample([json.dumps({"stage": onset["stage"],
+                                                "onset": event["lsl_clock"],
+                                                "targets": onset["targets"]})],
+                                   event["lsl_clock"])
+            self.onsets.append(onset)
+            self._pending.append(event)
+
+    def _open_stimulus_stream(self, source: Any) -> None:
+        """Open the ``noir-stimuli`` marker outlet when ``source`` is (or wraps, as a
+        montage does) an LSL stream."""
+        while source is not None and not source.label.startswith("lsl:") \
+                and hasattr(source, "source"):
+            source = source.source
+        if source is None or not source.label.startswith("lsl:"):
+            return
+        from noir.lsl import _warn_exposed, pylsl
+
+        stream = source.label.removeprefix("lsl:")
+        self._stimuli_outlet = pylsl.StreamOutlet(pylsl.StreamInfo(
+            STIMULUS_STREAM, "Markers", 1, 0, "string", f"{STIMULUS_STREAM}/{stream}"))
+        _warn_exposed(self._stimuli_outlet)
 
     def _check_refresh(self) -> None:
         """Warn the pages of each session frequency the display cannot render faithfully."""

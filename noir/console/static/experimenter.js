@@ -1,5 +1,6 @@
 // Experimenter view: EEG windows by channel group with quality flags, decoder scores per
-// stage, the event log, task progress, and pause / resume (which only hold the session).
+// stage, the event log, task progress, pause / resume (which only hold the session) and abort
+// (the loop ends the session at its next safe point).
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -35,6 +36,11 @@ function handle(m) {
     return;
   }
   if (m.type === "warning") { $("warnings").appendChild(el("div", m.text)); return; }
+  if (m.type === "aborting") {
+    $("status").textContent = "ABORTING at the next safe point";
+    document.body.dataset.aborting = "1";
+    return;
+  }
   if (m.type === "eeg") { plotGroups(m); return; }
   if (m.type !== "event") return;
   const e = m.event;
@@ -49,8 +55,8 @@ function handle(m) {
     box.appendChild(scoreBars(e.scores, e.label));
   }
   if (e.event === "task_end") {
-    $("status").textContent = e.success ? "task done" : "task not done";
-    document.body.dataset.ended = e.success ? "success" : "failure";
+    $("status").textContent = e.success ? "task done" : e.aborted ? "session aborted" : "task not done";
+    document.body.dataset.ended = e.success ? "success" : e.aborted ? "aborted" : "failure";
   }
   if (e.event !== "frame") {
     const what = e.label || e.proposal || e.skill || e.reason || "";
@@ -101,9 +107,12 @@ function plotGroups(m) {
 }
 
 function togglePause() { send({type: paused ? "resume" : "pause"}); }
+function abort() { send({type: "abort"}); }
 $("pause").onclick = togglePause;
+$("abort").onclick = abort;
 document.addEventListener("keydown", (e) => {
   if (e.key === "p") togglePause();
+  else if (e.key === "A") abort();  // shift+a: not by a slip of one key
   else if (e.key === "o") location.href = withToken("/operator");
   else if (e.key === "r") location.href = withToken("/replay");
 });

@@ -23,7 +23,8 @@ function measure(now) {
       if (reported === null || Math.abs(reported - window.refreshHz) > 0.5) {
         reported = window.refreshHz;
         $("refresh").textContent = "display " + reported.toFixed(1) + " Hz";
-        send({type: "refresh", hz: reported});
+        if (socket === null) connect();  // the page joins once it can render stimuli
+        else send({type: "refresh", hz: reported});
       }
     }
   }
@@ -130,14 +131,17 @@ function handle(m) {
     $("camera").dataset.frames = session.frames;
     return;
   }
-  if (m.type === "stimuli") { startStimuli(m.targets, "what"); return; }
+  // stimuli of the backlog are past (their onset is not now): only live ones flicker
+  if (m.type === "stimuli") { if (!m.backlog) startStimuli(m.targets, "what"); return; }
   if (m.type === "cues") { if (!m.backlog) showCues(m.cues); return; }
   if (m.type === "warning") { $("warnings").appendChild(el("div", m.text)); return; }
+  if (m.type === "aborting") { $("banner").textContent = "the experimenter aborts the session"; $("banner").className = "banner bad"; return; }
   if (m.type === "event") onEvent(m.event, m.backlog ? null : m.seq);
 }
 
 // A live session's cues: each instruction when it starts (a new list drops the old one).
 let cueTimers = [];
+window.cueLog = [];  // every instruction shown, in order
 function showCues(cues) {
   cueTimers.forEach(clearTimeout);
   cueTimers = [];
@@ -146,6 +150,7 @@ function showCues(cues) {
   for (const cue of cues) {
     cueTimers.push(setTimeout(() => {
       $("cue").textContent = cue.text + " (" + cue.duration.toFixed(1) + " s)";
+      window.cueLog.push(cue.text);
     }, onset * 1000));
     onset += cue.duration;
   }
@@ -224,10 +229,11 @@ function onEvent(e, seq) {
     if (cursor) cursor.remove();
   } else if (kind === "task_end") {
     stopStimuli();
-    $("stage").textContent = e.success ? "TASK DONE" : "task not done";
+    $("stage").textContent = e.success ? "TASK DONE" : e.aborted ? "session aborted" : "task not done";
     $("stage").className = "banner " + (e.success ? "ok" : "bad");
-    document.body.dataset.ended = e.success ? "success" : "failure";
+    document.body.dataset.ended = e.success ? "success" : e.aborted ? "aborted" : "failure";
   }
 }
 
-connect();
+// connect() runs once the display's refresh rate is measured (about 60 frames): a held session
+// waits for a page that can render its stimuli from their onset.

@@ -41,7 +41,7 @@ async function open(id) {
   const end = events[events.length - 1];
   $("scrub").max = end.t;
   $("outcome").textContent = end.event === "task_end"
-    ? (end.success ? "task succeeded" : "task failed") : "";
+    ? (end.success ? "task succeeded" : end.aborted ? "session aborted" : "task failed") : "";
   $("outcome").className = end.success ? "ok" : "bad";
   drawTimeline();
   seek(0);
