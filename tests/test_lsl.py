@@ -6,9 +6,11 @@ imported: no discovery traffic leaves 127.0.0.1.
 """
 
 import ipaddress
+import multiprocessing
 import os
 import socket
 import struct
+from concurrent.futures import ProcessPoolExecutor
 from importlib import resources
 from pathlib import Path
 
@@ -159,7 +161,9 @@ def _sockets() -> dict[str, tuple[str, str, str, int, str, int]]:
     return found
 
 
-def test_lsl_is_reachable_beyond_loopback_only_at_the_outlets_data_and_time_ports():
+def _sockets_of_one_session() -> tuple[dict, set]:
+    """In a fresh process (no LSL object of another test alive): the sockets a loopback
+    person and an operator open for one cue, and the outlets' own data and time ports."""
     before = set(_sockets())
     with LoopbackPerson(SyntheticSubject(seed=0), stream="noir-eeg-ports") as person:
         operator = LSLOperator(stream="noir-eeg-ports", timeout=5.0)
@@ -167,6 +171,13 @@ def test_lsl_is_reachable_beyond_loopback_only_at_the_outlets_data_and_time_port
         created = {k: v for k, v in _sockets().items() if k not in before}
         exposed = {(proto, port) for outlet in (person.outlet, operator.source.cues)
                    for proto, port in outlet_ports(outlet).items()}
+    return created, exposed
+
+
+def test_lsl_is_reachable_beyond_loopback_only_at_the_outlets_data_and_time_ports():
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        created, exposed = pool.submit(_sockets_of_one_session).result(timeout=120)
     assert created
     assert not [s for s in created.values() if s[0].endswith("6")]  # IPv6 disabled
     for proto, state, ip, port, remote, _ in created.values():
