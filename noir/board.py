@@ -698,16 +698,17 @@ def write_session_playback(record: str | Path, file: str | Path, board: str | in
         after the other (e.g. samples that no event names).
     """
     from noir.eeg_writer import read_recording
-    from noir.session import read_events, verify_record
+    from noir.session import read_events, record_file, verify_record
 
     record = Path(record)
-    verify_record(record)
+    listed = verify_record(record)
     windows = [e["eeg"] for e in read_events(record) if isinstance(e.get("eeg"), dict)]
-    headers = sorted({w["header"] for w in windows})
+    headers = sorted({str(w.get("header")) for w in windows})
     if len(headers) != 1:
         raise ValueError(f"{record}: a playback file holds one EEG stream; the record's "
                          f"windows are in {headers or 'none'}")
-    raw = read_recording(record / headers[0])
+    # an event names the file: only a plain path listed in the manifest is read
+    raw = read_recording(record_file(record, headers[0], listed, "events.jsonl"))
     starts = [w["start"] for w in windows]
     ends = [w["start"] + w["n"] for w in windows]
     if starts != [0, *ends[:-1]] or ends[-1] != raw.n_times:

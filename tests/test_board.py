@@ -7,6 +7,7 @@ asked for a serial port that does not exist.
 """
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -337,3 +338,23 @@ def test_a_stream_operator_reads_the_synthetic_board_despite_its_stamp_jitter():
         assert operator.source.n_lost == 0
     finally:
         operator.close()
+
+
+def test_a_session_playback_reads_only_files_the_record_lists(tmp_path):
+    """An event that names an EEG header outside the record is refused, never read."""
+    import shutil
+
+    from noir.board import write_session_playback
+    from noir.session import CorruptRecord, write_manifest
+
+    sample = sorted(p for p in (Path(__file__).parents[1] / "noir" / "sample_sessions").iterdir()
+                    if p.is_dir())[0]
+    record = tmp_path / "record"
+    shutil.copytree(sample, record)
+    events = re.sub(r'"header": "eeg(-2)?\.vhdr"', '"header": "../eeg.vhdr"',
+                    (record / "events.jsonl").read_text())
+    (record / "events.jsonl").write_text(events)
+    (record / "manifest.json").unlink()
+    write_manifest(record)  # re-signed: the manifest itself is fine
+    with pytest.raises(CorruptRecord, match=r"\.\./eeg\.vhdr"):
+        write_session_playback(record, tmp_path / "out.csv")
