@@ -11,6 +11,11 @@ subject × session once. Folds are seeded (``random_state``), pipelines receive 
 and work units are independent, so sequential, joblib (``n_jobs``) and Dask (``scheduler``)
 runs give identical scores; only timings differ.
 
+On a Dask cluster the workers load their own subjects and keep them: a work unit names the
+subjects it needs (futures) and the trials it takes from each, so no EEG travels in the task
+graph (:attr:`Executor.graph_bytes` counts what does) and each unit runs where its subject
+already is.
+
 A pipeline's leading stateless steps (:data:`~decoders.benchmark.pipelines.STATELESS_STEPS`,
 e.g. covariance estimation), and a one-step pipeline's own stateless front end (its
 ``stateless_front()``, e.g. the filter bank of FBCCA, :class:`decoders.ssvep.SubBands`), run once
@@ -35,9 +40,10 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import joblib
@@ -76,13 +82,35 @@ class SubjectData:
     sfreq: float
 
 
+    def info(self) -> SubjectInfo:
+        """What building work units needs: everything but the trials."""
+        return SubjectInfo(self.subject, self.y, self.metadata, self.sfreq,
+                           {name: X.shape for name, X in self.X.items()})
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    """Labels, metadata, rate and the shape of ``X`` per input of one loaded subject."""
+
+    subject: int
+    y: np.ndarray
+    metadata: pd.DataFrame
+    sfreq: float
+    shapes: dict[str, tuple[int, ...]]
+
+
 @dataclass(frozen=True)
 class Task:
-    """One unit of work: fit/score one pipeline at one window on a set of folds."""
+    """One unit of work: fit/score one pipeline at one window on a set of folds.
+
+    It holds no EEG: :func:`run_task` gets the subjects' :class:`SubjectData` as arguments and
+    takes ``trials[k]`` (indices) of the ``k``-th one's ``X[input]``, in that order.
+    """
 
     spec: PipelineSpec
     context: PipelineContext
-    X: np.ndarray
+    input: str
+    trials: tuple[np.ndarray, ...]
     y: np.ndarray
     folds: tuple[tuple[np.ndarray, np.ndarray], ...]
     session_of: np.ndarray  # session of each trial; test predictions are pooled per
@@ -151,18 +179,25 @@ def _scores_matrix(estimator, X: np.ndarray, classes: np.ndarray) -> np.ndarray 
     return None
 
 
-def run_task(task: Task) -> list[dict]:
+def run_task(task: Task, *members: SubjectData) -> list[dict]:
     """Fit and score one task; one result dict per test session (see module docstring).
 
     Parameters
     ----------
     task : Task
+    *members : SubjectData
+        The subjects whose trials ``task.trials`` selects, in that order.
 
     Returns
     -------
     rows : list of dict
     """
-    X = task.X[:, :, : task.n_times]
+    if len(members) != len(task.trials):
+        raise ValueError(f"run_task: the task takes trials of {len(task.trials)} subject(s), "
+                         f"got {len(members)}.")
+    full = np.concatenate([m.X[task.input][ix] for m, ix in zip(members, task.trials,
+                                                                 strict=True)])
+    X = full[:, :, : task.n_times]
     classes = np.array(task.context.classes, dtype=object)
     n = len(task.y)
     stateless, spec = split_stateless(task.spec)
@@ -198,7 +233,7 @@ def run_task(task: Task) -> list[dict]:
         tested[test] = True
     whole = estimator if prefix is None else make_pipeline(prefix, estimator)
     for i in test[:_N_LATENCY_TRIALS]:  # the last fold's model on its first test windows
-        window = task.X[i : i + 1, :, : task.n_times]
+        window = full[i : i + 1, :, : task.n_times]
         start = time.perf_counter()
         whole.predict(window)
         latencies.append(time.perf_counter() - start)
@@ -277,6 +312,12 @@ class Executor:
         joblib workers (1: sequential, in this process). Ignored with ``scheduler``.
     scheduler : str | None
         Address of a Dask distributed scheduler (``tcp://host:port``); None runs locally.
+
+    Attributes
+    ----------
+    graph_bytes : int
+        With ``scheduler``: bytes of the pickled calls (function and arguments, a future
+        counting as its key) submitted to the cluster so far; 0 otherwise.
     """
 
     def __init__(self, n_jobs: int = 1, scheduler: str | None = None) -> None:
@@ -284,31 +325,76 @@ class Executor:
             raise ValueError(f"n_jobs must be a non-zero int (-1: all cores), got {n_jobs!r}.")
         self.n_jobs = n_jobs
         self.scheduler = scheduler
+        self.graph_bytes = 0
+        self._client = None
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[Executor]:
+        """Keep one Dask client open across calls, so that results kept on the workers
+        (``starmap(..., keep=True)``) can be passed to later calls; nothing locally."""
+        if self.scheduler is None or self._client is not None:
+            yield self
+            return
+        with connect_scheduler(self.scheduler) as client:
+            self._client = client
+            try:
+                yield self
+            finally:
+                self._client = None
 
     def map(
         self, fn: Callable, items: Sequence, progress: Callable[[], None] | None = None
     ) -> list:
         """``[fn(item) for item in items]``, in order; ``progress()`` after each item."""
+        return self.starmap(fn, [(item,) for item in items], progress)
+
+    def starmap(
+        self, fn: Callable, args: Sequence[tuple], progress: Callable[[], None] | None = None,
+        *, keep: bool = False,
+    ) -> list:
+        """``[fn(*a) for a in args]``, in order; ``progress()`` after each call.
+
+        ``keep=True`` (inside :meth:`session`) leaves each result where it was computed: on a
+        Dask cluster the list holds futures, which later calls take as arguments (the worker
+        that runs a call fetches them from the worker that holds them, never through this
+        process); locally it holds the results.
+        """
         tick = progress or (lambda: None)
         if self.scheduler is not None:
-            with connect_scheduler(self.scheduler) as client:
-                futures = client.map(fn, items, pure=False)
-                out = []
-                for future in futures:
-                    out.append(future.result())
-                    tick()
-                return out
+            with self.session():
+                return self._dask(fn, args, tick, keep)
         if self.n_jobs == 1:
             out = []
-            for item in items:
-                out.append(fn(item))
+            for a in args:
+                out.append(fn(*a))
                 tick()
             return out
         out = []
         for result in joblib.Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            joblib.delayed(fn)(item) for item in items
+            joblib.delayed(fn)(*a) for a in args
         ):
             out.append(result)
+            tick()
+        return out
+
+    def _dask(self, fn: Callable, args: Sequence[tuple], tick: Callable[[], None],
+              keep: bool) -> list:
+        import cloudpickle
+
+        client = self._client
+        futures = []
+        for a in args:
+            self.graph_bytes += len(cloudpickle.dumps((fn, a)))
+            futures.append(client.submit(fn, *a, pure=False))
+        if keep:
+            for future in futures:
+                if future.exception() is not None:  # waits; fetches no result
+                    future.result()  # raises the worker's exception here
+                tick()
+            return futures
+        out = []
+        for future in futures:
+            out.append(future.result())
             tick()
         return out
 
@@ -357,8 +443,11 @@ class BaseEvaluation:
         self.gaze_shift = float(gaze_shift)
         self.executor = Executor(n_jobs, scheduler)
 
-    def _groups(self, data: list[SubjectData]) -> list[tuple[list[SubjectData], np.ndarray, list]]:
-        """Per task group: subjects whose trials form X, and the folds over those trials."""
+    def _groups(
+        self, data: list[SubjectInfo]
+    ) -> list[tuple[tuple[tuple[int, np.ndarray], ...], tuple]]:
+        """Per task group: ``(position in data, trial indices)`` of each subject whose trials
+        form X, in order, and the folds over those trials."""
         raise NotImplementedError
 
     def evaluate(
@@ -401,33 +490,41 @@ class BaseEvaluation:
             raise ValueError(f"{dataset.code}: unknown subject(s) {unknown}; available: "
                              f"{dataset.subjects}.")
         inputs = sorted({spec.input for spec in pipelines.values()})
-        tick = progress("load", len(subjects)) if progress else None
-        data = self.executor.map(
-            _LoadSubject(dataset, paradigm, inputs, filters), subjects, tick
-        )
-        tasks = self._tasks(dataset, paradigm, pipelines, data)
-        tick = progress("fit", len(tasks)) if progress else None
-        rows = [row for rows in self.executor.map(run_task, tasks, tick) for row in rows]
+        ex = self.executor
+        with ex.session():  # on a cluster, each subject stays on the worker that loaded it
+            tick = progress("load", len(subjects)) if progress else None
+            data = ex.starmap(_LoadSubject(dataset, paradigm, inputs, filters),
+                              [(s,) for s in subjects], tick, keep=True)
+            infos = ex.starmap(SubjectData.info, [(d,) for d in data])
+            tasks, members = self._tasks(dataset, paradigm, pipelines, infos)
+            tick = progress("fit", len(tasks)) if progress else None
+            done = ex.starmap(run_task, [(t, *(data[i] for i in m))
+                                         for t, m in zip(tasks, members, strict=True)], tick)
+            rows = [row for rows in done for row in rows]
+            locking = None
+            if paradigm.kind == "ssvep" and dataset.stim_freqs:
+                locking = ex.starmap(_phase_locking_of, [
+                    (d, dataset.stim_freqs, dataset.code) for d in data])
         results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
         results = results.sort_values(
             ["subject", "session", "pipeline", "window"], kind="stable"
         ).reset_index(drop=True)
-        if paradigm.kind == "ssvep" and dataset.stim_freqs:
-            table = pd.concat([
-                phase_locking(next(iter(d.X.values())), d.y, d.metadata, dataset.stim_freqs,
-                              d.sfreq, dataset.code) for d in data
-            ], ignore_index=True)
+        if locking is not None:
+            table = pd.concat(locking, ignore_index=True)
             results.attrs["phase_locking"] = table.to_dict("records")
             results.attrs["warnings"] = template_warnings(pipelines, table)
         return results
 
-    def _tasks(self, dataset, paradigm, pipelines, data: list[SubjectData]) -> list[Task]:
+    def _tasks(
+        self, dataset, paradigm, pipelines, data: list[SubjectInfo]
+    ) -> tuple[list[Task], list[tuple[int, ...]]]:
+        """The work units, and for each the positions in ``data`` of the subjects it needs."""
         sfreq = {d.sfreq for d in data}
         if len(sfreq) != 1:
             raise ValueError(f"{dataset.code}: subjects have different sampling rates {sfreq}; "
                              "set the paradigm's resample.")
         sfreq = sfreq.pop()
-        full = data[0].X[next(iter(data[0].X))].shape[2]
+        full = next(iter(data[0].shapes.values()))[2]
         full_s = (full - 1) / sfreq
         windows = self.windows or [full_s]
         too_long = [w for w in windows if round(w * sfreq) + 1 > full]
@@ -435,27 +532,36 @@ class BaseEvaluation:
             raise ValueError(f"windows {too_long} s are longer than the paradigm's window "
                              f"{full_s:g} s.")
         classes = tuple(sorted(np.unique(np.concatenate([d.y for d in data])).tolist()))
-        tasks = []
-        for members, folds in self._groups(data):
-            y = np.concatenate([d.y for d in members])
-            meta = pd.concat([d.metadata for d in members], ignore_index=True)
+        tasks, members = [], []
+        for parts, folds in self._groups(data):
+            y = np.concatenate([data[i].y[ix] for i, ix in parts])
+            meta = pd.concat([data[i].metadata.iloc[ix] for i, ix in parts], ignore_index=True)
             for name, spec in pipelines.items():
-                X = np.concatenate([d.X[spec.input] for d in members])
+                n_channels = data[parts[0][0]].shapes[spec.input][1]
                 for window in windows:
                     n_times = round(window * sfreq) + 1
                     context = PipelineContext(
                         sfreq=sfreq, classes=classes, stim_freqs=dataset.stim_freqs,
-                        n_channels=X.shape[1], n_times=n_times, random_state=self.random_state,
+                        n_channels=n_channels, n_times=n_times, random_state=self.random_state,
                     )
                     tasks.append(Task(
-                        spec=spec, context=context, X=X, y=y, folds=folds,
+                        spec=spec, context=context, input=spec.input,
+                        trials=tuple(ix for _, ix in parts), y=y, folds=folds,
                         session_of=meta["session"].to_numpy(dtype=object),
                         subject_of=meta["subject"].to_numpy(),
                         n_times=n_times, trial_seconds=window + self.gaze_shift,
                         row={"dataset": dataset.code, "evaluation": self.name,
                              "pipeline": name, "window": window},
                     ))
-        return tasks
+                    members.append(tuple(i for i, _ in parts))
+        return tasks, members
+
+
+def _phase_locking_of(data: SubjectData, stim_freqs: Mapping[str, float],
+                      code: str) -> pd.DataFrame:
+    """:func:`phase_locking` of one subject's first input (runs where the subject is)."""
+    return phase_locking(next(iter(data.X.values())), data.y, data.metadata, stim_freqs,
+                         data.sfreq, code)
 
 
 @dataclass(frozen=True)
@@ -478,7 +584,7 @@ class WithinSessionEvaluation(BaseEvaluation):
 
     def _groups(self, data):
         out = []
-        for d in data:
+        for i, d in enumerate(data):
             for session in pd.unique(d.metadata["session"]):
                 ix = np.flatnonzero(d.metadata["session"].to_numpy() == session)
                 y = d.y[ix]
@@ -492,9 +598,7 @@ class WithinSessionEvaluation(BaseEvaluation):
                     )
                 cv = StratifiedKFold(self.n_splits, shuffle=True, random_state=self.random_state)
                 folds = tuple(cv.split(np.zeros(len(y)), y))
-                sub = SubjectData(d.subject, {k: v[ix] for k, v in d.X.items()}, y,
-                                  d.metadata.iloc[ix].reset_index(drop=True), d.sfreq)
-                out.append(([sub], folds))
+                out.append((((i, ix),), folds))
         return out
 
 
@@ -505,7 +609,7 @@ class CrossSessionEvaluation(BaseEvaluation):
 
     def _groups(self, data):
         out = []
-        for d in data:
+        for i, d in enumerate(data):
             sessions = d.metadata["session"].to_numpy()
             if len(np.unique(sessions)) < 2:
                 raise ValueError(
@@ -513,7 +617,7 @@ class CrossSessionEvaluation(BaseEvaluation):
                     "cross-session evaluation needs at least 2."
                 )
             folds = tuple(LeaveOneGroupOut().split(np.zeros(len(d.y)), d.y, sessions))
-            out.append(([d], folds))
+            out.append((((i, np.arange(len(d.y))),), folds))
         return out
 
 
@@ -529,7 +633,7 @@ class CrossSubjectEvaluation(BaseEvaluation):
         subject_of = np.concatenate([np.full(len(d.y), d.subject) for d in data])
         y = np.concatenate([d.y for d in data])
         folds = tuple(LeaveOneGroupOut().split(np.zeros(len(y)), y, subject_of))
-        return [(list(data), folds)]
+        return [(tuple((i, np.arange(len(d.y))) for i, d in enumerate(data)), folds)]
 
 
 EVALUATIONS: dict[str, type[BaseEvaluation]] = {
