@@ -9,6 +9,9 @@ Every recording is checked when it is loaded; a bad one raises :class:`Recording
 file and the problem (unreadable or truncated file, missing channel, channel with NaN/inf
 samples, flat channel, class event absent from the recording).
 
+:class:`MOABBDataset` reads a MOABB dataset from the files MOABB has already put on disk and
+never downloads (:func:`no_downloads`).
+
 Real data sets are looked up by :func:`decoders.benchmark.data_dirs.dataset_folder`: in
 ``$NOIR_DATA`` when set, else in ``shared/data`` beside the checkout, then in the user data folder
 that ``noir data fetch`` fills.
@@ -16,11 +19,14 @@ that ``noir data fetch`` fills.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import re
+import socket
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -774,11 +780,212 @@ class JFPMSynthetic(Dataset):
         return out
 
 
+_REFUSED: contextvars.ContextVar[list | None] = contextvars.ContextVar("noir_refused", default=None)
+"""While :func:`no_downloads` runs in this thread/context: the list of refused fetches."""
+_GUARD_INSTALLED = False
+
+
+class DownloadRefused(OSError):
+    """A download was attempted inside :func:`no_downloads`."""
+
+
+def _install_guard() -> None:
+    """Wrap socket connects/lookups and MOABB's file fetch (pooch ``retrieve``) once; the
+    wrappers act only inside :func:`no_downloads` (a context variable), elsewhere they call
+    the originals."""
+    global _GUARD_INSTALLED
+    if _GUARD_INSTALLED:
+        return
+    from moabb.datasets import download
+
+    def refuse(what: str) -> None:
+        refused = _REFUSED.get()
+        if refused is not None:
+            refused.append(what)
+            raise DownloadRefused(f"download refused (the bench reads data from disk only): "
+                                  f"{what}")
+
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+    getaddrinfo = socket.getaddrinfo
+
+    def guarded_connect(sock, address, *args):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            refuse(f"network connection to {address}")
+        return connect(sock, address, *args)
+
+    def guarded_connect_ex(sock, address, *args):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            refuse(f"network connection to {address}")
+        return connect_ex(sock, address, *args)
+
+    def guarded_getaddrinfo(host, *args, **kwargs):
+        refuse(f"name lookup of {host!r}")
+        return getaddrinfo(host, *args, **kwargs)
+
+    retrieve = download.retrieve
+
+    def guarded_retrieve(url, known_hash, fname=None, path=None, *args, **kwargs):
+        from pooch.utils import unique_file_name
+
+        if _REFUSED.get() is not None and path is not None:
+            target = Path(path) / (fname or unique_file_name(url))
+            if not target.is_file():
+                refuse(f"file {str(target)!r} is not on disk (MOABB would fetch {url})")
+        return retrieve(url, known_hash, fname, path, *args, **kwargs)
+
+    socket.socket.connect, socket.socket.connect_ex = guarded_connect, guarded_connect_ex
+    socket.getaddrinfo = guarded_getaddrinfo
+    download.retrieve = guarded_retrieve
+    _GUARD_INSTALLED = True
+
+
+@contextlib.contextmanager
+def no_downloads() -> Iterator[list[str]]:
+    """Refuse every download and network connection in this thread while the block runs.
+
+    Yields the list of refused attempts (a file MOABB wanted to fetch, a host it tried to
+    reach); each attempt raises :class:`DownloadRefused` where it is made. Other threads and
+    code outside the block are unaffected. MOABB's optional NEMAR mirror is switched off for
+    the block (``MOABB_DOWNLOAD_PROVIDER=upstream``) unless the user configured a provider, so
+    data in MOABB's usual layout is read without asking NEMAR first.
+    """
+    _install_guard()
+    refused: list[str] = []
+    token = _REFUSED.set(refused)
+    provider_unset = mne.get_config("MOABB_DOWNLOAD_PROVIDER") is None
+    if provider_unset:
+        os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"
+    try:
+        yield refused
+    finally:
+        _REFUSED.reset(token)
+        if provider_unset:
+            os.environ.pop("MOABB_DOWNLOAD_PROVIDER", None)
+
+
+def moabb_data_folder() -> str:
+    """Where MOABB looks for its data sets: MNE's ``MNE_DATA`` setting, else ``~/mne_data``
+    (a data set's own ``MNE_DATASETS_<NAME>_PATH`` setting overrides it)."""
+    return mne.get_config("MNE_DATA") or str(Path.home() / "mne_data")
+
+
+def moabb_dataset_classes() -> dict[str, type]:
+    """MOABB's dataset classes by name (MOABB's own registry plus ``FakeDataset``): the exact
+    allow-list of names a config may give :class:`MOABBDataset`."""
+    from moabb.datasets import FakeDataset, utils
+
+    utils._init_dataset()
+    return {**utils.dataset_dict, "FakeDataset": FakeDataset}
+
+
+class MOABBDataset(Dataset):
+    """A MOABB dataset, read from the files already on disk; nothing is downloaded.
+
+    MOABB's loader runs inside :func:`no_downloads`: when a file is missing, loading stops with
+    :class:`~decoders.benchmark.data_dirs.DataNotFoundError` naming the dataset, the subject,
+    the folder MOABB reads (:func:`moabb_data_folder`) and the missing file; get the files once
+    with MOABB (``dataset.download()``) or point ``MNE_DATA`` at them. Trials are MOABB's
+    events (stim channel, else annotations), named by the dataset's class names; stim
+    channels are dropped.
+
+    Parameters
+    ----------
+    dataset : str | moabb.datasets.base.BaseDataset
+        A MOABB dataset, or the name of its class (one of :func:`moabb_dataset_classes`, e.g.
+        ``"PhysionetMI"``, ``"Kalunga2016"``, ``"FakeDataset"``).
+    **params
+        Constructor parameters of the named class (e.g. ``imagined=True``); only with a name.
+    """
+
+    def __init__(self, dataset, **params) -> None:
+        from moabb.datasets.base import BaseDataset
+
+        if isinstance(dataset, str):
+            classes = moabb_dataset_classes()
+            if dataset not in classes:
+                raise ValueError(f"MOABBDataset: unknown MOABB dataset {dataset!r}; known: "
+                                 f"{sorted(classes)}.")
+            try:
+                dataset = classes[dataset](**params)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"MOABBDataset: {dataset}({params}): {err}") from err
+        elif params:
+            raise ValueError("MOABBDataset: parameters go with a dataset name, not an instance; "
+                             f"got {sorted(params)}.")
+        if not isinstance(dataset, BaseDataset):
+            raise ValueError(f"MOABBDataset needs a MOABB dataset or its name, got "
+                             f"{type(dataset).__name__}.")
+        if dataset.paradigm not in ("ssvep", "imagery"):
+            raise ValueError(f"MOABBDataset: {dataset.code} is a {dataset.paradigm!r} dataset; the "
+                             "bench reads 'ssvep' and 'imagery' datasets.")
+        self.moabb = dataset
+        self.code = dataset.code
+        self.paradigm = dataset.paradigm
+        self.interval = (float(dataset.interval[0]), float(dataset.interval[1]))
+        self.codes = {name: (list(c) if isinstance(c, list | tuple) else [int(c)])
+                      for name, c in dataset.event_id.items()}
+        self.event_id = {name: i + 1 for i, name in enumerate(self.codes)}
+
+    @property
+    def subjects(self) -> list[int]:
+        return list(self.moabb.subject_list)
+
+    def _class_events(self, raw: mne.io.BaseRaw) -> np.ndarray:
+        """MOABB's trial events of ``raw`` (codes of ``self.event_id``), as MOABB finds them."""
+        code_of = {c: self.event_id[name] for name, codes in self.codes.items() for c in codes}
+        stim = mne.pick_types(raw.info, meg=False, stim=True)
+        if len(stim):
+            events = mne.find_events(raw, shortest_event=0, verbose="error")
+        else:  # MOABB's annotations start at interval[0] after the trial onset
+            names = {name: codes[0] for name, codes in self.codes.items()}
+            present = {k: v for k, v in names.items() if k in set(raw.annotations.description)}
+            if not present:
+                return np.zeros((0, 3), dtype=int)
+            events, _ = mne.events_from_annotations(raw, event_id=present, verbose="error")
+            events[:, 0] -= int(self.interval[0] * raw.info["sfreq"])
+        events = events[np.isin(events[:, 2], list(code_of))]
+        events[:, 2] = [code_of[c] for c in events[:, 2]]
+        return events
+
+    def _load_subject(self, subject: int) -> Recordings:
+        with no_downloads() as refused:
+            try:
+                data = self.moabb.get_data([subject])[subject]
+            except Exception as err:
+                if not refused:
+                    raise
+                raise DataNotFoundError(
+                    f"MOABB dataset {self.code!r} subject {subject}: its files are not all on "
+                    f"disk in {moabb_data_folder()!r} (MOABB's data folder: MNE_DATA, or "
+                    f"MNE_DATASETS_<NAME>_PATH); {refused[0]}. The bench never downloads: get "
+                    "the data once with MOABB (dataset.download()) or set MNE_DATA to the "
+                    "folder that holds it."
+                ) from err
+        out: Recordings = {}
+        names = {code: name for name, code in self.event_id.items()}
+        for session, runs in data.items():
+            out[str(session)] = {}
+            for run, raw in runs.items():
+                source = f"MOABB {self.code} subject {subject} session {session} run {run}"
+                events = self._class_events(raw)
+                raw = raw.copy().load_data(verbose="error")
+                raw.drop_channels([raw.ch_names[i] for i in mne.pick_types(
+                    raw.info, meg=False, stim=True)])
+                check_raw(raw, source)
+                raw.set_annotations(mne.annotations_from_events(
+                    events, raw.info["sfreq"], event_desc=names, first_samp=raw.first_samp,
+                    verbose="error"))
+                raw.annotations.duration[:] = self.interval[1]
+                out[str(session)][str(run)] = raw
+        return out
+
+
 DATASETS: dict[str, type[Dataset]] = {
     "SSVEPExo": SSVEPExo,
     "EEGMMIDB": EEGMMIDB,
     "MuseSSVEP": MuseSSVEP,
     "JFPMSynthetic": JFPMSynthetic,
     "FileDataset": FileDataset,
+    "MOABB": MOABBDataset,
 }
 """Dataset classes by the name used in benchmark configs."""
