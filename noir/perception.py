@@ -119,8 +119,6 @@ def footprint(xy: np.ndarray) -> tuple[np.ndarray, float, np.ndarray]:
         corners = xy
     edges = np.diff(np.vstack([corners, corners[:1]]), axis=0)
     angles = np.unique(np.mod(np.arctan2(edges[:, 1], edges[:, 0]), np.pi / 2))
-    if angles.size == 0:
-        angles = np.zeros(1)
     best = None
     for a in angles:
         c, s = np.cos(a), np.sin(a)
