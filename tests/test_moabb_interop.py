@@ -9,6 +9,9 @@ import mne
 import numpy as np
 import pandas as pd
 import pytest
+from moabb import evaluations as moabb_evaluations
+from moabb import paradigms as moabb_paradigms
+from moabb.datasets import FakeDataset
 from sklearn.base import clone
 from sklearn.model_selection import cross_val_score
 
@@ -28,11 +31,6 @@ from decoders.benchmark.moabb_interop import BenchPipeline, moabb_pipelines
 from decoders.benchmark.paradigms import SSVEP, LeftRightImagery, MotorImagery
 from decoders.benchmark.pipelines import PIPELINES
 from decoders.benchmark.run import ConfigError, parse_config, run_benchmark
-
-moabb = pytest.importorskip("moabb")  # in the test extra: CI installs it
-from moabb import evaluations as moabb_evaluations  # noqa: E402
-from moabb import paradigms as moabb_paradigms  # noqa: E402
-from moabb.datasets import FakeDataset  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

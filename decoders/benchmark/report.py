@@ -4,10 +4,12 @@ Figures (one set per dataset × evaluation): per-subject accuracy, pipeline comp
 and ITR versus window length, and confusion matrices summed over subjects (longest window).
 SSVEP results add the phase-locking table and, first, any template-method warning
 (``results.attrs``, see :mod:`decoders.benchmark.evaluations`). Every report has a statistics
-table (:func:`statistics_table`: CIs, binomial chance threshold, paired Wilcoxon tests against
-the best pipeline), the config (``results.attrs["config"]``, set by
-:func:`~decoders.benchmark.run.run_benchmark`) and the package versions. Confusion matrices list
-classes in natural order (:func:`natural_order`); every figure names its window.
+table (:func:`statistics_table`: CIs, binomial chance threshold, paired Wilcoxon and permutation
+tests against the best pipeline), the chance level of every test-set size (:func:`chance_table`),
+MOABB's meta-analysis over datasets (:func:`meta_table`), the config (``results.attrs
+["config"]``, set by :func:`~decoders.benchmark.run.run_benchmark`) and the package versions.
+Confusion matrices list classes in natural order (:func:`natural_order`); every figure names
+its window.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from matplotlib.figure import Figure
 
 from decoders.benchmark.phase_locking import summarize_phase_locking
 from decoders.benchmark.results import check_results, summarize
-from decoders.benchmark.stats import chance_threshold, mean_ci, paired_test
+from decoders.benchmark.stats import chance_threshold, mean_ci, meta_analysis, paired_test
 
 
 def natural_order(classes: list[str]) -> list[int]:
@@ -50,6 +52,9 @@ def _per_subject(df: pd.DataFrame, path: Path) -> None:
     fig = Figure(figsize=(max(6.0, 0.8 * len(table)), 4))
     ax = fig.subplots()
     table.plot.bar(ax=ax)
+    n_test = int(df["n_test"].min())
+    ax.axhline(chance_threshold(n_test, int(df["n_classes"].iloc[0])), color="k", ls="--",
+               lw=1, label=f"chance, p < 0.05 ({n_test} test trials)")
     ax.set_ylabel("accuracy (mean over sessions)")
     ax.set_ylim(0, 1)
     ax.set_title(f"Per-subject accuracy ({_window_text(df)})")
@@ -119,7 +124,8 @@ def versions() -> dict[str, str]:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for name in ("noir-bci", "numpy", "scipy", "scikit-learn", "mne", "pyriemann", "pandas"):
+    for name in ("noir-bci", "numpy", "scipy", "scikit-learn", "mne", "pyriemann", "pandas",
+                 "moabb"):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -135,8 +141,10 @@ def statistics_table(results: pd.DataFrame) -> pd.DataFrame:
     -------
     table : pandas.DataFrame
         Columns ``dataset, evaluation, window, pipeline, n_subjects, accuracy, ci_low, ci_high,
-        chance_level, chance_threshold, vs_best, diff, diff_low, diff_high, p_wilcoxon`` (CIs
-        NaN with one subject).
+        chance_level, chance_threshold`` (for the fewest test trials of a row), ``above_chance``
+        (subject × session rows at or above the threshold of their own test-set size, e.g.
+        ``"7/8"``), ``vs_best, diff, diff_low, diff_high, p_wilcoxon, p_permutation`` (CIs NaN
+        with one subject).
     """
     rows = []
     keys = ["dataset", "evaluation", "window"]
@@ -150,17 +158,75 @@ def statistics_table(results: pd.DataFrame) -> pd.DataFrame:
             row = {"dataset": code, "evaluation": evaluation, "window": window,
                    "pipeline": name, "n_subjects": acc.size, "accuracy": acc.mean(),
                    "ci_low": np.nan, "ci_high": np.nan, "chance_level": 1 / n_classes,
-                   "chance_threshold": threshold, "vs_best": best, "diff": np.nan,
-                   "diff_low": np.nan, "diff_high": np.nan, "p_wilcoxon": np.nan}
+                   "chance_threshold": threshold,
+                   "above_chance": _above_chance(part[part["pipeline"] == name]),
+                   "vs_best": best, "diff": np.nan, "diff_low": np.nan, "diff_high": np.nan,
+                   "p_wilcoxon": np.nan, "p_permutation": np.nan}
             if acc.size >= 2:
                 _, row["ci_low"], row["ci_high"] = mean_ci(acc)
                 if name != best:
                     both = per_subject[[name, best]].dropna()
                     test = paired_test(both[name], both[best])
                     row.update(diff=test["diff"], diff_low=test["low"], diff_high=test["high"],
-                               p_wilcoxon=test["p_wilcoxon"])
+                               p_wilcoxon=test["p_wilcoxon"], p_permutation=test["p_permutation"])
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _above_chance(rows: pd.DataFrame) -> str:
+    """``"k/n"``: rows whose accuracy reaches the binomial threshold of their own test set."""
+    hits = sum(acc >= chance_threshold(int(n), int(k))
+               for acc, n, k in rows[["accuracy", "n_test", "n_classes"]].itertuples(index=False))
+    return f"{hits}/{len(rows)}"
+
+
+def chance_table(results: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """The chance level of every test-set size in the results (Combrisson & Jerbi 2015).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per dataset × evaluation × classes × test-set size: ``dataset, evaluation,
+        n_classes, n_test, n_rows`` (subject × session rows with that many test trials),
+        ``chance_level`` (1 / n_classes) and ``threshold`` (the accuracy that guessing reaches
+        with probability at most ``alpha``, :func:`~decoders.benchmark.stats.chance_threshold`).
+    """
+    keys = ["dataset", "evaluation", "n_classes", "n_test"]
+    rows = results.drop_duplicates(["dataset", "evaluation", "subject", "session"])
+    table = rows.groupby(keys, sort=True).size().rename("n_rows").reset_index()
+    table["chance_level"] = 1 / table["n_classes"]
+    table["threshold"] = [chance_threshold(int(n), int(k), alpha)
+                          for n, k in table[["n_test", "n_classes"]].itertuples(index=False)]
+    return table
+
+
+def meta_table(results: pd.DataFrame) -> pd.DataFrame:
+    """MOABB's meta-analysis over datasets: per evaluation × window, the best pipeline (highest
+    mean over datasets of the subject-mean accuracy) against each other one.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        Columns ``evaluation, window, pipeline, vs`` and those of
+        :func:`~decoders.benchmark.stats.meta_analysis` (one row per dataset, then the
+        Stouffer combination); empty when no pair has 2 subjects on a dataset.
+    """
+    parts = []
+    for (evaluation, window), part in results.groupby(["evaluation", "window"], sort=True):
+        scores = part.rename(columns={"accuracy": "score"})
+        means = scores.groupby(["dataset", "pipeline"])["score"].mean().unstack("pipeline")
+        best = means.mean().idxmax()
+        for other in means.mean().sort_values(ascending=False).index.drop(best):
+            try:
+                table = meta_analysis(scores, best, other)
+            except ValueError:  # fewer than 2 subjects with both pipelines on every dataset
+                continue
+            parts.append(table.assign(evaluation=evaluation, window=window, pipeline=best,
+                                      vs=other))
+    if not parts:
+        return pd.DataFrame()
+    table = pd.concat(parts, ignore_index=True)
+    return table[["evaluation", "window", "pipeline", "vs", *table.columns[:-4]]]
 
 
 def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Benchmark") -> Path:
@@ -194,10 +260,21 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
               "<h2>Statistics (accuracy per subject, mean over its sessions)</h2>",
               "<p>CI: 95 % Student-t interval over subjects. Chance: the accuracy that random "
               "guessing reaches with probability at most 0.05 on the fewest test trials of a "
-              "subject × session row (binomial). Paired: each pipeline minus the best one, on "
-              "the same subjects and folds (mean difference, 95 % t interval, exact two-sided "
-              "Wilcoxon signed-rank p).</p>",
-              statistics_table(results).to_html(index=False, float_format=lambda v: f"{v:.3g}")]
+              "subject × session row (binomial); above_chance counts the rows at or above the "
+              "threshold of their own test-set size. Paired: each pipeline minus the best one, "
+              "on the same subjects and folds (mean difference, 95 % t interval, exact "
+              "two-sided Wilcoxon signed-rank p, two-sided sign-flip permutation p).</p>",
+              statistics_table(results).to_html(index=False, float_format=lambda v: f"{v:.3g}"),
+              "<h2>Chance level per test-set size (binomial, p &lt; 0.05)</h2>",
+              chance_table(results).to_html(index=False, float_format=lambda v: f"{v:.3g}")]
+    meta = meta_table(results)
+    if not meta.empty:
+        parts += ["<h2>Meta-analysis over datasets (MOABB-style)</h2>",
+                  "<p>Best pipeline against each other one: per dataset the standardised mean "
+                  "difference of subject accuracies (smd) and the one-sided p that the best is "
+                  "better (exact sign-flip permutation below 20 subjects, Wilcoxon from 20); "
+                  "combined over datasets by Stouffer's method weighted by sqrt(subjects).</p>",
+                  meta.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
     if results.attrs.get("phase_locking"):
         locking = summarize_phase_locking(pd.DataFrame(results.attrs["phase_locking"]))
         parts += ["<h2>Phase locking to the cues (inter-trial phase coherence at the stimulus "
