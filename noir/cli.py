@@ -23,6 +23,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from noir.bench import bench
+from noir.bids import export_bids
 from noir.console.cli import console as console_command
 from noir.console.cli import opened as opened_console
 from noir.data_cli import app as data_app
@@ -99,6 +100,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.command()(bench)
 app.command("console")(console_command)
+app.command("export-bids")(export_bids)
 experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
                              no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")

@@ -12,6 +12,9 @@ import or call anything of its choosing::
       - name: SSVEPExo            # a key of the dataset registry
         params: {drop_duplicate: true}
         subjects: [1, 3]          # optional; default: all
+      # or a BIDS root (decoders.benchmark.bids.BIDSDataset; root relative to the config):
+      # - name: BIDSDataset
+      #   params: {root: bids, task: ssvepexo, paradigm: ssvep, interval: [2, 4]}
       # or any MNE-readable files (paths relative to the config's folder):
       # - name: FileDataset
       #   params: {files: {1: {"0": {"0": s1.fif}}}, event_id: {"13": "stim/13"},
@@ -45,12 +48,17 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from decoders.benchmark.bids import BIDSDataset
 from decoders.benchmark.datasets import DATASETS, Dataset
 from decoders.benchmark.evaluations import EVALUATIONS
 from decoders.benchmark.paradigms import PARADIGMS
 from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline, shown, step_name
 
 DatasetFactory = Callable[..., Dataset]
+CONFIG_DATASETS: dict[str, DatasetFactory] = {**DATASETS, "BIDSDataset": BIDSDataset}
+"""Datasets a config can name: :data:`~decoders.benchmark.datasets.DATASETS` and
+:class:`~decoders.benchmark.bids.BIDSDataset`."""
+_RELATIVE = ("FileDataset", "BIDSDataset")  # their paths are relative to the config's folder
 
 
 class ConfigError(ValueError):
@@ -163,7 +171,7 @@ def parse_config(
     source : str
         File name used in error messages.
     dataset_names : tuple of str
-        Extra dataset names accepted besides :data:`~decoders.benchmark.datasets.DATASETS`.
+        Extra dataset names accepted besides :data:`CONFIG_DATASETS`.
 
     Raises
     ------
@@ -175,7 +183,7 @@ def parse_config(
     name = top.get("name", Path(source).stem)
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{source}: name must be a non-empty string, got {shown(name)}.")
-    known = sorted(set(DATASETS) | set(dataset_names))
+    known = sorted(set(CONFIG_DATASETS) | set(dataset_names))
     if not isinstance(top["datasets"], list) or not top["datasets"]:
         raise ConfigError(f"{source}: 'datasets' must be a non-empty list.")
     datasets = []
@@ -289,6 +297,32 @@ def config_summary(config: BenchConfig) -> dict:
     }
 
 
+def build_dataset(
+    config: BenchConfig, entry: DatasetEntry,
+    extra_datasets: Mapping[str, DatasetFactory] | None = None,
+) -> Dataset:
+    """The dataset of one entry of ``config`` (FileDataset/BIDSDataset paths relative to the
+    config's folder).
+
+    Raises
+    ------
+    ConfigError
+        If the name is unknown or the dataset refuses its parameters (naming the config).
+    """
+    factories = {**CONFIG_DATASETS, **(extra_datasets or {})}
+    if entry.name not in factories:
+        raise ConfigError(f"{config.source}: dataset {entry.name!r} is not one of "
+                          f"{sorted(factories)}.")
+    params = dict(entry.params)
+    if entry.name in _RELATIVE and "base" not in params:
+        params["base"] = Path(config.source).parent
+    try:
+        return factories[entry.name](**params)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{config.source}: dataset {entry.name!r}: bad params "
+                          f"{entry.params}: {err}") from err
+
+
 def run_benchmark(
     config: BenchConfig,
     *,
@@ -307,7 +341,7 @@ def run_benchmark(
     scheduler : str | None
         Dask scheduler address (``tcp://host:port``); overrides ``n_jobs``.
     extra_datasets : mapping of str to callable | None
-        Dataset factories by name, besides :data:`~decoders.benchmark.datasets.DATASETS`.
+        Dataset factories by name, besides :data:`CONFIG_DATASETS`.
     progress : callable | None
         ``progress(stage, total) -> tick`` (see ``BaseEvaluation.evaluate``); ``stage`` is
         prefixed with the dataset code.
@@ -320,24 +354,13 @@ def run_benchmark(
         warning is also issued as a ``UserWarning``), ``attrs["config"]``
         (:func:`config_summary`).
     """
-    factories = {**DATASETS, **(extra_datasets or {})}
     paradigm = PARADIGMS[config.paradigm](**config.paradigm_params)
     evaluation = EVALUATIONS[config.evaluation](
         windows=config.windows, n_jobs=n_jobs, scheduler=scheduler, **config.evaluation_params
     )
     frames = []
     for entry in config.datasets:
-        if entry.name not in factories:
-            raise ConfigError(f"{config.source}: dataset {entry.name!r} is not one of "
-                              f"{sorted(factories)}.")
-        params = dict(entry.params)
-        if entry.name == "FileDataset" and "base" not in params:  # paths relative to the config
-            params["base"] = Path(config.source).parent
-        try:
-            dataset = factories[entry.name](**params)
-        except (TypeError, ValueError) as err:
-            raise ConfigError(f"{config.source}: dataset {entry.name!r}: bad params "
-                              f"{entry.params}: {err}") from err
+        dataset = build_dataset(config, entry, extra_datasets)
         stage = (lambda s, n, code=dataset.code: progress(f"{code}: {s}", n)) if progress else None
         frames.append(evaluation.evaluate(
             dataset, paradigm, config.pipelines, subjects=entry.subjects,
