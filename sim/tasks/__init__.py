@@ -1,4 +1,5 @@
-"""Tabletop tasks with named goal predicates and reference plans.
+"""Tabletop and household tasks with named goal predicates and their valid plans
+(``Task.plans``; the first is the reference plan).
 
 ``PlanStep`` moved to :mod:`skills` (a skill call with parameters resolved against a scene);
 ``sim.tasks.PlanStep`` still imports, with a ``DeprecationWarning``.

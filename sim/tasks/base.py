@@ -1,4 +1,5 @@
-"""What a task is: a world builder, named goal predicates and a reference plan."""
+"""What a task is: a world builder, named goal predicates and its valid plans (the first is the
+reference plan)."""
 
 from __future__ import annotations
 
@@ -118,6 +119,17 @@ class Task:
         return all(cls.goal_predicates(world).values())
 
     @classmethod
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Every valid plan from the start of ``world``, by a short descriptive name (e.g.
+        "car first", "sponge left"); the first is the reference plan.
+
+        The names are the same for every seed; the plans read the layout (where things stand
+        now) and change nothing in ``world``.
+        """
+        raise NotImplementedError(f"task {cls.name!r} defines no plans")
+
+    @classmethod
     def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """A sequence of (object, skill) choices that reaches the goal from the start."""
-        raise NotImplementedError
+        """A sequence of (object, skill) choices that reaches the goal from the start: the
+        first of ``plans``."""
+        return next(iter(cls.plans(world).values()))

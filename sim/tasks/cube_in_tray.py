@@ -6,6 +6,11 @@ from sim.tabletop import TabletopWorld
 from sim.tasks.base import Task, inside
 from skills import PlanStep
 
+TRAY_SIDE = 0.05
+"""Offset of the left and right put-down points from the tray's middle, in m: the tray's flat
+floor reaches about 0.085 m from its centre (its walls slope in from 0.125 m), which leaves
+room for the cube's half diagonal (0.028 m)."""
+
 
 class CubeInTray(Task):
     """Put the red cube in the tray.
@@ -29,6 +34,11 @@ class CubeInTray(Task):
         return {"inside(cube, tray)": inside(world, "cube", "tray")}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick the cube, place it on the tray."""
-        return [PlanStep("cube", "pick"), PlanStep("tray", "place")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick the cube, place it in the middle of the tray, or ``TRAY_SIDE`` m to the left
+        (+y) or right of the middle."""
+        x, y = world.object_position("tray")[:2]
+        return {"tray middle": [PlanStep("cube", "pick"), PlanStep("tray", "place")],
+                **{f"tray {side}": [PlanStep("cube", "pick"), PlanStep("tray", "place", {
+                    "x": float(x), "y": float(y + sign * TRAY_SIDE)})]
+                   for side, sign in (("left", 1), ("right", -1))}}

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sim.tabletop import TabletopWorld
+from sim.tabletop import MIN_GAP, WORKSPACE, TabletopWorld
 from sim.tasks.base import (
     Task,
     filled,
@@ -29,6 +29,81 @@ def _table_spot(world: TabletopWorld, obj: str) -> dict[str, float]:
     return {"x": float(x), "y": float(y), "z": world.table_height}
 
 
+SPOT_GRID = 0.01
+"""Spacing of the candidate points of ``_free_spot``, in m."""
+OTHER_SPOT = 0.12
+"""Smallest distance of another put-down spot from where the object stands now, in m."""
+PUT_DOWN_REACH = 0.66
+"""Largest distance of a put-down spot from the robot's base, in m: the far corners of
+``WORKSPACE`` (0.72 m) are out of reach for an object held off-centre (a knife by its handle)."""
+
+
+def _radius(world: TabletopWorld, obj: str) -> float:
+    """Radius of ``obj``'s footprint (its bounding circle in any yaw), in m."""
+    return float(np.hypot(*world.object_info(obj).size[:2])) / 2
+
+
+def _gap_to(world: TabletopWorld, obj: str, points: np.ndarray) -> np.ndarray:
+    """Distance of each point (n, 2) m from ``obj``'s footprint (its size turned by its yaw),
+    in m, shape (n,)."""
+    yaw = world.object_yaw(obj)
+    d = points - world.object_position(obj)[:2]
+    along = d[:, 0] * math.cos(yaw) + d[:, 1] * math.sin(yaw)
+    across = -d[:, 0] * math.sin(yaw) + d[:, 1] * math.cos(yaw)
+    half = np.array(world.object_info(obj).size[:2]) / 2
+    return np.hypot(np.maximum(np.abs(along) - half[0], 0.0),
+                    np.maximum(np.abs(across) - half[1], 0.0))
+
+
+def _free_spot(world: TabletopWorld, obj: str, side: str,
+               away_from: list[np.ndarray]) -> dict[str, float]:
+    """Place parameters of a free table point for ``obj`` in the robot's ``side`` ("left" is
+    +y) half of ``WORKSPACE``, at least ``OTHER_SPOT`` m from each point (2,) m of
+    ``away_from``.
+
+    Candidates lie on a ``SPOT_GRID`` grid over that half of ``WORKSPACE`` (where objects
+    start), within ``PUT_DOWN_REACH`` of the robot's base. A free one keeps ``obj``'s footprint
+    (its bounding circle: it may turn in the hand) ``MIN_GAP`` m from every other object's
+    footprint (``_gap_to``) as they stand now. Of the free candidates, the one nearest the
+    middle of the half wins; if none is free, the candidate with the most room (a spot is
+    always returned, for any world state).
+    """
+    (x0, y0), (x1, y1) = WORKSPACE
+    middle = (y0 + y1) / 2
+    edge = y1 if side == "left" else y0
+    xs = np.linspace(x0, x1, round((x1 - x0) / SPOT_GRID) + 1)
+    ys = np.linspace(middle, edge, round(abs(edge - middle) / SPOT_GRID) + 1)
+    grid = np.stack(np.meshgrid(xs, ys, indexing="ij"), axis=-1).reshape(-1, 2)
+    room = np.full(len(grid), np.inf)
+    for other in world.object_names():
+        if other != obj:
+            room = np.minimum(room, _gap_to(world, other, grid) - _radius(world, obj))
+    apart = np.hypot(grid[:, 0], grid[:, 1]) <= PUT_DOWN_REACH
+    for point in away_from:
+        apart &= np.linalg.norm(grid - point, axis=1) >= OTHER_SPOT
+    anchor = np.array([(x0 + x1) / 2, (middle + edge) / 2])
+    free = apart & (room > MIN_GAP)
+    if free.any():
+        best = np.flatnonzero(free)[np.argmin(np.linalg.norm(grid[free] - anchor, axis=1))]
+    else:
+        best = int(np.argmax(np.where(apart, room, -np.inf)))
+    return {"x": float(grid[best, 0]), "y": float(grid[best, 1]), "z": world.table_height}
+
+
+def _put_down_plans(world: TabletopWorld, obj: str, before: list[PlanStep]
+                    ) -> dict[str, list[PlanStep]]:
+    """``before``, then ``obj`` put down back where it is now ("<obj> back"), or at a free spot
+    in the left or right half of the table ("<obj> left", "<obj> right": ``_free_spot``, the
+    two and where ``obj`` is now at least ``OTHER_SPOT`` m apart), by name."""
+    word = obj.replace("_", " ")
+    here = world.object_position(obj)[:2]
+    left = _free_spot(world, obj, "left", [here])
+    right = _free_spot(world, obj, "right", [here, np.array([left["x"], left["y"]])])
+    return {f"{word} back": [*before, PlanStep(obj, "place", _table_spot(world, obj))],
+            f"{word} left": [*before, PlanStep(obj, "place", left)],
+            f"{word} right": [*before, PlanStep(obj, "place", right)]}
+
+
 class WipeSpill(Task):
     """Wipe the spill with the sponge.
 
@@ -49,10 +124,10 @@ class WipeSpill(Task):
         return {"wiped(spill)": wiped(world, "spill"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick sponge, wipe spill, place sponge where it was."""
-        return [PlanStep("sponge", "pick"), PlanStep("spill", "wipe"),
-                PlanStep("sponge", "place", _table_spot(world, "sponge"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick sponge, wipe spill, place sponge where it was (or left or right)."""
+        return _put_down_plans(world, "sponge",
+                               [PlanStep("sponge", "pick"), PlanStep("spill", "wipe")])
 
 
 class CollectToy(Task):
@@ -76,10 +151,33 @@ class CollectToy(Task):
                 for t in ("toy_car", "toy_block")}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick and place each toy into the bin."""
-        return [PlanStep("toy_car", "pick"), PlanStep("trash_bin", "place"),
-                PlanStep("toy_block", "pick"), PlanStep("trash_bin", "place")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick and place each toy into the bin, the car or the block first."""
+        car = [PlanStep("toy_car", "pick"), PlanStep("trash_bin", "place")]
+        block = [PlanStep("toy_block", "pick"), PlanStep("trash_bin", "place")]
+        return {"car first": car + block, "block first": block + car}
+
+
+def _beside(world: TabletopWorld, obj: str, support: str, heading: float,
+            workspace: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, float]:
+    """Place parameters of a table point 0.15 m from ``support``'s centre for ``obj``: the
+    first, turning from ``heading`` (rad, from +x) in steps of 30 degrees either way, that
+    lies inside ``workspace`` and keeps ``obj``'s footprint ``MIN_GAP`` m from every object
+    but ``obj`` and ``support``; ``heading`` itself if none does."""
+    centre = world.object_position(support)[:2]
+    others = [n for n in world.object_names() if n not in (obj, support)]
+    (x0, y0), (x1, y1) = workspace
+    for turn in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
+        angle = heading + turn * math.pi / 6
+        spot = centre + 0.15 * np.array([math.cos(angle), math.sin(angle)])
+        inside_workspace = x0 <= spot[0] <= x1 and y0 <= spot[1] <= y1
+        clear = all(np.linalg.norm(spot - world.object_position(n)[:2])
+                    - _radius(world, n) - _radius(world, obj) > MIN_GAP for n in others)
+        if inside_workspace and clear:
+            break
+    else:
+        spot = centre + 0.15 * np.array([math.cos(heading), math.sin(heading)])
+    return {"x": float(spot[0]), "y": float(spot[1]), "z": world.table_height}
 
 
 def _area_beside(world: TabletopWorld, obj: str, area: str) -> None:
@@ -90,11 +188,14 @@ def _area_beside(world: TabletopWorld, obj: str, area: str) -> None:
     world.step(30)
 
 
-def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str) -> list[PlanStep]:
-    """Pick ``tool``, sweep ``obj`` to the centre of ``area``, put ``tool`` back."""
+def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str
+                ) -> dict[str, list[PlanStep]]:
+    """Pick ``tool``, sweep ``obj`` to the centre of ``area``, put ``tool`` down (back, left or
+    right: ``_put_down_plans``)."""
     x, y = world.object_position(area)[:2]
-    return [PlanStep(tool, "pick"), PlanStep(obj, "sweep", {"x": float(x), "y": float(y)}),
-            PlanStep(tool, "place", _table_spot(world, tool))]
+    return _put_down_plans(
+        world, tool,
+        [PlanStep(tool, "pick"), PlanStep(obj, "sweep", {"x": float(x), "y": float(y)})])
 
 
 SWEEP_WORKSPACE = ((0.4, -0.2), (0.62, 0.2))
@@ -131,8 +232,9 @@ class SweepTrash(Task):
                 "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick broom, sweep can towards the dustpan's centre, place broom back."""
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick broom, sweep can towards the dustpan's centre, place broom back (or left or
+        right)."""
         return _sweep_onto(world, "broom", "can", "dustpan")
 
 
@@ -165,10 +267,12 @@ class OpenBasket(Task):
                 "closed(basket)": is_closed(world, "basket")}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Open, pick toy, place in basket, close."""
-        return [PlanStep("basket", "open"), PlanStep("toy_block", "pick"),
-                PlanStep("basket", "place"), PlanStep("basket", "close")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Open, pick toy, place in basket, close: the only order (the hand must be empty to
+        open and close the lid, and the lid open to put the toy in)."""
+        return {"open, put in, close": [
+            PlanStep("basket", "open"), PlanStep("toy_block", "pick"),
+            PlanStep("basket", "place"), PlanStep("basket", "close")]}
 
 
 class OpenGift(Task):
@@ -199,9 +303,9 @@ class OpenGift(Task):
         return {"open(gift)": is_open(world, "gift")}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Open the gift."""
-        return [PlanStep("gift", "open")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Open the gift (one step: nothing to vary)."""
+        return {"open": [PlanStep("gift", "open")]}
 
 
 class PourTea(Task):
@@ -224,10 +328,10 @@ class PourTea(Task):
         return {"filled(cup)": filled(world, "cup"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick teapot, pour into cup, place teapot where it was."""
-        return [PlanStep("teapot", "pick"), PlanStep("cup", "pour"),
-                PlanStep("teapot", "place", _table_spot(world, "teapot"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick teapot, pour into cup, place teapot where it was (or left or right)."""
+        return _put_down_plans(world, "teapot",
+                               [PlanStep("teapot", "pick"), PlanStep("cup", "pour")])
 
 
 class SetTable(Task):
@@ -253,14 +357,21 @@ class SetTable(Task):
                 "next_to(mug, plate)": bool(near) and not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Bowl onto the plate, mug to a spot 0.15 m beside the plate."""
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Bowl onto the plate, mug to a spot 0.15 m beside the plate towards the middle of
+        the table ("bowl first"); or the mug first, to the first spot 0.15 m from the plate,
+        from that direction on, that is inside the workspace and clear of the bowl ("mug
+        first")."""
         x, y = world.object_position("plate")[:2]
         side = -0.15 if y > 0 else 0.15
-        return [PlanStep("bowl", "pick"), PlanStep("plate", "place"),
-                PlanStep("mug", "pick"),
-                PlanStep("mug", "place", {"x": float(x), "y": float(y + side),
-                                          "z": world.table_height})]
+        bowl = [PlanStep("bowl", "pick"), PlanStep("plate", "place")]
+        mug = [PlanStep("mug", "pick"),
+               PlanStep("mug", "place", {"x": float(x), "y": float(y + side),
+                                         "z": world.table_height})]
+        mug_first = [PlanStep("mug", "pick"),
+                     PlanStep("mug", "place", _beside(world, "mug", "plate", math.copysign(
+                         math.pi / 2, side), cls.workspace))]
+        return {"bowl first": bowl + mug, "mug first": mug_first + bowl}
 
 
 class CutBanana(Task):
@@ -289,10 +400,10 @@ class CutBanana(Task):
         return {"cut(banana)": sliced(world, "banana"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick knife, cut banana, place knife where it was."""
-        return [PlanStep("knife", "pick"), PlanStep("banana", "cut"),
-                PlanStep("knife", "place", _table_spot(world, "knife"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick knife, cut banana, place knife where it was (or left or right)."""
+        return _put_down_plans(world, "knife",
+                               [PlanStep("knife", "pick"), PlanStep("banana", "cut")])
 
 
 class GrateCheese(Task):
@@ -315,10 +426,12 @@ class GrateCheese(Task):
         return {"grated(cheese)": grated(world, "cheese"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick cheese, grate, place it on the plate."""
-        return [PlanStep("cheese", "pick"), PlanStep("grater", "grate"),
-                PlanStep("plate", "place")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick cheese, grate, place it on the plate (or on the table: where it was, left or
+        right)."""
+        grate = [PlanStep("cheese", "pick"), PlanStep("grater", "grate")]
+        return {"cheese on the plate": [*grate, PlanStep("plate", "place")],
+                **_put_down_plans(world, "cheese", grate)}
 
 
 class CookPasta(Task):
@@ -342,10 +455,11 @@ class CookPasta(Task):
                 "stirred(pot)": stirred(world, "pot"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pasta into the pot, stir with the ladle, ladle back."""
-        return [PlanStep("pasta", "pick"), PlanStep("pot", "place"), PlanStep("ladle", "pick"),
-                PlanStep("pot", "stir"), PlanStep("ladle", "place", _table_spot(world, "ladle"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pasta into the pot, stir with the ladle, ladle back (or left or right)."""
+        return _put_down_plans(world, "ladle",
+                               [PlanStep("pasta", "pick"), PlanStep("pot", "place"),
+                                PlanStep("ladle", "pick"), PlanStep("pot", "stir")])
 
 
 class IronCloth(Task):
@@ -368,10 +482,10 @@ class IronCloth(Task):
         return {"ironed(cloth)": wiped(world, "cloth"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick iron, wipe the cloth, place iron back."""
-        return [PlanStep("iron", "pick"), PlanStep("cloth", "wipe"),
-                PlanStep("iron", "place", _table_spot(world, "iron"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick iron, wipe the cloth, place iron back (or left or right)."""
+        return _put_down_plans(world, "iron",
+                               [PlanStep("iron", "pick"), PlanStep("cloth", "wipe")])
 
 
 class CleanBook(Task):
@@ -400,10 +514,10 @@ class CleanBook(Task):
         return {"wiped(dust)": wiped(world, "dust"), "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick sponge, wipe the dust, place sponge where it was."""
-        return [PlanStep("sponge", "pick"), PlanStep("dust", "wipe"),
-                PlanStep("sponge", "place", _table_spot(world, "sponge"))]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick sponge, wipe the dust, place sponge where it was (or left or right)."""
+        return _put_down_plans(world, "sponge",
+                               [PlanStep("sponge", "pick"), PlanStep("dust", "wipe")])
 
 
 class Sandwich(Task):
@@ -427,10 +541,12 @@ class Sandwich(Task):
                 "on_top(bread_top, cheese_slice)": on_top(world, "bread_top", "cheese_slice")}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Cheese onto the bread, top slice onto the cheese."""
-        return [PlanStep("cheese_slice", "pick"), PlanStep("bread", "place"),
-                PlanStep("bread_top", "pick"), PlanStep("cheese_slice", "place")]
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Cheese onto the bread, top slice onto the cheese: the only order (the goal fixes
+        which slice lies on which)."""
+        return {"cheese, then top": [
+            PlanStep("cheese_slice", "pick"), PlanStep("bread", "place"),
+            PlanStep("bread_top", "pick"), PlanStep("cheese_slice", "place")]}
 
 
 class Hockey(Task):
@@ -461,14 +577,23 @@ class Hockey(Task):
                 "not_held()": not_held(world)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Pick stick, sweep the puck to the goal's centre, place the stick back."""
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Pick stick, sweep the puck to the goal's centre, place the stick back (or left or
+        right)."""
         return _sweep_onto(world, "hockey_stick", "puck", "goal")
 
 
 TIC_TAC_TOE_CELL = 0.08
 """Side of a cell of the 3 x 3 tic-tac-toe board, in m."""
 PIECES = ("x_piece_1", "x_piece_2", "x_piece_3")
+LINES: dict[str, tuple[tuple[int, int], ...]] = {
+    "middle row from the right": ((0, -1), (0, 0), (0, 1)),
+    "middle row from the left": ((0, 1), (0, 0), (0, -1)),
+    "middle column": ((-1, 0), (0, 0), (1, 0)),
+    "diagonal": ((-1, -1), (0, 0), (1, 1)),
+}
+"""Lines of the tic-tac-toe plans by name: the cells, in the order the pieces fill them, as
+(x, y) offsets from the board's centre, in cells (+x away from the robot, +y to its left)."""
 
 
 def board_cell(world: TabletopWorld, obj: str, board: str = "board") -> tuple[int, int] | None:
@@ -515,15 +640,17 @@ class TicTacToe(Task):
         return {"three_in_a_row(x_piece_1, x_piece_2, x_piece_3)": three_in_a_row(cells)}
 
     @classmethod
-    def reference_plan(cls, world: TabletopWorld) -> list[PlanStep]:
-        """Each piece into a cell of the board's middle row (along y)."""
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Each piece in turn into a cell of a line of the board (``LINES``)."""
         x, y = world.object_position("board")[:2]
-        plan = []
-        for k, piece in enumerate(PIECES):
-            spot = {"x": float(x), "y": float(y + (k - 1) * TIC_TAC_TOE_CELL),
-                    "z": float(world.object_top("board")[2])}
-            plan += [PlanStep(piece, "pick"), PlanStep("board", "place", spot)]
-        return plan
+        z = float(world.object_top("board")[2])
+        return {
+            name: [step for piece, (row, col) in zip(PIECES, cells, strict=True)
+                   for step in (PlanStep(piece, "pick"), PlanStep("board", "place", {
+                       "x": float(x + row * TIC_TAC_TOE_CELL),
+                       "y": float(y + col * TIC_TAC_TOE_CELL), "z": z}))]
+            for name, cells in LINES.items()
+        }
 
 
 FRANKA_TASKS: tuple[type[Task], ...] = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from sim.household import HouseholdWorld
@@ -19,6 +20,19 @@ def petted(world: HouseholdWorld, dog: str) -> bool:
 def handed_over(world: HouseholdWorld, obj: str, person: str) -> bool:
     """Whether ``obj`` is held out within reach of ``person`` (``skills.mobile.within_reach``)."""
     return within_reach(world, obj, person)
+
+
+STANCE_POINT = 1.0
+"""Distance from an object's centre of the floor spot a person points at to choose the side
+the robot stands on, in m (``skills.mobile.MoveTo``)."""
+
+
+def _stand_beside(world: HouseholdWorld, obj: str, direction: float) -> PlanStep:
+    """Move to ``obj``, pointing at the floor ``STANCE_POINT`` m from it towards
+    ``direction`` (rad, from +x)."""
+    x, y = world.object_position(obj)[:2]
+    return PlanStep(obj, "move_to", {"x": float(x + STANCE_POINT * math.cos(direction)),
+                                     "y": float(y + STANCE_POINT * math.sin(direction))})
 
 
 class HouseholdTask(Task):
@@ -58,12 +72,17 @@ class TrashDisposal(HouseholdTask):
         return {"inside(trash, bin)": inside(world, "trash", "bin")}  # type: ignore[arg-type]
 
     @classmethod
-    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
-        """Move to the trash, pick it, move to the bin, drop it in."""
-        return [
-            PlanStep("trash", "move_to"), PlanStep("trash", "pick"),
-            PlanStep("bin", "move_to"), PlanStep("bin", "drop_into"),
-        ]
+    def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
+        """Move to the trash, pick it, move to the bin, drop it in; at the bin the robot
+        stands on the side nearest where it comes from ("bin, nearest side"), or the person
+        points at the floor beside the bin's counter side (+x) or back side (-x)."""
+        fetch = [PlanStep("trash", "move_to"), PlanStep("trash", "pick")]
+        drop = PlanStep("bin", "drop_into")
+        return {
+            "bin, nearest side": [*fetch, PlanStep("bin", "move_to"), drop],
+            "bin, counter side": [*fetch, _stand_beside(world, "bin", 0.0), drop],
+            "bin, back side": [*fetch, _stand_beside(world, "bin", math.pi), drop],
+        }
 
 
 class PetDog(HouseholdTask):
@@ -88,9 +107,11 @@ class PetDog(HouseholdTask):
         return {"petted(dog)": petted(world, "dog")}
 
     @classmethod
-    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
-        """Move to the dog, pet it."""
-        return [PlanStep("dog", "move_to"), PlanStep("dog", "pet")]
+    def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
+        """Move to the dog, pet it: the only plan. The base stands across the dog
+        (``skills.mobile.stances``) and drives straight, so the dog's far side is out of
+        reach, and the stroke runs tail to neck."""
+        return {"pet from the near side": [PlanStep("dog", "move_to"), PlanStep("dog", "pet")]}
 
 
 class CovidCare(HouseholdTask):
@@ -115,12 +136,17 @@ class CovidCare(HouseholdTask):
         return {"handed_over(bottle, person)": handed_over(world, "bottle", "person")}
 
     @classmethod
-    def reference_plan(cls, world: HouseholdWorld) -> list[PlanStep]:  # type: ignore[override]
-        """Move to the bottle, pick it, move to the person, hand it over."""
-        return [
-            PlanStep("bottle", "move_to"), PlanStep("bottle", "pick"),
-            PlanStep("person", "move_to"), PlanStep("person", "handover"),
-        ]
+    def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
+        """Move to the bottle, pick it, move to the person, hand it over; the robot stands
+        in front of the person (+x, the side it comes from: "person, front") or the person
+        points at the floor on their left (+y) or right (-y)."""
+        fetch = [PlanStep("bottle", "move_to"), PlanStep("bottle", "pick")]
+        give = PlanStep("person", "handover")
+        return {
+            "person, front": [*fetch, PlanStep("person", "move_to"), give],
+            "person, left side": [*fetch, _stand_beside(world, "person", math.pi / 2), give],
+            "person, right side": [*fetch, _stand_beside(world, "person", -math.pi / 2), give],
+        }
 
 
 TIAGO_TASKS: tuple[type[HouseholdTask], ...] = (TrashDisposal, PetDog, CovidCare)
