@@ -64,6 +64,9 @@ def main() -> None:
         rows = list(pool.map(run_one, *zip(*jobs, strict=True)))
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    changed = subprocess.run(["git", "status", "--porcelain", "--", "sim", "skills", __file__],
+                             capture_output=True, text=True, cwd=Path(__file__).parents[1]).stdout
+    changed = sorted(line[3:] for line in changed.splitlines())
     RESULTS.mkdir(exist_ok=True)
     with open(RESULTS / "task_suite.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
@@ -88,7 +91,8 @@ def main() -> None:
                  f"plan {min(rates):.0%}")
     lines.append(f"{len(rows)} runs in {args.jobs} processes on {os.cpu_count()} CPUs; load "
                  f"average over the last 5 min at the end: {os.getloadavg()[1]:.1f} "
-                 f"(commit {commit})")
+                 f"(commit {commit}; files of sim/, skills/ or this script changed since: "
+                 f"{', '.join(changed) or 'none'})")
     text = "\n".join(lines) + "\n"
     (RESULTS / "task_suite.txt").write_text(text)
     print(text)
