@@ -23,7 +23,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from noir.bench import bench
-from noir.bids import export_bids
+from noir.console.cli import PORT as CONSOLE_PORT
 from noir.console.cli import console as console_command
 from noir.console.cli import opened as opened_console
 from noir.data_cli import app as data_app
@@ -100,7 +100,6 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.command()(bench)
 app.command("console")(console_command)
-app.command("export-bids")(export_bids)
 experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
                              no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
@@ -224,13 +223,15 @@ def run(
                               help="The person's model folder (see `noir demo --help`)."),
     with_console: bool = typer.Option(False, "--console", help="Follow the session in the "
                                       "browser (`noir console`'s operator view)."),
+    console_port: int = typer.Option(CONSOLE_PORT, min=0, max=65535,
+                                     help="--console: the port (0: any free one)."),
 ) -> None:
     """Run a task from any EEG source: simulated, recorded, a file, or live (LSL, BrainFlow).
 
     Live, the person sees the cues in this terminal, the robot moves in real time and a jaw
     clench stops it; the session record keeps the EEG as it arrived, with its time stamps,
     and `noir replay` reproduces its decisions."""
-    with opened_console(with_console) as observer:
+    with opened_console(with_console, port=console_port) as observer:
         _run(task, source, seed, out, user, calibration=calibration, montage=montage,
              observer=observer, ssvep_stopping=ssvep_stopping)
 

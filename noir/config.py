@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from decoders.motor_imagery import CSPLDA, CSPQDA, FBCSPSVM, RiemannMDM, TangentSpaceLR
@@ -9,6 +10,8 @@ from decoders.ssvep import CCA, FBCCA
 
 # NOIR's flicker frequencies (60-Hz display: 10, 8, 7, 6 frames per cycle)
 NOIR_FREQS = (6.0, 7.5, 8.57, 10.0)
+# their phases (rad): joint frequency-phase modulation, a quarter cycle apart
+NOIR_PHASES = (0.0, 0.5 * math.pi, math.pi, 1.5 * math.pi)
 
 SSVEP_DECODERS = {"cca": CCA, "fbcca": FBCCA}
 """Training-free SSVEP decoders the What stage can use, by name."""
@@ -28,6 +31,9 @@ class LoopConfig:
     ----------
     ssvep_freqs : tuple of float
         Flicker frequency of each candidate object slot, in Hz (at most this many objects).
+    ssvep_phases : tuple of float
+        Flicker phase of each slot at the stimulus onset, in rad (at least one per frequency;
+        the console's patches show ``0.5 * (1 + sin(2 pi f t + phase))``).
     ssvep_stopping : tuple of float, optional
         Dynamic stopping for SSVEP: growing window lengths (s) re-evaluated until the decision
         is convincing (``decoders.dynamic_stopping``); the last one replaces ``ssvep_window``.
@@ -73,6 +79,7 @@ class LoopConfig:
     """
 
     ssvep_freqs: tuple[float, ...] = NOIR_FREQS
+    ssvep_phases: tuple[float, ...] = NOIR_PHASES
     ssvep_window: float = 10.0
     ssvep_stopping: tuple[float, ...] | None = None
     ssvep_decoder: str = "cca"
@@ -98,6 +105,10 @@ class LoopConfig:
     intent_model: str = "retrieval"
 
     def __post_init__(self) -> None:
+        if len(self.ssvep_phases) < len(self.ssvep_freqs) or not all(
+                math.isfinite(p) for p in self.ssvep_phases):
+            raise ValueError(f"ssvep_phases must give a finite phase (rad) for each of the "
+                             f"{len(self.ssvep_freqs)} ssvep_freqs, got {self.ssvep_phases}")
         if self.ssvep_decoder not in SSVEP_DECODERS:
             raise ValueError(f"ssvep_decoder must be one of {sorted(SSVEP_DECODERS)}, "
                              f"got {self.ssvep_decoder!r}")

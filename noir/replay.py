@@ -62,6 +62,7 @@ _FIELDS: dict[str, dict[str, tuple]] = {
     "cursor_glide": {"clench_at": (_NUMBER,), "eeg": (dict,)},
     "skill_end": {"clench_at": (_NUMBER, _NULL), "eeg": (dict,)},
     "skill_failure": {"reason": (str,)},
+    "console_stop": {"step": (int,)},
 }
 """The fields replay reads in each kind of event and their JSON types (``"number"``: a
 finite int or float, ``None``: null)."""
@@ -254,6 +255,62 @@ class ReplayOperator:
         return chunk
 
 
+class OutsideStops:
+    """Re-applies to a replayed loop what stopped the recorded one from outside its decoding.
+
+    - A ``console_stop`` event (``noir.console``: the experimenter's abort, or a live
+      session's operator page closed or paused) stopped a motion at its ``step``-th control
+      step (``InterfaceLoop.on_step``): the replay stops the same motion at the same step.
+    - A record whose ``task_end`` says ``aborted`` ends at the loop's first safe point after
+      its last EEG window: the replay aborts (``InterfaceLoop.abort``) once it has recorded
+      that window's event (at once, for a record without windows), so it ends there too.
+
+    Raises
+    ------
+    ReplayDivergence
+        If a motion stopped as interrupted with no clench decoded, no stream fault and no
+        ``console_stop`` saying at which step (a record made before console stops were
+        recorded): the replay cannot know where that motion stopped.
+    """
+
+    def __init__(self, record: SessionRecord, loop: InterfaceLoop) -> None:
+        self.loop = loop
+        self.stops: dict[int, int] = {}  # motion number (from 0) -> control step
+        motion = -1
+        for line, event in enumerate(record.events, start=1):
+            kind = event["event"]
+            if kind == "skill_start":
+                motion += 1
+            elif kind == "console_stop":
+                self.stops[motion] = event["step"]
+            elif (kind == "skill_failure" and event["reason"] == "interrupted"
+                  and event.get("detected_at") is None and "stream_fault" not in event
+                  and motion not in self.stops):
+                raise ReplayDivergence(
+                    f"{record.folder / 'events.jsonl'}, line {line}: a motion was stopped from "
+                    "outside the loop (no clench decoded, no stream fault) and no console_stop "
+                    "event says at which control step: it cannot be replayed")
+        windows = sum(e["event"] in _WINDOW_EVENTS and "eeg" in e for e in record.events)
+        self.abort_after = windows if record.events[-1].get("aborted") is True else None
+        self.motion, self.steps, self.played = -1, 0, 0
+        loop.recorder.listeners.append(self.event)
+        loop.on_step = self.step
+        if self.abort_after == 0:
+            loop.abort()
+
+    def event(self, event: dict[str, Any]) -> None:
+        if event["event"] == "skill_start":
+            self.motion, self.steps = self.motion + 1, 0
+        elif event["event"] in _WINDOW_EVENTS and "eeg" in event:
+            self.played += 1
+            if self.played == self.abort_after:
+                self.loop.abort()
+
+    def step(self, world: Any) -> bool:
+        self.steps += 1
+        return self.steps == self.stops.get(self.motion)
+
+
 def replay_session(
     folder: str | Path, *, out: str | Path = "runs"
 ) -> tuple[dict[str, Any], Path, dict[str, Any]]:
@@ -295,8 +352,10 @@ def replay_session(
         if assistant is not None:
             assistant.save(target / ASSISTANT_FOLDER)
         try:
-            summary = InterfaceLoop(world, task, operator, calibration, recorder, config,
-                                    assistant=assistant).run()
+            loop = InterfaceLoop(world, task, operator, calibration, recorder, config,
+                                 assistant=assistant)
+            OutsideStops(record, loop)
+            summary = loop.run()
         except ReplayDivergence:
             raise
         except Exception as err:  # the record was sound: the re-execution did not follow it

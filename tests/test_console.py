@@ -26,12 +26,12 @@ from decoders.cues import Cue
 from noir.cli import app
 from noir.config import LoopConfig
 from noir.console import ConsoleFeed, refresh_warnings
-from noir.console.cli import bind_policy
-from noir.console.feed import quality_flags
+from noir.console.cli import bind_policy, opened
+from noir.console.feed import TRACE_HZ, quality_flags
 from noir.console.server import ConsoleServer, create_app
 from noir.demo import run_session
-from noir.replay import replay_session
-from noir.session import read_events, verify_record
+from noir.replay import ReplayDivergence, replay_session
+from noir.session import SessionClock, SessionRecorder, read_events, verify_record, write_manifest
 
 SAMPLE = Path(__file__).resolve().parents[1] / "noir" / "sample_sessions" / \
     "cube_in_tray-recorded-seed0"
@@ -188,9 +188,14 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
         time.sleep(1.0)
         assert (feed.motion_frames, len(feed._history)) == (frames, messages)
         assert runner.is_alive()
-        # reopening resumes it
+        # reopening resumes it; a second operator page opened after it shows the same but
+        # reports nothing (the stimulus onsets are not doubled)
         page = browser.new_page()
         page.goto(url + "operator")
+        wait_until(page, "document.body.dataset.role === 'stimuli'", timeout=30)
+        observer = browser.new_page()
+        observer.goto(url + "operator")
+        wait_until(observer, "document.body.dataset.role === 'observer'", timeout=30)
         # the experimenter pauses (p) and resumes it
         experimenter = browser.new_page()
         experimenter.goto(url + "experimenter")
@@ -207,6 +212,8 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
         experimenter.wait_for_selector("body[data-ended='success']")
         experimenter.screenshot(path=tmp_path / "experimenter.png")
         log += page.evaluate("window.frameLog")
+        observed = observer.evaluate("window.onsets.length")
+        traces = experimenter.evaluate("window.traceLog")
     finally:
         feed.close()
         runner.join(timeout=60)
@@ -240,6 +247,23 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
             assert abs(found - freq) <= 0.1, (name, freq, measured[name])
     assert len(feed.onsets) == sum(e["event"] == "stage" and e["stage"] == "what"
                                    for e in events)
+    assert observed >= 1  # the second page flickered too, and its onsets were not counted
+    # the phases follow the session's config, slot by slot: at each onset (frame 0) a patch
+    # shows 0.5 * (1 + sin(phase))
+    phases = dict(zip(candidates, LoopConfig().ssvep_phases, strict=False))
+    for onset in feed.onsets:
+        assert {t["name"]: t["phase"] for t in onset["targets"]} == phases
+    for entry in (e for e in log if e["n"] == 0):
+        for name, level in entry["states"].items():
+            assert level == pytest.approx(0.5 * (1 + np.sin(phases[name])))
+    # the experimenter followed the EEG as a continuous trace: every window from its opening
+    # on, in order, each moment once
+    decisions = [e for e in events if e["event"] in ("decision", "confirm")]
+    assert len(traces) > 20
+    assert all(start < end <= later + 1e-3 for (start, end, _, _), (later, _, _, _)
+               in zip(traces, traces[1:], strict=False)), traces
+    assert traces[-1][2] in ("skill_end", "skill_failure", "decision", "confirm")
+    assert traces[-1][1] >= decisions[-1]["t"] - 1e-3
     # what the pages reported is in the record, which stays whole
     reported = json.loads((result["folder"] / "console.json").read_text())
     assert [o["targets"][0]["freq"] for o in reported["onsets"]] == [wanted[0]] * len(
@@ -449,6 +473,11 @@ def test_the_experimenter_aborts_a_session_mid_motion(browser, tmp_path):
     assert moved[1]["reason"] == "interrupted"
     assert [e["event"] for e in events[events.index(moved[1]) + 1:]] == ["frame", "task_end"]
     assert "events.jsonl" in verify_record(result["folder"])  # closed with its manifest
+    # the console's stop is in the record, at the step it took effect, so replay reproduces it
+    stop = events[events.index(moved[1]) - 1]
+    assert stop["event"] == "console_stop" and stop["reason"] == "abort" and stop["step"] >= 1
+    _, _, comparison = replay_session(result["folder"], out=tmp_path / "replay")
+    assert comparison["identical"], comparison
 
 
 def test_a_live_lsl_session_in_the_console_holds_while_the_page_is_closed(browser, tmp_path):
@@ -529,3 +558,146 @@ def test_a_live_lsl_session_in_the_console_holds_while_the_page_is_closed(browse
         decision = next(e for e in events[stage:] if e["event"] == "decision")
         first = all_stamps[decision["eeg"]["start"]]
         assert abs(onset["lsl_clock"] - first) < 1.0, (onset["lsl_clock"], first)
+
+
+class _AbortingFeed(ConsoleFeed):
+    """A console whose experimenter presses abort at a chosen moment: at a motion's
+    ``at_step``-th control step, or as the How stage's decision is shown."""
+
+    def __init__(self, at_step: int | None) -> None:
+        super().__init__()
+        self.at_step = at_step
+
+    def step(self, world):
+        if self._steps + 1 == self.at_step:
+            self.received({"type": "abort"})  # as the experimenter's page sends it
+        return super().step(world)
+
+    def event(self, record):
+        super().event(record)
+        if self.at_step is None and record["event"] == "decision" and record["stage"] == "how":
+            self.received({"type": "abort"})
+
+
+@pytest.mark.parametrize("moment", ["mid-motion", "between stages"])
+def test_replay_reproduces_a_session_aborted_from_the_console(tmp_path, moment):
+    feed = _AbortingFeed(60 if moment == "mid-motion" else None)
+    summary, folder = run_session(source="recorded", calibration=SAMPLE / "calibration",
+                                  folder=tmp_path / "run", observer=feed)
+    assert summary["aborted"] is True
+    events = read_events(folder)
+    stops = [e for e in events if e["event"] == "console_stop"]
+    if moment == "mid-motion":
+        assert [(s["step"], s["reason"]) for s in stops] == [(60, "abort")]
+        assert events[-3]["event"] == "skill_failure" and events[-3]["reason"] == "interrupted"
+    else:  # ended at the safe point after the How stage: no motion ran
+        assert stops == [] and not any(e["event"] == "skill_start" for e in events)
+        assert events[-2]["event"] == "confirm" and events[-2]["stage"] == "how"
+    summary, replayed, comparison = replay_session(folder, out=tmp_path / "replays")
+    assert comparison["identical"] and summary["aborted"] is True, comparison
+    kept = ("decision", "confirm", "skill_start", "skill_end", "skill_failure", "task_end")
+
+    def course(evs):
+        return [(e["event"], e.get("stage"), e.get("label"), e.get("sim_time"))
+                for e in evs if e["event"] in kept]
+
+    assert course(read_events(replayed)) == course(events)
+    if moment == "mid-motion":  # without the console's stop, replay cannot know the step
+        lines = (folder / "events.jsonl").read_text().splitlines(keepends=True)
+        (folder / "events.jsonl").write_text("".join(
+            line for line in lines if '"console_stop"' not in line))
+        write_manifest(folder)
+        with pytest.raises(ReplayDivergence, match="no console_stop event says at which "
+                                                   "control step: it cannot be replayed"):
+            replay_session(folder, out=tmp_path / "replays")
+
+
+def test_only_the_first_operator_page_reports_stimulus_onsets(browser):
+    feed = ConsoleFeed()
+    server = ConsoleServer(create_app(feed=feed))
+    url = server.start()
+    first, second = browser.new_page(), browser.new_page()
+    targets = [{"name": "cube", "freq": 6.0, "phase": 0.0, "u": 100, "v": 100}]
+    try:
+        first.goto(url + "operator")
+        wait_until(first, "document.body.dataset.role === 'stimuli'", timeout=30)
+        second.goto(url + "operator")
+        wait_until(second, "document.body.dataset.role === 'observer'", timeout=30)
+        feed.publish({"type": "stimuli", "targets": targets})
+        for page in (first, second):  # both show the stimuli
+            wait_until(page, "window.onsets.length === 1")
+        time.sleep(0.5)
+        assert len(feed.onsets) == 1 and feed.refresh_hz is not None
+        # a report from a page that is not the stimulus page is refused, with the reason
+        with pytest.raises(ValueError, match="not the stimulus page"):
+            feed.received({"type": "onset", "stage": "what", "at": 0.0, "targets": []},
+                          page=lambda message: None)
+        # the stimulus page closes: the other one takes over
+        first.close()
+        wait_until(second, "document.body.dataset.role === 'stimuli'")
+        feed.publish({"type": "stimuli", "targets": targets})
+        wait_until(second, "window.onsets.length === 2")
+        time.sleep(0.5)
+        assert len(feed.onsets) == 2
+    finally:
+        feed.close()
+        server.stop()
+
+
+def test_the_experimenter_sees_the_live_eeg_with_quality_flags(browser, tmp_path):
+    """A window with a flat, a railed and a mains-polluted channel, as the loop records it:
+    the page shows the trace by channel group and flags exactly those channels."""
+    import mne
+
+    config = LoopConfig()
+    channels = [*config.ssvep_channels[:3], *config.mi_channels[:3], *config.emg_channels[:2]]
+    sfreq, seconds = 250.0, 2.0
+    t = np.arange(int(sfreq * seconds)) / sfreq
+    eeg = np.random.default_rng(1).normal(0, 10, (len(channels), t.size))  # µV
+    eeg[1] = 3.0  # Oz: flat
+    eeg[3] = np.clip(eeg[3] * 20, -150, 150)  # FC3: at the rails
+    eeg[6] += 80 * np.sin(2 * np.pi * 50 * t)  # T7: mains
+    raw = mne.io.RawArray(eeg * 1e-6, mne.create_info(channels, sfreq, "eeg"), verbose="error")
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    loop = SimpleNamespace(live=False, config=config, recorder=recorder, aborted=False,
+                           task=SimpleNamespace(name="cube_in_tray"))
+    feed = ConsoleFeed()
+    server = ConsoleServer(create_app(feed=feed))
+    page = browser.new_page()
+    try:
+        page.goto(server.start() + "experimenter")
+        wait_until(page, "document.getElementById('status').textContent === 'connected'")
+        feed.attach(loop)
+        recorder.clock.advance(seconds)
+        recorder.event("decision", stage="what", label="cube", scores={"cube": 1.0},
+                       eeg=recorder.eeg(raw))
+        wait_until(page, "document.getElementById('eeg-EMG')")
+        page.wait_for_timeout(300)
+        flags = page.inner_text("#flags")
+        page.screenshot(path=tmp_path / "experimenter-flags.png")
+        log = page.evaluate("window.traceLog")
+        lit = page.evaluate("""() => { const c = document.getElementById('eeg-SSVEP');
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i + 2] > 100; return n; }""")
+    finally:
+        feed.close()
+        server.stop()
+        recorder.close()
+    assert flags == "flags: Oz flat, FC3 saturated, T7 line noise"
+    assert lit > 100  # the traces are drawn
+    # the whole window, in slices of 0.2 s, in order, at TRACE_HZ points per second
+    assert [(round(start, 2), round(end, 2)) for start, end, _, _ in log] == [
+        (round(0.2 * k, 2), round(0.2 * k + 0.2, 2)) for k in range(10)]
+    assert all(flagged == ["Oz", "FC3", "T7"] for _, _, _, flagged in log)
+    assert TRACE_HZ == 50.0
+
+
+def test_noir_run_console_takes_a_free_port(capsys):
+    with opened(True, port=0) as feed, opened(True, port=0) as other:
+        assert feed is not None and other is not None and feed is not other
+        urls = re.findall(r"http://127\.0\.0\.1:(\d+)/operator", capsys.readouterr().out)
+        assert len(set(urls)) == 2 and "0" not in urls
+        with urllib.request.urlopen(f"http://127.0.0.1:{urls[0]}/api/records") as answer:
+            assert answer.status == 200
+    with opened(False, port=0) as none:
+        assert none is None

@@ -5,15 +5,27 @@ session recorder writes, and every control step of a motion (``InterfaceLoop.on_
 it renders the camera at up to ``fps`` frames per wall-clock second. For a live operator it is
 also the cue display (``noir.live.CueDisplay``): the page shows each cue as it starts.
 
-Pages subscribe through :mod:`noir.console.server`; what they send back (stimulus onsets, the
-refresh rate they measured, when a decision was on screen) is kept here. Each stimulus onset
-also becomes a ``stimulus_onset`` event of the record and, from an LSL source, a marker on the
+Pages subscribe through :mod:`noir.console.server`. One operator page at a time is the
+*stimulus page* (the first one opened; the next one when it closes): only it reports what it
+showed and when (stimulus onsets, the refresh rate it measured, when a decision was on screen),
+so two open operator pages do not double the onsets. Each stimulus onset also becomes a
+``stimulus_onset`` event of the record and, from an LSL source, a marker on the
 ``noir-stimuli`` stream stamped with the flip's LSL time. Nothing here steers the robot:
-without a page (or paused by the experimenter) a simulated or recorded session waits
+without an operator page (or paused by the experimenter) a simulated or recorded session waits
 (``hold``), which freezes the simulation between steps; a live one stops a running motion (as
 a clench does) and holds before the next cue, reading and dropping what the stream sends
 meanwhile. The experimenter's abort ends the session at the loop's next safe point
-(``InterfaceLoop.abort``).
+(``InterfaceLoop.abort``, called from the loop's thread at its next event or control step).
+Every motion the console stops is a ``console_stop`` event of the record (``step``: the
+motion's control step, counted from 1, at which it stopped; ``reason``: ``"abort"``, ``"no
+page"`` or ``"paused"``), written before the stop takes effect, so that ``noir replay``
+stops the same motion at the same step.
+
+The experimenter sees the EEG as a continuous trace (``trace`` messages): each window the loop
+records (the windows it decodes, and a motion's watched EMG when the motion ends) is sent as a
+min / max envelope of ``TRACE_HZ`` points per second, with each channel's quality flags
+(:func:`quality_flags`) over the whole window; a paced session plays each window out at its
+session time, slice by slice, as the person produced it.
 
 This module needs no web stack (the server imports it, not the other way round).
 """
@@ -25,6 +37,7 @@ import io
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +65,12 @@ saturated (an amplifier at its rail repeats the same extreme value)."""
 LINE_RATIO = 10.0
 """Power density at 50 or 60 Hz (±1 Hz), over the median density of 1-45 Hz, above which a
 channel has line noise (10 dB)."""
+TRACE_HZ = 50.0
+"""Envelope points (min and max of a bucket of samples) per second of a live EEG trace."""
+TRACE_SLICE = 0.2
+"""Seconds of session time per trace message while a paced session plays a window out."""
+TRACE_KEPT = 10.0
+"""Seconds of trace (session time) kept for a page that opens later."""
 RECORD_FILE = "console.json"
 """What the pages reported, written into the session record as the task ends (the manifest
 then covers it)."""
@@ -92,10 +111,20 @@ def refresh_warnings(freqs: Sequence[float], refresh_hz: float) -> list[str]:
 
 
 def quality_flags(data: np.ndarray, sfreq: float) -> list[list[str]]:
-    """Signal-quality flags of each channel of ``data`` (n_channels, n_times), in µV:
-    ``"flat"``, ``"saturated"`` and ``"line noise"`` (see ``FLAT_UV``, ``CLIPPED_SHARE``,
-    ``LINE_RATIO``; line noise at the mains frequencies the rate resolves, in windows of at
-    least 1 s)."""
+    """Signal-quality flags of each channel of ``data`` (n_channels, n_times), in µV, at
+    ``sfreq`` Hz, judged over the whole window:
+
+    - ``"flat"``: peak-to-peak under ``FLAT_UV`` (0.1 µV): an open or shorted input;
+    - ``"saturated"`` (when not flat): more than ``CLIPPED_SHARE`` (5 %) of the samples lie at
+      the channel's largest magnitude (within 1e-6 µV + 0.01 % of it): an amplifier at its
+      rail repeats its extreme value, EEG almost never does;
+    - ``"line noise"``: the Welch power density (1-s segments) peaks within ±1 Hz of 50 or
+      60 Hz at more than ``LINE_RATIO`` (10) times the median density of 1-45 Hz; judged only
+      for mains frequencies under the Nyquist frequency less 1 Hz, in windows of at least
+      1 s (otherwise never flagged).
+
+    Returns one list of flags per channel (empty: nothing wrong found).
+    """
     from scipy.signal import welch
 
     flags: list[list[str]] = [[] for _ in data]
@@ -174,13 +203,20 @@ class ConsoleFeed:
         self._history: list[dict[str, Any]] = []
         self._frame: dict[str, Any] | None = None
         self._subscribers: list[Callable[[dict[str, Any]], None]] = []
-        self._pages = 0
+        self._operators: list[Callable[[dict[str, Any]], None]] = []  # first: the stimulus page
+        self._traces: deque[dict[str, Any]] = deque()  # the last TRACE_KEPT s of trace
+        self._abort = False  # the experimenter asked; the loop's thread calls loop.abort()
+        self._steps = 0  # control steps of the running motion so far
+        self._paced_t = -np.inf  # the latest session time paced to
+        self._traced: dict[str, float] = {}  # EEG header -> session time its trace ends at
         self._closed = False
         self._loop: InterfaceLoop | None = None
         self._live = False
         self._pending: list[dict[str, Any]] = []  # stimulus onsets not yet in the record
         self._stimuli_outlet: Any = None  # pylsl.StreamOutlet of STIMULUS_STREAM (LSL source)
         self._freqs: list[float] = []
+        self._phases: list[float] = []
+        self._targets: dict[str, tuple[float, float]] = {}  # name -> patch centre (u, v) px
         self._streams: dict[str, tuple[list[str], float]] = {}  # EEG header -> channels, rate
         self.paused = False
         self.held = 0.0
@@ -200,6 +236,7 @@ class ConsoleFeed:
             self.speed = None
             self._open_stimulus_stream(getattr(loop.operator, "source", None))
         self._freqs = [float(f) for f in loop.config.ssvep_freqs]
+        self._phases = [float(p) for p in loop.config.ssvep_phases]
         loop.recorder.listeners.append(self.event)
         loop.on_step = self.step
         self.publish({"type": "session", "folder": loop.recorder.folder.name,
@@ -214,9 +251,13 @@ class ConsoleFeed:
         """One recorded event (``SessionRecorder.listeners``): pace, then publish it; the
         stimulus onsets reported since go into the record after it (not after ``task_end``:
         those stay in ``console.json`` only). Live, a ``skill_start`` does not hold (its
-        stream already runs): the motion's first step stops the robot instead."""
+        stream already runs): the motion's first step stops the robot instead; a
+        ``console_stop`` (written inside a motion's step) never waits."""
         kind = record["event"]
-        if not (self._live and kind == "skill_start"):
+        self._apply_abort()
+        if isinstance(record.get("eeg"), dict) and self._loop is not None:
+            self._play(record)
+        if not (self._live and kind == "skill_start") and kind != "console_stop":
             self._pace(record["t"])
         if kind not in ("stimulus_onset", "task_end") and self._loop is not None:
             with self._lock:
@@ -226,6 +267,7 @@ class ConsoleFeed:
         self.publish({"type": "event", "event": _jsonable(record)})
         if kind == "skill_start":
             self._motion = (record["t"], None, time.monotonic(), self.held)
+            self._steps = 0
         elif kind in ("skill_end", "skill_failure") and self._motion is not None:
             _, _, wall, held = self._motion
             self.motion_seconds += time.monotonic() - wall - (self.held - held)
@@ -240,8 +282,6 @@ class ConsoleFeed:
             self.save(self._loop.recorder.folder / RECORD_FILE)
         elif kind == "eeg_stream":
             self._streams[record["header"]] = (list(record["channels"]), float(record["sfreq"]))
-        if isinstance(record.get("eeg"), dict) and self._loop is not None:
-            self.publish(self._window(record))
 
     def step(self, world: World) -> None:
         """One control step of a motion (``InterfaceLoop.on_step``): pace it, and render the
@@ -252,9 +292,16 @@ class ConsoleFeed:
         of the wall time since the last frame: a slow renderer drops frames, the robot keeps
         up with the stream.
 
-        Returns True (stop the motion, as a clench does) when a live session would hold: no
-        page is open, or the experimenter paused."""
-        if self._live and self.hold and (not self._pages or self.paused):
+        Returns True (stop the motion, as a clench does) when the experimenter aborted, or a
+        live session would hold (no operator page is open, or the experimenter paused); the
+        stop is recorded first (``console_stop``)."""
+        self._steps += 1
+        reason = "abort" if self._apply_abort() else None
+        if reason is None and self._live and self.hold:
+            reason = "no page" if not self._operators else "paused" if self.paused else None
+        if reason is not None:
+            if self._loop is not None:
+                self._loop.recorder.event("console_stop", step=self._steps, reason=reason)
             return True
         if self._motion is None:  # a motion outside skill_start/end (not expected)
             return False
@@ -264,7 +311,7 @@ class ConsoleFeed:
             self._motion = (t, sim0, wall, held)
         now_t = t + world.sim_time - sim0
         now = self._pace(now_t)
-        if not self._pages:  # nobody watches: no frame is worth its render time
+        if not self._operators:  # nobody watches: no frame is worth its render time
             return False
         if (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
                 else (now - self._last_wall >= max(1 / self.fps,
@@ -290,9 +337,14 @@ class ConsoleFeed:
                           "text": CUE_TEXT[cue.kind].format(target=target)})
         self.publish({"type": "cues", "stage": stage, "cues": shown})
 
-    def _window(self, record: dict[str, Any]) -> dict[str, Any]:
-        """The EEG window an event refers to, read back from the record (float32 µV, as
-        ``noir.eeg_writer`` writes it), by channel group, with quality flags."""
+    def _play(self, record: dict[str, Any]) -> None:
+        """Send the EEG window ``record`` refers to as trace messages: read back from the
+        record (float32 µV, as ``noir.eeg_writer`` writes it), its quality flags judged over
+        the whole window, then min / max envelopes of ``TRACE_HZ`` points per second. The
+        window ends at the event's session time; paced, each ``TRACE_SLICE`` s goes out when
+        its session time is due (slices already past go at once). What overlaps the trace
+        already sent of the same stream (a motion's window starts ``PRE_ROLL`` s before the
+        motion) is left out: the trace shows each moment once, in order."""
         eeg = record["eeg"]
         channels, sfreq = self._streams[eeg["header"]]
         path = self._loop.recorder.folder / Path(eeg["header"]).with_suffix(".eeg")
@@ -303,21 +355,41 @@ class ConsoleFeed:
         config = self._loop.config
         groups = {"SSVEP": config.ssvep_channels, "MI": config.mi_channels,
                   "EMG": config.emg_channels}
-        step = max(1, -(-data.shape[1] // MAX_POINTS))
-        return {"type": "eeg", "event": record["event"], "stage": record.get("stage"),
-                "t": record["t"], "channels": channels, "sfreq": sfreq / step,
-                "groups": {ch: [g for g, chs in groups.items() if ch in chs] for ch in channels},
-                "flags": quality_flags(data, sfreq),
-                "uV": np.round(data[:, ::step], 2).tolist()}
+        bucket = max(1, round(sfreq / TRACE_HZ))
+        n = data.shape[1] // bucket * bucket
+        if n == 0:
+            return
+        shaped = data[:, data.shape[1] - n:].reshape(len(channels), -1, bucket)
+        lo, hi = shaped.min(axis=2), shaped.max(axis=2)
+        rate = sfreq / bucket
+        header = {"type": "trace", "event": record["event"], "stage": record.get("stage"),
+                  "channels": channels, "rate": rate,
+                  "groups": {ch: [g for g, chs in groups.items() if ch in chs]
+                             for ch in channels},
+                  "flags": quality_flags(data, sfreq), "window_s": data.shape[1] / sfreq}
+        t0 = record["t"] - n / sfreq
+        per_slice = max(1, round(TRACE_SLICE * rate))
+        traced = self._traced.get(eeg["header"], t0)
+        skip = int(np.ceil((traced - t0) * rate - 1e-6)) if traced > t0 else 0
+        for first in range(skip, lo.shape[1], per_slice):
+            last = min(first + per_slice, lo.shape[1])
+            end = t0 + last / rate
+            if self.speed is not None and end > self._paced_t:
+                self._pace(end)
+            self.publish({**header, "t0": round(t0 + first / rate, 4),
+                          "lo": np.round(lo[:, first:last], 1).tolist(),
+                          "hi": np.round(hi[:, first:last], 1).tolist()})
+            self._traced[eeg["header"]] = end
 
     def _stimuli(self, candidates: dict[str, float]) -> dict[str, Any]:
         """Where each candidate's flicker patch goes (its centre in the camera image)."""
         world = self._loop.world
         targets = []
-        for name, freq in candidates.items():
+        for slot, (name, freq) in enumerate(candidates.items()):
             u, v = world.world_to_pixel(world.object_position(name), "top", WIDTH, HEIGHT)
-            targets.append({"name": name, "freq": float(freq), "phase": 0.0,
-                            "u": float(u), "v": float(v)})
+            targets.append({"name": name, "freq": float(freq), "phase": self._phases[slot],
+                            "u": round(float(u), 1), "v": round(float(v), 1)})
+        self._targets = {t["name"]: (t["u"], t["v"]) for t in targets}
         return {"type": "stimuli", "targets": targets}
 
     def _pace(self, t: float) -> float:
@@ -327,6 +399,7 @@ class ConsoleFeed:
         its whole duration)."""
         self._hold()
         now = time.monotonic()
+        self._paced_t = max(self._paced_t, t)
         if self.speed is not None:
             due = self._wall0 + t / self.speed
             if due - now > PACE_SLEEP:
@@ -344,7 +417,7 @@ class ConsoleFeed:
             return
 
         def go() -> bool:
-            return bool((self._pages and not self.paused) or self._closed
+            return bool((self._operators and not self.paused) or self._closed or self._abort
                         or (self._loop is not None and self._loop.aborted))
 
         with self._lock:
@@ -383,25 +456,47 @@ class ConsoleFeed:
             message = {**message, "seq": len(self._history), "sent": time.time() * 1e3}
             if message["type"] == "frame":
                 self._frame = message
+            elif message["type"] == "trace":
+                self._traces.append(message)
+                while message["t0"] - self._traces[0]["t0"] > TRACE_KEPT:
+                    self._traces.popleft()
             else:
                 self._history.append(message)
             for send in self._subscribers:
                 send(message)
 
-    def subscribe(self, send: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    def subscribe(self, send: Callable[[dict[str, Any]], None], view: str = "operator"
+                  ) -> list[dict[str, Any]]:
         """Call ``send(message)`` (from any thread; it must not block) for each new message;
-        return what was published so far, the latest frame last. A page counts as open until
-        :meth:`unsubscribe`."""
+        return what was published so far (the last ``TRACE_KEPT`` s of trace, the latest
+        frame last). An operator page (``view``) counts as open until :meth:`unsubscribe`;
+        each operator page is told whether it is the stimulus page (``{"type": "role",
+        "stimuli": bool}``), now and whenever that changes."""
         with self._lock:
             self._subscribers.append(send)
-            self._pages += 1
+            if view == "operator":
+                self._operators.append(send)
+                self._roles()
             self._lock.notify_all()
-            return [*self._history, *([self._frame] if self._frame else [])]
+            return [*self._history, *self._traces, *([self._frame] if self._frame else [])]
 
     def unsubscribe(self, send: Callable[[dict[str, Any]], None]) -> None:
         with self._lock:
             self._subscribers.remove(send)
-            self._pages -= 1
+            if send in self._operators:
+                self._operators.remove(send)
+                self._roles()
+
+    def _roles(self) -> None:
+        """Tell each operator page whether it is the stimulus page (the first one open)."""
+        for k, send in enumerate(self._operators):
+            send({"type": "role", "stimuli": k == 0})
+
+    def stimulus_page(self, page: Callable[[dict[str, Any]], None] | None) -> bool:
+        """Whether ``page`` (a subscriber's ``send``) is the stimulus page; None (a caller
+        that is no page, e.g. a test) is."""
+        with self._lock:
+            return page is None or bool(self._operators and self._operators[0] is page)
 
     def close(self) -> None:
         """The session is over (or goes on without pages): stop holding, and drop the cues
@@ -413,14 +508,18 @@ class ConsoleFeed:
         del outlet  # closes the noir-stimuli stream
         self.publish({"type": "cues", "stage": "end", "cues": []})
 
-    def received(self, message: dict[str, Any]) -> None:
-        """What a page sent: ``{"type": "shown", "seq", "at"}`` (ms, epoch), ``{"type":
-        "refresh", "hz"}``, ``{"type": "onset", "stage", "at", "targets"}``, ``{"type":
-        "pause"}`` / ``{"type": "resume"}`` or ``{"type": "abort"}`` (the experimenter).
+    def received(self, message: dict[str, Any],
+                 page: Callable[[dict[str, Any]], None] | None = None) -> None:
+        """What a page (``page``: its ``send``, see :meth:`subscribe`) sent: ``{"type":
+        "shown", "seq", "at"}`` (ms, epoch), ``{"type": "refresh", "hz"}``, ``{"type":
+        "onset", "stage", "at", "targets"}`` (these three from the stimulus page only),
+        ``{"type": "pause"}`` / ``{"type": "resume"}`` or ``{"type": "abort"}`` (the
+        experimenter).
 
         An onset (``at``: the flip of the stimuli's first frame, ms since the epoch on this
         machine's clock) is kept in :attr:`onsets`, written to the record at the loop's next
-        event as ``stimulus_onset`` (``stage``, ``targets`` [{name, freq, phase}], ``page_ms``,
+        event as ``stimulus_onset`` (``stage``, ``targets`` [{name, freq, phase, u, v}]: ``u``,
+        ``v`` the patch's centre in the ``WIDTH`` x ``HEIGHT`` camera image; ``page_ms``,
         ``monotonic``: the flip on this process's ``time.monotonic()``, ``delay_ms``: flip to
         receipt, and from an LSL source ``lsl_clock``: the flip on ``pylsl.local_clock()``),
         and pushed at once on ``noir-stimuli`` from an LSL source.
@@ -428,9 +527,13 @@ class ConsoleFeed:
         Raises
         ------
         ValueError
-            For any other message (named), or fields of the wrong type.
+            For any other message (named), fields of the wrong type, or a report from an
+            operator page that is not the stimulus page.
         """
         kind = message.get("type") if isinstance(message, dict) else None
+        if kind in ("shown", "refresh", "onset") and not self.stimulus_page(page):
+            raise ValueError(f"console: a {kind!r} report from an operator page that is not "
+                             "the stimulus page (another one opened first); ignored")
         try:
             if kind == "shown":
                 seq, at = int(message["seq"]), float(message["at"])
@@ -445,8 +548,8 @@ class ConsoleFeed:
             elif kind == "abort":
                 if self._loop is None:
                     raise ValueError("console: no session is running to abort")
-                self._loop.abort()
                 with self._lock:
+                    self._abort = True
                     self.paused = False
                     self._lock.notify_all()
                 self.publish({"type": "aborting"})
@@ -466,10 +569,20 @@ class ConsoleFeed:
         except (KeyError, TypeError) as err:
             raise ValueError(f"console: malformed {kind!r} message from a page ({err})") from err
 
+    def _apply_abort(self) -> bool:
+        """In the loop's thread: pass the experimenter's abort on to the loop (it ends the
+        session at its next safe point); whether the session is aborting."""
+        if self._abort and self._loop is not None and not self._loop.aborted:
+            self._loop.abort()
+        return self._abort
+
     def _onset(self, onset: dict[str, Any]) -> None:
-        """Keep a page's stimulus onset, queue it for the record, push its LSL marker."""
+        """Keep a page's stimulus onset, queue it for the record (each target with its centre
+        ``u``, ``v`` in the camera image, as the page placed it), push its LSL marker."""
         delay = time.time() - onset["at"] / 1e3  # s from the flip to now
-        event = {"stage": onset["stage"], "targets": onset["targets"], "page_ms": onset["at"],
+        targets = [{**t, **dict(zip(("u", "v"), self._targets[t["name"]], strict=True))}
+                   if t["name"] in self._targets else t for t in onset["targets"]]
+        event = {"stage": onset["stage"], "targets": targets, "page_ms": onset["at"],
                  "monotonic": time.monotonic() - delay, "delay_ms": delay * 1e3}
         with self._lock:
             outlet = self._stimuli_outlet
@@ -479,7 +592,7 @@ class ConsoleFeed:
                 event["lsl_clock"] = pylsl.local_clock() - delay
                 outlet.push_sample([json.dumps({"stage": onset["stage"],
                                                 "onset": event["lsl_clock"],
-                                                "targets": onset["targets"]})],
+                                                "targets": targets})],
                                    event["lsl_clock"])
             self.onsets.append(onset)
             self._pending.append(event)

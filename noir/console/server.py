@@ -8,8 +8,8 @@ Routes::
     /api/records                   the records the replay view may open: [{id, name, sample}]
     /api/records/{id}              one of them, checked (``noir.console.records.record_view``)
     /api/records/{id}/frames/...   a camera frame its events name (PNG)
-    /ws                            a running session's messages (``ConsoleFeed``); the page
-                                   sends back what it showed and when
+    /ws?view=operator|experimenter a running session's messages (``ConsoleFeed``); the
+                                   operator page sends back what it showed and when
 
 Bound to 127.0.0.1, only requests that name it (or localhost) as their host are served (a
 web page elsewhere cannot reach the console through DNS rebinding). With a ``token``, every
@@ -129,7 +129,7 @@ def create_app(records: Sequence[Path] = (), feed: ConsoleFeed | None = None, *,
                 while True:
                     await websocket.receive_text()
             return
-        await _follow(websocket, feed)
+        await _follow(websocket, feed, websocket.query_params.get("view", "operator"))
 
     middleware = [Middleware(TrustedHostMiddleware,
                              allowed_hosts=["127.0.0.1", "localhost", "[::1]"])] \
@@ -155,25 +155,39 @@ def _page(name: str) -> Any:
     return page
 
 
-async def _follow(websocket: WebSocket, feed: ConsoleFeed) -> None:
-    """Forward ``feed``'s messages to one page and hand what it sends back to the feed."""
+async def _follow(websocket: WebSocket, feed: ConsoleFeed, view: str) -> None:
+    """Forward ``feed``'s messages to one page (of ``view``: ``"operator"``, ...) and hand
+    what it sends back to the feed.
+
+    Camera frames do not queue: a frame not yet sent when the next one comes is replaced by
+    it (a page that falls behind gets the latest frame, and the messages after it wait for no
+    stale image)."""
     loop = asyncio.get_running_loop()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+    frame: list[dict[str, Any] | None] = [None]  # the latest frame not yet sent
+
+    def put(message: dict[str, Any]) -> None:  # in the server's loop
+        if message["type"] == "frame":
+            pending, frame[0] = frame[0], message
+            if pending is not None:
+                return  # its place in the queue now sends this one
+            message = None
+        queue.put_nowait(message)
 
     def send(message: dict[str, Any]) -> None:  # from the session's thread
         with contextlib.suppress(RuntimeError):  # the server's loop has closed
-            loop.call_soon_threadsafe(queue.put_nowait, message)
+            loop.call_soon_threadsafe(put, message)
 
     async def receive() -> None:
         while True:
             text = await websocket.receive_text()
             try:
-                feed.received(json.loads(text))
+                feed.received(json.loads(text), page=send)
             except ValueError as err:  # a page's bad message: say so, keep going
                 await websocket.send_text(json.dumps({"type": "warning", "text": str(err)}))
 
-    for message in feed.subscribe(send):  # what happened before the page opened
-        queue.put_nowait({**message, "backlog": True})
+    for message in feed.subscribe(send, view):  # what happened before the page opened
+        put({**message, "backlog": True})
     receiver = asyncio.create_task(receive())
     try:
         while True:
@@ -183,7 +197,10 @@ async def _follow(websocket: WebSocket, feed: ConsoleFeed) -> None:
             if receiver in done:
                 getter.cancel()
                 break
-            await websocket.send_text(json.dumps(getter.result()))
+            message = getter.result()
+            if message is None:  # the latest frame
+                message, frame[0] = frame[0], None
+            await websocket.send_text(json.dumps(message))
     except (WebSocketDisconnect, OSError, RuntimeError):  # the page went away mid-send
         pass
     finally:

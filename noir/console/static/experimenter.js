@@ -1,4 +1,4 @@
-// Experimenter view: EEG windows by channel group with quality flags, decoder scores per
+// Experimenter view: the live EEG by channel group with quality flags, decoder scores per
 // stage, the event log, task progress, pause / resume (which only hold the session) and abort
 // (the loop ends the session at its next safe point).
 "use strict";
@@ -13,7 +13,7 @@ function send(message) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  socket = new WebSocket(scheme + location.host + withToken("/ws"));
+  socket = new WebSocket(scheme + location.host + withToken("/ws?view=experimenter"));
   socket.onopen = () => { $("status").textContent = "connected"; };
   socket.onclose = () => { $("status").textContent = "disconnected: retrying"; setTimeout(connect, 1000); };
   socket.onmessage = (m) => handle(JSON.parse(m.data));
@@ -41,7 +41,7 @@ function handle(m) {
     document.body.dataset.aborting = "1";
     return;
   }
-  if (m.type === "eeg") { plotGroups(m); return; }
+  if (m.type === "trace") { addTrace(m); return; }
   if (m.type !== "event") return;
   const e = m.event;
   progress.t = e.t;
@@ -66,43 +66,82 @@ function handle(m) {
   showProgress();
 }
 
-// One canvas per channel group (SSVEP, MI, EMG), one trace per channel, flags beside.
-function plotGroups(m) {
-  $("eeg-title").textContent = m.event + " " + (m.stage || "") + " at t = " + m.t.toFixed(1) + " s ("
-    + (m.uV[0].length / m.sfreq).toFixed(1) + " s)";
-  const byGroup = {};
+// ---- the live EEG trace -------------------------------------------------------------------
+// The server sends each window the loop records as slices of min / max envelopes ("trace"
+// messages: t0 in session s, rate in points/s, lo / hi per channel in µV) with each channel's
+// quality flags over its window. One canvas per channel group (SSVEP, MI, EMG), the last
+// TRACE_S seconds of session time, one row per channel, its flags beside its name.
+const TRACE_S = 10;
+// channel name -> {groups, flags, slices: [{t0, rate, lo, hi}]}; channels in order of arrival
+const trace = {chans: {}, order: [], end: 0, dirty: false, n: 0};
+window.traceLog = [];  // [start, end (session s), event, flagged channels] of each slice
+
+function addTrace(m) {
+  const end = m.t0 + m.lo[0].length / m.rate;
+  trace.end = Math.max(trace.end, end);
   m.channels.forEach((ch, i) => {
-    for (const g of (m.groups[ch].length ? m.groups[ch] : ["other"])) (byGroup[g] = byGroup[g] || []).push(i);
+    if (!trace.chans[ch]) { trace.chans[ch] = {groups: m.groups[ch], flags: [], slices: []}; trace.order.push(ch); }
+    const c = trace.chans[ch];
+    c.flags = m.flags[i];
+    c.slices.push({t0: m.t0, rate: m.rate, lo: m.lo[i], hi: m.hi[i]});
   });
-  const traces = $("traces");
-  traces.replaceChildren();
-  for (const [group, rows] of Object.entries(byGroup)) {
-    traces.appendChild(el("div", group));
-    const canvas = el("canvas");
-    canvas.width = 420; canvas.height = 18 * rows.length + 4;
-    canvas.id = "eeg-" + group;
-    traces.appendChild(canvas);
-    const g = canvas.getContext("2d");
+  for (const ch of trace.order) {
+    const c = trace.chans[ch];
+    c.slices = c.slices.filter((s) => s.t0 + s.lo.length / s.rate > trace.end - TRACE_S);
+  }
+  trace.n++;
+  document.body.dataset.traced = trace.n;
+  window.traceLog.push([m.t0, end, m.event, m.channels.filter((ch, i) => m.flags[i].length)]);
+  $("eeg-title").textContent = "t = " + trace.end.toFixed(1) + " s (" + m.event + " " + (m.stage || "")
+    + ", window of " + m.window_s.toFixed(1) + " s)";
+  if (!trace.dirty) { trace.dirty = true; requestAnimationFrame(drawTrace); }
+}
+
+function drawTrace() {
+  trace.dirty = false;
+  const byGroup = {};
+  for (const ch of trace.order) {
+    const groups = trace.chans[ch].groups;
+    for (const g of (groups.length ? groups : ["other"])) (byGroup[g] = byGroup[g] || []).push(ch);
+  }
+  const left = trace.end - TRACE_S, row = 18, labelW = 96;
+  for (const group of ["SSVEP", "MI", "EMG", "other"].filter((g) => byGroup[g])) {
+    const rows = byGroup[group];
+    let canvas = $("eeg-" + group);
+    if (!canvas) {
+      canvas = el("canvas");
+      canvas.id = "eeg-" + group;
+      canvas.width = 460;
+      $("traces").appendChild(el("div", group));
+      $("traces").appendChild(canvas);
+    }
+    if (canvas.height !== row * rows.length + 4) canvas.height = row * rows.length + 4;
+    const g = canvas.getContext("2d"), w = canvas.width - labelW - 4;
     g.fillStyle = "#000"; g.fillRect(0, 0, canvas.width, canvas.height);
     g.font = "10px sans-serif";
-    rows.forEach((c, r) => {
-      const trace = m.uV[c], mid = 18 * r + 11, n = trace.length;
-      const mean = trace.reduce((a, b) => a + b, 0) / n;
-      const peak = Math.max(1e-6, ...trace.map((v) => Math.abs(v - mean)));
-      g.strokeStyle = m.flags[c].length ? "#f77" : "#7bf";
+    rows.forEach((ch, r) => {
+      const c = trace.chans[ch], mid = row * r + 11;
+      let lo = Infinity, hi = -Infinity;
+      for (const s of c.slices) for (let k = 0; k < s.lo.length; k++) {
+        lo = Math.min(lo, s.lo[k]); hi = Math.max(hi, s.hi[k]);
+      }
+      const centre = (lo + hi) / 2, half = Math.max((hi - lo) / 2, 1e-6);
+      g.strokeStyle = c.flags.length ? "#f77" : "#7bf";
       g.beginPath();
-      trace.forEach((v, i) => {
-        const x = 40 + (canvas.width - 44) * i / Math.max(1, n - 1), y = mid - 8 * (v - mean) / peak;
-        if (i) g.lineTo(x, y); else g.moveTo(x, y);
-      });
+      for (const s of c.slices) for (let k = 0; k < s.lo.length; k++) {
+        const x = labelW + w * (s.t0 + k / s.rate - left) / TRACE_S;
+        if (x < labelW) continue;
+        g.moveTo(x, mid - 8 * (s.hi[k] - centre) / half);
+        g.lineTo(x, mid - 8 * (s.lo[k] - centre) / half + 0.5);
+      }
       g.stroke();
-      g.fillStyle = "#ccc";
-      g.fillText(m.channels[c], 2, mid + 3);
+      g.fillStyle = c.flags.length ? "#f77" : "#ccc";
+      g.fillText(ch + (c.flags.length ? " " + c.flags.join("+") : ""), 2, mid + 3);
     });
   }
-  const flagged = m.channels.map((ch, i) => [ch, m.flags[i]]).filter(([, f]) => f.length);
+  const flagged = trace.order.filter((ch) => trace.chans[ch].flags.length);
   $("flags").replaceChildren(el("div", flagged.length
-    ? "flags: " + flagged.map(([ch, f]) => ch + " " + f.join("+")).join(", ") : "signal quality: no flags",
+    ? "flags: " + flagged.map((ch) => ch + " " + trace.chans[ch].flags.join("+")).join(", ") : "signal quality: no flags",
     flagged.length ? "bad" : "ok"));
 }
 

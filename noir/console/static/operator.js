@@ -24,7 +24,7 @@ function measure(now) {
         reported = window.refreshHz;
         $("refresh").textContent = "display " + reported.toFixed(1) + " Hz";
         if (socket === null) connect();  // the page joins once it can render stimuli
-        else send({type: "refresh", hz: reported});
+        else if (stimulusPage) send({type: "refresh", hz: reported});
       }
     }
   }
@@ -74,7 +74,7 @@ function stimulate(now) {
     const onset = {stage: stimuli.stage, at: performance.timeOrigin + now,
                    targets: stimuli.targets.map((t) => ({name: t.name, freq: t.freq, phase: t.phase}))};
     window.onsets.push(onset);
-    send({type: "onset", ...onset});
+    if (stimulusPage) send({type: "onset", ...onset});
   }
   // frame number since the onset at the measured refresh rate: a dropped frame skips a sample
   const n = Math.round((now - stimuli.onset) * rate / 1000);
@@ -92,6 +92,9 @@ window.stopStimuli = stopStimuli;
 
 // ---- the session's messages ---------------------------------------------------------------
 let socket = null;
+// Only the stimulus page (the first operator page open) reports onsets, its refresh rate and
+// what it showed when; another operator page shows the same and reports nothing.
+let stimulusPage = false;
 
 function send(message) {
   if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
@@ -99,8 +102,8 @@ function send(message) {
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-  socket = new WebSocket(scheme + location.host + withToken("/ws"));
-  socket.onopen = () => { $("status").textContent = "connected"; if (reported) send({type: "refresh", hz: reported}); };
+  socket = new WebSocket(scheme + location.host + withToken("/ws?view=operator"));
+  socket.onopen = () => { $("status").textContent = "connected"; };
   socket.onclose = () => { $("status").textContent = "disconnected: retrying"; setTimeout(connect, 1000); };
   socket.onmessage = (m) => handle(JSON.parse(m.data));
 }
@@ -113,12 +116,19 @@ function log(text, className) {
 // After the frame that shows a message's effect: tell the server (decision -> screen latency).
 // Nothing for messages of the backlog a page gets when it opens (seq null).
 function shown(seq) {
-  if (seq === null) return;
+  if (seq === null || !stimulusPage) return;
   requestAnimationFrame((now) => send({type: "shown", seq: seq, at: performance.timeOrigin + now}));
 }
 
 function handle(m) {
   if (m.type === "idle") { $("stage").textContent = "no session is running"; return; }
+  if (m.type === "role") {
+    stimulusPage = m.stimuli;
+    document.body.dataset.role = stimulusPage ? "stimuli" : "observer";
+    $("role").textContent = stimulusPage ? "" : "(a second operator page: it reports nothing)";
+    if (stimulusPage && reported) send({type: "refresh", hz: reported});
+    return;
+  }
   if (m.type === "session") {
     session.width = m.width; session.height = m.height;
     session.confirmWindow = m.confirm_window; session.speed = m.speed;
