@@ -1,15 +1,20 @@
-"""Our benchmark vs MOABB on the full ssvep-exo 4-class setting, in one process.
+"""Our benchmark vs MOABB, and on a Dask cluster, on the full ssvep-exo 4-class setting.
 
-What is compared (same data, same protocol, same machine, same process, back to back):
+What is compared (same data, same protocol, same machine, measured side by side from one
+process, back to back):
 
-* ours: ``experiments/bench_configs/ssvep_exo_4class.yaml`` restricted to its 2-s window, all 5
-  pipelines (CCA, FBCCA, TRCA, TDCA, SSVEP_TS+LR), loading every subject once for both the
-  broadband and the filter-bank paradigm; and ours with the shared pipeline alone;
-* MOABB 1.7.2: ``WithinSessionEvaluation`` + ``FilterBankSSVEP`` running the equivalent pyRiemann
-  pipeline (``ExtendedSSVEPSignal`` → ``Covariances("lwf")`` → ``TangentSpace`` → LR) on the
-  same local files, wrapped in a ``BaseDataset`` subclass (no download; ``unit_factor=1`` so that
-  both sides see the same numbers) with Kalunga2016's event mapping and one session per
-  recording (as our SSVEPExo).
+* the shared pipeline, 2-s window: ours (``experiments/bench_configs/ssvep_exo_4class.yaml``'s
+  ``SSVEP_TS+LR`` alone) sequentially, on a Dask ``LocalCluster`` of 1 worker and of 2 workers
+  (processes, one thread each, tcp on 127.0.0.1), against MOABB 1.7.2's
+  ``WithinSessionEvaluation`` + ``FilterBankSSVEP`` running the equivalent pyRiemann pipeline
+  (``ExtendedSSVEPSignal`` → ``Covariances("lwf")`` → ``TangentSpace`` → LR) with ``n_jobs=1``
+  and ``n_jobs=2``, on the same local files, wrapped in a ``BaseDataset`` subclass (no download;
+  ``unit_factor=1`` so that both sides see the same numbers) with Kalunga2016's event mapping
+  and one session per recording (as our SSVEPExo);
+* scale: the whole shipped config (every pipeline, windows 0.5/1/2 s) on the 1-worker and the
+  2-worker cluster; the workers load their own subjects, and the bytes of the task graph
+  (``Executor.graph_bytes``) are set beside the EEG that the design before commit a96d611 put
+  in it (every work unit carried its subject-session's trials of its pipeline's input).
 
 MOABB 1.7.2 caveat, found here: its evaluations build the paradigm's process pipelines and keep
 only the first (``make_process_pipelines(...)[0]`` in ``BaseEvaluation._process_parallel``).
@@ -18,16 +23,19 @@ only the first (``make_process_pipelines(...)[0]`` in ``BaseEvaluation._process_
 bands. :class:`AllBandsWithinSession` loads the evaluation's data through ``paradigm.get_data``
 with every band; nothing else of MOABB's evaluation changes.
 
-Both sides use 5-fold stratified CV with seed 42 and ``n_jobs=1``; BLAS runs on one thread for
-both (the two cores are shared with other jobs, and multithreaded OpenBLAS on oversubscribed
-cores made small matrix products up to 100 times slower). Every subject is read once before the
-timed runs (warm file cache for both); each side is timed ``--repeats`` times, alternating, and
-its fastest run is reported. Checks: MOABB's windows equal ours; MOABB's folds equal ours; MOABB's
-per-session score (mean of its fold accuracies) equals the shared pipeline recomputed on our
-windows and folds; our benchmark's pooled accuracy equals the pooled one recomputed here.
+Both sides use 5-fold stratified CV with seed 42; BLAS runs on one thread in this process and in
+every worker (the two cores are shared with other jobs, and multithreaded OpenBLAS on
+oversubscribed cores made small matrix products up to 100 times slower). Every subject is read
+once and each cluster runs the pipeline once before the timed runs (warm file cache and
+imports for all); each variant is timed ``--repeats`` times, alternating, and its fastest run
+is reported with the load average around the runs. Checks: MOABB's windows equal ours; MOABB's
+folds equal ours; MOABB's per-session score (mean of its fold accuracies) equals the shared
+pipeline recomputed on our windows and folds; our benchmark's pooled accuracy equals the pooled
+one recomputed here; the clusters' results equal the sequential ones.
 
 Run from the repository root: ``python experiments/moabb_speed.py`` (writes
-``experiments/results/moabb_speed.txt``; ``--profile`` prints a cProfile of our 5-pipeline run).
+``experiments/results/moabb_speed.txt``; ``--profile`` prints a cProfile of our sequential run
+of the shared pipeline; ``--no-scale`` skips the whole-config part).
 """
 
 from __future__ import annotations
@@ -58,9 +66,9 @@ from sklearn.preprocessing import LabelEncoder
 from threadpoolctl import threadpool_limits
 
 from decoders.benchmark.datasets import SSVEPExo
-from decoders.benchmark.evaluations import filter_bank_paradigm
-from decoders.benchmark.paradigms import SSVEP
-from decoders.benchmark.run import load_config, run_benchmark
+from decoders.benchmark.evaluations import EVALUATIONS, filter_bank_paradigm, load_subject
+from decoders.benchmark.paradigms import PARADIGMS, SSVEP
+from decoders.benchmark.run import build_dataset, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "experiments" / "bench_configs" / "ssvep_exo_4class.yaml"
@@ -106,12 +114,71 @@ def moabb_pipeline():
                          LogisticRegression(max_iter=1000))
 
 
-def run_moabb(dataset: LocalKalunga2016, paradigm) -> pd.DataFrame:
+def run_moabb(dataset: LocalKalunga2016, paradigm, n_jobs: int = 1) -> pd.DataFrame:
     with tempfile.TemporaryDirectory() as tmp:
         evaluation = AllBandsWithinSession(paradigm=paradigm, datasets=[dataset],
                                            random_state=SEED, overwrite=True, hdf5_path=tmp,
-                                           n_jobs=1)
+                                           n_jobs=n_jobs)
         return evaluation.process({SHARED: moabb_pipeline()})
+
+
+def run_ours(config, scheduler: str | None = None) -> tuple[pd.DataFrame, int]:
+    """``run_benchmark(config)`` of a one-dataset config, and the bytes of its task graph."""
+    (entry,) = config.datasets
+    evaluation = EVALUATIONS[config.evaluation](windows=config.windows, scheduler=scheduler,
+                                                **config.evaluation_params)
+    results = evaluation.evaluate(
+        build_dataset(config, entry), PARADIGMS[config.paradigm](**config.paradigm_params),
+        config.pipelines, subjects=entry.subjects, filters=config.filter_bank)
+    return results, evaluation.executor.graph_bytes
+
+
+def graph_before(config, subjects: list[int]) -> int:
+    """Bytes of EEG that the task graph held before commit a96d611: each work unit (pipeline x
+    window x subject-session) carried its subject-session's trials of its pipeline's input."""
+    (entry,) = config.datasets
+    dataset = build_dataset(config, entry)
+    paradigm = PARADIGMS[config.paradigm](**config.paradigm_params)
+    inputs = sorted({spec.input for spec in config.pipelines.values()})
+    n_windows = len(config.windows or [None])
+    total = 0
+    for subject in subjects:
+        data = load_subject(dataset, paradigm, subject, inputs, config.filter_bank)
+        total += n_windows * sum(data.X[spec.input].nbytes for spec in config.pipelines.values())
+    return total
+
+
+def fit_floor(subjects: list[int]) -> float:
+    """Seconds of the shared pipeline's fold work alone, which any evaluation of it must do:
+    tangent space + LR fitted on each training fold and applied to its test fold, on
+    extended covariances computed beforehand (same windows and folds as both sides)."""
+    para = filter_bank_paradigm(SSVEP(events=EVENTS, tmax=2.0))
+    total = 0.0
+    for subject in subjects:
+        X, y, meta = para.get_data(SSVEPExo(), [subject])
+        covs = Covariances(estimator="lwf").transform(ExtendedSSVEPSignal().fit(X, y)
+                                                      .transform(X))
+        for session in pd.unique(meta["session"]):
+            ix = np.flatnonzero(meta["session"] == session)
+            cv = StratifiedKFold(5, shuffle=True, random_state=SEED)
+            for train, test in cv.split(ix, y[ix]):
+                start = time.perf_counter()
+                model = make_pipeline(TangentSpace(), LogisticRegression(max_iter=1000))
+                model.fit(covs[ix[train]], y[ix[train]]).predict(covs[ix[test]])
+                total += time.perf_counter() - start
+    return total
+
+
+def cluster(n_workers: int):
+    """A Dask cluster on this machine: worker processes of one thread, tcp on 127.0.0.1."""
+    from dask.distributed import LocalCluster
+
+    return LocalCluster(host="127.0.0.1", protocol="tcp://", n_workers=n_workers,
+                        threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+def load() -> str:
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def check_same(dataset, paradigm, ours: pd.DataFrame, moabb: pd.DataFrame) -> dict:
@@ -161,69 +228,97 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, nargs="+", default=SSVEPExo().subjects)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--profile", action="store_true",
-                        help="print a cProfile of our 5-pipeline run (first repeat)")
+                        help="print a cProfile of our sequential shared-pipeline run")
+    parser.add_argument("--no-scale", action="store_true",
+                        help="skip the whole config on 1 and 2 Dask workers")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    config = load_config(CONFIG)
-    datasets = [dataclasses.replace(d, subjects=args.subjects) for d in config.datasets]
-    config = dataclasses.replace(config, windows=[2.0], datasets=datasets)
-    shared_only = dataclasses.replace(config, pipelines={SHARED: config.pipelines[SHARED]})
+    commit = os.popen("git rev-parse --short HEAD").read().strip() or "unknown"
+    dirty = " + uncommitted changes" if os.popen("git status --porcelain -- decoders "
+                                                 "experiments/moabb_speed.py").read() else ""
+    full = load_config(CONFIG)
+    datasets = [dataclasses.replace(d, subjects=args.subjects) for d in full.datasets]
+    full = dataclasses.replace(full, datasets=datasets)
+    shared_only = dataclasses.replace(full, windows=[2.0],
+                                      pipelines={SHARED: full.pipelines[SHARED]})
     dataset = LocalKalunga2016(args.subjects)
     paradigm = MoabbFilterBankSSVEP(events=EVENTS, n_classes=4)
     stock_shape = paradigm.get_data(
         dataset, args.subjects[:1],
         process_pipelines=paradigm.make_process_pipelines(dataset)[:1])[0].shape
 
-    load_before = os.getloadavg()
-    times = {"ours": [], "ours_shared": [], "moabb": []}
-    with threadpool_limits(limits=1, user_api="blas"):
-        for subject in args.subjects:  # warm the file cache and the imports for both sides
+    with threadpool_limits(limits=1, user_api="blas"), cluster(1) as one, cluster(2) as two:
+        for subject in args.subjects:  # warm the file cache and the imports for every side
             SSVEPExo().get_data(subject)
+        for c in (one, two):
+            run_ours(shared_only, c.scheduler_address)
+        variants = {
+            "ours, sequential": lambda: run_ours(shared_only),
+            "ours, Dask 1 worker": lambda: run_ours(shared_only, one.scheduler_address),
+            "ours, Dask 2 workers": lambda: run_ours(shared_only, two.scheduler_address),
+            "MOABB, n_jobs=1": lambda: (run_moabb(dataset, paradigm, 1), 0),
+            "MOABB, n_jobs=2": lambda: (run_moabb(dataset, paradigm, 2), 0),
+        }
+        times = {name: [] for name in variants}
+        out, loads = {}, [load()]
         for repeat in range(args.repeats):
-            profiler = cProfile.Profile() if args.profile and repeat == 0 else None
-            start = time.perf_counter()
-            if profiler:
-                profiler.enable()
-            ours = run_benchmark(config, n_jobs=1)
-            if profiler:
-                profiler.disable()
-            times["ours"].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            ours_shared = run_benchmark(shared_only, n_jobs=1)
-            times["ours_shared"].append(time.perf_counter() - start)
-            start = time.perf_counter()
-            moabb = run_moabb(dataset, paradigm)
-            times["moabb"].append(time.perf_counter() - start)
-            print({k: round(v[-1], 2) for k, v in times.items()}, flush=True)
-            if profiler:
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
-        load_after = os.getloadavg()
+            for name, run in variants.items():
+                profiler = cProfile.Profile() if args.profile and repeat == 0 \
+                    and name == "ours, sequential" else None
+                start = time.perf_counter()
+                if profiler:
+                    profiler.enable()
+                out[name] = run()
+                if profiler:
+                    profiler.disable()
+                    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+                times[name].append(time.perf_counter() - start)
+            loads.append(load())
+            print({k: round(v[-1], 2) for k, v in times.items()}, f"load {loads[-1]}",
+                  flush=True)
+        ours, graph_shared = out["ours, sequential"][0], out["ours, Dask 2 workers"][1]
+        moabb = out["MOABB, n_jobs=1"][0]
+        same_dask = all(np.allclose(out[k][0]["accuracy"], ours["accuracy"])
+                        for k in ("ours, Dask 1 worker", "ours, Dask 2 workers"))
         check = check_same(dataset, paradigm, ours, moabb)
+        floor = min(fit_floor(args.subjects) for _ in range(args.repeats))
+        scale = []
+        if not args.no_scale:
+            before = graph_before(full, args.subjects)
+            for name, c in (("1 worker", one), ("2 workers", two)):
+                load_before = load()
+                start = time.perf_counter()
+                results, graph = run_ours(full, c.scheduler_address)
+                seconds = time.perf_counter() - start
+                scale.append((name, seconds, graph, load_before, load(), len(results)))
+                print(scale[-1], flush=True)
 
     best = {k: min(v) for k, v in times.items()}
-    per_pipeline = best["ours"] / len(config.pipelines)
-    shared = ours[ours["pipeline"] == SHARED].reset_index(drop=True)
-    same_alone = np.allclose(shared["accuracy"], ours_shared["accuracy"])
-    runs = ", ".join(f"{k} " + "/".join(f"{t:.1f}" for t in v) for k, v in times.items())
+    seq, moabb1 = best["ours, sequential"], best["MOABB, n_jobs=1"]
+    runs = "; ".join(f"{k} " + "/".join(f"{t:.1f}" for t in v) for k, v in times.items())
     lines = [
-        "ssvep-exo 4-class (13/17/21 Hz + rest), 2-s window 2 s after the cue, within-session",
+        f"commit {commit}{dirty}; ssvep-exo 4-class (13/17/21 Hz + rest), window 2 s after "
+        "the cue, within-session",
         f"5-fold CV (seed {SEED}), {len(args.subjects)} subjects, {check['n_rows']} subject x "
-        "session rows; n_jobs=1, BLAS 1 thread, one process.",
-        f"Load average (1/5/15 min) before {load_before[0]:.1f}/{load_before[1]:.1f}/"
-        f"{load_before[2]:.1f}, after {load_after[0]:.1f}/{load_after[1]:.1f}/"
-        f"{load_after[2]:.1f} on {os.cpu_count()} cores (shared with other jobs).",
+        "session rows; BLAS 1 thread in every process.",
+        f"{os.cpu_count()} cores shared with other jobs; load average (1/5/15 min) before the "
+        f"runs and after each round: {', '.join(loads)}.",
         "",
-        f"Wall time (s), data loading + filtering + epoching + CV included; fastest of "
-        f"{args.repeats} alternating runs ({runs}):",
-        f"  ours,  5 pipelines ({', '.join(config.pipelines)}): {best['ours']:8.2f}"
-        f"  ({per_pipeline:.2f} per pipeline)",
-        f"  ours,  {SHARED} only:                     {best['ours_shared']:8.2f}",
-        f"  MOABB, {SHARED} only:                     {best['moabb']:8.2f}",
-        f"  ratio MOABB / ours, same single pipeline:    "
-        f"{best['moabb'] / best['ours_shared']:8.2f}x",
-        f"  ratio MOABB (1 pipeline) / ours (5 pipelines): {best['moabb'] / best['ours']:6.2f}x",
-        f"  ratio per pipeline (MOABB 1 / ours 5 each):  {best['moabb'] / per_pipeline:8.2f}x",
+        f"A. The same pipeline ({SHARED}, 2-s window): wall time (s), data loading + filtering "
+        f"+ epoching + CV included; fastest of {args.repeats} alternating runs ({runs}):",
+        *[f"  {name:<24} {t:7.2f}   MOABB n_jobs=1 / this: {moabb1 / t:5.2f}x"
+          for name, t in best.items()],
+        f"  same worker count: MOABB n_jobs=1 / ours sequential {moabb1 / seq:.2f}x, "
+        f"MOABB n_jobs=2 / ours 2 workers "
+        f"{best['MOABB, n_jobs=2'] / best['ours, Dask 2 workers']:.2f}x",
+        f"  floor: the fold work alone (tangent space + LR fitted and applied on each of the "
+        f"{check['n_rows'] * 5} folds, covariances precomputed) {floor:.2f} s, so one core "
+        f"cannot beat MOABB n_jobs=1 by more than {moabb1 / floor:.2f}x; ours sequential "
+        f"spends {seq - floor:.2f} s beyond it, MOABB {moabb1 - floor:.2f} s",
+        f"  Dask 2 workers vs 1 worker: "
+        f"{best['ours, Dask 1 worker'] / best['ours, Dask 2 workers']:.2f}x; "
+        f"task graph {graph_shared / 1024:.1f} KiB; results equal sequential: {same_dask}",
         "",
         f"Same data: max relative |X_ours - X_moabb| {check['max_dx']:.1e} (all 3 bands; a "
         f"stock MOABB evaluation loads X of shape {stock_shape}: first band only); MOABB folds "
@@ -233,13 +328,22 @@ def main() -> None:
         f"  recomputed on our windows, same folds:       {check['fold_mean']:.4f}"
         f"  (max |diff| per session {check['diff_moabb']:.1e})",
         f"  ours (benchmark, pooled over folds):         {check['ours']:.4f}"
-        f"  (recomputed pooled {check['pooled']:.4f}, max |diff| {check['diff_ours']:.1e}; "
-        f"identical when run alone: {same_alone})",
-        "",
-        "Our benchmark, all pipelines (mean over rows):",
-        ours.groupby("pipeline")[["accuracy", "kappa", "itr_bits_per_min", "fit_time",
-                                  "latency"]].mean().to_string(float_format=lambda v: f"{v:.4g}"),
+        f"  (recomputed pooled {check['pooled']:.4f}, max |diff| {check['diff_ours']:.1e})",
     ]
+    if scale:
+        (_, t1, g1, l1a, l1b, n_rows), (_, t2, g2, l2a, l2b, _) = scale
+        lines += [
+            "",
+            f"B. Scale: the whole config ({len(full.pipelines)} pipelines: "
+            f"{', '.join(full.pipelines)}; windows {full.windows} s; {n_rows} result rows) on "
+            "a Dask LocalCluster (tcp, 127.0.0.1), workers loading their own subjects:",
+            f"  1 worker:  {t1:7.1f} s (load average before/after {l1a} -> {l1b})",
+            f"  2 workers: {t2:7.1f} s (load average before/after {l2a} -> {l2b})",
+            f"  speed-up 2 workers over 1: {t1 / t2:.2f}x",
+            f"  task graph: {g2 / 1024:.1f} KiB with 2 workers ({g1 / 1024:.1f} KiB with 1); "
+            f"the design before a96d611 put {before / 2**20:.1f} MiB of EEG in it "
+            f"({before / g2:.0f}x more)",
+        ]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
