@@ -1,14 +1,24 @@
 """Session video: a recorded session rendered as an mp4 or a GIF, without re-running it.
 
 Each video frame shows the record's latest camera frame (``frames/*.png``, as its ``frame``
-events list them) and, in a band below it, what the interface showed and decided at that
-moment of the session: during What the candidates' SSVEP patches (a sinusoid of their
-frequency sampled at the frame's session time, labelled), during How the skill options by
-motor-imagery class, during Where the cursor and the intended point on the image, the skill
-that runs and how it ended, the latest decision (label highlighted, scores) and confirmation
-(accepted or rejected), and the outcome. Frames are timed by the events' session time ``t``:
-frame ``k`` shows the session at ``t0 + k * speed / fps``; the last state is held for
-``END_HOLD`` s, so a video lasts ``(t_end - t0) / speed + END_HOLD`` s (to a frame).
+events list them) and, in a band below it, what the interface showed and decided at that moment
+of the session: during What the candidates' SSVEP patches (see below), during How the skill
+options by motor-imagery class, during Where the cursor and the intended point on the image,
+the skill that runs and how it ended, the latest decision (label highlighted, scores) and
+confirmation (accepted or rejected), and the outcome. Frames are timed by the events' session
+time ``t``: frame ``k`` shows the session at ``t0 + k * speed / fps``; the last state is held
+for ``END_HOLD`` s, so a video lasts ``(t_end - t0) / speed + END_HOLD`` s (to a frame).
+
+The SSVEP patches flicker as on the operator page, ``0.5 * (1 + sin(2 pi f t + phase))`` from
+the What stage's start, each target at its frequency and phase (the session's
+``ssvep_phases`` by slot, or what a console session's ``stimulus_onset`` recorded), in the
+band and, where the record says where the page put them (a console session's
+``stimulus_onset`` targets carry ``u``, ``v``), as discs on the camera image too. A video
+cannot show a flicker faster than it has frames for: when ``f * speed`` exceeds
+``fps / FRAMES_PER_CYCLE`` for the fastest target, every flicker is slowed by the same factor
+(their ratios and phases kept, the band says by how much), so each one flickers visibly with
+at least ``FRAMES_PER_CYCLE`` frames per cycle instead of aliasing (at 10 frames/s a 10-Hz
+patch sampled as it is would not flicker at all).
 
 A record may come from anyone: it is opened only with :func:`noir.replay.load_record`
 (checked against its manifest), the frames it names are read as PNG only and of bounded size,
@@ -51,6 +61,10 @@ STAGE_ROW, CONTENT_ROW, DECISION_ROW, CONFIRM_ROW = 6, 34, 72, 100
 """Top y, in px from the band's top, of its four rows (each 22 px high)."""
 CHIP = (8, 16)
 """Left x and width, in px, of a row's chip."""
+FRAMES_PER_CYCLE = 4.0
+"""Fewest video frames per flicker cycle of an SSVEP patch (the fastest is slowed to this)."""
+PATCH_RADIUS = 28
+"""Radius in px of a target's disc on the enlarged camera image (the page's 56-px patch)."""
 _STAGE_TITLES = {
     "what": "WHAT: look at the object you want",
     "how": "HOW: imagine the movement of a skill",
@@ -121,7 +135,7 @@ def render_session(folder: str | Path, out: str | Path, *, fps: float = 10.0,
                          "raise --speed")
     n = max(1, math.ceil(seconds * fps))
     times = [min(t0 + k * speed / fps, t_end) for k in range(n)]
-    scene = _Scene(folder, events)
+    scene = _Scene(folder, events, record.config.ssvep_phases, fps / speed)
     part = out.with_name(f"{out.stem}.part{out.suffix}")
     try:
         frames = (scene.at(t) for t in times)
@@ -168,8 +182,12 @@ def _where(folder: Path, index: int) -> str:
 class _Scene:
     """The session's state at any session time, drawn as a video frame."""
 
-    def __init__(self, folder: Path, events: list[dict[str, Any]]) -> None:
+    def __init__(self, folder: Path, events: list[dict[str, Any]],
+                 phases: Sequence[float], frames_per_s: float) -> None:
+        """``phases``: each SSVEP slot's phase (rad); ``frames_per_s``: video frames per
+        second of session time (``fps / speed``)."""
         self.folder, self.events = folder, events
+        self.phases, self.frames_per_s = list(phases), frames_per_s
         paths = [(i, e["path"]) for i, e in enumerate(events) if e["event"] == "frame"]
         self._images: dict[str, Image.Image] = {}
         first = self._frame(*paths[0]) if paths else None
@@ -210,19 +228,34 @@ class _Scene:
         if s.stage == "where":
             self._marker(draw, s.target_px, (255, 255, 255), "intended", ring=True)
             self._marker(draw, s.cursor_px, (255, 200, 0), "cursor", ring=False)
+        levels = [0.5 * (1 + math.sin(2 * math.pi * freq * s.slow * (t - s.since) + phase))
+                  for _, freq, phase, _ in s.targets] if s.stage == "what" else []
+        placed = [(name, freq, px[0] * self.frame_scale[0], px[1] * self.frame_scale[1], level)
+                  for (name, freq, _, px), level in zip(s.targets, levels, strict=True)
+                  if px is not None]  # where the operator page put it
+        for _, _, u, v, level in placed:
+            grey = round(255 * level)
+            draw.ellipse((u - PATCH_RADIUS, v - PATCH_RADIUS, u + PATCH_RADIUS, v + PATCH_RADIUS),
+                         fill=(grey, grey, grey), outline=(0, 0, 0), width=2)
+        for name, freq, u, v, _ in placed:  # labels over every disc
+            self._text(draw, (u - PATCH_RADIUS, v + PATCH_RADIUS + 2), f"{name} {freq:g} Hz",
+                       (255, 255, 255))
         top = self.camera[1]
         self._text(draw, (CHIP[0], top + STAGE_ROW), s.title, (230, 230, 230))
         self._text(draw, (self.size[0] - 110, top + STAGE_ROW), f"t = {t:6.1f} s",
                    (150, 150, 150))
         y = top + CONTENT_ROW
-        if s.stage == "what" and s.candidates:
+        if s.stage == "what" and s.targets:
             x = CHIP[0]
-            for name, freq in s.candidates.items():
-                grey = round(255 * 0.5 * (1 + math.sin(2 * math.pi * freq * (t - s.since))))
+            for (name, freq, _, _), level in zip(s.targets, levels, strict=True):
+                grey = round(255 * level)
                 draw.rectangle((x, y, x + 24, y + 24), fill=(grey, grey, grey),
                                outline=(120, 120, 120))
                 x = self._text(draw, (x + 30, y + 4), f"{name} {freq:g} Hz", (230, 230, 230))
                 x += 24
+            if s.slow < 1:
+                self._text(draw, (x, y + 4), f"(flicker shown {1 / s.slow:.1f}x slower)",
+                           (150, 150, 150))
         elif s.content:
             self._text(draw, (CHIP[0], y + 4), s.content, (200, 220, 255))
         for row, line, chip in ((DECISION_ROW, s.decision, DECISION_CHIP),
@@ -268,9 +301,9 @@ class _Scene:
         elif kind == "stage":
             s.stage, s.since = e["stage"], e["t"]
             s.title = _STAGE_TITLES.get(s.stage, f"{s.stage.upper()}")
-            s.candidates, s.content, s.cursor_px, s.target_px = {}, "", None, None
+            s.targets, s.content, s.cursor_px, s.target_px = [], "", None, None
             if s.stage == "what":
-                s.candidates = e["candidates"]  # label -> Hz, checked by load_record
+                self._stimuli(index, e["candidates"])  # label -> Hz, checked by load_record
             elif s.stage == "how":
                 obj = get("object", _is_str, "a string")
                 s.title = f"{_STAGE_TITLES['how']} on {obj}"
@@ -317,6 +350,33 @@ class _Scene:
             s.content = "   ".join(f"{name}: {'yes' if holds else 'no'}"
                                    for name, holds in (predicates or {}).items())
 
+    def _stimuli(self, index: int, candidates: dict[str, float]) -> None:
+        """The What stage (event ``index``) flickers ``candidates``: each slot's phase, and
+        where the page put each target when the stage's ``stimulus_onset`` says."""
+        phases = dict(zip(candidates, self.phases, strict=False))
+        placed: dict[str, tuple[float, float]] = {}
+        for later in range(index + 1, len(self.events)):
+            e = self.events[later]
+            if e["event"] == "stage":
+                break
+            if e["event"] == "stimulus_onset" and e.get("stage") == "what":
+                targets = e.get("targets")
+                if not (isinstance(targets, list) and all(_is_target(t) for t in targets)):
+                    raise CorruptRecord(f"{_where(self.folder, later)}: 'stimulus_onset' "
+                                        "event needs 'targets' as [{name, freq, phase, u, v}], "
+                                        f"got {shown(targets)}")
+                for target in targets:
+                    phases[target["name"]] = target["phase"]
+                    if "u" in target:
+                        placed[target["name"]] = (target["u"], target["v"])
+                break
+        s = self._state
+        s.targets = [(name, freq, phases.get(name, 0.0), placed.get(name))
+                     for name, freq in candidates.items()]
+        fastest = max((freq for _, freq, _, _ in s.targets), default=0.0)
+        s.slow = min(1.0, self.frames_per_s / (FRAMES_PER_CYCLE * fastest)) if fastest > 0 \
+            else 1.0
+
     @staticmethod
     def _call(get: Callable[..., Any]) -> str:
         return (f"{get('skill', _is_str, 'a string')}"
@@ -329,7 +389,10 @@ class _State:
     def __init__(self) -> None:
         self.frame: tuple[int, str] | None = None
         self.stage, self.since, self.title, self.content = "", 0.0, "session start", ""
-        self.candidates: dict[str, float] = {}
+        self.targets: list[tuple[str, float, float, tuple[float, float] | None]] = []
+        """(name, Hz, phase in rad, centre (u, v) px on the camera frame or None) of each
+        What target."""
+        self.slow = 1.0  # the flicker's slow-down factor (<= 1) for the video's frame rate
         self.cursor_px = self.target_px = None
         self.decision = self.confirm = ""
         self.confirm_chip = ACCEPTED_CHIP
@@ -354,6 +417,14 @@ def _is_number_or_none(value: Any) -> bool:
 def _is_px_or_none(value: Any) -> bool:
     return value is None or (isinstance(value, list) and len(value) == 2
                              and all(_is_number(v) and abs(v) < 1e5 for v in value))
+
+
+def _is_target(value: Any) -> bool:
+    """A ``stimulus_onset`` target: name, freq, phase and, together, u and v px."""
+    return (isinstance(value, dict) and _is_str(value.get("name"))
+            and all(_is_number(value.get(k)) for k in ("freq", "phase"))
+            and ("u" not in value and "v" not in value
+                 or _is_px_or_none([value.get("u"), value.get("v")])))
 
 
 def _is_scores(value: Any) -> bool:

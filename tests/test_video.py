@@ -135,3 +135,52 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, case):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], lines
     assert not out.exists() and not list(tmp_path.glob("*.part.*"))
+
+
+def _console_record(tmp_path):
+    """A recorded session run with the console, a page answering each stimulus onset (the
+    record's ``stimulus_onset`` events place the patches)."""
+    from noir.console import ConsoleFeed
+    from noir.demo import run_session
+
+    feed = ConsoleFeed()
+
+    def page(message):  # the stimulus page: each flicker's onset, as the browser reports it
+        if message["type"] == "stimuli":
+            feed.received({"type": "onset", "stage": "what", "at": message["sent"],
+                           "targets": message["targets"]})
+
+    feed.subscribe(page)
+    _, folder = run_session(source="recorded", calibration=SAMPLE / "calibration",
+                            folder=tmp_path / "run", observer=feed)
+    return folder
+
+
+def test_patches_flicker_within_the_video_band_where_the_page_put_them(tmp_path):
+    from noir.video import FRAMES_PER_CYCLE, PATCH_RADIUS
+
+    folder = _console_record(tmp_path)
+    events = [json.loads(line) for line in (folder / "events.jsonl").read_text().splitlines()]
+    stage = next(e for e in events if e["event"] == "stage" and e["stage"] == "what")
+    onset = next(e for e in events if e["event"] == "stimulus_onset")
+    decision = next(e for e in events if e["event"] == "decision")
+    out, fps, speed = tmp_path / "session.mp4", 10.0, 4.0
+    result = runner.invoke(app, ["replay", str(folder), "--video", str(out), "--fps", str(fps),
+                                 "--speed", str(speed)])
+    assert result.exit_code == 0, result.output
+    frames = np.stack(list(imageio.get_reader(out).iter_data())).astype(float)
+    first, last = (math.ceil((t - events[0]["t"]) * fps / speed)
+                   for t in (stage["t"], decision["t"]))
+    times = (np.arange(first, last) * speed / fps + events[0]["t"]) - stage["t"]
+    # 13, 17, 21 Hz cannot be shown at 10 frames/s: all are slowed alike, the fastest to
+    # fps / FRAMES_PER_CYCLE, so each flickers with >= 4 frames per cycle, phases kept
+    slow = fps / (FRAMES_PER_CYCLE * max(t["freq"] for t in onset["targets"]) * speed)
+    for target in onset["targets"]:
+        # the disc on the camera image, where the page put it (the image is shown 2x)
+        u, v = round(2 * target["u"]), round(2 * target["v"])
+        grey = frames[first:last, v - 4:v + 4, u - 4:u + 4].mean(axis=(1, 2, 3)) / 255
+        wanted = 0.5 * (1 + np.sin(2 * np.pi * target["freq"] * slow * times + target["phase"]))
+        assert np.abs(grey - wanted).max() < 0.08, (target, grey, wanted)
+        # beside it, outside the disc, the scene is not flickering
+        assert frames[first:last, v, u + PATCH_RADIUS + 6].std(axis=0).max() < 8
+    Image.fromarray(frames[first + 1].astype(np.uint8)).save(tmp_path / "what.png")  # artifact
