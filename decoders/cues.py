@@ -81,3 +81,78 @@ class Cue:
         if self.kind == "mi":
             return f"mi/{self.target}"
         return self.kind
+
+
+# -- what the interface shows ----------------------------------------------------------------
+# The interface (``noir``) shows these; the person in front of it (``sim.person`` for a
+# simulated one) decides what to do about them. They carry only what is on the screen, never
+# what the person wants.
+
+
+@dataclass(frozen=True)
+class Flicker:
+    """What: the objects of a page flicker, each at its frequency, for ``seconds``.
+
+    ``page`` maps object name -> stimulus frequency (Hz)."""
+
+    page: dict[str, float]
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Menu:
+    """How, or a Where direction: each motor-imagery class stands for an option, shown for
+    ``seconds``.
+
+    ``options`` maps MI class -> option; ``cursor_px`` is where the Where cursor stands
+    (u, v pixels of the top image) and ``axis`` the image axis it moves along (axis mode), or
+    None."""
+
+    options: dict[str, str]
+    seconds: float
+    cursor_px: tuple[float, float] | None = None
+    axis: int | None = None
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposal the person accepts (rest) or rejects (clench) within ``seconds``.
+
+    ``stage`` is what it decides: ``"what"``, ``"how"``, ``"where"`` (a direction, a
+    proposed start point, "axis done", "keep moving"), ``"intent"`` (a learned object and
+    skill), ``"point"`` (a learned point). ``proposal`` is the text shown; ``object`` and
+    ``skill`` what it is about; ``cursor_px`` the cursor or the proposed point on the image;
+    ``axis`` the cursor's axis (axis mode)."""
+
+    stage: str
+    proposal: str
+    seconds: float
+    object: str | None = None
+    skill: str | None = None
+    cursor_px: tuple[float, float] | None = None
+    axis: int | None = None
+
+
+@dataclass(frozen=True)
+class Motion:
+    """The robot runs ``skill`` on ``object`` for at most ``seconds``; a clench stops it."""
+
+    object: str
+    skill: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Glide:
+    """The Where cursor glides from ``start_px`` along image ``axis`` (``sign`` -1: towards
+    smaller coordinates) at ``speed`` px/s for at most ``seconds``; a clench stops it."""
+
+    start_px: tuple[float, float]
+    axis: int
+    sign: float
+    speed: float
+    seconds: float
+
+
+Screen = Flicker | Menu | Proposal | Motion | Glide
+"""Everything the interface shows the person during a task."""

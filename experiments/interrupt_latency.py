@@ -45,6 +45,7 @@ from noir.loop import InterfaceLoop
 from noir.operators import SimulatedOperator
 from noir.session import SessionClock, SessionRecorder, read_events
 from sim.eeg_subject import SyntheticSubject
+from sim.person import ScheduledClench
 from sim.tasks import TASKS
 from skills import get_skill
 
@@ -57,17 +58,6 @@ LIMIT_MS = 300.0
 """Acceptance: standstill within this many ms of simulated time after the clench onset."""
 HOLD_CHECK_S = 1.0
 """Simulated time after standstill over which the robot must stay still and keep its hold."""
-
-
-class ScheduledClench(SimulatedOperator):
-    """Clenches at a preset time during one chosen skill."""
-
-    def __init__(self, subject, plan):
-        super().__init__(subject, plan)
-        self.schedule: dict[str, float] = {}
-
-    def interrupt_time(self, obj, skill):
-        return self.schedule.get(skill)
 
 
 def in_hand(robot, world, obj: str) -> np.ndarray:
@@ -160,8 +150,8 @@ def run_subject(seed: int, n_trials: int, n_tiago: int, profile: str) -> list[di
     rows = []
     with TemporaryDirectory() as tmp:
         with cube_task.make_world(seed) as world:
-            operator = ScheduledClench(SyntheticSubject(profile, seed=seed),
-                                       cube_task.reference_plan(world))
+            operator = SimulatedOperator(SyntheticSubject(profile, seed=seed),
+                                         ScheduledClench(cube_task.reference_plan(world)))
         calibration = calibrate(operator, config, seed=seed)
         for trial in range(n_trials + n_tiago):
             kind = FRANKA_KINDS[(seed + trial) % 3] if trial < n_trials else "tiago_pick"
@@ -173,7 +163,7 @@ def run_subject(seed: int, n_trials: int, n_tiago: int, profile: str) -> list[di
             folder = Path(tmp) / f"trial{trial}"
             loop = InterfaceLoop(world, task, operator, calibration,
                                  SessionRecorder(folder, SessionClock()), config)
-            operator.schedule = {skill: clench_at}
+            operator.person.schedule = {skill: clench_at}
             held_before = robot.held_object()
             loop.execute(Intent(obj, skill, params))
             loop.recorder.close()

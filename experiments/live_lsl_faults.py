@@ -41,6 +41,7 @@ from noir.loop import InterfaceLoop  # noqa: E402
 from noir.lsl import FAULTS, RAIL, LoopbackPerson, LSLOperator  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
 from sim.eeg_subject import SyntheticSubject  # noqa: E402
+from sim.person import ScheduledClench  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 from skills import get_skill  # noqa: E402
 
@@ -52,15 +53,6 @@ ONSET_WINDOW = {"pick": (0.05, 2.4), "place": (0.05, 1.8)}
 STALL = 0.5  # s without a sample that count as a stall
 
 
-class ScheduledLSL(LSLOperator):
-    """Clenches at a preset time during one chosen skill."""
-
-    schedule: dict[str, float] = {}
-
-    def interrupt_time(self, obj, skill):
-        return self.schedule.get(skill)
-
-
 class WatchedLoop(InterfaceLoop):
     """Keeps the clench watches it makes."""
 
@@ -70,7 +62,7 @@ class WatchedLoop(InterfaceLoop):
         return watch
 
 
-def trial(person: LoopbackPerson, operator: ScheduledLSL, calibration, config, folder: Path,
+def trial(person: LoopbackPerson, operator: LSLOperator, calibration, config, folder: Path,
           seed: int, skill: str, onset: float, fault: str | None) -> dict:
     """One skill with a clench (``fault`` None) or a fault at ``onset`` s; its row."""
     task = TASKS["cube_in_tray"]()
@@ -78,18 +70,18 @@ def trial(person: LoopbackPerson, operator: ScheduledLSL, calibration, config, f
         loop = WatchedLoop(world, task, operator, calibration,
                            SessionRecorder(folder, SessionClock()), config)
         loop.watches = []
-        operator.schedule, person.faults = {}, {}
+        operator.person.schedule, person.faults = {}, {}
         if skill == "place":  # hold the cube first
             loop.execute(Intent("cube", "pick", {"object": "cube"}))
         seen = len(person.onsets)
         if fault is None:
-            operator.schedule = {skill: onset}
+            operator.person.schedule = {skill: onset}
         else:
             person.faults, person.fault_after = {person.n_answered: fault}, onset
         obj = "cube" if skill == "pick" else "tray"
         loop.execute(Intent(obj, skill, get_skill(skill).params_for_object(world, obj)))
         loop.recorder.close()
-    operator.schedule, person.faults = {}, {}
+    operator.person.schedule, person.faults = {}, {}
     (end,) = [e for e in read_events(folder)
               if e["event"] in ("skill_end", "skill_failure") and e["skill"] == skill]
     watch = loop.watches[-1]
@@ -145,8 +137,8 @@ def main() -> None:
     rows = []
     with TemporaryDirectory() as tmp, task.make_world(args.seed) as world, LoopbackPerson(
             SyntheticSubject("default", seed=args.seed), stream=STREAM, speed=40.0) as person:
-        operator = ScheduledLSL(task.reference_plan(world), stream=STREAM, stall=STALL,
-                                rail=RAIL)
+        operator = LSLOperator(ScheduledClench(task.reference_plan(world), world),
+                               stream=STREAM, stall=STALL, rail=RAIL)
         calibration = calibrate(operator, config, seed=args.seed)
         plan = [(None, i) for i in range(args.trials)]
         plan += [(kind, i) for kind in FAULTS for i in range(args.fault_trials)]

@@ -23,6 +23,7 @@ from rich.table import Table
 from typer.core import TyperGroup
 
 from noir.bench import bench
+from noir.bids import export_bids
 from noir.console.cli import PORT as CONSOLE_PORT
 from noir.console.cli import console as console_command
 from noir.console.cli import opened as opened_console
@@ -100,6 +101,7 @@ app.add_typer(tasks_app, name="tasks")
 app.add_typer(data_app, name="data")
 app.command()(bench)
 app.command("console")(console_command)
+app.command("export-bids")(export_bids)
 experiment_app = typer.Typer(help="Reproduce the papers' experiments in simulation.",
                              no_args_is_help=True)
 app.add_typer(experiment_app, name="experiment")
@@ -348,7 +350,7 @@ def calibrate(
     mapping = load_montage(montage) if montage else None
     config = LoopConfig(ssvep_stopping=ssvep_stopping)
     config = mapping.config(config) if mapping else config
-    operator = open_operator(spec, (), seed=seed, config=config, montage=mapping)
+    operator = open_operator(spec, None, seed=seed, config=config, montage=mapping)
     try:
         if spec.live:
             console.print(f"calibrating from {spec}: follow the cues below")

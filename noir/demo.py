@@ -8,6 +8,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, calibrate
 from noir.config import LoopConfig
@@ -20,10 +22,15 @@ from noir.session import SessionClock, SessionRecorder
 from noir.sources import SourceSpec, check_stream_fits, open_operator
 from noir.stream import StreamPaused
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
+from sim.person import REFERENCE, Person, PersonTraits, choose_plan
 from sim.tasks import TASKS
 
 if TYPE_CHECKING:
     from noir.console import ConsoleFeed
+    from sim.world import World
+
+PLAN_STREAM = 7
+"""Tells the plan draw's random stream apart from the others seeded by the session seed."""
 
 
 def run_session(
@@ -40,6 +47,8 @@ def run_session(
     calibration: str | Path | None = None,
     montage: str | Path | None = None,
     observer: ConsoleFeed | None = None,
+    person: PersonTraits = REFERENCE,
+    habit: int = 0,
 ) -> tuple[dict[str, Any], Path]:
     """Calibrate an operator (or load a calibration), drive ``task`` from its EEG, and record
     the session.
@@ -54,7 +63,8 @@ def run_session(
         synthetic subject), ``"file:PATH"``, ``"lsl:STREAM"`` or ``"brainflow:BOARD,..."``
         (live: the robot moves in real time).
     seed : int
-        Seeds the world's randomization, the operator's EEG and the calibration order.
+        Seeds the world's randomization, the operator's EEG, the calibration order, the plan
+        the person picks and their times.
     profile : str or SubjectProfile
         A key of ``sim.eeg_subject.PROFILES`` or a profile, for ``source="simulated"`` without
         a profile of its own.
@@ -76,6 +86,11 @@ def run_session(
     observer : ConsoleFeed, optional
         Shows the session as it runs (``noir.console``): it sees the loop's events and motions,
         and shows a live operator the cues (instead of the terminal).
+    person : PersonTraits
+        How fast and reliably the simulated person answers (``sim.person``).
+    habit : int
+        Which of the task's plans is the person's favourite (modulo their number): they follow
+        it with probability ``person.habit_strength`` (``sim.person.choose_plan``).
 
     Returns
     -------
@@ -110,11 +125,13 @@ def run_session(
     task_obj = TASKS[task]()
     folder = Path(folder) if folder else SessionRecorder.new_folder(out, f"{task}-seed{seed}")
     with task_obj.make_world(seed) as world, ExitStack() as stack:
-        plan = task_obj.reference_plan(world)
+        plan_name, plan = choose_plan(task_obj.plans(world), habit, person,
+                                      np.random.default_rng([seed, PLAN_STREAM]))
+        mind = Person(plan, world, person, seed=seed)
         if spec.kind == "simulated" and not isinstance(profile, str):  # a varied profile
-            operator: Operator = SimulatedOperator(SyntheticSubject(profile, seed=seed), plan)
+            operator: Operator = SimulatedOperator(SyntheticSubject(profile, seed=seed), mind)
         else:
-            operator = open_operator(spec, plan, seed=seed, config=config, montage=map_,
+            operator = open_operator(spec, mind, seed=seed, config=config, montage=map_,
                                      display=observer)
         if isinstance(operator, StreamOperator):
             stack.callback(operator.close)
@@ -131,14 +148,20 @@ def run_session(
         recorder.event(
             "session_start", task=task, seed=seed, operator=spec.kind,
             profile=spec.name if simulated else None, config=asdict(config),
+            person=asdict(person), plan=plan_name,
             calibration=calib.report,
             **({} if spec.kind in ("simulated", "recorded") else {"source": str(spec)}),
             **({"montage": map_.name} if map_ is not None else {}),
         )
         if assistant is not None:
             assistant.save(folder / ASSISTANT_FOLDER)
+        def rebuild() -> World:  # a reset the world cannot undo: build it afresh
+            fresh = task_obj.make_world(seed)
+            mind.restart(fresh)
+            return fresh
+
         loop = InterfaceLoop(world, task_obj, operator, calib, recorder, config,
-                             new_world=lambda: task_obj.make_world(seed), assistant=assistant)
+                             new_world=rebuild, assistant=assistant)
         if observer is not None:
             observer.attach(loop)
         summary = loop.run()

@@ -22,19 +22,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import mne
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from decoders.cues import Cue
+from decoders.cues import Cue, Screen
 from noir.clock import WallClock
-from noir.operators import STREAM_RETRIES, PlanFollower
+from noir.operators import STREAM_RETRIES, Mind, PersonOperator
 from noir.stream import StreamPaused
-
-if TYPE_CHECKING:  # hints only: a live source needs no simulator
-    from skills import PlanStep
 
 FLAT_PTP = 1e-7
 """Peak-to-peak (V) below which a channel is flat if it stays so for ``FLAT_DURATION``: 0.1 µV,
@@ -111,15 +108,16 @@ class CueDisplay(Protocol):
         """Stop showing cues (those still to come are dropped)."""
 
 
-class StreamOperator(PlanFollower):
-    """EEG from a live stream; the intention (for scoring) follows a plan.
+class StreamOperator(PersonOperator):
+    """EEG from a live stream; what the person is asked to do follows their mind.
 
     Parameters
     ----------
     source : StreamSource
         Where the samples come from (opened; the operator closes it in :meth:`close`).
-    plan, reaction_time
-        See :class:`noir.operators.PlanFollower`.
+    person : Mind
+        Decides what to do about each screen (``sim.person.Person``); its cues go out as
+        markers (a simulated person on the other end answers them) and its truth is scored.
     timeout : float
         Seconds to wait for the first sample after a cue.
     stall : float
@@ -135,11 +133,10 @@ class StreamOperator(PlanFollower):
         ``noir.sources.TerminalCues``); None: the cues are only sent as markers.
     """
 
-    def __init__(self, source: StreamSource, plan: Sequence[PlanStep] = (),
-                 reaction_time: float = 0.6, *, timeout: float = 10.0, stall: float = 1.0,
-                 retries: int = STREAM_RETRIES, rail: float | None = None,
+    def __init__(self, source: StreamSource, person: Mind | None = None, *, timeout: float = 10.0,
+                 stall: float = 1.0, retries: int = STREAM_RETRIES, rail: float | None = None,
                  display: CueDisplay | None = None) -> None:
-        super().__init__(plan, reaction_time)
+        super().__init__(person)
         check_settings(stall, retries, rail)
         if source.sfreq <= 0:
             raise ValueError(f"{source.label} has no regular sampling rate")
@@ -235,12 +232,13 @@ class StreamOperator(PlanFollower):
         raw.info["temp"]["received"] = received
         return raw
 
-    def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> LiveFeed:
-        """Show ``cues`` for a motion and return its live feed of ``channels``.
+    def feed(self, screen: Screen, stage: str, channels: Sequence[str], pre_roll: float
+             ) -> LiveFeed:
+        """Show ``screen`` (a motion or a glide) and return its live feed of ``channels``.
 
-        The first cue is the pre-roll, already past when the motion starts: its samples are
-        read now (an answering source streams them at once); the rest arrive as the robot
-        moves.
+        The person's cues start with ``pre_roll`` s of rest, already past when the motion
+        starts: its samples are read now (an answering source streams them at once); the rest
+        arrive as the robot moves.
 
         Raises
         ------
@@ -253,6 +251,7 @@ class StreamOperator(PlanFollower):
         if missing:
             raise ValueError(f"channel(s) {missing} not in {self.source.label}; it has "
                              f"{self.ch_names}")
+        cues = self.screen_cues(screen, pre_roll)
         self._show(stage, cues, live=cues[0].duration)
         data, stamps = self._read(round(cues[0].duration * self.sfreq))
         check_chunk(data, stamps, self.sfreq, self.ch_names, jitter=self.source.stamp_jitter)

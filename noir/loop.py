@@ -27,16 +27,17 @@ from typing import Any, TypeVar
 import mne
 import numpy as np
 
-from decoders.cues import MI_CLASSES, Cue
-from noir.assist import Assistant, Example
+from decoders.cues import MI_CLASSES, Flicker, Glide, Menu, Motion, Proposal, Screen
+from noir.assist import Assistant, Example, anchors
 from noir.calibration import Calibration
 from noir.clock import Clock, SimulatedClock
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
 from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
+from noir.perception import Perception, keep_on
 from noir.session import SessionRecorder
 from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused
-from noir.tally import SessionTally
+from noir.tally import SessionTally, confirm_score, decision_score
 from noir.where import needs_point, select_point
 from sim.tasks import Task
 from sim.world import World
@@ -131,6 +132,10 @@ class InterfaceLoop:
         """Called before each control step of a motion (e.g. ``noir.console.ConsoleFeed``); a
         true result stops the motion as a clench does."""
         self.aborted = False
+        self.perception = Perception()
+        """The interface's eyes (the top camera): where it sees the objects."""
+        self._decision_truth: dict[str, Any] = {}  # what the person meant, for the record only
+        self._last_truth: dict[str, Any] = {}
 
     # -- the loop --------------------------------------------------------------------------
     def run(self) -> dict[str, Any]:
@@ -181,17 +186,15 @@ class InterfaceLoop:
         """One attempt at the task, step by step until its goal holds or the attempt gets
         nowhere; ``examples`` receives its successful choices (with an assistant)."""
         rejected_passes = 0
-        picked_from: dict[str, tuple[float, float]] = {}  # object -> top-view pixel
         while not self.task.success(self.world):
             if (self.tally.skill_calls >= self.config.max_skill_calls
                     or rejected_passes >= self.config.max_stage_repeats):
                 return
             self._safe_point()
-            ran = self._step(examples, picked_from)
+            ran = self._step(examples)
             rejected_passes = 0 if ran else rejected_passes + 1
 
-    def _step(self, examples: list[Example], picked_from: dict[str, tuple[float, float]]
-              ) -> bool:
+    def _step(self, examples: list[Example]) -> bool:
         """One intent, from the person's choice to the robot's motion: What (SSVEP) -> How
         (MI) -> Where (MI cursor, for a skill that takes a point) -> execute; every stage's
         result is confirmed (a clench rejects it). With an assistant, its confident proposal
@@ -199,7 +202,9 @@ class InterfaceLoop:
 
         Returns False if the person accepted nothing to run (the loop asks again).
         """
-        top = self.world.render("top") if self.assistant else None
+        held = self.world.robot.held_object()
+        self.perception.look(self.world, held=held)
+        top = self.perception.frame.rgb if self.assistant else None
         done = [(ex.object, ex.skill) for ex in examples]
         chosen = self.propose_intent(top, done) if self.assistant else None
         if chosen is None:
@@ -213,13 +218,11 @@ class InterfaceLoop:
         obj, name = chosen
         skill = get_skill(name)
         params, point_px = skill.params_for_object(self.world, obj), None
-        held_from = picked_from.get(self.world.robot.held_object())
-        origin = tuple(map(float, self.world.world_to_pixel(
-            self.world.object_position(obj)))) if self.assistant else None
+        held_from, origin = anchors(self.perception, obj, held)  # where the camera saw them
         if needs_point(skill):
             predicted = self.assistant.predict_point(
                 obj, name, top, held_from, origin, done.count(chosen)) if self.assistant else None
-            where = select_point(self, obj, skill, params, predicted)
+            where = select_point(self, obj, skill, params, predicted, origin)
             self.tally.steered(where)
             if where.params is None:  # the person never stopped the cursor
                 return False
@@ -228,8 +231,6 @@ class InterfaceLoop:
         ok = self.execute(Intent(obj, name, params), skill)
         if ok and self.assistant:
             examples.append(Example(top, obj, name, point_px, held_from, origin))
-            if self.world.robot.held_object() == obj:
-                picked_from[obj] = origin
         self.tally.ran_skill(ok)
         self._frames += 1
         self.recorder.frame(f"{self._frames:03d}-{name}-{obj}", self.world.render("top"))
@@ -237,6 +238,7 @@ class InterfaceLoop:
 
     def _reset(self, state: int) -> int:
         """Put the world back to its start for a new attempt; return the start state's id."""
+        self.perception.forget()
         try:
             self.world.restore_state(state)
             return state
@@ -274,15 +276,12 @@ class InterfaceLoop:
                             offered=best is not None)
         if best is None:
             return None
-        intended_obj = self.operator.want_object(objects)
-        intended_skill = self.operator.want_skill(intended_obj, self.skill_options(intended_obj))
         proposal = f"{best.skill}({best.object})"
-        intended = f"{intended_skill}({intended_obj})"
-        if not self.confirm("intent", proposal, intended, confidence=best.confidence,
-                            intended_object=intended_obj, intended_skill=intended_skill):
+        screen = Proposal("intent", proposal, self.config.confirm_window, best.object, best.skill)
+        if not self.confirm(screen, confidence=best.confidence):
             return None
         n_skills = len(self.skill_options(best.object))
-        self.tally.selected("intent", len(objects) * n_skills, proposal == intended)
+        self.tally.selected("intent", len(objects) * n_skills, proposal, self._last_truth)
         return best.object, best.skill
 
     def select_object(self) -> str | None:
@@ -293,22 +292,19 @@ class InterfaceLoop:
         none of them and rejects what the decoder proposes; the next page follows.
         """
         candidates = self.world.object_names()
-        intended = self.operator.want_object(candidates)
         n = len(self.config.ssvep_freqs)
         for first in range(0, len(candidates), n):
-            chosen = self._select_on_page(candidates[first:first + n], intended)
+            chosen = self._select_on_page(candidates[first:first + n])
             if chosen is not None:
-                self.tally.selected("what", len(candidates), chosen == intended)
+                self.tally.selected("what", len(candidates), chosen, self._decision_truth)
                 return chosen
         return None
 
-    def _select_on_page(self, page: list[str], intended: str) -> str | None:
+    def _select_on_page(self, page: list[str]) -> str | None:
         freq_of = dict(zip(page, self.config.ssvep_freqs, strict=False))
-        target = freq_of.get(intended)
         stopping = self.calibration.ssvep_stopping
         longest = self.config.ssvep_stopping[-1] if stopping else self.config.ssvep_window
-        cue = Cue("ssvep", longest, target) if target else Cue("rest", longest)
-        self.recorder.event("stage", stage="what", candidates=freq_of, intended=intended)
+        self.recorder.event("stage", stage="what", candidates=freq_of)
         decoder = SSVEP_DECODERS[self.config.ssvep_decoder]
 
         def decode(raw: mne.io.BaseRaw) -> tuple[Any, float, np.ndarray, float]:
@@ -322,16 +318,18 @@ class InterfaceLoop:
                 used, scores = longest, cca.decision_function(X)[0]
             return cca, used, scores, (time.perf_counter() - start) * 1e3
 
-        raw, (cca, used, scores, latency) = self.decoded([cue], "what", decode)
+        raw, (cca, used, scores, latency) = self.decoded(Flicker(freq_of, longest), "what",
+                                                         decode)
         if used < raw.times[-1]:  # the person looked only until the decision was taken
             raw.crop(tmax=used - 1 / raw.info["sfreq"])
-            raw.annotations.duration[0] = used
+            last = raw.annotations.onset[-1] - raw.first_time
+            raw.annotations.duration[-1] = used - last  # the cropped annotations end at used
         self.spend_human_time(used, "what")
         eeg = self.recorder.eeg(raw)
         decision = _ranked("what", list(cca.classes_), scores, "canonical correlation", used,
                            latency)
-        self._decide(decision, intended, eeg)
-        return self.offer(decision, intended)
+        self._decide(decision, eeg)
+        return self.offer(decision)
 
     def skill_options(self, obj: str, limit: int | None = 4) -> list[str]:
         """Names of the skills that apply to ``obj`` (the first ``limit`` of them)."""
@@ -341,24 +339,21 @@ class InterfaceLoop:
         """How: MI over up to 4 skills that apply to ``obj``. Returns the accepted skill or None."""
         options = self.skill_options(obj)
         if not options:
-            self.recorder.event("stage", stage="how", object=obj, options={}, intended=None)
+            self.recorder.event("stage", stage="how", object=obj, options={})
             return None
         binding = dict(zip(MI_CLASSES, options, strict=False))  # MI class -> skill name
-        intended = self.operator.want_skill(obj, options)
-        intended_class = next((c for c, s in binding.items() if s == intended), None)
-        cue = Cue("mi", self.config.mi_window, intended_class) if intended_class else Cue(
-            "rest", self.config.mi_window
-        )
-        self.recorder.event("stage", stage="how", object=obj, options=binding, intended=intended)
-        chosen = self.offer(self.decode_mi("how", cue, binding, intended), intended)
+        self.recorder.event("stage", stage="how", object=obj, options=binding)
+        decision = self.decode_mi("how", Menu(binding, self.config.mi_window))
+        truth = self._decision_truth
+        chosen = self.offer(decision, object=obj)
         if chosen is not None:
-            self.tally.selected("how", len(options), chosen == intended)
+            self.tally.selected("how", len(options), chosen, truth)
         return chosen
 
-    def decode_mi(self, stage: str, cue: Cue, binding: dict[str, str], intended: str) -> Decision:
-        """Show ``cue``, decode the MI window among the classes in ``binding`` and record it.
+    def decode_mi(self, stage: str, menu: Menu) -> Decision:
+        """Show ``menu``, decode the MI window among its classes and record it.
 
-        ``binding`` maps each offered MI class to the option it stands for; the decoder's
+        ``menu.options`` maps each offered MI class to the option it stands for; the decoder's
         probabilities are renormalised over the offered classes only.
         """
         mi = self.calibration.mi
@@ -369,22 +364,21 @@ class InterfaceLoop:
             proba = mi.predict_proba(X)[0]
             return proba, (time.perf_counter() - start) * 1e3
 
-        raw, (proba, latency) = self.decoded([cue], stage, decode)
-        eeg = self._keep(raw, cue.duration, stage)
+        raw, (proba, latency) = self.decoded(menu, stage, decode)
+        eeg = self._keep(raw, menu.seconds, stage)
         by_class = dict(zip(mi.classes_, proba, strict=True))
+        binding = menu.options
         offered = np.array([by_class[c] for c in binding])
         decision = _ranked(stage, list(binding.values()), offered / offered.sum(), "probability",
-                           cue.duration, latency)
-        self._decide(decision, intended, eeg)
+                           menu.seconds, latency)
+        self._decide(decision, eeg)
         return decision
 
-    def confirm(self, stage: str, proposal: str, intended: str, **fields: Any) -> bool:
-        """Show ``proposal``; the operator clenches to reject it. True if it was accepted.
+    def confirm(self, screen: Proposal, **fields: Any) -> bool:
+        """Show the proposal; the operator clenches to reject it. True if it was accepted.
 
         ``fields`` are recorded with the confirmation event.
         """
-        wants_reject = proposal != intended
-        cue = Cue("clench" if wants_reject else "rest", self.config.confirm_window)
 
         def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
             X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
@@ -393,20 +387,25 @@ class InterfaceLoop:
             clench = bool(self.calibration.emg.predict(X)[0])
             return score, clench, (time.perf_counter() - start) * 1e3
 
-        raw, (score, clench, latency) = self.decoded([cue], "confirm", decode)
-        eeg = self._keep(raw, cue.duration, stage)
+        raw, (score, clench, latency) = self.decoded(screen, "confirm", decode)
+        self._last_truth = self.operator.truth()
+        eeg = self._keep(raw, screen.seconds, screen.stage)
+        shown = {"proposed_px": screen.cursor_px} if screen.cursor_px is not None else {}
         entry = self.recorder.event(
-            "confirm", stage=stage, proposal=proposal, intended=intended,
-            clench=clench, wanted_reject=wants_reject, correct=clench == wants_reject,
-            score=score, latency_ms=latency, eeg=eeg, **fields, **self._decided_after(),
+            "confirm", stage=screen.stage, proposal=screen.proposal, clench=clench,
+            score=score, latency_ms=latency, eeg=eeg, **shown, **fields,
+            **confirm_score(clench, self._last_truth), **self._decided_after(),
         )
         self.tally.confirmed(entry)
         return not clench
 
-    def offer(self, decision: Decision, intended: str) -> str | None:
-        """Offer the decision's options best first until one is accepted; None if none is."""
+    def offer(self, decision: Decision, **shown: Any) -> str | None:
+        """Offer the decision's options best first until one is accepted; None if none is.
+
+        ``shown`` says more of what each proposal is about (``noir.where``: the cursor)."""
         for proposal in decision.ranking:
-            if self.confirm(decision.stage, proposal, intended):
+            screen = Proposal(decision.stage, proposal, self.config.confirm_window, **shown)
+            if self.confirm(screen):
                 return proposal
         return None
 
@@ -431,8 +430,8 @@ class InterfaceLoop:
             return False
         start = self.world.sim_time
         watch = self.clench_watch(
-            self.operator.interrupt_time(intent.object, intent.skill),
-            skill.step_budget * self.world.timestep, lambda: self.world.sim_time - start, "skill",
+            Motion(intent.object, intent.skill, skill.step_budget * self.world.timestep),
+            lambda: self.world.sim_time - start, "skill",
         )
         self.recorder.event("skill_start", **intent.to_json())
 
@@ -452,38 +451,52 @@ class InterfaceLoop:
         self.clock.advance(elapsed)
         ok = "reason" not in outcome
         self.recorder.event("skill_end" if ok else "skill_failure", **intent.to_json(),
-                            **outcome, **watch.record(self.recorder, elapsed), sim_time=elapsed)
+                            **outcome, **watch.record(self.recorder, elapsed), sim_time=elapsed,
+                            **watch.truth)
         self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
         return ok
 
-    def clench_watch(self, clench_at: float | None, duration: float, now: Callable[[], float],
-                     stage: str) -> ClenchWatch:
-        """Watch the operator's EMG for up to ``duration`` s for a clench at ``clench_at``.
+    def clench_watch(self, screen: Motion | Glide, now: Callable[[], float], stage: str
+                     ) -> ClenchWatch:
+        """Watch the operator's EMG for up to ``screen.seconds`` for a clench while the robot
+        moves or the cursor glides.
 
         ``now()`` gives the seconds elapsed since the watch started (the robot's or the
         cursor's clock). The operator's EEG covers ``PRE_ROLL`` seconds before the start,
         which the monitor already holds, so it decodes from the first poll on. A live
         operator's stream is read as the motion runs (paced to wall time); any other
-        operator's EEG for the whole duration is read before the start.
+        operator's EEG for the whole duration is read before the start. The watch's
+        ``truth`` is what the person meant (for the record).
         """
-        cues = [Cue("rest", PRE_ROLL)]
-        if clench_at is None or clench_at >= duration:
-            clench_at = None
-            cues.append(Cue("rest", duration))
-        else:
-            cues += [Cue("rest", clench_at), Cue("clench", duration - clench_at)]
         channels, sfreq = self.config.emg_channels, self.calibration.emg.sfreq
         if self.live:
-            feed = retry_paused(lambda: self.operator.feed(cues, stage, channels),
+            feed = retry_paused(lambda: self.operator.feed(screen, stage, channels, PRE_ROLL),
                                 self._paused(stage), self.retries)
             if feed.sfreq != sfreq:
                 raise ValueError(f"mismatched sampling rate: the EEG is at {feed.sfreq} Hz, "
                                  f"the decoder expects {sfreq} Hz")
         else:
-            raw = self.eeg(cues, stage)
+            raw = self.eeg(screen, stage, PRE_ROLL)
             window(raw, channels, sfreq)  # the channels are there, at the decoder's rate
             feed = RecordedFeed(raw, channels, PRE_ROLL)
-        return ClenchWatch(self.calibration.emg, feed, clench_at, now, self.pace)
+        watch = ClenchWatch(self.calibration.emg, feed, now, self.pace)
+        watch.truth = self.operator.truth()
+        return watch
+
+    def truth(self) -> dict[str, Any]:
+        """What the person meant at the last screen (``Operator.truth``), for the record."""
+        return self.operator.truth()
+
+    def keep_on(self, obj: str, point: np.ndarray) -> np.ndarray:
+        """``point`` (3,) m kept where the held object lies wholly over ``obj``, as the top
+        camera saw both (``noir.perception.keep_on``); unchanged when ``obj`` is the held
+        object or was never seen."""
+        held = self.world.robot.held_object()
+        target = self.perception.last(obj)
+        if obj == held or target is None:
+            return point
+        before = self.perception.last(held) if held is not None else None
+        return keep_on(point, target, before.size if before is not None else None)
 
     # -- EEG and the person's time ---------------------------------------------------------
     def spend_human_time(self, seconds: float, decides: str) -> None:
@@ -510,16 +523,16 @@ class InterfaceLoop:
     def _paused(self, stage: str) -> Callable[[str], None]:
         return lambda reason: self.recorder.event("stream_paused", stage=stage, reason=reason)
 
-    def eeg(self, cues: list[Cue], stage: str) -> mne.io.BaseRaw:
-        """The operator's EEG for ``cues``; bad stream data pause the loop (logged with the
-        reason) and the cues are shown again."""
-        return self.decoded(cues, stage, lambda raw: None)[0]
+    def eeg(self, screen: Screen, stage: str, pre_roll: float = 0.0) -> mne.io.BaseRaw:
+        """The operator's EEG while ``screen`` shows (``pre_roll`` s before it included); bad
+        stream data pause the loop (logged with the reason) and the screen is shown again."""
+        return self.decoded(screen, stage, lambda raw: None, pre_roll)[0]
 
-    def decoded(self, cues: list[Cue], stage: str, decode: Callable[[mne.io.BaseRaw], T]
-                ) -> tuple[mne.io.BaseRaw, T]:
-        """The operator's EEG for ``cues`` and ``decode(raw)``.
+    def decoded(self, screen: Screen, stage: str, decode: Callable[[mne.io.BaseRaw], T],
+                pre_roll: float = 0.0) -> tuple[mne.io.BaseRaw, T]:
+        """The operator's EEG while ``screen`` shows, and ``decode(raw)``.
 
-        Bad stream data pause the loop (logged with the reason) and the cues are shown again,
+        Bad stream data pause the loop (logged with the reason) and the screen is shown again,
         up to ``self.retries`` times. From a live operator, a window that ``decode`` refuses
         (``ValueError``, e.g. a flat channel) is bad stream data too.
 
@@ -529,7 +542,7 @@ class InterfaceLoop:
             If the data are still bad after the retries (``run`` then ends the session).
         """
         def attempt() -> tuple[mne.io.BaseRaw, T]:
-            raw = self.operator.eeg(cues, stage)
+            raw = self.operator.respond(screen, stage, pre_roll)
             try:
                 return raw, decode(raw)
             except ValueError as err:
@@ -541,9 +554,11 @@ class InterfaceLoop:
         self._received = (raw.info.get("temp") or {}).get("received")
         return raw, result
 
-    def _decide(self, decision: Decision, intended: str, eeg: dict[str, Any]) -> None:
-        entry = {**decision.to_json(), "label": decision.label, "intended": intended,
-                 "correct": decision.label == intended, "eeg": eeg, **self._decided_after()}
+    def _decide(self, decision: Decision, eeg: dict[str, Any]) -> None:
+        self._decision_truth = self.operator.truth()
+        entry = {**decision.to_json(), "label": decision.label,
+                 **decision_score(decision.label, self._decision_truth), "eeg": eeg,
+                 **self._decided_after()}
         self.tally.decided(entry)
         self.recorder.event("decision", **entry)
 

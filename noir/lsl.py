@@ -38,12 +38,11 @@ import numpy as np
 
 from decoders.cues import Cue
 from noir.live import StreamOperator, check_chunk, check_settings, check_signal, marker_text
-from noir.operators import STREAM_RETRIES
+from noir.operators import STREAM_RETRIES, Mind
 from noir.stream import StreamPaused
 
 if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
     from sim.eeg_subject import SyntheticSubject
-    from skills import PlanStep
 
 LSL_CONFIG = Path(str(resources.files("noir") / "lsl_api.cfg"))
 os.environ.setdefault("LSLAPICFG", str(LSL_CONFIG))
@@ -137,18 +136,18 @@ class LSLSource:
 
 
 class LSLOperator(StreamOperator):
-    """EEG from a live LSL stream (:class:`LSLSource`); the intention follows a plan.
+    """EEG from a live LSL stream (:class:`LSLSource`) for what ``person`` does.
 
     ``stream`` and ``timeout`` go to :class:`LSLSource`; the rest is
     :class:`noir.live.StreamOperator`'s.
     """
 
-    def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6, *,
-                 stream: str = "noir-eeg", timeout: float = 10.0, stall: float = 1.0,
-                 retries: int = STREAM_RETRIES, rail: float | None = None) -> None:
+    def __init__(self, person: Mind | None = None, *, stream: str = "noir-eeg",
+                 timeout: float = 10.0, stall: float = 1.0, retries: int = STREAM_RETRIES,
+                 rail: float | None = None) -> None:
         check_settings(stall, retries, rail)  # before waiting for the stream
-        super().__init__(LSLSource(stream, timeout=timeout), plan, reaction_time,
-                         timeout=timeout, stall=stall, retries=retries, rail=rail)
+        super().__init__(LSLSource(stream, timeout=timeout), person, timeout=timeout,
+                         stall=stall, retries=retries, rail=rail)
 
 
 def list_streams(wait: float = 1.0) -> list[dict[str, Any]]:

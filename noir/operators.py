@@ -1,8 +1,10 @@
 """Operators: where the interface's EEG comes from, and what the person means.
 
-An operator has an intention (the task's reference plan) and produces the EEG a person with that
-intention would produce for each cue the interface shows. Every operator has the same interface,
-so the downstream code (windowing, decoders, the loop) never knows which one it is talking to.
+An operator answers what the interface shows (a screen) with EEG. The interface never knows what
+the person wants: a mind (``sim.person.Person`` for a simulated person) decides what to do about
+each screen, and a body turns that into EEG (a synthetic subject, recorded trials, a live
+stream). Every operator has the same interface, so the downstream code (windowing, decoders,
+the loop) never knows which one it is talking to.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import mne
 
-from decoders.cues import Cue
+from decoders.cues import Cue, Screen
 from noir.clock import Clock
 from noir.stream import EEGFeed, StreamPaused
 
 if TYPE_CHECKING:  # hints only: EEG-only modules import this one and must not load sim
     from sim.eeg_subject import SyntheticSubject
-    from skills import PlanStep
 
 STREAM_RETRIES = 5
 """Times a cue is shown again after bad stream data before the session ends (default)."""
@@ -27,104 +28,99 @@ T = TypeVar("T")
 
 
 class Operator(Protocol):
-    """The person in the loop, as the interface sees them."""
+    """The person in the loop, as the interface sees them: EEG in answer to what it shows.
 
-    def want_object(self, candidates: Sequence[str]) -> str:
-        """The object the person means among ``candidates`` (may be one not offered)."""
+    The interface never learns what the person wants: it shows screens
+    (:mod:`decoders.cues`) and decodes the EEG that comes back.
+    """
 
-    def want_skill(self, obj: str, options: Sequence[str]) -> str:
-        """The skill the person means for ``obj`` among ``options``."""
+    def respond(self, screen: Screen, stage: str, pre_roll: float = 0.0) -> mne.io.BaseRaw:
+        """The person's EEG while ``screen`` shows (annotated), ``pre_roll`` s before it
+        included; ``stage`` is what the interface is doing (``"what"``, ``"how"``,
+        ``"confirm"``, ``"skill"``, ``"where"``)."""
 
-    def interrupt_time(self, obj: str, skill: str) -> float | None:
-        """Seconds after the robot starts ``skill`` on ``obj`` at which the person clenches to
-        stop it, or None if they let it run."""
-
-    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        """The parameters the person means for ``skill`` on ``obj`` (the Where point)."""
-
-    def stop_time(self, reach: float | None) -> float:
-        """Seconds after a cursor starts gliding at which the person clenches to stop it:
-        when it reaches the target ``reach`` s away, or at once (``None``: wrong way)."""
+    def truth(self) -> dict[str, Any]:
+        """What the person meant at the last screen (``intended``, ``wanted_reject``,
+        ``clench_at`` ...), for the session record and its scores only; empty when nobody
+        knows (a real person)."""
 
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
-        """Tell the person what the robot just did, so they can move on in their plan."""
+        """The robot finished ``skill`` on ``obj`` (the person saw it)."""
 
     def restart(self) -> None:
         """The task was reset to its start: the person starts their plan again."""
 
     def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
-        """The person's EEG while the interface shows ``cues`` back to back (annotated).
-
-        ``stage`` is what the interface is doing: ``"calibration"``, ``"what"``, ``"how"``,
-        ``"confirm"`` or ``"skill"`` (a skill runs while the person watches).
-        """
+        """The person's EEG while they are told to do ``cues`` back to back (calibration)."""
 
 
-class PlanFollower:
-    """The intention of a person who follows a task's reference plan.
+class Mind(Protocol):
+    """What a person does about each screen (``sim.person.Person``; a replayed record)."""
+
+    truth: dict[str, Any]
+
+    def cues(self, screen: Screen) -> list[Cue]:
+        """The cues the person's body then produces, filling ``screen.seconds``."""
+
+    def skill_done(self, obj: str, skill: str, succeeded: bool) -> None: ...
+
+    def restart(self) -> None: ...
+
+
+class PersonOperator:
+    """An operator with a mind (what to do about each screen) and a body (``eeg``: the EEG of
+    cues); subclasses give the body.
 
     Parameters
     ----------
-    plan : sequence of PlanStep
-        (object, skill) steps in order (empty for a calibration without a task).
-    reaction_time : float
-        Seconds the person needs to see that the robot does something they did not ask for
-        and clench to stop it.
+    person : Mind or None
+        Decides what to do about each screen (None: an operator for cued periods only, e.g. a
+        calibration).
     """
 
-    def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6) -> None:
-        if reaction_time <= 0:
-            raise ValueError(f"reaction_time must be > 0 s, got {reaction_time}")
-        self.plan = list(plan)
-        self.reaction_time = reaction_time
-        self.step = 0
+    def __init__(self, person: Mind | None = None) -> None:
+        self.person = person
 
-    @property
-    def goal(self) -> PlanStep:
-        """The plan step the person is working on (the last one once the plan is done)."""
-        if not self.plan:
-            raise ValueError("this operator has no plan, so it has no intention to act on")
-        return self.plan[min(self.step, len(self.plan) - 1)]
+    def _mind(self) -> Mind:
+        if self.person is None:
+            raise ValueError("this operator has no person to answer the interface's screens "
+                             "(it was made for cued periods only, e.g. a calibration)")
+        return self.person
 
-    def want_object(self, candidates: Sequence[str]) -> str:
-        return self.goal.object
+    def screen_cues(self, screen: Screen, pre_roll: float = 0.0) -> list[Cue]:
+        """The person's cues for ``screen``, with ``pre_roll`` s of rest before it."""
+        cues = self._mind().cues(screen)
+        return [Cue("rest", pre_roll), *cues] if pre_roll > 0 else cues
 
-    def want_skill(self, obj: str, options: Sequence[str]) -> str:
-        return self.goal.skill
+    def respond(self, screen: Screen, stage: str, pre_roll: float = 0.0) -> mne.io.BaseRaw:
+        return self.eeg(self.screen_cues(screen, pre_roll), stage)
 
-    def interrupt_time(self, obj: str, skill: str) -> float | None:
-        wanted = (obj, skill) == (self.goal.object, self.goal.skill)
-        return None if wanted else self.reaction_time
-
-    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        wanted = (obj, skill) == (self.goal.object, self.goal.skill)
-        return {**defaults, **self.goal.params} if wanted else dict(defaults)
-
-    def stop_time(self, reach: float | None) -> float:
-        return self.reaction_time if reach is None else reach
+    def truth(self) -> dict[str, Any]:
+        return dict(self.person.truth) if self.person is not None else {}
 
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
-        if succeeded and (obj, skill) == (self.goal.object, self.goal.skill):
-            self.step += 1
+        self._mind().skill_done(obj, skill, succeeded)
 
     def restart(self) -> None:
-        self.step = 0
+        self._mind().restart()
+
+    def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
+        raise NotImplementedError
 
 
-class SimulatedOperator(PlanFollower):
-    """A synthetic subject that follows a task's reference plan.
+class SimulatedOperator(PersonOperator):
+    """A synthetic subject's EEG for what a simulated person does.
 
     Parameters
     ----------
     subject : SyntheticSubject
         Generates the EEG (its profile sets how separable the signals are).
-    plan, reaction_time
-        See :class:`PlanFollower`.
+    person : Mind
+        What the person wants and how fast they answer (``sim.person.Person``).
     """
 
-    def __init__(self, subject: SyntheticSubject, plan: Sequence[PlanStep] = (),
-                 reaction_time: float = 0.6) -> None:
-        super().__init__(plan, reaction_time)
+    def __init__(self, subject: SyntheticSubject, person: Mind | None = None) -> None:
+        super().__init__(person)
         self.subject = subject
 
     def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
@@ -144,9 +140,10 @@ class LiveOperator(Protocol):
     clock: Clock
     """Paces a watched motion (``noir.clock.WallClock``: the stream arrives in real time)."""
 
-    def feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> EEGFeed:
-        """Show ``cues`` (the first is the pre-roll, already past) and return the feed that
-        reads ``channels`` while the motion runs.
+    def feed(self, screen: Screen, stage: str, channels: Sequence[str], pre_roll: float
+             ) -> EEGFeed:
+        """Show ``screen`` (a motion or a glide; ``pre_roll`` s before it are already past) and
+        return the feed that reads ``channels`` while it runs.
 
         Raises ``StreamPaused`` if the stream fails before the motion can start."""
 

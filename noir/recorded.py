@@ -26,7 +26,7 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import mne
 import numpy as np
@@ -34,10 +34,7 @@ from scipy.signal import butter, sosfilt
 
 from decoders.cues import Cue
 from noir.config import LoopConfig
-from noir.operators import PlanFollower
-
-if TYPE_CHECKING:
-    from skills import PlanStep
+from noir.operators import Mind, PersonOperator
 
 SAMPLE_DATA = Path(str(resources.files("noir") / "sample_data"))
 SSVEP_FILE = "ssvep_exo_s04_raw.fif"
@@ -53,13 +50,13 @@ EMG_RMS = 100e-6
 """RMS of the simulated clench EMG at T7/T8, in volts (a jaw clench gives 100s of µV there)."""
 
 
-class RecordedOperator(PlanFollower):
-    """Real recorded trials for the person's intended class at each cue.
+class RecordedOperator(PersonOperator):
+    """Real recorded trials for what the person does at each screen.
 
     Parameters
     ----------
-    plan, reaction_time
-        The person's intention (see :class:`noir.operators.PlanFollower`).
+    person : Mind
+        Decides what to do about each screen (``sim.person.Person``).
     seed : int
         Seeds the calibration/task split and every draw.
     calibration_fraction : float
@@ -74,12 +71,12 @@ class RecordedOperator(PlanFollower):
         None answers at once.
     """
 
-    def __init__(self, plan: Sequence[PlanStep] = (), reaction_time: float = 0.6, *,
-                 seed: int = 0, calibration_fraction: float = 0.5,
+    def __init__(self, person: Mind | None = None, *, seed: int = 0,
+                 calibration_fraction: float = 0.5,
                  ssvep: str | Path = SAMPLE_DATA / SSVEP_FILE,
                  mi: str | Path = SAMPLE_DATA / MI_FILE,
                  mapping: dict[str, str] | None = None, speed: float | None = None) -> None:
-        super().__init__(plan, reaction_time)
+        super().__init__(person)
         if not 0 < calibration_fraction < 1:
             raise ValueError(
                 f"calibration_fraction must be in (0, 1), got {calibration_fraction}"
@@ -197,7 +194,7 @@ class RecordedOperator(PlanFollower):
         return EMG_RMS * weights[:, np.newaxis] * noise
 
 
-def file_operator(path: str | Path, plan: Sequence[PlanStep] = (), *,
+def file_operator(path: str | Path, person: Mind | None = None, *,
                   config: LoopConfig | None = None, **kwargs: Any) -> RecordedOperator:
     """A recorded operator serving every stage from one annotated recording at ``path``.
 
@@ -205,7 +202,7 @@ def file_operator(path: str | Path, plan: Sequence[PlanStep] = (), *,
     settings); ``kwargs`` go to :class:`RecordedOperator`.
     """
     config = config or LoopConfig()
-    operator = RecordedOperator(plan, ssvep=path, mi=path, **kwargs)
+    operator = RecordedOperator(person, ssvep=path, mi=path, **kwargs)
     has = operator.sources["mi"].ch_names
     needed = dict.fromkeys([*config.ssvep_channels, *config.mi_channels, *config.emg_channels])
     missing = [ch for ch in needed if ch not in has]

@@ -29,7 +29,7 @@ from typing import Any
 import mne
 import numpy as np
 
-from decoders.cues import MI_CLASSES, Cue
+from decoders.cues import MI_CLASSES, Cue, Flicker, Glide, Menu, Motion, Proposal, Screen
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, cued_epochs
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
@@ -49,18 +49,31 @@ from noir.where import AXIS_BINDING, CONTINUOUS_BINDING
 from sim.tasks import TASKS
 
 _WINDOW_EVENTS = ("decision", "confirm", "cursor_glide", "skill_end", "skill_failure")
+_SCREEN_EVENTS: dict[type, tuple[str, ...]] = {
+    Flicker: ("decision",), Menu: ("decision",), Proposal: ("confirm",),
+    Motion: ("skill_end", "skill_failure"), Glide: ("cursor_glide",),
+}
+"""The events whose window answers each kind of screen."""
+TRUTH_FIELDS = ("intended", "wanted_reject", "slipped", "lapsed", "clench_at",
+                "intended_object", "intended_skill", "target_px")
+"""The fields of an event that say what the person meant (``noir.operators.Operator.truth``)."""
 
 _NUMBER, _NULL = "number", None
+_TRUTH_TYPES: dict[str, tuple] = {
+    "intended": (str, _NULL), "wanted_reject": (bool,), "slipped": (bool,), "lapsed": (bool,),
+    "clench_at": (_NUMBER, _NULL), "intended_object": (str,), "intended_skill": (str,),
+    "target_px": (list, _NULL),
+}
 _FIELDS: dict[str, dict[str, tuple]] = {
     "session_start": {"task": (str,), "seed": (int,), "config": (dict,)},
     "task_end": {"success": (bool,)},
     "stage": {"stage": (str,)},
     "eeg_stream": {"header": (str,), "channels": (list,), "sfreq": (_NUMBER,)},
     "frame": {"path": (str,)},
-    "decision": {"stage": (str,), "label": (str,), "intended": (str,), "eeg": (dict,)},
+    "decision": {"stage": (str,), "label": (str,), "eeg": (dict,)},
     "confirm": {"stage": (str,), "clench": (bool,), "eeg": (dict,)},
-    "cursor_glide": {"clench_at": (_NUMBER,), "eeg": (dict,)},
-    "skill_end": {"clench_at": (_NUMBER, _NULL), "eeg": (dict,)},
+    "cursor_glide": {"eeg": (dict,)},
+    "skill_end": {"eeg": (dict,)},
     "skill_failure": {"reason": (str,)},
     "console_stop": {"step": (int,)},
 }
@@ -173,7 +186,7 @@ def load_record(folder: str | Path) -> SessionRecord:
 
 
 class ReplayOperator:
-    """Plays back a session record's EEG windows and intentions, in order.
+    """Plays back a session record's EEG windows, in order, and what the person meant at each.
 
     Parameters
     ----------
@@ -186,45 +199,32 @@ class ReplayOperator:
         self._streams = record.streams
         self._queue = deque(e for e in record.events
                             if e["event"] in _WINDOW_EVENTS and "eeg" in e)
-        self._where = deque(e for e in record.events
-                            if e["event"] == "stage" and e["stage"] == "where")
+        self._truth: dict[str, Any] = {}
         self.n_played = 0
 
-    def _next(self, kinds: tuple[str, ...], stage: str | None = None) -> dict[str, Any]:
+    def respond(self, screen: Screen, stage: str, pre_roll: float = 0.0) -> mne.io.BaseRaw:
+        """The next recorded window, if the record holds one for ``screen`` there."""
+        kinds = _SCREEN_EVENTS[type(screen)]
         if not self._queue:
             raise ReplayDivergence(
                 f"the loop asked for more EEG ({kinds}) than {self.folder} recorded"
             )
         event = self._queue[0]
-        if event["event"] not in kinds or (stage and event.get("stage") != stage):
+        wanted_stage = screen.stage if isinstance(screen, Proposal) else \
+            stage if isinstance(screen, Flicker | Menu) else None
+        if event["event"] not in kinds or (wanted_stage and event.get("stage") != wanted_stage):
             raise ReplayDivergence(
-                f"window {self.n_played + 1}: the loop is at {kinds} {stage or ''} but the "
-                f"record has {event['event']} {event.get('stage', '')}"
+                f"window {self.n_played + 1}: the loop is at {kinds} {wanted_stage or ''} but "
+                f"the record has {event['event']} {event.get('stage', '')}"
             )
-        return event
+        self._queue.popleft()
+        self.n_played += 1
+        self._truth = {k: event[k] for k in TRUTH_FIELDS if k in event}
+        return self._window(event)
 
-    def want_object(self, candidates: Sequence[str]) -> str:
-        event = self._next(("decision", "confirm"))
-        if event["event"] == "confirm" and event["stage"] == "intent":
-            return event["intended_object"]
-        return self._next(("decision",), "what")["intended"]
-
-    def want_skill(self, obj: str, options: Sequence[str]) -> str:
-        event = self._next(("decision", "confirm"))
-        if event["event"] == "confirm" and event["stage"] == "intent":
-            return event["intended_skill"]
-        return self._next(("decision",), "how")["intended"]
-
-    def interrupt_time(self, obj: str, skill: str) -> float | None:
-        return self._next(("skill_end", "skill_failure"))["clench_at"]
-
-    def want_params(self, obj: str, skill: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        if not self._where:
-            raise ReplayDivergence(f"the loop asked for a Where point that {self.folder} lacks")
-        return self._where.popleft()["intended"]
-
-    def stop_time(self, reach: float | None) -> float:
-        return self._next(("cursor_glide",))["clench_at"]
+    def truth(self) -> dict[str, Any]:
+        """What the person meant at the window just played, as recorded."""
+        return dict(self._truth)
 
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         """Nothing to do: the record already holds what the person did next."""
@@ -233,9 +233,12 @@ class ReplayOperator:
         """Nothing to do: the record already holds the next attempt."""
 
     def eeg(self, cues: Sequence[Cue], stage: str) -> mne.io.BaseRaw:
-        event = self._next(_WINDOW_EVENTS)
-        self._queue.popleft()
-        self.n_played += 1
+        """Replay re-runs no calibration (it loads the recorded one)."""
+        raise ReplayDivergence(f"the replay was asked for cued EEG at stage {stage!r}; "
+                               f"{self.folder} is replayed from its windows only")
+
+    def _window(self, event: dict[str, Any]) -> mne.io.BaseRaw:
+        """The EEG an event's window holds, with its cue annotations."""
         where = event["eeg"]
         raw = self._streams[where["header"]]
         start, stop = where["start"], where["start"] + where["n"]
@@ -246,12 +249,6 @@ class ReplayOperator:
                   for a in raw.annotations
                   if start <= (sample := round(a["onset"] * sfreq)) < stop]
         chunk.set_annotations(mne.Annotations(*zip(*inside, strict=True)) if inside else None)
-        recorded = [description for _, _, description in inside]
-        if not recorded or recorded[0] != cues[0].description:
-            raise ReplayDivergence(
-                f"window {self.n_played}: the loop showed cue {cues[0].description!r} but "
-                f"the record has {recorded[:1]} there"
-            )
         return chunk
 
 
@@ -435,7 +432,7 @@ def redecode(folder: str | Path, *, ssvep: str | None = None, mi: str | None = N
         except ValueError as err:  # the decoder refuses the window (flat, too short...)
             raise ValueError(f"{folder / header}: the {event['stage']} window at "
                              f"t={event['t']} s cannot be re-decoded: {err}") from err
-        rows.append({"stage": event["stage"], "intended": event["intended"],
+        rows.append({"stage": event["stage"], "intended": event.get("intended"),
                      "recorded": event["label"], "redecoded": label})
     return rows
 
@@ -480,12 +477,19 @@ def _check_event(event: dict[str, Any], where: str) -> None:
     kind = event["event"]
     fields = dict(_FIELDS.get(kind, {}))
     if kind == "skill_failure" and "eeg" in event:  # a skill that ran (not refused params)
-        fields.update(clench_at=(_NUMBER, _NULL), eeg=(dict,))
-    if kind == "confirm" and event.get("stage") == "intent":
-        fields.update(intended_object=(str,), intended_skill=(str,))
+        fields.update(eeg=(dict,))
     if kind == "stage" and isinstance(event.get("stage"), str):
-        fields.update({"what": {"candidates": (dict,)}, "how": {"options": (dict,)},
-                       "where": {"intended": (dict,)}}.get(event["stage"], {}))
+        fields.update({"what": {"candidates": (dict,)},
+                       "how": {"options": (dict,)}}.get(event["stage"], {}))
+    for name, kinds in _TRUTH_TYPES.items():  # optional, but of the right type if there
+        if name in event and not any(_is(event[name], k) for k in kinds):
+            raise CorruptRecord(f"{where}: {kind!r} event's {name!r} must be "
+                                f"{' or '.join(_type_name(k) for k in kinds)}, got "
+                                f"{shown(event[name])}")
+    target = event.get("target_px")
+    if target is not None and not (len(target) == 2 and all(_is(v, _NUMBER) for v in target)):
+        raise CorruptRecord(f"{where}: {kind!r} event's 'target_px' must be [u, v] pixels, "
+                            f"got {shown(target)}")
     for name, kinds in fields.items():
         if name not in event or not any(_is(event[name], k) for k in kinds):
             raise CorruptRecord(f"{where}: {kind!r} event needs {name!r} of type "
@@ -504,10 +508,6 @@ def _check_event(event: dict[str, Any], where: str) -> None:
         elif stage == "how" and not all(c in MI_CLASSES and _is(v, str)
                                         for c, v in event["options"].items()):
             malformed = "options"  # MI class -> skill
-        elif stage == "where" and not all(
-                _is(event["intended"].get(axis), _NUMBER)
-                for axis in ("x", "y", "z") if axis != "z" or "z" in event["intended"]):
-            malformed = "intended"  # the point: numbers x, y (and z)
         if malformed:
             raise CorruptRecord(f"{where}: {stage!r} stage event has a malformed "
                                 f"{malformed!r}: {shown(event[malformed])}")

@@ -29,14 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decoders.cues import Cue
-from noir.operators import Operator
+from noir.operators import Mind, Operator
 
 if TYPE_CHECKING:
     from noir.calibration import Calibration
     from noir.config import LoopConfig
     from noir.live import CueDisplay, StreamOperator, StreamSource
     from noir.montage import Montage
-    from skills import PlanStep
 
 KINDS = ("simulated", "recorded", "file", "lsl", "brainflow")
 """The kinds of source, in the order ``noir run --help`` lists them."""
@@ -148,10 +147,10 @@ def open_stream(spec: SourceSpec, montage: Montage | None = None) -> StreamSourc
     return MappedSource(source, montage)
 
 
-def open_operator(spec: SourceSpec, plan: Sequence[PlanStep], *, seed: int = 0,
+def open_operator(spec: SourceSpec, person: Mind | None, *, seed: int = 0,
                   config: LoopConfig | None = None, montage: Montage | None = None,
                   display: CueDisplay | None = None) -> Operator:
-    """The operator ``spec`` names, following ``plan`` (its intention, for scoring).
+    """The operator ``spec`` names, for what ``person`` does (``sim.person.Person``).
 
     ``seed`` seeds a simulated or recorded operator's EEG; ``config`` says which channels a
     ``file:`` recording must hold; ``montage`` maps a live stream's channels; ``display``
@@ -165,24 +164,24 @@ def open_operator(spec: SourceSpec, plan: Sequence[PlanStep], *, seed: int = 0,
         if spec.name not in PROFILES:
             raise ValueError(f"source {spec}: unknown subject profile {spec.name!r}; known "
                              f"profiles: {sorted(PROFILES)}")
-        return SimulatedOperator(SyntheticSubject(spec.name, seed=seed), plan)
+        return SimulatedOperator(SyntheticSubject(spec.name, seed=seed), person)
     if spec.kind == "recorded":
         from noir.recorded import RecordedOperator
 
-        return RecordedOperator(plan, seed=seed)
+        return RecordedOperator(person, seed=seed)
     if spec.kind == "file":
         from noir.recorded import file_operator
 
         path = Path(spec.name)
         if not path.exists():
             raise FileNotFoundError(f"source {spec}: {path} not found")
-        return file_operator(path, plan, config=config, seed=seed)
+        return file_operator(path, person, config=config, seed=seed)
     from noir.live import StreamOperator
 
     # an lsl source's timeout is also how long a cue waits for its first sample
     timeout = _number(spec, "timeout", dict(spec.options).get("timeout", "10")) \
         if spec.kind == "lsl" else 10.0
-    return StreamOperator(open_stream(spec, montage), plan, timeout=timeout,
+    return StreamOperator(open_stream(spec, montage), person, timeout=timeout,
                           display=display or TerminalCues())
 
 

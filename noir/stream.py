@@ -219,8 +219,6 @@ class ClenchWatch:
         The fitted clench detector.
     feed : EEGFeed
         The EMG channels from ``PRE_ROLL`` s before the start (the monitor already holds them).
-    clench_at : float or None
-        When the operator clenches, s after the start (None: they let it run).
     now : callable
         Seconds since the start (the robot's or the cursor's clock).
     clock : Clock
@@ -236,10 +234,11 @@ class ClenchWatch:
         wall time; the motion brakes to standstill after that).
     """
 
-    def __init__(self, detector: MuscleTensionDetector, feed: EEGFeed, clench_at: float | None,
+    def __init__(self, detector: MuscleTensionDetector, feed: EEGFeed,
                  now: Callable[[], float], clock: Clock) -> None:
         self.feed = feed
-        self.clench_at = clench_at
+        self.truth: dict[str, Any] = {}
+        """What the person meant (``noir.operators.Operator.truth``), for the record only."""
         self.now = now
         self.live = clock.live
         self._pace = clock.motion()
@@ -293,8 +292,7 @@ class ClenchWatch:
     def record(self, recorder: SessionRecorder, elapsed: float) -> dict[str, Any]:
         """Append the EEG up to ``elapsed`` s after the start; return the event fields."""
         eeg = recorder.eeg(self.feed.raw(elapsed))
-        fields = {"clench_at": self.clench_at, "detected_at": self.detected_at, "eeg": eeg,
-                  "pre_roll": PRE_ROLL}
+        fields = {"detected_at": self.detected_at, "eeg": eeg, "pre_roll": PRE_ROLL}
         if self.fault is not None:
             fields.update(stream_fault=self.fault, fault_at=self.fault_at)
         return fields

@@ -28,6 +28,36 @@ DECODED_SELECTIONS = ("what", "how")
 ``"intent"`` selection is the person accepting the assistant's proposal, a binary choice."""
 
 
+def _is(label: str, intended: str | None) -> bool | None:
+    return None if intended is None else label == intended
+
+
+def decision_score(label: str, truth: dict[str, Any]) -> dict[str, Any]:
+    """The ``decision`` event's scored fields: what the person meant (``truth``, from
+    ``noir.operators.Operator.truth``) and whether the decoder's ``label`` is it (None when
+    nobody knows what the person meant)."""
+    return {**truth, "correct": _is(label, truth.get("intended"))}
+
+
+def confirm_score(clench: bool, truth: dict[str, Any]) -> dict[str, Any]:
+    """The ``confirm`` event's scored fields: what the person meant, and whether the decoded
+    ``clench`` is what they did (a slip is the person's error, not the decoder's)."""
+    wanted = truth.get("wanted_reject")
+    if wanted is None:
+        return {**truth, "correct": None}
+    return {**truth, "correct": clench == (wanted != truth.get("slipped", False))}
+
+
+def where_score(cursor_px: tuple[float, float], truth: dict[str, Any]) -> dict[str, Any]:
+    """The ``where`` event's scored fields: the point the person meant (``target_px``, from
+    the truth of the stage's last screen) and how far the cursor stopped from it, pixels."""
+    target = truth.get("target_px")
+    if target is None:
+        return {}
+    return {"target_px": list(target),
+            "error_px": float(np.linalg.norm(np.subtract(cursor_px, target)))}
+
+
 class SessionTally:
     """The counts of one session, in the order things happened.
 
@@ -82,9 +112,11 @@ class SessionTally:
         """The person answered a proposal (``entry``: the ``confirm`` event)."""
         self.confirmations.append(entry)
 
-    def selected(self, stage: str, n_options: int, correct: bool) -> None:
-        """An option among ``n_options`` was accepted at ``stage`` (for the practical ITR)."""
-        self.selections.append({"stage": stage, "n_options": n_options, "correct": correct})
+    def selected(self, stage: str, n_options: int, chosen: str, truth: dict[str, Any]) -> None:
+        """``chosen`` among ``n_options`` was accepted at ``stage`` (for the practical ITR);
+        ``truth`` is what the person meant (``noir.operators.Operator.truth``)."""
+        self.selections.append({"stage": stage, "n_options": n_options,
+                                "correct": _is(chosen, truth.get("intended"))})
 
     def spent(self, seconds: float, decides: str) -> None:
         """The person spent ``seconds`` deciding ``decides``."""
@@ -150,7 +182,7 @@ class SessionTally:
         """
         bits = sum(np.log2(s["n_options"]) for s in self.selections
                    if s["stage"] in DECODED_SELECTIONS and s["correct"])
-        bits += sum(c["correct"] for c in self.confirmations if c["stage"] == "intent")
+        bits += sum(bool(c["correct"]) for c in self.confirmations if c["stage"] == "intent")
         seconds = sum(self.stage_time.get(k, 0.0) for k in SELECTING)
         return float(60 * bits / seconds) if seconds else 0.0
 
@@ -162,18 +194,20 @@ class SessionTally:
         for stage in DECODED_STAGES:
             # a window decoded among one option decides nothing: not counted in the accuracy
             mine = [d for d in self.decisions if d["stage"] == stage]
-            correct = [d["correct"] for d in mine if len(d["ranking"]) > 1]
+            correct = [d["correct"] for d in mine
+                       if len(d["ranking"]) > 1 and d["correct"] is not None]
             accuracy[stage] = float(np.mean(correct)) if correct else None
             single[stage] = len(mine) - len(correct)
-        accuracy["confirm"] = float(np.mean([c["correct"] for c in confirms])) if confirms else None
+        scored = [c["correct"] for c in confirms if c["correct"] is not None]
+        accuracy["confirm"] = float(np.mean(scored)) if scored else None
         proposals = {}
         for kind in PROPOSAL_KINDS:
             answers = [c for c in confirms if c["stage"] == kind]
             proposals[kind] = {
                 "offered": len(answers),
                 "accepted": sum(not c["clench"] for c in answers),
-                "wrongly_accepted": sum(not c["clench"] and c["proposal"] != c["intended"]
-                                        for c in answers),
+                "wrongly_accepted": sum(not c["clench"] and c.get("intended") is not None
+                                        and c["proposal"] != c["intended"] for c in answers),
             }
         human = self.human_time
         return {

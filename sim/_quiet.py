@@ -1,4 +1,6 @@
-"""Silence what PyBullet's C code prints on file descriptors 1 and 2."""
+"""Silence what PyBullet's C code prints on file descriptors 1 and 2, and import PyBullet
+quietly: the ``sim`` modules that drive the engine take ``pybullet`` and ``BulletClient``
+from here (importing ``sim`` alone loads no engine)."""
 
 from __future__ import annotations
 
@@ -23,3 +25,10 @@ def quiet_native_output() -> Iterator[None]:
         for fd, copy in zip((1, 2), saved, strict=True):
             os.dup2(copy, fd)
             os.close(copy)
+
+
+with quiet_native_output():  # PyBullet's C code prints its build time on import
+    import pybullet  # noqa: E402
+    from pybullet_utils.bullet_client import BulletClient  # noqa: E402
+
+__all__ = ["BulletClient", "pybullet", "quiet_native_output"]

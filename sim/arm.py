@@ -25,8 +25,8 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-import pybullet
 
+from sim._quiet import pybullet
 from sim.world import World
 from skills.base import ExecutionFailure, InterruptedFailure, PlanningFailure, TimeoutFailure
 

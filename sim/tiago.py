@@ -29,8 +29,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
-import pybullet
 
+from sim._quiet import pybullet
 from sim.arm import CartesianArm, StopRequested, stops_on_request
 from sim.camera import LinkCamera
 from sim.world import World

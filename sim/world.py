@@ -17,11 +17,9 @@ from collections.abc import Sequence
 from types import TracebackType
 
 import numpy as np
-import pybullet
 import pybullet_data
-from pybullet_utils.bullet_client import BulletClient
 
-from sim._quiet import quiet_native_output
+from sim._quiet import BulletClient, pybullet, quiet_native_output
 from sim.camera import (
     CameraView,
     Frame,

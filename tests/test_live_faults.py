@@ -14,7 +14,7 @@ os.environ["LSLAPICFG"] = str(resources.files("noir") / "lsl_api.cfg")
 
 import pytest  # noqa: E402
 
-from decoders.cues import Cue  # noqa: E402
+from decoders.cues import Menu  # noqa: E402
 from noir.calibration import calibrate  # noqa: E402
 from noir.config import LoopConfig  # noqa: E402
 from noir.intents import Intent  # noqa: E402
@@ -22,19 +22,11 @@ from noir.loop import InterfaceLoop  # noqa: E402
 from noir.lsl import RAIL, LoopbackPerson, LSLOperator  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
 from sim.eeg_subject import SyntheticSubject  # noqa: E402
+from sim.person import ScheduledClench  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 from skills import get_skill  # noqa: E402
 
 STALL = 0.3  # s without a sample that count as a stall
-
-
-class ScheduledLSL(LSLOperator):
-    """Clenches at a preset time during a chosen skill."""
-
-    schedule: dict[str, float] = {}
-
-    def interrupt_time(self, obj, skill):
-        return self.schedule.get(skill)
 
 
 class WatchedLoop(InterfaceLoop):
@@ -54,7 +46,8 @@ def live():
     with task.make_world(seed=0) as world, LoopbackPerson(
         SyntheticSubject("default", seed=1), stream="noir-eeg-live-faults", speed=40.0
     ) as person:
-        operator = ScheduledLSL(task.reference_plan(world), stream="noir-eeg-live-faults",
+        operator = LSLOperator(ScheduledClench(task.reference_plan(world), world),
+                               stream="noir-eeg-live-faults",
                                 stall=STALL, timeout=2.0, retries=2, rail=RAIL)
         calibration = calibrate(operator, config, n_mi_trials=5, n_emg_trials=10, seed=0)
         yield person, operator, calibration, config
@@ -66,7 +59,7 @@ def run_pick(live, tmp_path, fault=None, after=0.3, clench_at=None):
     task = TASKS["cube_in_tray"]()
     person.faults = {person.n_answered: fault} if fault else {}
     person.fault_after = after
-    operator.schedule = {} if clench_at is None else {"pick": clench_at}
+    operator.person.schedule = {} if clench_at is None else {"pick": clench_at}
     seen = len(person.onsets)
     with task.make_world(seed=0) as world:
         recorder = SessionRecorder(tmp_path / "run", SessionClock())
@@ -177,8 +170,8 @@ def test_a_window_the_decoder_refuses_is_shown_again(live, tmp_path):
         with task.make_world(seed=0) as world:
             recorder = SessionRecorder(tmp_path / "run", SessionClock())
             loop = InterfaceLoop(world, task, operator, calibration, recorder, config)
-            decision = loop.decode_mi("how", Cue("mi", config.mi_window, "left_hand"),
-                                      {"left_hand": "pick", "right_hand": "push"}, "pick")
+            decision = loop.decode_mi("how", Menu({"left_hand": "pick", "right_hand": "push"},
+                                                  config.mi_window))
             recorder.close()
     finally:
         calibration.mi = mi

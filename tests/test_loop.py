@@ -1,5 +1,6 @@
 """The What -> How -> confirm loop, end to end, with a seeded simulated operator."""
 
+import dataclasses
 import json
 
 import pytest
@@ -17,8 +18,9 @@ from noir.session import SessionClock, SessionRecorder, read_events
 from noir.stream import StreamPaused
 from noir.tally import SessionTally
 from sim.eeg_subject import SyntheticSubject
+from sim.person import REFERENCE, Person
 from sim.tasks import TASKS
-from skills import Skill
+from skills import PlanStep, Skill
 
 
 def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
@@ -43,32 +45,38 @@ def test_loop_reaches_the_goal_and_writes_the_record(tmp_path):
         assert (folder / frame).is_file()
 
     # the EEG the interface received is in the record: each decoded window where its event
-    # says, with the cue it was recorded under; plus the EMG watched during each skill
+    # says, with the cues the person answered it with (after their decision time: rest
+    # first); plus the EMG watched during each skill
     raw = read_recording(folder / "eeg.vhdr")
+    sfreq = raw.info["sfreq"]
     windows = [e for e in events if e["event"] in ("decision", "confirm")]
     for e in windows:
-        onset = e["eeg"]["start"] / raw.info["sfreq"]
-        (cue,) = [a for a in raw.annotations if abs(a["onset"] - onset) < 1e-6]
-        expected = {"what": "ssvep/", "how": "mi/", "where": "mi/"}[e["stage"]] \
-            if e["event"] == "decision" \
-            else ("clench" if e["clench"] else "rest")
-        assert cue["description"].startswith(expected)
+        start, stop = e["eeg"]["start"] / sfreq, (e["eeg"]["start"] + e["eeg"]["n"]) / sfreq
+        cues = [a["description"] for a in raw.annotations if start - 1e-6 <= a["onset"] < stop]
+        assert any(abs(onset - start) < 1e-6 for onset in raw.annotations.onset)  # a cue starts it
+        if e["event"] == "decision":
+            meant = {"what": "ssvep/", "how": "mi/", "where": "mi/"}[e["stage"]]
+            assert any(c.startswith(meant) for c in cues) != e["lapsed"], (e, cues)
+        else:
+            acted = e["wanted_reject"] != e["slipped"]
+            assert ("clench" in cues) == acted, (e, cues)
     n_samples = sum(e["eeg"]["n"] for e in events if "eeg" in e)  # + skills, cursor glides
     assert raw.n_times == n_samples
 
 
-class LapsingOperator(SimulatedOperator):
-    """Looks at the wrong object during the first SSVEP window (an attention lapse)."""
+class GazingAway(Person):
+    """Looks at the wrong object during the first SSVEP window."""
 
-    def __init__(self, subject, plan, lapse_freq):
-        super().__init__(subject, plan)
+    def __init__(self, plan, eyes, lapse_freq):
+        super().__init__(plan, eyes)
         self.lapse_freq = lapse_freq
 
-    def eeg(self, cues, stage):
-        if self.lapse_freq and cues[0].kind == "ssvep":
-            cues = [Cue("ssvep", cues[0].duration, self.lapse_freq)]
+    def _flicker(self, screen):
+        cues = super()._flicker(screen)
+        if self.lapse_freq:
+            cues = [Cue("ssvep", screen.seconds, self.lapse_freq)]
             self.lapse_freq = None
-        return super().eeg(cues, stage)
+        return cues
 
 
 def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
@@ -78,7 +86,7 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
         plan = task.reference_plan(world)
         subject = SyntheticSubject("default", seed=1)
         # the operator wants the cube (slot 0) but gazes at the ball's flicker (slot 3) first
-        operator = LapsingOperator(subject, plan, lapse_freq=config.ssvep_freqs[3])
+        operator = SimulatedOperator(subject, GazingAway(plan, world, config.ssvep_freqs[3]))
         calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=1)
         recorder = SessionRecorder(tmp_path / "run", SessionClock())
         loop = InterfaceLoop(world, task, operator, calibration, recorder, config)
@@ -91,7 +99,7 @@ def test_a_wrong_decision_is_rejected_and_corrected(tmp_path):
     assert rejected and "cube" not in rejected
     assert rejected == first["ranking"][: len(rejected)]
     assert chosen == "cube"
-    assert all(c["correct"] for c in loop.tally.confirmations)
+    assert all(c["correct"] for c in loop.tally.confirmations if not c["slipped"])
 
 
 def test_missing_channel_is_named():
@@ -109,29 +117,31 @@ def test_unknown_task_and_profile_are_named(tmp_path):
         run_session(profile="tired", folder=tmp_path / "b")
 
 
-class InterruptingOperator(SimulatedOperator):
+class Interrupting(Person):
     """Clenches ``at`` seconds into every skill."""
 
-    def __init__(self, subject, plan, at):
-        super().__init__(subject, plan)
+    def __init__(self, plan, eyes, at):
+        super().__init__(plan, eyes)
         self.at = at
 
-    def interrupt_time(self, obj, skill):
-        return self.at
+    def _motion(self, screen):
+        return self._clench_at(self.at, screen.seconds)
 
 
-def _loop(tmp_path, operator_factory, seed=0):
+def _loop(tmp_path, operator_factory, seed=0, person=Person):
     config = LoopConfig()
     task = TASKS["cube_in_tray"]()
     world = task.make_world(seed=seed)
-    operator = operator_factory(SyntheticSubject("default", seed=seed), task.reference_plan(world))
+    operator = operator_factory(SyntheticSubject("default", seed=seed),
+                                person(task.reference_plan(world), world))
     calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=seed)
     recorder = SessionRecorder(tmp_path / "run", SessionClock())
     return InterfaceLoop(world, task, operator, calibration, recorder, config), world
 
 
 def test_a_clench_during_a_skill_stops_the_robot(tmp_path):
-    loop, world = _loop(tmp_path, lambda s, p: InterruptingOperator(s, p, at=1.0))
+    loop, world = _loop(tmp_path, SimulatedOperator,
+                        person=lambda plan, eyes: Interrupting(plan, eyes, at=1.0))
     with world:
         start = world.sim_time
         assert loop.execute(Intent("cube", "pick", {"object": "cube"})) is False
@@ -166,11 +176,9 @@ def test_a_failed_attempt_resets_the_task_and_counts_a_new_attempt(tmp_path):
         rebuilt.append(task.make_world(seed=0))
         return rebuilt[-1]
 
-    class Nobody(SimulatedOperator):
-        def want_object(self, candidates):
-            return "nothing here"  # on no page: every proposal is rejected
-
-    operator = Nobody(SyntheticSubject("default", seed=0), task.reference_plan(world))
+    nobody = Person([PlanStep("nothing here", "pick")], world,  # on no page: rejects all
+                    dataclasses.replace(REFERENCE, slip_rate=0.0))
+    operator = SimulatedOperator(SyntheticSubject("default", seed=0), nobody)
     calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=0)
     recorder = SessionRecorder(tmp_path / "run", SessionClock())
     world.restore_state = lambda state: (_ for _ in ()).throw(ValueError("bodies were added"))
@@ -244,9 +252,9 @@ def test_the_tally_summarises_what_it_counted():
                      "clench": False, "correct": False})
     tally.confirmed({"stage": "point", "proposal": "proposed point", "intended": "another point",
                      "clench": True, "correct": True})
-    tally.selected("what", 4, True)
-    tally.selected("how", 2, False)
-    tally.selected("intent", 8, True)
+    tally.selected("what", 4, "cube", {"intended": "cube"})
+    tally.selected("how", 2, "push", {"intended": "pick"})
+    tally.selected("intent", 8, "pick(cube)", {"intended": "pick(cube)"})
     for seconds, stage in [(3.0, "what"), (1.0, "how"), (2.0, "intent"), (4.0, "where")]:
         tally.spent(seconds, stage)
     tally.moved(5.0)

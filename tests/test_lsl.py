@@ -34,6 +34,7 @@ from noir.lsl import (  # noqa: E402
 from noir.session import SessionClock, SessionRecorder, read_events  # noqa: E402
 from noir.stream import StreamPaused  # noqa: E402
 from sim.eeg_subject import SyntheticSubject  # noqa: E402
+from sim.person import Person  # noqa: E402
 from sim.tasks import TASKS  # noqa: E402
 
 
@@ -45,7 +46,8 @@ def test_a_task_completes_from_a_loopback_stream_despite_faults(tmp_path):
     with task.make_world(seed=0) as world, LoopbackPerson(
         SyntheticSubject("default", seed=0), stream="noir-eeg-test", speed=40.0, faults=faults
     ) as person:
-        operator = LSLOperator(task.reference_plan(world), stream="noir-eeg-test", stall=0.5)
+        operator = LSLOperator(Person(task.reference_plan(world), world), stream="noir-eeg-test",
+                               stall=0.5)
         calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=0)
         recorder = SessionRecorder(tmp_path / "run", SessionClock())
         summary = InterfaceLoop(world, task, operator, calibration, recorder, config).run()

@@ -21,6 +21,7 @@ from noir.session import (
     CorruptRecord,
     SessionClock,
     SessionRecorder,
+    read_events,
     sha256_file,
     verify_record,
     write_manifest,
@@ -222,8 +223,13 @@ def test_a_truncated_eeg_file_is_corrupt_not_diverged(record, tmp_path):
 
 def test_a_marker_file_without_the_windows_cues_is_corrupt(record, tmp_path):
     """Found by fuzzing: a cut .vmrk made replay report 'diverged' instead of corrupt."""
+    last = max(e["eeg"]["start"] for e in read_events(record)
+               if "eeg" in e and e["eeg"]["header"] == "eeg.vhdr")
     markers = (record / "eeg.vmrk").read_text().splitlines()
-    (record / "eeg.vmrk").write_text("\n".join(markers[:-1]) + "\n")  # the last cue is lost
+    kept = [m for m in markers  # the last window's cues are lost (positions count from 1)
+            if not m.startswith("Mk") or int(m.split(",")[2]) <= last]
+    assert len(kept) < len(markers)
+    (record / "eeg.vmrk").write_text("\n".join(kept) + "\n")
     write_manifest(record)
     code, err = replay_cli(record, tmp_path)
     assert code == 2 and "eeg.vhdr has no cue marker in samples" in err
@@ -250,7 +256,9 @@ def test_a_number_too_long_for_python_is_corrupt(record, tmp_path):
 
 BAD_FIELDS = [
     ("decision", {"stage": "what"}, ("label",), 5),
-    ("decision", {"stage": "what"}, ("intended",), DELETE),
+    ("decision", {"stage": "what"}, ("intended",), 5),
+    ("confirm", {"stage": "what"}, ("wanted_reject",), "yes"),
+    ("where", {}, ("target_px",), ["left", 3]),
     ("decision", {"stage": "what"}, ("eeg",), None),
     ("decision", {"stage": "what"}, ("eeg", "start"), "0"),
     ("decision", {"stage": "what"}, ("eeg", "start"), -1),
@@ -263,8 +271,6 @@ BAD_FIELDS = [
     ("stage", {"stage": "what"}, ("candidates", "cube"), "13 Hz"),
     ("stage", {"stage": "how"}, ("options",), None),
     ("stage", {"stage": "how"}, ("options",), {"tongue": "pick"}),
-    ("stage", {"stage": "where"}, ("intended", "x"), "left"),
-    ("stage", {"stage": "where"}, ("intended",), DELETE),
     ("eeg_stream", {}, ("channels",), []),
     ("eeg_stream", {}, ("sfreq",), 0),
     ("eeg_stream", {}, ("channels",), ["Oz", "O1"]),

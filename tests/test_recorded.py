@@ -15,6 +15,7 @@ from noir.loop import InterfaceLoop
 from noir.recorded import RecordedOperator, file_operator
 from noir.session import SessionClock, SessionRecorder, read_events
 from sim.eeg_subject import SyntheticSubject
+from sim.person import Person
 from sim.tasks import TASKS
 
 
@@ -86,7 +87,7 @@ def test_the_file_operator_drives_a_task_from_any_annotated_recording(tmp_path):
 
     task = TASKS["cube_in_tray"]()
     with task.make_world(seed=2) as world:
-        operator = file_operator(path, task.reference_plan(world), seed=2)
+        operator = file_operator(path, Person(task.reference_plan(world), world), seed=2)
         assert ("mi", "clench") in operator.task  # real clench trials, no simulated EMG
         calibration = calibrate(operator, config, n_mi_trials=5, n_emg_trials=5, seed=2)
         recorder = SessionRecorder(tmp_path / "run", SessionClock())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from decoders.cues import Cue
+from decoders.cues import Cue, Flicker, Glide
 from noir.calibration import Calibration
 from noir.cli import app
 from noir.demo import run_session
@@ -50,9 +50,14 @@ def test_saved_calibration_reloads(session):
 
 def test_replay_refuses_a_record_that_diverges(session):
     operator = ReplayOperator(load_record(session))
-    operator.want_object(["cube"])
-    with pytest.raises(ReplayDivergence, match="showed cue 'clench' but the record has"):
-        operator.eeg([Cue("clench", 1.0)], "confirm")
+    first = operator.respond(Flicker({"cube": 6.0, "tray": 7.5}, 10.0), "what")
+    assert first.n_times > 0 and operator.truth()["intended"] == "cube"
+    # the record's next window answers a proposal: a glide there is refused
+    with pytest.raises(ReplayDivergence, match="the loop is at .*cursor_glide.* but the record "
+                                               "has confirm what"):
+        operator.respond(Glide((180.0, 120.0), 0, 1.0, 40.0, 2.0), "where")
+    with pytest.raises(ReplayDivergence, match="replayed from its windows only"):
+        operator.eeg([Cue("rest", 1.0)], "calibration")
 
 
 def test_truncated_and_corrupt_records_get_clear_errors(session, tmp_path):

@@ -62,11 +62,11 @@ def test_bad_source_specs_are_named(text, message):
 def test_terminal_cues_show_each_cue_at_its_onset():
     lines = []
     show = TerminalCues(lines.append)
-    show.show("how", [Cue("rest", 0.1), Cue("mi", 0.1, "left_hand"), Cue("clench", 0.1)])
-    time.sleep(0.05)
-    assert lines == ["[how] relax and look at the centre (0.1 s)"]
-    time.sleep(0.1)
-    assert lines[1] == "[how] imagine moving: LEFT HAND (0.1 s)"
+    show.show("how", [Cue("rest", 0.5), Cue("mi", 0.5, "left_hand"), Cue("clench", 0.5)])
+    time.sleep(0.2)
+    assert lines == ["[how] relax and look at the centre (0.5 s)"]
+    time.sleep(0.5)
+    assert lines[1] == "[how] imagine moving: LEFT HAND (0.5 s)"
     show.close()  # the clench cue is not shown any more
     time.sleep(0.1)
     assert len(lines) == 2
