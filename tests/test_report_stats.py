@@ -11,7 +11,13 @@ import pytest
 from moabb.analysis import meta_analysis as moabb_meta
 from scipy import stats
 
-from decoders.benchmark.report import chance_table, meta_table, statistics_table, write_report
+from decoders.benchmark.report import (
+    chance_table,
+    meta_table,
+    natural_order,
+    statistics_table,
+    write_report,
+)
 from decoders.benchmark.stats import chance_threshold, meta_analysis, paired_test, sign_flip_p
 
 
@@ -140,3 +146,11 @@ def test_paired_test_reports_both_p_values():
     result = paired_test(a, b)
     assert result["p_wilcoxon"] == pytest.approx(stats.wilcoxon(a, b).pvalue)
     assert result["p_permutation"] == pytest.approx(_enumerated_p(a - b, "two-sided"))
+
+
+def test_class_order_is_the_paradigms():
+    """Confusion matrices follow the paradigm's events, then numbers by value, rest last."""
+    classes = ["feet", "left_hand", "right_hand", "rest"]
+    assert natural_order(classes, ["left_hand", "right_hand", "feet"]) == [1, 2, 0, 3]
+    assert natural_order(["rest", "10.25", "9.25"]) == [2, 1, 0]
+    assert natural_order(["21", "13", "rest", "17"], ["13", "17", "21", "rest"]) == [1, 3, 0, 2]

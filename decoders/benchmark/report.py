@@ -8,7 +8,8 @@ table (:func:`statistics_table`: CIs, binomial chance threshold, paired Wilcoxon
 tests against the best pipeline), the chance level of every test-set size (:func:`chance_table`),
 MOABB's meta-analysis over datasets (:func:`meta_table`), the config (``results.attrs
 ["config"]``, set by :func:`~decoders.benchmark.run.run_benchmark`) and the package versions.
-Confusion matrices list classes in natural order (:func:`natural_order`); every figure names
+Confusion matrices list classes in the paradigm's order (its ``events`` in the config), else in
+natural order (:func:`natural_order`); every figure names
 its window.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +29,20 @@ from decoders.benchmark.results import check_results, summarize
 from decoders.benchmark.stats import chance_threshold, mean_ci, meta_analysis, paired_test
 
 
-def natural_order(classes: list[str]) -> list[int]:
-    """Indices that put class names in natural order: numbers by value (e.g. 9.25 Hz before
-    10.25 Hz), then the other names alphabetically (e.g. rest last)."""
+def natural_order(classes: list[str], events: list[str] | None = None) -> list[int]:
+    """Indices that put class names in the paradigm's order: first those in ``events`` (the
+    paradigm's classes, e.g. ``["left_hand", "right_hand", "feet"]``) in that order, then the
+    rest in natural order: numbers by value (e.g. 9.25 Hz before 10.25 Hz), then the other
+    names alphabetically (e.g. rest last)."""
+    rank = {str(name): i for i, name in enumerate(events or [])}
+
     def key(i: int) -> tuple:
+        if classes[i] in rank:
+            return (0, rank[classes[i]], "")
         try:
-            return (0, float(classes[i]), "")
+            return (1, float(classes[i]), "")
         except ValueError:
-            return (1, 0.0, classes[i])
+            return (2, 0.0, classes[i])
     return sorted(range(len(classes)), key=key)
 
 
@@ -93,7 +101,7 @@ def _versus_window(summary: pd.DataFrame, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _confusions(df: pd.DataFrame, path: Path) -> None:
+def _confusions(df: pd.DataFrame, path: Path, events: list[str] | None = None) -> None:
     names = sorted(df["pipeline"].unique())
     fig = Figure(figsize=(3.2 * len(names), 3.2))
     axes = fig.subplots(1, len(names), squeeze=False)
@@ -101,7 +109,7 @@ def _confusions(df: pd.DataFrame, path: Path) -> None:
         part = df[df["pipeline"] == name]
         classes = json.loads(part["classes"].iloc[0])
         total = np.sum([np.array(json.loads(c)) for c in part["confusion"]], axis=0)
-        order = natural_order(classes)
+        order = natural_order(classes, events)
         classes, total = [classes[i] for i in order], total[np.ix_(order, order)]
         rates = total / np.maximum(total.sum(axis=1, keepdims=True), 1)
         ax.imshow(rates, vmin=0, vmax=1, cmap="Blues")
@@ -116,6 +124,15 @@ def _confusions(df: pd.DataFrame, path: Path) -> None:
     fig.suptitle(f"Confusion matrices, summed over subjects ({_window_text(df)})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+
+
+def _paradigm_events(config) -> list[str] | None:
+    """The classes a config's paradigm names (``paradigm.params.events``), in its order."""
+    try:
+        events = config["paradigm"]["params"]["events"]
+    except (KeyError, TypeError):
+        return None
+    return [str(e) for e in events] if isinstance(events, list) else None
 
 
 def versions() -> dict[str, str]:
@@ -282,6 +299,7 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
                   locking.to_html(index=False, float_format=lambda v: f"{v:.3g}")]
     for (code, evaluation), df in results.groupby(["dataset", "evaluation"], sort=True):
         longest = df[df["window"] == df["window"].max()]
+        events = _paradigm_events(results.attrs.get("config"))
         figures = {
             "per-subject accuracy": (_per_subject, longest),
             "pipeline comparison": (_comparison, longest),
@@ -289,7 +307,7 @@ def write_report(results: pd.DataFrame, out_dir: str | Path, title: str = "Bench
                 _versus_window,
                 summary[(summary["dataset"] == code) & (summary["evaluation"] == evaluation)],
             ),
-            "confusion matrices": (_confusions, longest),
+            "confusion matrices": (partial(_confusions, events=events), longest),
         }
         parts.append(f"<h2>{html.escape(str(code))} — {html.escape(str(evaluation))}</h2>")
         for caption, (plot, data) in figures.items():
