@@ -225,12 +225,13 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
     assert page.get_attribute("body", "data-decisions") == str(n_marks)
     assert experimenter.get_attribute("body", "data-decisions") == str(
         sum(e["event"] in ("decision", "confirm") for e in events))
-    # the camera image updated while the robot moved: >= 15 frames per second of motion at
-    # the session's pace (per wall-clock second too when the machine renders a frame in under
-    # 1/20 s - 35 ms here, unloaded; a busier machine slows the motion instead: the measured
-    # rate goes to measured.json)
-    assert int(page.get_attribute("#camera", "data-frames")) > 20
-    assert feed.robot_fps >= 15, feed.robot_fps
+    # the camera image updated while the robot moved; the frames were rendered by the
+    # console's child process, the session's thread only handed over the bodies' state (the
+    # frame rate per wall second depends on the machine's load: it goes to measured.json and
+    # experiments/console_benchmark.py measures it)
+    assert int(page.get_attribute("#camera", "data-frames")) > 10
+    assert feed.motion_frames >= 10 and len(feed.render_ms) == feed.motion_frames
+    assert np.median(feed.step_ms) < 5, feed.step_ms
     # each decision and confirmation reached the screen within 100 ms (95th percentile)
     assert len(feed.latencies_ms) == sum(e["event"] in ("decision", "confirm") for e in events)
     assert np.percentile(feed.latencies_ms, 95) <= 100, feed.latencies_ms
@@ -285,7 +286,7 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
     (tmp_path / "measured.json").write_text(json.dumps({  # a test artifact, with the shots
         "speed": feed.speed, "latency_ms_p50": np.percentile(feed.latencies_ms, 50),
         "latency_ms_p95": np.percentile(feed.latencies_ms, 95), "motion_fps": feed.motion_fps,
-        "robot_fps": feed.robot_fps,
+        "robot_fps": feed.robot_fps, "render_ms_p50": np.median(feed.render_ms),
         "refresh_hz": refresh, "warnings": feed.warnings,
         "freq_error_hz": {name: max(abs(f - candidates[name]) for f in found)
                           for name, found in measured.items()}}, indent=1))
@@ -701,3 +702,47 @@ def test_noir_run_console_takes_a_free_port(capsys):
             assert answer.status == 200
     with opened(False, port=0) as none:
         assert none is None
+
+
+def test_the_renderer_process_draws_the_world_as_the_session_sees_it():
+    from io import BytesIO
+
+    from PIL import Image
+
+    from noir.console.render import FrameRenderer, jpeg, world_state
+    from sim.tasks import TASKS
+
+    frames = []
+    delivered = threading.Event()
+
+    def deliver(t, data, seconds):
+        frames.append((t, data, seconds))
+        delivered.set()
+
+    renderer = FrameRenderer("cube_in_tray", 0, deliver)
+    try:
+        with TASKS["cube_in_tray"]().make_world(0) as world:
+            # the robot somewhere else than where the task starts it, an object moved
+            before = np.asarray(world.render("top", 360, 240), dtype=float)
+            world.robot.move_ee(world.robot.ee_position() + np.array([0.1, 0.15, 0.1]))
+            world.set_object_pose("cube", world.object_position("cube") + [0.05, -0.1, 0.0],
+                                  yaw=0.7)
+            deadline = time.monotonic() + 60
+            while not renderer.ready:
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            assert renderer.submit(1.5, world_state(world))
+            assert not renderer.submit(1.6, world_state(world))  # busy: not taken
+            assert delivered.wait(30)
+            expected = np.asarray(Image.open(BytesIO(jpeg(world.render("top", 360, 240)))),
+                                  dtype=float)
+            moved = world_state(world)
+            wrong = [(body + 100, *rest) for body, *rest in moved]  # not the mirror's bodies
+            assert not renderer.submit(2.0, wrong)
+        (t, data, seconds), = frames
+        got = np.asarray(Image.open(BytesIO(data)), dtype=float)
+        assert t == 1.5 and seconds > 0 and got.shape == (240, 360, 3)
+        assert np.abs(got - expected).mean() < 2.0 < np.abs(before - expected).mean()
+    finally:
+        renderer.close()
+    assert renderer._process.returncode == 0

@@ -33,7 +33,6 @@ This module needs no web stack (the server imports it, not the other way round).
 from __future__ import annotations
 
 import base64
-import io
 import json
 import threading
 import time
@@ -43,7 +42,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
+
+from noir.console.render import FrameRenderer, jpeg, world_state
 
 if TYPE_CHECKING:
     from decoders.cues import Cue
@@ -162,6 +162,13 @@ class ConsoleFeed:
         Wait for a page before going on, and while none is open or the experimenter paused. A
         live session stops a motion instead and holds at its next event (before the next cue),
         dropping the stream's samples meanwhile (``DRAIN_EVERY``).
+    renderer : str
+        Where camera frames are rendered while the robot moves: ``"process"`` (a mirror of the
+        world in a child process, :class:`noir.console.render.FrameRenderer`; the session's
+        thread only reads the bodies' state, and a frame due while the child is busy is
+        skipped) or ``"thread"`` (in the session's thread, which waits for each). A frame the
+        child cannot take (not built yet, or the world holds other bodies) is rendered in the
+        session's thread.
 
     Attributes
     ----------
@@ -171,6 +178,11 @@ class ConsoleFeed:
     motion_frames : int, motion_seconds : float, robot_seconds : float
         Camera frames published while the robot moved, the wall seconds it moved (time held
         without a page not counted) and the simulated seconds of its motions.
+    render_ms : list of float
+        Wall ms each motion frame took to render and encode (in the child or the thread).
+    step_ms : list of float
+        For each motion frame, the wall ms the session's thread spent on it (rendering it, or
+        handing the bodies' state to the renderer).
     held : float
         Wall seconds the session waited for a page (closed, or paused).
     paused : bool
@@ -184,14 +196,20 @@ class ConsoleFeed:
     """
 
     def __init__(self, *, speed: float | None = None, fps: float = 20.0,
-                 hold: bool = False) -> None:
+                 hold: bool = False, renderer: str = "process") -> None:
         if speed is not None and not speed > 0:
             raise ValueError(f"console speed must be > 0 (x real time), got {speed}")
         if not fps > 0:
             raise ValueError(f"console fps must be > 0, got {fps}")
+        if renderer not in ("process", "thread"):
+            raise ValueError(f"console renderer must be 'process' or 'thread', got {renderer!r}")
         self.speed = speed
         self.fps = fps
         self.hold = hold
+        self.renderer = renderer
+        self.render_ms: list[float] = []
+        self.step_ms: list[float] = []
+        self._renderer: FrameRenderer | None = None
         self.latencies_ms: list[float] = []
         self.motion_frames = 0
         self.motion_seconds = 0.0
@@ -244,8 +262,30 @@ class ConsoleFeed:
                       "confirm_window": loop.config.confirm_window, "speed": self.speed,
                       "live": loop.live, "width": WIDTH, "height": HEIGHT})
         self._check_refresh()  # a page may have measured its display before the session
+        if self.renderer == "process":
+            self._start_renderer(loop)
         self._hold()
         self._wall0 = time.monotonic()
+
+    def _start_renderer(self, loop: InterfaceLoop) -> None:
+        """Start the child renderer for the session's task and seed (its ``session_start``);
+        without them (no such event), frames are rendered in the session's thread."""
+        log = loop.recorder.folder / "events.jsonl"
+        try:
+            with log.open(encoding="utf-8") as lines:
+                start = json.loads(lines.readline())
+            task, seed = start["task"], start["seed"]
+        except (OSError, ValueError, KeyError):
+            return
+        if start.get("event") != "session_start" or task != loop.task.name:
+            return
+
+        def deliver(t: float, data: bytes, seconds: float) -> None:  # the renderer's thread
+            self._publish_frame(data, "image/jpeg", t, moving=True)
+            self.motion_frames += 1
+            self.render_ms.append(seconds * 1e3)
+
+        self._renderer = FrameRenderer(task, seed, deliver, width=WIDTH, height=HEIGHT)
 
     def event(self, record: dict[str, Any]) -> None:
         """One recorded event (``SessionRecorder.listeners``): pace, then publish it; the
@@ -280,6 +320,7 @@ class ConsoleFeed:
             self.publish(self._stimuli(record["candidates"]))
         elif kind == "task_end" and self._loop is not None:
             self.save(self._loop.recorder.folder / RECORD_FILE)
+            self._stop_renderer()
         elif kind == "eeg_stream":
             self._streams[record["header"]] = (list(record["channels"]), float(record["sfreq"]))
 
@@ -313,16 +354,19 @@ class ConsoleFeed:
         now = self._pace(now_t)
         if not self._operators:  # nobody watches: no frame is worth its render time
             return False
-        if (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
-                else (now - self._last_wall >= max(1 / self.fps,
-                                                   self._render_cost / LIVE_RENDER_SHARE)):
-            self._last_render, self._last_wall = now_t, now
-            image = Image.fromarray(world.render("top", WIDTH, HEIGHT))
-            buffer = io.BytesIO()
-            image.save(buffer, format="JPEG", quality=80)
-            self._publish_frame(buffer.getvalue(), "image/jpeg", now_t, moving=True)
+        due = (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
+            else (now - self._last_wall >= max(1 / self.fps,
+                                               self._render_cost / LIVE_RENDER_SHARE))
+        if not due or (self._renderer is not None and self._renderer.busy):
+            return False  # busy: the frame is taken at a later step
+        self._last_render, self._last_wall = now_t, now
+        if self._renderer is None or not self._renderer.submit(now_t, world_state(world)):
+            data = jpeg(world.render("top", WIDTH, HEIGHT))
+            self.render_ms.append((time.monotonic() - now) * 1e3)
+            self._publish_frame(data, "image/jpeg", now_t, moving=True)
             self.motion_frames += 1
-            self._render_cost = time.monotonic() - now
+        self._render_cost = time.monotonic() - now
+        self.step_ms.append(self._render_cost * 1e3)
         return False
 
     def show(self, stage: str, cues: Sequence[Cue]) -> None:
@@ -498,9 +542,15 @@ class ConsoleFeed:
         with self._lock:
             return page is None or bool(self._operators and self._operators[0] is page)
 
+    def _stop_renderer(self) -> None:
+        renderer, self._renderer = self._renderer, None
+        if renderer is not None:
+            renderer.close()
+
     def close(self) -> None:
-        """The session is over (or goes on without pages): stop holding, and drop the cues
-        still to come (``noir.live.CueDisplay``)."""
+        """The session is over (or goes on without pages): stop holding, stop the renderer,
+        and drop the cues still to come (``noir.live.CueDisplay``)."""
+        self._stop_renderer()
         with self._lock:
             self._closed = True
             self._lock.notify_all()

@@ -38,6 +38,7 @@ requestAnimationFrame(measure);
 // Each frame's flip time (ms, page clock) and every target's luminance go to window.frameLog.
 window.frameLog = [];
 window.onsets = [];
+window.frameTimes = [];
 const stimuli = {targets: [], patches: [], onset: null, stage: null};
 
 // Start flickering `targets` ([{name, freq, phase, u, v}], u/v in camera pixels).
@@ -139,6 +140,8 @@ function handle(m) {
     $("frame").src = "data:" + m.mime + ";base64," + m.data;
     session.frames++;
     $("camera").dataset.frames = session.frames;
+    // when each frame arrived (page ms), its session time and whether the robot moved
+    if (window.frameTimes.length < 20000) window.frameTimes.push([performance.now(), m.t, m.moving]);
     return;
   }
   // stimuli of the backlog are past (their onset is not now): only live ones flicker
