@@ -230,8 +230,7 @@ def test_operator_view_follows_a_session_to_success_and_pauses_without_a_page(br
     # frame rate per wall second depends on the machine's load: it goes to measured.json and
     # experiments/console_benchmark.py measures it)
     assert int(page.get_attribute("#camera", "data-frames")) > 10
-    assert feed.motion_frames >= 10 and len(feed.render_ms) == feed.motion_frames
-    assert np.median(feed.step_ms) < 5, feed.step_ms
+    assert feed.child_frames == feed.motion_frames >= 10
     # each decision and confirmation reached the screen within 100 ms (95th percentile)
     assert len(feed.latencies_ms) == sum(e["event"] in ("decision", "confirm") for e in events)
     assert np.percentile(feed.latencies_ms, 95) <= 100, feed.latencies_ms

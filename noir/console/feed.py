@@ -85,6 +85,9 @@ DRAIN_EVERY = 0.1
 LIVE_RENDER_SHARE = 0.25
 """Most of a live motion's wall time spent rendering camera frames (the simulation must keep
 up with the stream: a live answer lasts as long as the motion may)."""
+FRAME_FLOOR = 15.0
+"""Camera frames per wall second below which a paced session waits for the child renderer
+(the robot slows, as little as it must, rather than the camera falling under this rate)."""
 MIN_FRAMES_PER_CYCLE = 4.0
 """A sinusoid sampled at fewer frames per cycle than this is too coarse to trust (a warning);
 at fewer than 2 it cannot be rendered at all."""
@@ -165,10 +168,11 @@ class ConsoleFeed:
     renderer : str
         Where camera frames are rendered while the robot moves: ``"process"`` (a mirror of the
         world in a child process, :class:`noir.console.render.FrameRenderer`; the session's
-        thread only reads the bodies' state, and a frame due while the child is busy is
-        skipped) or ``"thread"`` (in the session's thread, which waits for each). A frame the
-        child cannot take (not built yet, or the world holds other bodies) is rendered in the
-        session's thread.
+        thread only reads the bodies' state; a frame due while the child is busy is skipped,
+        unless a paced session's last frame is older than ``1 / FRAME_FLOOR`` s: then the
+        session waits for the child) or ``"thread"`` (in the session's thread, which waits for
+        each). A frame the child cannot take (not built yet, or the world holds other bodies)
+        is rendered in the session's thread.
 
     Attributes
     ----------
@@ -180,9 +184,11 @@ class ConsoleFeed:
         without a page not counted) and the simulated seconds of its motions.
     render_ms : list of float
         Wall ms each motion frame took to render and encode (in the child or the thread).
+    child_frames : int
+        Motion frames the child renderer made (the others: the session's thread).
     step_ms : list of float
         For each motion frame, the wall ms the session's thread spent on it (rendering it, or
-        handing the bodies' state to the renderer).
+        waiting for the child renderer and handing it the bodies' state).
     held : float
         Wall seconds the session waited for a page (closed, or paused).
     paused : bool
@@ -208,6 +214,7 @@ class ConsoleFeed:
         self.hold = hold
         self.renderer = renderer
         self.render_ms: list[float] = []
+        self.child_frames = 0
         self.step_ms: list[float] = []
         self._renderer: FrameRenderer | None = None
         self.latencies_ms: list[float] = []
@@ -283,6 +290,7 @@ class ConsoleFeed:
         def deliver(t: float, data: bytes, seconds: float) -> None:  # the renderer's thread
             self._publish_frame(data, "image/jpeg", t, moving=True)
             self.motion_frames += 1
+            self.child_frames += 1
             self.render_ms.append(seconds * 1e3)
 
         self._renderer = FrameRenderer(task, seed, deliver, width=WIDTH, height=HEIGHT)
@@ -357,8 +365,14 @@ class ConsoleFeed:
         due = (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
             else (now - self._last_wall >= max(1 / self.fps,
                                                self._render_cost / LIVE_RENDER_SHARE))
-        if not due or (self._renderer is not None and self._renderer.busy):
-            return False  # busy: the frame is taken at a later step
+        if not due:
+            return False
+        start = now
+        if self._renderer is not None and self._renderer.busy:
+            if self.speed is None or now - self._last_wall < 1 / FRAME_FLOOR:
+                return False  # busy: the frame is taken at a later step
+            self._renderer.wait(1.0)  # paced: slow the robot rather than the camera
+            now = time.monotonic()
         self._last_render, self._last_wall = now_t, now
         if self._renderer is None or not self._renderer.submit(now_t, world_state(world)):
             data = jpeg(world.render("top", WIDTH, HEIGHT))
@@ -366,7 +380,7 @@ class ConsoleFeed:
             self._publish_frame(data, "image/jpeg", now_t, moving=True)
             self.motion_frames += 1
         self._render_cost = time.monotonic() - now
-        self.step_ms.append(self._render_cost * 1e3)
+        self.step_ms.append((time.monotonic() - start) * 1e3)
         return False
 
     def show(self, stage: str, cues: Sequence[Cue]) -> None:

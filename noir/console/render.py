@@ -154,6 +154,11 @@ class FrameRenderer:
         """Whether a frame is being rendered (the next one would not be taken)."""
         return not self._idle.is_set()
 
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` s for the frame being rendered; whether the renderer is
+        idle."""
+        return self._idle.wait(timeout)
+
     def submit(self, t: float, state: State) -> bool:
         """Render ``state`` (:func:`world_state`) as the frame of session time ``t``; False if
         the renderer is not ready, busy with the last frame, or ``state`` holds other bodies
