@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 from moabb.datasets.base import BaseDataset
 from moabb.evaluations import WithinSessionEvaluation as MoabbWithinSession
 from moabb.evaluations.splitters import WithinSessionSplitter
@@ -149,7 +150,7 @@ def graph_before(config, subjects: list[int]) -> int:
 
 
 def fit_floor(subjects: list[int]) -> float:
-    """Seconds of the shared pipeline's fold work alone, which any evaluation of it must do:
+    """CPU seconds of the shared pipeline's fold work alone, which any evaluation must do:
     tangent space + LR fitted on each training fold and applied to its test fold, on
     extended covariances computed beforehand (same windows and folds as both sides)."""
     para = filter_bank_paradigm(SSVEP(events=EVENTS, tmax=2.0))
@@ -162,10 +163,10 @@ def fit_floor(subjects: list[int]) -> float:
             ix = np.flatnonzero(meta["session"] == session)
             cv = StratifiedKFold(5, shuffle=True, random_state=SEED)
             for train, test in cv.split(ix, y[ix]):
-                start = time.perf_counter()
+                start = time.process_time()
                 model = make_pipeline(TangentSpace(), LogisticRegression(max_iter=1000))
                 model.fit(covs[ix[train]], y[ix[train]]).predict(covs[ix[test]])
-                total += time.perf_counter() - start
+                total += time.process_time() - start
     return total
 
 
@@ -175,6 +176,24 @@ def cluster(n_workers: int):
 
     return LocalCluster(host="127.0.0.1", protocol="tcp://", n_workers=n_workers,
                         threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+def cpu_times() -> dict[int, float]:
+    """CPU seconds (user + system) so far of this process and of every process it started
+    that is alive (Dask and joblib workers), by process id."""
+    me = psutil.Process()
+    out = {}
+    for process in (me, *me.children(recursive=True)):
+        try:
+            out[process.pid] = sum(process.cpu_times()[:2])
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def cpu_since(before: dict[int, float]) -> float:
+    """CPU seconds spent since ``before`` (:func:`cpu_times`) by these processes."""
+    return sum(t - before.get(pid, 0.0) for pid, t in cpu_times().items())
 
 
 def load() -> str:
@@ -261,12 +280,13 @@ def main() -> None:
             "MOABB, n_jobs=2": lambda: (run_moabb(dataset, paradigm, 2), 0),
         }
         times = {name: [] for name in variants}
+        cpus = {name: [] for name in variants}
         out, loads = {}, [load()]
         for repeat in range(args.repeats):
             for name, run in variants.items():
                 profiler = cProfile.Profile() if args.profile and repeat == 0 \
                     and name == "ours, sequential" else None
-                start = time.perf_counter()
+                start, cpu = time.perf_counter(), cpu_times()
                 if profiler:
                     profiler.enable()
                 out[name] = run()
@@ -274,9 +294,10 @@ def main() -> None:
                     profiler.disable()
                     pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
                 times[name].append(time.perf_counter() - start)
+                cpus[name].append(cpu_since(cpu))
             loads.append(load())
-            print({k: round(v[-1], 2) for k, v in times.items()}, f"load {loads[-1]}",
-                  flush=True)
+            print({k: (round(v[-1], 2), round(cpus[k][-1], 2)) for k, v in times.items()},
+                  f"load {loads[-1]}", flush=True)
         ours, graph_shared = out["ours, sequential"][0], out["ours, Dask 2 workers"][1]
         moabb = out["MOABB, n_jobs=1"][0]
         same_dask = all(np.allclose(out[k][0]["accuracy"], ours["accuracy"])
@@ -287,14 +308,16 @@ def main() -> None:
         if not args.no_scale:
             before = graph_before(full, args.subjects)
             for name, c in (("1 worker", one), ("2 workers", two)):
-                load_before = load()
+                load_before, cpu = load(), cpu_times()
                 start = time.perf_counter()
                 results, graph = run_ours(full, c.scheduler_address)
                 seconds = time.perf_counter() - start
-                scale.append((name, seconds, graph, load_before, load(), len(results)))
+                scale.append((name, seconds, graph, load_before, load(), len(results),
+                              cpu_since(cpu)))
                 print(scale[-1], flush=True)
 
     best = {k: min(v) for k, v in times.items()}
+    cpu = {k: min(v) for k, v in cpus.items()}
     seq, moabb1 = best["ours, sequential"], best["MOABB, n_jobs=1"]
     runs = "; ".join(f"{k} " + "/".join(f"{t:.1f}" for t in v) for k, v in times.items())
     lines = [
@@ -305,18 +328,23 @@ def main() -> None:
         f"{os.cpu_count()} cores shared with other jobs; load average (1/5/15 min) before the "
         f"runs and after each round: {', '.join(loads)}.",
         "",
-        f"A. The same pipeline ({SHARED}, 2-s window): wall time (s), data loading + filtering "
-        f"+ epoching + CV included; fastest of {args.repeats} alternating runs ({runs}):",
-        *[f"  {name:<24} {t:7.2f}   MOABB n_jobs=1 / this: {moabb1 / t:5.2f}x"
-          for name, t in best.items()],
-        f"  same worker count: MOABB n_jobs=1 / ours sequential {moabb1 / seq:.2f}x, "
-        f"MOABB n_jobs=2 / ours 2 workers "
+        f"A. The same pipeline ({SHARED}, 2-s window), data loading + filtering + epoching + CV "
+        f"included; the fastest of {args.repeats} alternating runs ({runs}). Wall time (s), "
+        "and CPU time (s) of this process and its workers (fewest of the runs; under load it "
+        "is the steadier measure of the work done; idle workers of the other cluster count):",
+        f"  {'':<24} {'wall':>7} {'MOABB/this':>10} {'CPU':>7} {'MOABB/this':>10}",
+        *[f"  {name:<24} {t:7.2f} {moabb1 / t:9.2f}x {cpu[name]:7.2f} "
+          f"{cpu['MOABB, n_jobs=1'] / cpu[name]:9.2f}x" for name, t in best.items()],
+        f"  same worker count, wall: MOABB n_jobs=1 / ours sequential {moabb1 / seq:.2f}x, "
+        f"MOABB n_jobs=2 / ours Dask 2 workers "
         f"{best['MOABB, n_jobs=2'] / best['ours, Dask 2 workers']:.2f}x",
         f"  floor: the fold work alone (tangent space + LR fitted and applied on each of the "
-        f"{check['n_rows'] * 5} folds, covariances precomputed) {floor:.2f} s, so one core "
-        f"cannot beat MOABB n_jobs=1 by more than {moabb1 / floor:.2f}x; ours sequential "
-        f"spends {seq - floor:.2f} s beyond it, MOABB {moabb1 - floor:.2f} s",
-        f"  Dask 2 workers vs 1 worker: "
+        f"{check['n_rows'] * 5} folds, covariances precomputed), which any evaluation of this "
+        f"pipeline does: {floor:.2f} CPU s, so on one core nothing beats MOABB n_jobs=1 "
+        f"({cpu['MOABB, n_jobs=1']:.2f} CPU s) by more than "
+        f"{cpu['MOABB, n_jobs=1'] / floor:.2f}x; beyond it ours spends "
+        f"{cpu['ours, sequential'] - floor:.2f} CPU s, MOABB {cpu['MOABB, n_jobs=1'] - floor:.2f}",
+        f"  Dask 2 workers vs 1 worker, wall: "
         f"{best['ours, Dask 1 worker'] / best['ours, Dask 2 workers']:.2f}x; "
         f"task graph {graph_shared / 1024:.1f} KiB; results equal sequential: {same_dask}",
         "",
@@ -331,15 +359,17 @@ def main() -> None:
         f"  (recomputed pooled {check['pooled']:.4f}, max |diff| {check['diff_ours']:.1e})",
     ]
     if scale:
-        (_, t1, g1, l1a, l1b, n_rows), (_, t2, g2, l2a, l2b, _) = scale
+        (_, t1, g1, l1a, l1b, n_rows, c1), (_, t2, g2, l2a, l2b, _, c2) = scale
         lines += [
             "",
             f"B. Scale: the whole config ({len(full.pipelines)} pipelines: "
             f"{', '.join(full.pipelines)}; windows {full.windows} s; {n_rows} result rows) on "
             "a Dask LocalCluster (tcp, 127.0.0.1), workers loading their own subjects:",
-            f"  1 worker:  {t1:7.1f} s (load average before/after {l1a} -> {l1b})",
-            f"  2 workers: {t2:7.1f} s (load average before/after {l2a} -> {l2b})",
-            f"  speed-up 2 workers over 1: {t1 / t2:.2f}x",
+            f"  1 worker:  {t1:7.1f} s wall, {c1:7.1f} CPU s (load average before/after "
+            f"{l1a} -> {l1b})",
+            f"  2 workers: {t2:7.1f} s wall, {c2:7.1f} CPU s (load average before/after "
+            f"{l2a} -> {l2b})",
+            f"  speed-up 2 workers over 1 (wall): {t1 / t2:.2f}x",
             f"  task graph: {g2 / 1024:.1f} KiB with 2 workers ({g1 / 1024:.1f} KiB with 1); "
             f"the design before a96d611 put {before / 2**20:.1f} MiB of EEG in it "
             f"({before / g2:.0f}x more)",

@@ -97,8 +97,18 @@ def _write_eeg(raw: mne.io.BaseRaw, path, annotations: mne.Annotations) -> Path:
     from mne_bids import write_raw_bids
 
     raw = raw.copy().set_annotations(annotations)
-    write_raw_bids(raw, path, allow_preload=True, format="BrainVision", verbose="error")
+    write_raw_bids(raw, path, allow_preload=True, format="BrainVision", readme=False,
+                   verbose="error")
     return Path(path.fpath)
+
+
+def _readme(root: Path, text: str) -> list[Path]:
+    """Write ``root/README`` unless the root has one already (returned if written)."""
+    readme = root / "README"
+    if readme.exists():
+        return []
+    readme.write_text(text, encoding="utf-8")
+    return [readme]
 
 
 def _refuse_existing(paths: Sequence[Path]) -> None:
@@ -189,7 +199,8 @@ def export_record(folder: str | Path, root: str | Path, *, subject: str = "01",
     Returns
     -------
     written : list of Path
-        The EEG headers and the behavioural table written.
+        The EEG headers and the behavioural table written, and ``README`` (unless the root
+        had one: it is kept).
 
     Raises
     ------
@@ -239,7 +250,15 @@ def export_record(folder: str | Path, root: str | Path, *, subject: str = "01",
     beh_file.with_suffix(".json").write_text(json.dumps(sidecar, indent=2) + "\n",
                                              encoding="utf-8")
     written.append(beh_file)
-    return written
+    return written + _readme(root, (
+        "Session records of noir (a NOIR-style brain-robot interface), exported by noir "
+        "export-bids.\n\n"
+        "eeg/: each EEG stream of a session (acq-eeg, acq-eeg2, ...) and its calibration "
+        "recordings (task-calibration, acq-<kind>); events.tsv: the cues as recorded "
+        "(cue/...) and the decisions (decision/<stage>/<label>, confirm/<stage>/clench or "
+        "no_clench) at the last sample of their windows.\n"
+        "beh/: one row per decision and confirmation (columns described in the JSON "
+        "sidecar).\n"))
 
 
 def export_dataset(dataset, root: str | Path, *, subjects: Sequence[int] | None = None,
@@ -260,7 +279,7 @@ def export_dataset(dataset, root: str | Path, *, subjects: Sequence[int] | None 
     Returns
     -------
     written : list of Path
-        The EEG headers written, and ``README``.
+        The EEG headers written, and ``README`` (unless the root had one: it is kept).
     """
     from decoders.benchmark.datasets import check_events_present
 
@@ -282,8 +301,7 @@ def export_dataset(dataset, root: str | Path, *, subjects: Sequence[int] | None 
                 _refuse_existing([Path(path.copy().update(suffix="eeg",
                                                           extension=".vhdr").fpath)])
                 written.append(_write_eeg(raw, path, raw.annotations))
-    readme = root / "README"
-    readme.write_text(
+    return written + _readme(root, (
         f"{dataset.code}: exported by noir export-bids.\n\n"
         f"Paradigm: {dataset.paradigm}; trial window {list(dataset.interval)} s from each "
         f"event's onset; classes (trial_type): {list(dataset.event_id)}.\n"
@@ -292,8 +310,7 @@ def export_dataset(dataset, root: str | Path, *, subjects: Sequence[int] | None 
         "datasets:\n"
         "  - name: BIDSDataset\n"
         f"    params: {{root: {root.name}, task: {task}, paradigm: {dataset.paradigm}, "
-        f"interval: {list(dataset.interval)}}}\n", encoding="utf-8")
-    return [*written, readme]
+        f"interval: {list(dataset.interval)}}}\n"))
 
 
 def _datasets(source: str) -> list:

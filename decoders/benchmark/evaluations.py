@@ -377,6 +377,13 @@ class Executor:
             tick()
         return out
 
+    def on_kept(self, fn: Callable, kept: Sequence, *extra) -> list:
+        """``[fn(k, *extra) for k in kept]`` for results of ``starmap(..., keep=True)``, run
+        where each is: on its Dask worker (only the small outputs come back), else here."""
+        if self.scheduler is None:
+            return [fn(k, *extra) for k in kept]
+        return self.starmap(fn, [(k, *extra) for k in kept])
+
     def _dask(self, fn: Callable, args: Sequence[tuple], tick: Callable[[], None],
               keep: bool) -> list:
         import cloudpickle
@@ -495,7 +502,7 @@ class BaseEvaluation:
             tick = progress("load", len(subjects)) if progress else None
             data = ex.starmap(_LoadSubject(dataset, paradigm, inputs, filters),
                               [(s,) for s in subjects], tick, keep=True)
-            infos = ex.starmap(SubjectData.info, [(d,) for d in data])
+            infos = ex.on_kept(SubjectData.info, data)
             tasks, members = self._tasks(dataset, paradigm, pipelines, infos)
             tick = progress("fit", len(tasks)) if progress else None
             done = ex.starmap(run_task, [(t, *(data[i] for i in m))
@@ -503,8 +510,8 @@ class BaseEvaluation:
             rows = [row for rows in done for row in rows]
             locking = None
             if paradigm.kind == "ssvep" and dataset.stim_freqs:
-                locking = ex.starmap(_phase_locking_of, [
-                    (d, dataset.stim_freqs, dataset.code) for d in data])
+                locking = ex.on_kept(_phase_locking_of, data, dataset.stim_freqs,
+                                     dataset.code)
         results = pd.DataFrame(rows, columns=RESULT_COLUMNS)
         results = results.sort_values(
             ["subject", "session", "pipeline", "window"], kind="stable"
