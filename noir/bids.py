@@ -310,7 +310,8 @@ def export_dataset(dataset, root: str | Path, *, subjects: Sequence[int] | None 
         "datasets:\n"
         "  - name: BIDSDataset\n"
         f"    params: {{root: {root.name}, task: {task}, paradigm: {dataset.paradigm}, "
-        f"interval: {list(dataset.interval)}}}\n"))
+        f"interval: {list(dataset.interval)},\n"
+        f"             event_id: {json.dumps({c: c for c in dataset.event_id})}}}\n"))
 
 
 def _datasets(source: str) -> list:
@@ -325,7 +326,11 @@ def _datasets(source: str) -> list:
                 for entry in config.datasets]
     factories = {**CONFIG_DATASETS, **EXTRA_DATASETS}
     if source in factories:
-        return [(factories[source](), None)]
+        try:
+            return [(factories[source](), None)]
+        except TypeError as err:  # e.g. BIDSDataset, FileDataset: nothing to default to
+            raise ValueError(f"dataset {source!r} needs parameters ({err}); name it in a "
+                             "benchmark config (.yaml)") from err
     raise ValueError(f"{source!r} is neither a session folder, a benchmark config (.yaml) nor "
                      f"a dataset name ({sorted(factories)})")
 

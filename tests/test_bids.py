@@ -108,6 +108,8 @@ def test_bad_labels_and_existing_files(exported, tmp_path):
         export_record(SAMPLE, root, subject="07", session="a")
     with pytest.raises(ValueError, match="neither a session folder"):
         export("no-such-thing", tmp_path / "y")
+    with pytest.raises(ValueError, match="'BIDSDataset' needs parameters"):
+        export("BIDSDataset", tmp_path / "y")
 
 
 @pytest.fixture(scope="module")
@@ -138,12 +140,13 @@ def test_dataset_round_trip_read_as_a_bids_dataset(jfpm, tmp_path):
     pd.testing.assert_frame_equal(got[cols], expected[cols])
     assert (expected["accuracy"] > 0.5).all()  # 12 classes: chance is 1/12
 
-    config = tmp_path / "bench.yaml"  # the bench reads the root from a config (relative path)
+    # the bench reads the root from a config (relative path): the lines the README gives
+    readme = (root / "README").read_text()
+    lines = readme[readme.index("datasets:\n"):]
+    assert "root: jfpm, task: jfpmsynthetic, paradigm: ssvep, interval: [0.0, 1.0]" in lines
+    config = tmp_path / "bench.yaml"
     config.write_text(
-        "datasets:\n"
-        "  - name: BIDSDataset\n"
-        "    params: {root: jfpm, task: jfpmsynthetic, paradigm: ssvep, interval: [0, 1]}\n"
-        "    subjects: [2]\n"
+        lines + "    subjects: [2]\n"
         "paradigm: {name: SSVEP, params: {fmin: 6, fmax: 40, tmin: 0.14, tmax: 0.89}}\n"
         "evaluation: {name: within-session, params: {n_splits: 3}}\n"
         "pipelines: [{name: CCA}, {name: TRCA}]\n")
