@@ -106,12 +106,14 @@ class Menu:
 
     ``options`` maps MI class -> option; ``cursor_px`` is where the Where cursor stands
     (u, v pixels of the top image) and ``axis`` the image axis it moves along (axis mode), or
-    None."""
+    None; ``object`` and ``skill`` what the cursor picks a point for."""
 
     options: dict[str, str]
     seconds: float
     cursor_px: tuple[float, float] | None = None
     axis: int | None = None
+    object: str | None = None
+    skill: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,13 +147,16 @@ class Motion:
 @dataclass(frozen=True)
 class Glide:
     """The Where cursor glides from ``start_px`` along image ``axis`` (``sign`` -1: towards
-    smaller coordinates) at ``speed`` px/s for at most ``seconds``; a clench stops it."""
+    smaller coordinates) at ``speed`` px/s for at most ``seconds``; a clench stops it.
+    ``object`` and ``skill``: what it picks a point for."""
 
     start_px: tuple[float, float]
     axis: int
     sign: float
     speed: float
     seconds: float
+    object: str | None = None
+    skill: str | None = None
 
 
 Screen = Flicker | Menu | Proposal | Motion | Glide

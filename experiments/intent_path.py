@@ -5,10 +5,11 @@ One intent = one turn of the loop (``InterfaceLoop._step``): What (SSVEP) -> con
 while the clench monitor watches. A profiler records every project module whose code runs
 during the turn (``sys.setprofile``: function calls, so a module counts once any function of
 it runs). The modules are then split by role: the data path (the EEG source, the loop, the
-decoders, the clench monitor, the cursor, the skill and the robot), the record that watches
-from the side (events, EEG files, counters, camera frames), the How menu (each registered
-skill's ``applicable`` check), and shared types and helpers (cue and intent types, input
-checks, filters, the clock).
+decoders, the clench monitor, the camera's perception, the cursor, the skill and the robot),
+the record that watches from the side (events, EEG files, counters), the How menu (a skills
+module of which only ``applies_to`` ran), shared types and helpers (cue and intent types,
+input checks, filters, the clock), and the simulated person's mind (``sim.person``: what they
+do about each screen, before the EEG sample exists).
 
 Run from the repository root: ``python experiments/intent_path.py``. Writes
 ``experiments/results/intent_path.txt``.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -28,27 +28,30 @@ from noir.demo import run_session  # noqa: E402
 from noir.loop import InterfaceLoop  # noqa: E402
 
 PACKAGES = ("noir", "decoders", "skills", "sim")
-RECORD = {"noir.session", "noir.eeg_writer", "noir.tally", "sim.camera"}
-MENU_PREFIX = "skills"
+RECORD = {"noir.session", "noir.eeg_writer", "noir.tally"}
+PERSON = {"sim.person"}
+"""The simulated person's mind: what they do about each screen, before any EEG sample exists."""
+MENU_CHECK = "applies_to"
+"""A skills module of which only this ran was only asked whether its skills apply (the menu)."""
 SHARED = {"decoders.cues", "noir.intents", "decoders._validation", "decoders.preprocessing",
           "noir.clock", "sim.tasks.base", "sim.tabletop", "sim.household"}
 """Types, input checks and filters shared by the stages; the clock; the scene's queries."""
-PATH_SKILLS = {"skills.base", "skills.primitives", "skills.mobile"}
 
 
-def traced_turns(source: str, task: str, seed: int) -> list[Counter]:
-    """Run one session; return, per loop turn, the modules whose code ran (with call counts)."""
-    turns: list[Counter] = []
+def traced_turns(source: str, task: str, seed: int) -> list[dict[str, set[str]]]:
+    """Run one session; return, per loop turn, the modules whose code ran and the names of the
+    functions of each that ran."""
+    turns: list[dict[str, set[str]]] = []
     original = InterfaceLoop._step
 
     def step(self, *args, **kwargs):
-        seen: Counter = Counter()
+        seen: dict[str, set[str]] = {}
 
         def profile(frame, event, arg):
             if event == "call":
                 module = frame.f_globals.get("__name__", "")
                 if module.split(".")[0] in PACKAGES:
-                    seen[module] += 1
+                    seen.setdefault(module, set()).add(frame.f_code.co_name)
 
         sys.setprofile(profile)
         try:
@@ -66,12 +69,14 @@ def traced_turns(source: str, task: str, seed: int) -> list[Counter]:
     return turns
 
 
-def role(module: str) -> str:
+def role(module: str, functions: set[str]) -> str:
     if module in RECORD:
         return "record"
+    if module in PERSON:
+        return "person"
     if module in SHARED:
         return "shared"
-    if module.startswith(MENU_PREFIX) and module not in PATH_SKILLS:
+    if module.split(".")[0] == "skills" and functions <= {MENU_CHECK, "<genexpr>"}:
         return "menu"
     return "path"
 
@@ -85,10 +90,10 @@ def main() -> None:
         for i, seen in enumerate(traced_turns(source, task, 0)):
             by_role: dict[str, list[str]] = {}
             for module in sorted(seen):
-                by_role.setdefault(role(module), []).append(module)
+                by_role.setdefault(role(module, seen[module]), []).append(module)
             lines.append(f"{task}, {source} EEG, turn {i + 1}: {len(seen)} modules ran; "
                          f"data path {len(by_role.get('path', []))}")
-            for name in ("path", "record", "menu", "shared"):
+            for name in ("path", "record", "menu", "shared", "person"):
                 lines.append(f"  {name:7s} {len(by_role.get(name, [])):2d}: "
                              + " ".join(by_role.get(name, [])))
         lines.append("")

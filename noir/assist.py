@@ -10,7 +10,7 @@ assistant predicts the pick-up spot plus the person's usual offset instead. Like
 fixed plane (where a mobile base should stand on the floor, ``Skill.point_height``) is predicted
 as the object's position plus the person's usual offset from it: one patch of floor looks like
 any other, so image matching has nothing to go by there. Both anchors are what the top camera saw
-(``noir.perception``; ``anchors`` gives them): the held object's pixel in its last sighting
+(``noir.perception.anchors`` gives them): the held object's pixel in its last sighting
 before it was picked up, and the object's pixel in the latest look, never simulator poses.
 The loop asks it before decoding: a confident proposal is shown and the person only confirms it
 (no clench) or rejects it (a clench: normal decoding follows). It learns from every successful
@@ -32,7 +32,6 @@ from typing import Any
 
 import numpy as np
 
-from noir.perception import Perception
 from skills import get_skill
 from skills.learning import (
     CNNEncoder,
@@ -77,10 +76,10 @@ class Example:
         Top-view pixel (u, v) of the chosen point, for skills that take one.
     held_from_px : tuple of float, optional
         Top-view pixel (u, v) where the object in the hand at that moment was picked up (its
-        ``Sighting.pixel`` before the pick; ``anchors``).
+        ``Sighting.pixel`` before the pick; ``noir.perception.anchors``).
     object_px : tuple of float, optional
         Top-view pixel (u, v) of the chosen object at that moment (its ``Sighting.pixel``;
-        ``anchors``).
+        ``noir.perception.anchors``).
     """
 
     top: np.ndarray
@@ -101,16 +100,6 @@ def put_back_point(offsets: Sequence[tuple[float, float]],
         return None
     u, v = np.add(held_from_px, np.median(offsets, axis=0))
     return float(u), float(v)
-
-
-def anchors(perception: Perception, obj: str, held: str | None
-            ) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
-    """What the camera saw for ``Assistant.predict_point`` and ``Example``: the top-view pixel
-    where ``held`` (the object in the gripper, or None) was last seen before it was picked up,
-    and ``obj``'s pixel in ``perception``'s latest look; None for one not seen."""
-    before = perception.last(held) if held is not None else None
-    now = perception.seen.get(obj)
-    return (None if before is None else before.pixel), (None if now is None else now.pixel)
 
 
 class Assistant:
@@ -176,9 +165,9 @@ class Assistant:
         If they put things back for this (object, skill) (``PUT_BACK_PX``) and the object in
         the hand was picked up at ``held_from_px``: that spot plus their median offset; for a
         point on a fixed plane, ``obj``'s pixel ``object_px`` plus their median offset from it
-        (both with similarity 1; both pixels as the camera saw them, ``anchors``); otherwise the
-        image match of ``PointMemory`` for this ``occurrence`` (how many times the pair was done
-        before in this attempt).
+        (both with similarity 1; both pixels as the camera saw them,
+        ``noir.perception.anchors``); otherwise the image match of ``PointMemory`` for this
+        ``occurrence`` (how many times the pair was done before in this attempt).
         """
         back = put_back_point(self.put_back.get((obj, skill), []), held_from_px)
         if back is not None:

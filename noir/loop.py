@@ -20,6 +20,7 @@ data.
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -28,13 +29,13 @@ import mne
 import numpy as np
 
 from decoders.cues import MI_CLASSES, Flicker, Glide, Menu, Motion, Proposal, Screen
-from noir.assist import Assistant, Example, anchors
+from noir.assist import Assistant, Example
 from noir.calibration import Calibration
 from noir.clock import Clock, SimulatedClock
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
 from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
-from noir.perception import Perception, keep_on
+from noir.perception import Perception, anchors, keep_on
 from noir.session import SessionRecorder
 from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused
 from noir.tally import SessionTally, confirm_score, decision_score
@@ -223,7 +224,7 @@ class InterfaceLoop:
             predicted = self.assistant.predict_point(
                 obj, name, top, held_from, origin, done.count(chosen)) if self.assistant else None
             where = select_point(self, obj, skill, params, predicted, origin)
-            self.tally.steered(where)
+            self.tally.steered(where.travel_px, where.travel_m)
             if where.params is None:  # the person never stopped the cursor
                 return False
             params, point_px = where.params, where.cursor_px
@@ -321,7 +322,9 @@ class InterfaceLoop:
         raw, (cca, used, scores, latency) = self.decoded(Flicker(freq_of, longest), "what",
                                                          decode)
         if used < raw.times[-1]:  # the person looked only until the decision was taken
-            raw.crop(tmax=used - 1 / raw.info["sfreq"])
+            with warnings.catch_warnings():  # the cues ran past the decision: cut below
+                warnings.filterwarnings("ignore", "Limited .* annotation", RuntimeWarning)
+                raw.crop(tmax=used - 1 / raw.info["sfreq"])
             last = raw.annotations.onset[-1] - raw.first_time
             raw.annotations.duration[-1] = used - last  # the cropped annotations end at used
         self.spend_human_time(used, "what")

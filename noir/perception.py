@@ -268,3 +268,13 @@ def keep_on(point: np.ndarray, target: Sighting, held_size: tuple[float, float] 
     x, y = np.asarray(target.centre) + [c * inside[0] - s * inside[1],
                                         s * inside[0] + c * inside[1]]
     return np.array([x, y, target.top])
+
+
+def anchors(perception: Perception, obj: str, held: str | None
+            ) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """What the camera saw for ``noir.assist.Assistant.predict_point`` and ``Example``: the
+    top-view pixel where ``held`` (the object in the gripper, or None) was last seen before it
+    was picked up, and ``obj``'s pixel in ``perception``'s latest look; None for one not seen."""
+    before = perception.last(held) if held is not None else None
+    now = perception.seen.get(obj)
+    return (None if before is None else before.pixel), (None if now is None else now.pixel)

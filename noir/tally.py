@@ -7,12 +7,9 @@ cursor travel, attempts) and turns the counts into the numbers of ``summary.json
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
-
-if TYPE_CHECKING:
-    from noir.where import CursorResult
 
 DECODED_STAGES = ("what", "how", "where")
 """Stages whose EEG windows are decoded into a ranked decision."""
@@ -126,10 +123,11 @@ class SessionTally:
         """The robot moved for ``seconds``."""
         self.robot_time += seconds
 
-    def steered(self, where: CursorResult) -> None:
-        """A Where stage ended (the cursor stopped or was abandoned)."""
-        self.cursor_travel_px += where.travel_px
-        self.cursor_travel_m += where.travel_m
+    def steered(self, travel_px: float, travel_m: float) -> None:
+        """A Where stage ended (the cursor stopped or was abandoned) after the cursor moved
+        ``travel_px`` pixels, ``travel_m`` m on the table."""
+        self.cursor_travel_px += travel_px
+        self.cursor_travel_m += travel_m
         self.n_where += 1
 
     def start_attempt(self, now: float) -> None:

@@ -219,7 +219,7 @@ def _axis(host: CursorHost, cursor: np.ndarray, obj: str, skill: str
             if host.confirm(Proposal("where", "axis done", config.confirm_window, **shown)):
                 done = True
                 break
-            menu = Menu(AXIS_BINDING, config.mi_window, _px(cursor), axis)
+            menu = Menu(AXIS_BINDING, config.mi_window, _px(cursor), axis, obj, skill)
             direction = host.offer(host.decode_mi("where", menu), **shown)
             if direction is None:
                 continue
@@ -230,7 +230,7 @@ def _axis(host: CursorHost, cursor: np.ndarray, obj: str, skill: str
             edge = 0.0 if sign < 0 else IMAGE[axis] - 1.0
             longest = abs(edge - cursor[axis]) / speed
             # the cursor glides until the person's clench is decoded, or to the image edge
-            elapsed = _glide(host, Glide(_px(cursor), axis, sign, speed, longest)) \
+            elapsed = _glide(host, Glide(_px(cursor), axis, sign, speed, longest, obj, skill)) \
                 if longest > 0 else 0.0
             cursor[axis] += sign * speed * elapsed
             travel += speed * elapsed
@@ -267,7 +267,7 @@ def _continuous(host: CursorHost, cursor: np.ndarray, obj: str, skill: str
     config = host.config
     travel = 0.0
     for moves in range(1, config.max_cursor_moves + 1):
-        menu = Menu(CONTINUOUS_BINDING, config.mi_window, _px(cursor))
+        menu = Menu(CONTINUOUS_BINDING, config.mi_window, _px(cursor), None, obj, skill)
         decision = host.decode_mi("where", menu)
         step = np.array(STEP[decision.label], dtype=float) * config.cursor_step
         cursor = np.clip(cursor + step, 0, np.array(IMAGE) - 1.0)

@@ -615,13 +615,16 @@ class SyntheticSubject:
         raw = mne.io.RawArray(data, self._info.copy(), verbose=False)
         self._elapsed += n_times / sfreq
         self._last_lapses = tuple(bool(lapse) for lapse in lapses)
-        raw.set_annotations(
-            mne.Annotations(
-                onset=starts[:-1] / sfreq,
-                duration=np.diff(starts) / sfreq,  # the segment: the cue's rounded to samples
-                description=[cue.description for cue in cues],
+        with warnings.catch_warnings():  # the last segment ends on the last sample's end,
+            # which sample counts divided by the rate may overshoot by a rounding error
+            warnings.filterwarnings("ignore", "Limited .* annotation", RuntimeWarning)
+            raw.set_annotations(
+                mne.Annotations(
+                    onset=starts[:-1] / sfreq,
+                    duration=np.diff(starts) / sfreq,  # the segment: the cue's rounded to samples
+                    description=[cue.description for cue in cues],
+                )
             )
-        )
         return raw
 
     def _shaped_noise(self, shapes: np.ndarray, n_times: int) -> np.ndarray:

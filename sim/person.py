@@ -210,14 +210,20 @@ class Person:
             raise ValueError("this person has no plan, so no intention to act on")
         return self.plan[min(self.step, len(self.plan) - 1)]
 
-    def target_px(self) -> np.ndarray:
-        """Where the current step's point is in the top image, (u, v) pixels."""
+    def target_px(self, obj: str | None = None, skill: str | None = None) -> np.ndarray | None:
+        """Where the current step's point is in the top image, (u, v) pixels; None when the
+        cursor is for another object or skill (``obj``, ``skill``: what it is for, if known)
+        or the step takes no point."""
         from skills import get_skill  # the skills registry (no simulator engine)
 
         if self.eyes is None:
             raise ValueError("this person has no eyes on the scene, so no point to aim at")
         goal = self.goal
+        if (obj is not None and obj != goal.object) or (skill is not None and skill != goal.skill):
+            return None
         params = goal.resolve(self.eyes)
+        if "x" not in params or "y" not in params:
+            return None
         plane = get_skill(goal.skill).point_height
         z = float(params.get("z", self.eyes.table_height if plane is None else plane))
         return np.asarray(self.eyes.world_to_pixel(np.array([params["x"], params["y"], z])),
@@ -260,7 +266,8 @@ class Person:
                    Motion: self._motion, Glide: self._glide}[type(screen)]
         cues = handler(screen)
         if isinstance(screen, Glide) or getattr(screen, "cursor_px", None) is not None:
-            self.truth["target_px"] = [float(c) for c in self.target_px()]
+            target = self.target_px(screen.object, screen.skill)
+            self.truth["target_px"] = None if target is None else [float(c) for c in target]
         self.elapsed += screen.seconds
         return cues
 
@@ -289,7 +296,10 @@ class Person:
         that brings the cursor towards the point they mean."""
         if screen.cursor_px is None:
             return self.goal.skill
-        gap = self.target_px() - np.asarray(screen.cursor_px, dtype=float)
+        target = self.target_px(screen.object, screen.skill)
+        if target is None:  # a cursor for something not meant: no direction wanted
+            return "none"
+        gap = target - np.asarray(screen.cursor_px, dtype=float)
         if screen.axis is not None:
             return AXIS_DIRECTIONS[int(gap[screen.axis] >= 0)]
         wanted = ("left_hand" if gap[0] < 0 else "right_hand") if abs(gap[0]) >= abs(gap[1]) \
@@ -321,7 +331,11 @@ class Person:
         if screen.stage == "intent":
             return f"{goal.skill}({goal.object})"
         cursor = np.asarray(screen.cursor_px, dtype=float)
-        gap = self.target_px() - cursor
+        target = self.target_px(screen.object, screen.skill)
+        if target is None:  # a point for something not meant: get past it, stop the robot then
+            return {"axis done": "axis done", "keep moving": "stop",
+                    "proposed point": "proposed point"}.get(screen.proposal, "none")
+        gap = target - cursor
         close = float(np.linalg.norm(gap)) <= self.traits.tolerance_px
         if screen.proposal in AXIS_DIRECTIONS:
             return AXIS_DIRECTIONS[int(gap[screen.axis] >= 0)]
@@ -340,7 +354,8 @@ class Person:
         return self._clench_at(at, screen.seconds)
 
     def _glide(self, screen: Glide) -> list[Cue]:
-        gap = float(self.target_px()[screen.axis] - screen.start_px[screen.axis])
+        target = self.target_px(screen.object, screen.skill)
+        gap = 0.0 if target is None else float(target[screen.axis] - screen.start_px[screen.axis])
         if gap * screen.sign > 0:  # towards the point: clench a reaction after it gets there
             at = abs(gap) / screen.speed + self._time(self.traits.simple_rt_s)
         else:  # the wrong way (or already there): a decision to stop it

@@ -6,8 +6,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from noir.assist import Assistant, Example, anchors
-from noir.perception import Perception, Sighting, back_project, footprint, keep_on, sight
+from noir.assist import Assistant, Example
+from noir.perception import (
+    Perception,
+    Sighting,
+    anchors,
+    back_project,
+    footprint,
+    keep_on,
+    sight,
+)
 from sim.tasks import TASKS
 from skills import get_skill
 
