@@ -9,7 +9,6 @@ exceptions are bugs and keep their traceback.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Sequence
@@ -462,12 +461,13 @@ def _experiment_out(ctx: typer.Context, path: Path | None) -> Path:
 TasksOption = Annotated[str, typer.Option(
     help="Comma-separated task names (default: every task).")]
 SeedsOption = Annotated[int, typer.Option(
-    min=1, help="Measured seeds per task and configuration.")]
+    min=1, help="Seeds per task and subject of the configurations without learning.")]
 SubjectsOption = Annotated[int, typer.Option(
-    min=1, help="Simulated subjects: the noir-like profile, then subjects sampled around it.")]
-DemosOption = Annotated[int, typer.Option(
-    min=0, help="Sessions that build each subject's model per task before the measured ones "
-                "(learning configurations).")]
+    min=1, help="Simulated subjects: 0 is the noir-like EEG profile and the reference person, "
+                "the others are sampled around them.")]
+SessionsOption = Annotated[int, typer.Option(
+    min=1, help="Sessions of each learning curve per task and subject (session 1 starts with "
+                "no model; all are counted).")]
 JobsOption = Annotated[int, typer.Option(
     callback=worker_count, help="Parallel local workers (joblib; -1: every core).")]
 SchedulerOption = Annotated[str | None, typer.Option(
@@ -477,9 +477,9 @@ SchedulerOption = Annotated[str | None, typer.Option(
 @experiment_app.command("table1")
 def table1(
     tasks: TasksOption = "",
-    seeds: SeedsOption = 2,
-    subjects: SubjectsOption = 1,
-    demos: DemosOption = 3,
+    seeds: SeedsOption = 3,
+    subjects: SubjectsOption = 4,
+    sessions: SessionsOption = 5,
     n_jobs: JobsOption = 1,
     scheduler: SchedulerOption = None,
     out: Path = typer.Option(
@@ -487,31 +487,27 @@ def table1(
         help="New or empty folder for sessions, CSV, PNG and HTML (default: runs/table1, or "
              "runs/table1-2, -3... when an earlier run is there)."),
 ) -> None:
-    """NOIR's Table 1 in simulation, NOIR's protocol and ours side by side.
-
-    Runs the task suite with both configurations and prints them next to the paper's numbers;
-    writes table1.csv, table1_runs.csv, table1.png and table1.html (a progress bar over the
-    sessions on a terminal)."""
-    from noir.experiment import format_table, reductions, session_bar
+    """NOIR's Table 1 in simulation: the NOIR protocol, ours, and both with learning (as
+    curves over sessions 1..N), with bootstrap 95 % intervals and paired tests vs the NOIR
+    protocol; writes table1.txt, table1.csv, table1_compare.csv, table1_runs.csv, table1.png
+    and table1.html (a progress bar over the sessions on a terminal)."""
+    from noir.experiment import session_bar
     from noir.experiment import table1 as run_table1
 
     with session_bar("table1: sessions") as progress:
-        runs, table = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
-                                 demos=demos, n_jobs=n_jobs, scheduler=scheduler,
-                                 progress=progress)
-    typer.echo(format_table(table))
-    cut = reductions(runs)
-    console.print(f"ours vs NOIR protocol: completion time {_change(cut['time_reduction_pct'])},"
-                  f" human time {_change(cut['human_time_reduction_pct'])}")
+        _, text = run_table1(_task_names(tasks), list(range(seeds)), subjects, out,
+                             sessions=sessions, n_jobs=n_jobs, scheduler=scheduler,
+                             progress=progress)
+    typer.echo(text)
     console.print(f"written to {out}")
 
 
 @experiment_app.command("learning")
 def learning(
     tasks: TasksOption = "",
-    seeds: SeedsOption = 2,
-    subjects: SubjectsOption = 1,
-    demos: DemosOption = 3,
+    seeds: SeedsOption = 3,
+    subjects: SubjectsOption = 4,
+    sessions: SessionsOption = 5,
     n_jobs: JobsOption = 1,
     scheduler: SchedulerOption = None,
     out: Path = typer.Option(
@@ -519,25 +515,19 @@ def learning(
         help="New or empty folder for sessions, CSV, PNG and HTML (default: runs/learning, or "
              "runs/learning-2, -3... when an earlier run is there)."),
 ) -> None:
-    """NOIR's Figure 5 in simulation: decoding time and cursor travel with and without the
-    robot's learning; writes learning.csv, learning_runs.csv, learning.png and learning.html
-    (a progress bar over the sessions on a terminal)."""
-    from noir.experiment import figure5, learning_gains, session_bar
+    """Learning curves over sessions 1..N (the cold start counted) vs the NOIR protocol, and
+    NOIR's Figure 5 (decoding time and cursor travel with and without the robot's learning);
+    writes learning.txt, learning.csv, learning_runs.csv, learning.png, figure5.csv,
+    figure5.png and learning.html (a progress bar over the sessions on a terminal)."""
+    from noir.experiment import learning as run_learning
+    from noir.experiment import session_bar
 
     with session_bar("learning: sessions") as progress:
-        _, summary = figure5(_task_names(tasks), list(range(seeds)), subjects, out,
-                             demos=demos, n_jobs=n_jobs, scheduler=scheduler, progress=progress)
-    typer.echo(summary.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    gains = learning_gains(summary)
-    console.print(f"with learning: object+skill decoding time "
-                  f"{_change(gains['object_skill_time_cut_pct'])}, cursor travel "
-                  f"{_change(gains['cursor_travel_cut_pct'])}")
+        _, text = run_learning(_task_names(tasks), list(range(seeds)), subjects, out,
+                               sessions=sessions, n_jobs=n_jobs, scheduler=scheduler,
+                               progress=progress)
+    typer.echo(text)
     console.print(f"written to {out}")
-
-
-def _change(cut_pct: float) -> str:
-    """A cut in % as a signed change (a cut of 83 is "-83 %"); "n/a" when not measured."""
-    return "n/a" if math.isnan(cut_pct) else f"{-cut_pct:+.0f} %"
 
 
 def _task_names(tasks: str) -> list[str]:

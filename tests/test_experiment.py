@@ -1,108 +1,233 @@
-"""NOIR's Table 1 in simulation: runs through the executor, tidy outputs, paper columns."""
+"""NOIR's Table 1 in simulation: four configurations, chained learning curves, paired
+statistics with known answers, tidy outputs and the paper's columns."""
 
 import io
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.container import BarContainer
 from rich.console import Console
+from scipy import stats
 from typer.testing import CliRunner
 
+from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.cli import app
 from noir.experiment import (
-    FIGURE5_CONFIGS,
+    CONFIGS,
     PAPER,
     TABLE1_CONFIGS,
-    figure5,
+    bootstrap_change,
+    compare,
     figure5_figure,
+    learning_curve,
+    learning_figure,
     learning_gains,
-    reductions,
+    paired_units,
     run_suite,
     session_bar,
+    subject_person,
     table1,
     table1_figure,
+    table1_summary,
     user_folder,
+    write_learning,
 )
+from sim.person import REFERENCE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def test_table1_runs_both_configurations_and_writes_its_outputs(tmp_path):
+def test_table1_runs_four_configurations_and_chains_each_learning_curve(tmp_path):
     calls = []
-    runs, table = table1(["cube_in_tray"], [0], 1, tmp_path, demos=1, n_jobs=2,
-                         progress=lambda done, total: calls.append((done, total)))
-    assert sorted(runs["config"]) == sorted(TABLE1_CONFIGS) and runs["success"].all()
-    # one bar over the sessions: 1 demonstration + 2 measured, counted as they finish
-    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)]
-    assert set(table["config"]) == set(TABLE1_CONFIGS)
-    assert (runs["human_time_pct"] > 0).all() and (runs["human_time_pct"] < 100).all()
+    runs, text = table1(["cube_in_tray"], [0], 1, tmp_path, sessions=2,
+                        progress=lambda done, total: calls.append((done, total)))
+    assert list(CONFIGS) == list(TABLE1_CONFIGS) == ["noir", "ours", "noir+learning",
+                                                     "ours+learning"]
+    assert sorted(runs["config"].value_counts().items()) == [
+        ("noir", 1), ("noir+learning", 2), ("ours", 1), ("ours+learning", 2)]
+    # one bar over the sessions: two curves of 2 sessions first, then the 2 single sessions
+    assert calls == [(0, 6), (2, 6), (4, 6), (5, 6), (6, 6)]
+    assert runs["success"].all()
+    curve = runs[runs["config"] == "ours+learning"]
+    assert curve["session_index"].tolist() == [1, 2] and curve["seed"].tolist() == [0, 1]
+    assert runs.loc[runs["config"] == "ours", "session_index"].isna().all()
+    # session 1 starts from no model (the cold start counts: nothing proposed), session 2
+    # from the model session 1 built (what session 1 did is proposed and accepted)
+    start = [Assistant.load(tmp_path / "runs" / s / ASSISTANT_FOLDER) for s in curve["session"]]
+    assert len(start[0].intents) == 0 and len(start[1].intents) == curve["horizon"].iloc[0]
+    assert curve["intent_offered"].tolist()[0] == 0 < curve["intent_accepted"].tolist()[1]
+    assert len(Assistant.load(user_folder(tmp_path, "cube_in_tray", "ours+learning", 0))
+               .intents) == curve["horizon"].sum()
+    assert (runs["human_time_min"] < runs["time_min"]).all()
+    assert (runs["total_human_time_min"] >= runs["human_time_min"]).all()
     assert (runs["practical_itr_bits_per_min"] > 0).all()
-    for name in ("table1.csv", "table1_runs.csv", "table1_demos.csv", "table1.html"):
+    for name in ("table1.csv", "table1_runs.csv", "table1_compare.csv", "table1.txt",
+                 "table1.html"):
         assert (tmp_path / name).is_file()
     assert (tmp_path / "table1.png").read_bytes().startswith(PNG)
-    page = (tmp_path / "table1.html").read_text()
-    assert "<img src='table1.png' alt='Table 1: completion time and human time per task" in page
+    assert "<img src='table1.png'" in (tmp_path / "table1.html").read_text()
+    assert text == (tmp_path / "table1.txt").read_text()
+    assert "ours + learning" in text and "-60 % / -70 %" in text
     assert pd.read_csv(tmp_path / "table1_runs.csv")["session"].tolist() == runs[
         "session"].tolist()
-    assert (tmp_path / "runs" / runs["session"][0] / "summary.json").is_file()
-    # the learning configuration ran one demonstration first and kept its user model
-    demos = pd.read_csv(tmp_path / "table1_demos.csv")
-    assert demos["config"].tolist() == ["best"] and demos["seed"].tolist() == [1000]
-    assert (user_folder(tmp_path, "cube_in_tray", "best", 0) / "assistant.json").is_file()
+    # the learning outputs from the same runs
+    curves, summary = write_learning(runs[runs["config"] != "ours"], tmp_path)
+    assert curves[["config", "session_index"]].values.tolist() == [
+        ["noir+learning", 1], ["noir+learning", 2], ["ours+learning", 1], ["ours+learning", 2]]
+    for name in ("learning.png", "figure5.png"):
+        assert (tmp_path / name).read_bytes().startswith(PNG)
+    assert (tmp_path / "learning.csv").is_file() and (tmp_path / "figure5.csv").is_file()
+    assert "<img src='learning.png'" in (tmp_path / "learning.html").read_text()
 
 
-def test_figure5_measures_decoding_time_and_cursor_travel_with_and_without_learning(tmp_path):
-    calls = []
-    runs, summary = figure5(["cube_in_tray"], [0], 1, tmp_path, demos=1,
-                            progress=lambda done, total: calls.append((done, total)))
-    assert calls[-1] == (3, 3) and len(calls) == 4
-    assert sorted(summary["config"]) == sorted(FIGURE5_CONFIGS) and runs["success"].all()
-    by = summary.set_index("config")
-    assert by.loc["noir", "intent_offered"] == 0 < by.loc["noir+learning", "intent_accepted"]
-    gains = learning_gains(summary)
-    assert gains["object_skill_time_cut_pct"] > 50
-    assert (tmp_path / "learning.csv").is_file() and (tmp_path / "learning_runs.csv").is_file()
-    assert (tmp_path / "learning.png").read_bytes().startswith(PNG)
-    page = (tmp_path / "learning.html").read_text()
-    assert "<img src='learning.png' alt='Figure 5: object and skill decoding time" in page
-    assert "object skill time cut pct" in page
+def test_subjects_differ_in_person_as_well_as_eeg():
+    assert subject_person(0) == REFERENCE
+    assert subject_person(1) != REFERENCE and subject_person(1) == subject_person(1)
+
+
+def _synthetic(rng, tasks=("a", "b", "c"), subjects=4, seeds=3, factor=0.5, noise=0.1):
+    """Runs where ``ours`` takes ``factor`` times NOIR's time, times a symmetric noise whose
+    mean is 1, per (task, subject, seed)."""
+    rows = []
+    for t, task in enumerate(tasks):
+        for subject in range(subjects):
+            for seed in range(seeds):
+                noir = 5.0 + 5 * t + subject + rng.uniform(0, 2)
+                wobble = rng.choice([1 - noise, 1 + noise])
+                for config, value in (("noir", noir), ("ours", factor * noir * wobble)):
+                    rows.append({"task": task, "config": config, "subject": subject,
+                                 "seed": seed, "session_index": None, "success": True,
+                                 "total_time_min": value, "total_human_time_min": 0.8 * value})
+    runs = pd.DataFrame(rows)
+    runs["session_index"] = runs["session_index"].astype("Int64")
+    return runs
+
+
+def test_half_the_time_is_a_change_of_minus_50_percent_with_an_interval_around_it():
+    runs = _synthetic(np.random.default_rng(0))
+    comparison = compare(runs, ["ours"]).set_index("task")
+    pooled = comparison.loc["all"]
+    assert pooled["units"] == 36 and comparison.loc["a", "units"] == 12
+    assert pooled["time_change_pct"] == pytest.approx(-50, abs=2)
+    assert pooled["time_ci_low"] < pooled["time_change_pct"] < pooled["time_ci_high"]
+    assert pooled["time_ci_low"] < -50 < pooled["time_ci_high"]
+    assert pooled["time_ci_high"] - pooled["time_ci_low"] < 6
+    # exactly half: no spread, the change and its interval are -50 exactly
+    exact = _synthetic(np.random.default_rng(0), noise=0.0)
+    pooled = compare(exact, ["ours"]).set_index("task").loc["all"]
+    assert [pooled[f"human_time_{k}"] for k in ("change_pct", "ci_low", "ci_high")] == \
+        pytest.approx([-50, -50, -50])
+    # every pair faster: a two-sided exact Wilcoxon p of 2 / 2**12 per task of 12 pairs
+    assert pooled["time_p"] < 1e-6
+    assert compare(exact, ["ours"]).set_index("task").loc["a", "time_p"] == pytest.approx(
+        2 / 2**12)
+    # what the table's row says
+    summary = table1_summary(exact, compare(exact, ["ours"])).set_index("config")
+    assert summary.loc["ours", "time_change_pct"] == pytest.approx(-50)
+    assert math.isnan(summary.loc["noir", "time_change_pct"])
+    assert summary.loc["ours", "time_target_pct"] == -40
+
+
+def test_the_bootstrap_is_seeded_stratified_and_matches_a_hand_count():
+    units = paired_units(_synthetic(np.random.default_rng(1)), "ours")
+    first = bootstrap_change(units, "time", seed=3)
+    assert bootstrap_change(units, "time", seed=3) == first
+    assert bootstrap_change(units, "time", seed=4)[1:] != first[1:]
+    # two units in one task, 10 -> 5 and 10 -> 10: resamples give -50, -25 or 0 %
+    units = pd.DataFrame({"task": ["a", "a"], "time": [5.0, 10.0], "time_base": [10.0, 10.0]})
+    change, low, high = bootstrap_change(units, "time", n_boot=4000)
+    assert change == pytest.approx(-25) and (low, high) == (-50, 0)
+    # stratified: a task of one unit is in every resample
+    units = pd.DataFrame({"task": ["a", "b"], "time": [5.0, 10.0], "time_base": [10.0, 10.0]})
+    assert bootstrap_change(units, "time")[1:] == pytest.approx((-25, -25))
+
+
+def test_the_paired_test_is_scipys_wilcoxon_on_the_units():
+    runs = _synthetic(np.random.default_rng(2), tasks=("a",), subjects=2, seeds=4, noise=0.6)
+    units = paired_units(runs, "ours")
+    expected = stats.wilcoxon(units["time"], units["time_base"]).pvalue
+    assert compare(runs, ["ours"]).set_index("task").loc["a", "time_p"] == pytest.approx(
+        expected)
+    same = runs.assign(total_time_min=runs.groupby(["subject", "seed"])[
+        "total_time_min"].transform("first"))
+    assert compare(same, ["ours"]).set_index("task").loc["a", "time_p"] == 1.0
+
+
+def test_a_learning_curve_is_one_unit_per_task_and_subject():
+    rows = []
+    for subject in range(3):
+        for seed in range(2):  # NOIR: 10 + subject + seed; its mean 10.5 + subject
+            rows.append({"task": "a", "config": "noir", "subject": subject, "seed": seed,
+                         "session_index": None, "success": True,
+                         "total_time_min": 10.0 + subject + seed,
+                         "total_human_time_min": 8.0})
+        for k in (1, 2, 3):  # the curve: 12, 6, 4 (mean 22 / 3) for every subject
+            rows.append({"task": "a", "config": "ours+learning", "subject": subject,
+                         "seed": k - 1, "session_index": k, "success": k > 1,
+                         "total_time_min": 12.0 / k, "total_human_time_min": 8.0 / k,
+                         "intent_offered": k - 1, "intent_accepted": k - 1})
+    runs = pd.DataFrame(rows)
+    runs["session_index"] = runs["session_index"].astype("Int64")
+    units = paired_units(runs, "ours+learning")
+    assert units[["subject", "n"]].values.tolist() == [[0, 3], [1, 3], [2, 3]]
+    assert units["time"].tolist() == pytest.approx([22 / 3] * 3)
+    assert units["time_base"].tolist() == [10.5, 11.5, 12.5]
+    pooled = compare(runs).set_index("task").loc["all"]
+    assert pooled["time_change_pct"] == pytest.approx(100 * (22 / 3 / 11.5 - 1))
+    assert pooled["success_rate"] == pytest.approx(2 / 3)
+    curve = learning_curve(runs)
+    assert curve["session_index"].tolist() == [1, 2, 3]
+    assert curve["time_change_pct"].tolist() == pytest.approx(
+        [100 * (12 / k / 11.5 - 1) for k in (1, 2, 3)])
+    assert curve["human_time_change_pct"].tolist() == pytest.approx([0, -50, 100 * (1 / 3 - 1)])
+    assert curve["intent_accepted"].tolist() == [0, 3, 6]
+    fig = learning_figure(curve)
+    left, right = fig.axes
+    assert left.get_ylabel() == "change of the mean vs NOIR protocol (%)"
+    assert right.get_title() == "human time vs NOIR protocol"
 
 
 def test_the_figures_name_what_they_show():
-    runs = pd.DataFrame({
-        "task": ["pour_tea"] * 4 + ["cube_in_tray"] * 2,
-        "config": ["noir", "noir", "best", "best", "noir", "best"], "success": [True] * 6,
-        "time_min": [1.0, 1.2, 0.2, 0.3, 0.8, 0.1], "human_time_pct": [80.0] * 4 + [50.0] * 2,
-    })
-    fig = table1_figure(runs, demos=3)
-    time_ax, human_ax = fig.axes
+    runs = _synthetic(np.random.default_rng(0), tasks=("pour_tea", "cube_in_tray"),
+                      subjects=1, seeds=2, noise=0.0)
+    fig = table1_figure(runs, compare(runs, ["ours"]))
+    time_ax, human_ax, change_ax = fig.axes
     assert "Table 1" in time_ax.get_title()
     assert time_ax.get_ylabel().startswith("completion time (min)")
     assert human_ax.get_ylabel().startswith("human time (min)")
     assert [t.get_text() for t in human_ax.get_xticklabels()] == ["cube_in_tray", "pour_tea"]
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["NOIR protocol, simulated",
-                      "ours (after 3 demonstration sessions, not counted), simulated",
-                      "NOIR paper (Table 1)"]
-    # bar heights: the simulated means, and the paper's minutes (human: time x its %)
+    assert [t.get_text() for t in time_ax.get_legend().get_texts()] == [
+        "NOIR protocol, simulated", "ours, no learning, simulated",
+        "NOIR paper (Table 1, successful trials)"]
     noir, ours, paper = ([p.get_height() for p in bars] for bars in human_ax.containers
                          if isinstance(bars, BarContainer))
-    assert noir == pytest.approx([0.4, 0.88]) and ours == pytest.approx([0.05, 0.2])
+    by = runs.groupby(["config", "task"])["total_human_time_min"].mean()
+    assert noir == pytest.approx(by["noir"].tolist())
+    assert ours == pytest.approx(by["ours"].tolist())
     assert math.isnan(paper[0]) and paper[1] == pytest.approx(13.53 * 0.8315)
+    assert change_ax.get_ylabel() == "change vs NOIR protocol (%)"
+    bars = [p.get_height() for c in change_ax.containers if isinstance(c, BarContainer)
+            for p in c]
+    assert bars == pytest.approx([-50, -50])
     summary = pd.DataFrame({
         "config": ["noir", "noir+learning"], "object_skill_time_s": [15.0, 2.0],
         "object_skill_time_sd": [1.0, 0.5], "cursor_travel_cm": [30.0, 6.0],
         "cursor_travel_sd": [10.0, float("nan")],
     })
-    fig = figure5_figure(summary, demos=3)
+    fig = figure5_figure(summary, sessions=5)
     assert "Figure 5" in fig.get_suptitle()
     left, right = fig.axes
     assert left.get_ylabel() == "object + skill decoding time per skill call (s)"
     assert right.get_ylabel() == "cursor travel per Where stage (cm)"
+    assert [t.get_text() for t in right.get_xticklabels()] == [
+        "without learning", "with learning\n(sessions 1-5 of a curve)"]
     ours, paper = ([p.get_height() for p in bars] for bars in right.containers
                    if isinstance(bars, BarContainer))
     assert (ours, paper) == ([30.0, 6.0], [9.0, 5.3])
+    assert learning_gains(summary)["object_skill_time_cut_pct"] == pytest.approx(
+        100 * (1 - 2 / 15))
 
 
 def test_the_session_bar_shows_on_a_terminal_and_is_silent_elsewhere():
@@ -116,35 +241,20 @@ def test_the_session_bar_shows_on_a_terminal_and_is_silent_elsewhere():
         assert terminal or out.getvalue() == ""
 
 
-def test_reductions_compare_mean_times():
-    runs = pd.DataFrame({
-        "config": ["noir", "noir", "best", "best"], "success": [True] * 4,
-        "time_min": [10.0, 20.0, 5.0, 5.0], "human_time_pct": [80.0, 80.0, 50.0, 50.0],
-    })
-    cut = reductions(runs)
-    assert cut["time_reduction_pct"] == pytest.approx(100 * (1 - 5 / 15))
-    assert cut["human_time_reduction_pct"] == pytest.approx(100 * (1 - 2.5 / 12))
-    # a configuration without a successful session has no mean: no number rather than a crash
-    runs["success"] = [True, True, False, False]
-    assert all(math.isnan(v) for v in reductions(runs).values())
-    summary = pd.DataFrame({"config": ["noir"], "object_skill_time_s": [9.0],
-                            "cursor_travel_cm": [3.0]})
-    assert all(math.isnan(v) for v in learning_gains(summary).values())
-
-
-@pytest.mark.parametrize(("args", "error"), [
-    ((["cook"], ["noir"], [0], 1), "unknown tasks \\['cook'\\]"),
-    (([], ["noir"], [0], 1), "unknown tasks \\[\\]"),
-    ((["cube_in_tray"], ["ours"], [0], 1), "unknown configurations \\['ours'\\]"),
-    ((["cube_in_tray"] * 2, ["noir"], [0], 1), "a task is repeated"),
-    ((["cube_in_tray"], ["noir"], [1, 1], 1), "a seed is repeated"),
-    ((["cube_in_tray"], ["noir"], [], 1), "seeds must be one or more integers >= 0"),
-    ((["cube_in_tray"], ["noir"], [-1], 1), "seeds must be one or more integers >= 0"),
-    ((["cube_in_tray"], ["noir"], [0], 0), "need subjects >= 1"),
+@pytest.mark.parametrize(("args", "kwargs", "error"), [
+    ((["cook"], ["noir"], [0], 1), {}, "unknown tasks \\['cook'\\]"),
+    (([], ["noir"], [0], 1), {}, "unknown tasks \\[\\]"),
+    ((["cube_in_tray"], ["best"], [0], 1), {}, "unknown configurations \\['best'\\]"),
+    ((["cube_in_tray"] * 2, ["noir"], [0], 1), {}, "a task is repeated"),
+    ((["cube_in_tray"], ["noir"], [1, 1], 1), {}, "a seed is repeated"),
+    ((["cube_in_tray"], ["noir"], [], 1), {}, "seeds must be one or more integers >= 0"),
+    ((["cube_in_tray"], ["noir"], [-1], 1), {}, "seeds must be one or more integers >= 0"),
+    ((["cube_in_tray"], ["noir"], [0], 0), {}, "need subjects >= 1"),
+    ((["cube_in_tray"], ["ours+learning"], [0], 1), {"sessions": 0}, "sessions >= 1"),
 ])
-def test_run_suite_refuses_a_bad_plan_before_any_session(tmp_path, args, error):
+def test_run_suite_refuses_a_bad_plan_before_any_session(tmp_path, args, kwargs, error):
     with pytest.raises(ValueError, match=error):
-        run_suite(*args, tmp_path / "out")
+        run_suite(*args, tmp_path / "out", **kwargs)
     assert not any(tmp_path.iterdir())
 
 
@@ -155,7 +265,9 @@ def test_run_suite_never_writes_over_an_earlier_run(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["table1.csv"]
 
 
-def test_paper_numbers_and_unknown_tasks():
+def test_paper_numbers_and_the_cli_options():
     assert PAPER["wipe_spill"] == ("WipeSpill", 4.33, 1.00, 14.74, 79.02)
     result = CliRunner().invoke(app, ["experiment", "table1", "--tasks", "cook"])
     assert result.exit_code == 2 and "unknown tasks ['cook']" in result.output
+    result = CliRunner().invoke(app, ["experiment", "learning", "--sessions", "0"])
+    assert result.exit_code == 2 and "--sessions" in result.output
