@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -46,16 +47,21 @@ from decoders.benchmark.transfer import RecenteredCrossSubjectEvaluation
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "experiments" / "results"
 NAMES = ["pyRiemann_TS+LR", "TS+LR", "MDM", "CSP+LDA"]
-SOURCES = ["decoders", "experiments/mi_transfer.py"]
 
 
 def _commit() -> str:
-    """The checkout's commit, marked when the code this script runs differs from it."""
+    """The checkout's commit, marked when a repository file this process imported differs
+    from it (call it before the run: HEAD may move while it runs)."""
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                           capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                            *SOURCES], cwd=ROOT, capture_output=True, text=True,
-                           check=False).stdout.strip()
+    files = {Path(__file__).resolve()}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().is_relative_to(ROOT) \
+                and ".venv" not in Path(path).resolve().relative_to(ROOT).parts:
+            files.add(Path(path).resolve())
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", *map(str, sorted(files))],
+                           cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
     return head + (" (+ uncommitted changes)" if dirty else "")
 
 
@@ -64,6 +70,7 @@ def main() -> None:
     parser.add_argument("--n-calibration", type=int, default=10)
     parser.add_argument("--report", type=Path, default=None, help="also write the HTML report")
     args = parser.parse_args()
+    commit = _commit()
     dataset = EEGMMIDB(tasks=["left_right"])
     paradigm = LeftRightImagery(fmin=8, fmax=32, tmax=3.0)
     pipelines = {name: PIPELINES[name] for name in NAMES}
@@ -79,7 +86,7 @@ def main() -> None:
     save_results(results, OUT / "mi_transfer.csv")
 
     lines = [f"MI across subjects with Riemannian re-centering (experiments/mi_transfer.py), "
-             f"commit {_commit()}",
+             f"commit {commit}",
              f"EEGMMIDB left/right imagery, subjects {dataset.subjects}, {paradigm!r}; "
              f"re-centering from the first {args.n_calibration} trials of each session "
              "(unlabelled, not scored for the left-out subject).", ""]
