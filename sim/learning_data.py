@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import colorsys
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +60,9 @@ counts as its object)."""
 
 
 def collect_states(task: str, seeds: Iterable[int], variant: str = "position",
-                   cache: str | Path | None = None) -> list[DecisionState]:
+                   cache: str | Path | None = None,
+                   observe: Callable[[TabletopWorld, DecisionState], None] | None = None
+                   ) -> list[DecisionState]:
     """Run ``task``'s reference plan for each seed and record the state before each step.
 
     Parameters
@@ -73,6 +75,10 @@ def collect_states(task: str, seeds: Iterable[int], variant: str = "position",
     cache : path or None
         Folder of per-episode ``.npz`` files: episodes found there are read instead of run,
         new ones are written there.
+    observe : callable or None
+        Called as ``observe(world, state)`` with each state of the episodes run here (not
+        those read from ``cache``) just after it is recorded, before its step runs: to look
+        at the same scene with other sensors.
 
     Returns
     -------
@@ -90,14 +96,16 @@ def collect_states(task: str, seeds: Iterable[int], variant: str = "position",
         if file is not None and file.exists():
             states += load_states(file)
             continue
-        episode = _run_episode(task, int(seed), variant)
+        episode = _run_episode(task, int(seed), variant, observe)
         if file is not None:
             save_states(file, episode)
         states += episode
     return states
 
 
-def _run_episode(task: str, seed: int, variant: str) -> list[DecisionState]:
+def _run_episode(task: str, seed: int, variant: str,
+                 observe: Callable[[TabletopWorld, DecisionState], None] | None = None
+                 ) -> list[DecisionState]:
     cls = TASKS[task]
     states = []
     with cls.make_world(seed) as world:
@@ -118,6 +126,8 @@ def _run_episode(task: str, seed: int, variant: str) -> list[DecisionState]:
                 task, seed, k, variant, top.rgb, side.rgb, step.object, step.skill,
                 top_px, side_px, xyz, _classes(world, top.segmentation),
                 _classes(world, side.segmentation)))
+            if observe is not None:
+                observe(world, states[-1])
             try:
                 get_skill(step.skill).run(world, params)
             except SkillFailure:
