@@ -11,6 +11,7 @@ from decoders.benchmark.datasets import Dataset
 from decoders.benchmark.evaluations import CrossSubjectEvaluation
 from decoders.benchmark.paradigms import MotorImagery
 from decoders.benchmark.pipelines import PIPELINES
+from decoders.benchmark.run import ConfigError, parse_config, run_benchmark
 from decoders.benchmark.transfer import RecenteredCrossSubjectEvaluation, recentering_matrix
 
 
@@ -69,3 +70,16 @@ def test_recentered_cross_subject_recovers_what_gains_hide():
         RecenteredCrossSubjectEvaluation(n_calibration=40).evaluate(dataset, paradigm, pipelines)
     with pytest.raises(ValueError, match="n_calibration must be an int >= 2"):
         RecenteredCrossSubjectEvaluation(n_calibration=1)
+
+
+def test_config_names_the_recentered_evaluation():
+    config = {"datasets": [{"name": "GainSubjects"}],
+              "paradigm": {"name": "MotorImagery", "params": {"fmin": None, "fmax": None}},
+              "evaluation": {"name": "cross-subject-recentered", "params": {"n_calibration": 8}},
+              "pipelines": [{"name": "MDM"}]}
+    parsed = parse_config(config, "gains.yaml", dataset_names=("GainSubjects",))
+    results = run_benchmark(parsed, extra_datasets={"GainSubjects": GainSubjects})
+    assert (results["n_test"] == 32).all() and results["accuracy"].min() >= 0.9
+    config["evaluation"]["params"]["n_calibration"] = 1
+    with pytest.raises(ConfigError, match="gains.yaml: evaluation: n_calibration must be"):
+        parse_config(config, "gains.yaml", dataset_names=("GainSubjects",))

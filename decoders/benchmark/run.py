@@ -24,7 +24,8 @@ import or call anything of its choosing::
       params: {fmin: 7, fmax: 45, events: ["13", "17", "21", "rest"], tmin: 0, tmax: 2}
       filter_bank: null           # optional bands [[low, high], ...] for filter-bank pipelines
     evaluation:
-      name: within-session        # within-session | cross-session | cross-subject
+      name: within-session        # within-session | cross-session | cross-subject |
+                                  # cross-subject-recentered (params: n_calibration)
       params: {n_splits: 5, random_state: 42, gaze_shift: 1.0}
       windows: [0.5, 1, 2]        # optional window lengths (s)
     pipelines:
@@ -53,6 +54,7 @@ from decoders.benchmark.datasets import DATASETS, Dataset
 from decoders.benchmark.evaluations import EVALUATIONS
 from decoders.benchmark.paradigms import PARADIGMS
 from decoders.benchmark.pipelines import PipelineSpec, resolve_pipeline, shown, step_name
+from decoders.benchmark.transfer import RecenteredCrossSubjectEvaluation
 
 DatasetFactory = Callable[..., Dataset]
 CONFIG_DATASETS: dict[str, DatasetFactory] = {**DATASETS, "BIDSDataset": BIDSDataset}
@@ -138,7 +140,12 @@ PARADIGM_FIELDS = {
 }
 """Keys of ``paradigm.params`` and their kinds (see :class:`~decoders.benchmark.paradigms.
 Paradigm`)."""
-EVALUATION_FIELDS = {"n_splits": "int", "random_state": "int?", "gaze_shift": "number"}
+CONFIG_EVALUATIONS = {**EVALUATIONS, RecenteredCrossSubjectEvaluation.name:
+                      RecenteredCrossSubjectEvaluation}
+"""Evaluations a config can name: :data:`~decoders.benchmark.evaluations.EVALUATIONS` and
+:class:`~decoders.benchmark.transfer.RecenteredCrossSubjectEvaluation`."""
+EVALUATION_FIELDS = {"n_splits": "int", "random_state": "int?", "gaze_shift": "number",
+                     "n_calibration": "int"}
 """Keys of ``evaluation.params`` and their kinds."""
 
 
@@ -216,9 +223,9 @@ def parse_config(
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{source}: paradigm: {err}") from err
     ev = _mapping(top["evaluation"], "evaluation", source, ("name",), ("params", "windows"))
-    if not isinstance(ev["name"], str) or ev["name"] not in EVALUATIONS:
+    if not isinstance(ev["name"], str) or ev["name"] not in CONFIG_EVALUATIONS:
         raise ConfigError(f"{source}: evaluation.name {shown(ev['name'])} is not one of "
-                          f"{sorted(EVALUATIONS)}.")
+                          f"{sorted(CONFIG_EVALUATIONS)}.")
     ev_params = _check_fields(
         _mapping(ev.get("params") or {}, "evaluation.params", source,
                  allowed=tuple(EVALUATION_FIELDS)), EVALUATION_FIELDS, "evaluation.params",
@@ -226,7 +233,7 @@ def parse_config(
     windows = _check_fields({"windows": ev.get("windows")}, {"windows": "numbers?"},
                             "evaluation", source)["windows"]
     try:
-        EVALUATIONS[ev["name"]](windows=windows, **ev_params)
+        CONFIG_EVALUATIONS[ev["name"]](windows=windows, **ev_params)
     except (TypeError, ValueError) as err:
         raise ConfigError(f"{source}: evaluation: {err}") from err
     if not isinstance(top["pipelines"], list) or not top["pipelines"]:
@@ -355,7 +362,7 @@ def run_benchmark(
         (:func:`config_summary`).
     """
     paradigm = PARADIGMS[config.paradigm](**config.paradigm_params)
-    evaluation = EVALUATIONS[config.evaluation](
+    evaluation = CONFIG_EVALUATIONS[config.evaluation](
         windows=config.windows, n_jobs=n_jobs, scheduler=scheduler, **config.evaluation_params
     )
     frames = []
