@@ -198,7 +198,7 @@ def test_the_figures_name_what_they_show():
     assert time_ax.get_ylabel().startswith("completion time (min)")
     assert human_ax.get_ylabel().startswith("human time (min)")
     assert [t.get_text() for t in human_ax.get_xticklabels()] == ["cube_in_tray", "pour_tea"]
-    assert [t.get_text() for t in time_ax.get_legend().get_texts()] == [
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "NOIR protocol, simulated", "ours, no learning, simulated",
         "NOIR paper (Table 1, successful trials)"]
     noir, ours, paper = ([p.get_height() for p in bars] for bars in human_ax.containers
