@@ -3,7 +3,8 @@
 Each video frame shows the record's latest camera frame (``frames/*.png``, as its ``frame``
 events list them) and, in a band below it, what the interface showed and decided at that moment
 of the session: during What the candidates' SSVEP patches (see below), during How the skill
-options by motor-imagery class, during Where the cursor and the intended point on the image,
+options by motor-imagery class, during Where the cursor and (when the record knows it) the point
+the person meant on the image,
 the skill that runs and how it ended, the latest decision (label highlighted, scores) and
 confirmation (accepted or rejected), and the outcome. Frames are timed by the events' session
 time ``t``: frame ``k`` shows the session at ``t0 + k * speed / fps``; the last state is held
@@ -311,11 +312,10 @@ class _Scene:
                                        for cls, skill in e["options"].items()) or "no skill"
             elif s.stage == "where":
                 s.cursor_px = get("start_px", _is_px_or_none, "[u, v] px")
-                s.target_px = get("target_px", _is_px_or_none, "[u, v] px")
-                point = e["intended"]
-                s.content = "intended point " + ", ".join(
-                    f"{axis} = {point[axis]:.3f} m" for axis in ("x", "y", "z") if axis in point)
-        elif kind == "decision":
+                s.content = "steer the cursor to the point"
+        if s.stage == "where" and "target_px" in e:  # what the person meant, when the record
+            s.target_px = get("target_px", _is_px_or_none, "[u, v] px")  # knows it
+        if kind == "decision":
             scores = get("scores", _is_scores, "an object of label -> number")
             kind_of = get("score_kind", _is_str_or_none, "a string") or "score"
             ranked = sorted(scores.items(), key=lambda item: -item[1])[:4]
