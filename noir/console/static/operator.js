@@ -155,7 +155,9 @@ function handle(m) {
 // A live session's cues: each instruction when it starts (a new list drops the old one).
 let cueTimers = [];
 window.cueLog = [];  // every instruction shown, in order
+window.cuesSent = [];  // every instruction the session sent (one cut short by the next list is not shown)
 function showCues(cues) {
+  window.cuesSent.push(...cues.map((cue) => cue.text));
   cueTimers.forEach(clearTimeout);
   cueTimers = [];
   $("cue").textContent = "";
