@@ -72,6 +72,9 @@ class LoopConfig:
         earlier choices (``noir.assist``), so that they only confirm.
     propose_threshold : float
         Smallest confidence, in [0, 1], of an (object, skill) proposal that is shown.
+    propose_single_skill : bool
+        When only one skill applies to the selected object, propose it for confirmation at once
+        instead of decoding an MI window among one option (ours; NOIR's protocol decodes it).
     intent_model : str
         How the (object, skill) is learned: ``"retrieval"`` (NOIR: few-shot retrieval over
         every remembered scene) or ``"planning"`` (NOIR 2.0: the next step of the matching
@@ -103,6 +106,7 @@ class LoopConfig:
     learning: bool = False
     propose_threshold: float = 0.5
     intent_model: str = "retrieval"
+    propose_single_skill: bool = False
 
     def __post_init__(self) -> None:
         if len(self.ssvep_phases) < len(self.ssvep_freqs) or not all(

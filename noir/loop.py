@@ -346,6 +346,12 @@ class InterfaceLoop:
             return None
         binding = dict(zip(MI_CLASSES, options, strict=False))  # MI class -> skill name
         self.recorder.event("stage", stage="how", object=obj, options=binding)
+        if len(options) == 1 and self.config.propose_single_skill:  # nothing to decode
+            screen = Proposal("how", options[0], self.config.confirm_window, obj)
+            chosen = options[0] if self.confirm(screen) else None
+            if chosen is not None:
+                self.tally.selected("how", 1, chosen, self._last_truth)
+            return chosen
         decision = self.decode_mi("how", Menu(binding, self.config.mi_window))
         truth = self._decision_truth
         chosen = self.offer(decision, object=obj)

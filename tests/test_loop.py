@@ -281,3 +281,28 @@ def test_the_tally_summarises_what_it_counted():
     # log2(4) = 2 bits meant and accepted (the wrongly accepted intent sent none), in 6 s of
     # selecting (Where not counted)
     assert summary["practical_itr_bits_per_min"] == pytest.approx(20.0)
+
+
+def test_a_single_applicable_skill_is_proposed_without_a_decoding_window(tmp_path):
+    """With ``propose_single_skill`` (ours), the tray's only skill (place) is proposed for
+    confirmation at once; NOIR's protocol decodes an MI window among that one option."""
+    task = TASKS["cube_in_tray"]()
+    for propose, folder in ((True, "ours"), (False, "noir")):
+        config = LoopConfig(propose_single_skill=propose)
+        with task.make_world(seed=0) as world:
+            person = Person([PlanStep("tray", "place")], world)
+            operator = SimulatedOperator(SyntheticSubject("default", seed=0), person)
+            calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=0)
+            recorder = SessionRecorder(tmp_path / folder, SessionClock())
+            loop = InterfaceLoop(world, task, operator, calibration, recorder, config)
+            assert loop.select_skill("tray") == "place"
+            recorder.close()
+        events = read_events(tmp_path / folder)
+        decided = [e for e in events if e["event"] == "decision"]
+        (answer,) = [e for e in events if e["event"] == "confirm"]
+        assert answer["proposal"] == "place" and answer["clench"] is False
+        assert len(decided) == (0 if propose else 1)
+        assert loop.tally.selections == [{"stage": "how", "n_options": 1, "correct": True}]
+        spent = loop.tally.stage_time["how"]
+        assert spent == pytest.approx(config.confirm_window + (0 if propose
+                                                               else config.mi_window))
