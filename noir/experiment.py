@@ -68,7 +68,7 @@ from sim.tasks import TASKS
 _NOIR = LoopConfig()
 _OURS = LoopConfig(ssvep_decoder="fbcca", ssvep_stopping=(1.0, 1.5, 2.0, 3.0, 4.0),
                    mi_decoder="ts_lr", mi_window=2.0, confirm_window=1.0,
-                   cursor_start="object")
+                   cursor_start="object", propose_single_skill=True)
 CONFIGS = {
     "noir": _NOIR,
     "ours": _OURS,
