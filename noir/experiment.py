@@ -10,7 +10,10 @@ rows are four configurations:
   and the cursor, 1-s confirmation windows, the axis cursor starting at the image centre;
 - ``ours``: our decoders and protocol, no learning — FBCCA with dynamic stopping (1–4 s),
   tangent-space + logistic-regression MI on 2-s windows, 1-s confirmation windows, the axis
-  cursor starting on the selected object as the top camera sees it. The confirmation window is
+  cursor starting on the selected object as the top camera sees it, and a skill that is the
+  only one for the selected object proposed for confirmation at once instead of decoded among
+  one option (``LoopConfig.propose_single_skill``; the MI-window choice below was made
+  without it). The confirmation window is
   1 s, as NOIR's: a person rejects a proposal with a clench that starts after their decision
   time, about 0.45 s (Hick–Hyman for 2 options), and the clench detector reads 0.5 s, so the
   0.6-s window an instantly reacting person allowed catches almost no rejection. The MI window
