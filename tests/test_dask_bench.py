@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 from dask.distributed import LocalCluster
 
@@ -27,8 +28,11 @@ PARADIGM = SSVEP(fmin=6, fmax=40, tmin=0.14, tmax=0.89)
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes, one thread each, over tcp on 127.0.0.1 only."""
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
     with LocalCluster(host="127.0.0.1", protocol="tcp://", n_workers=2, threads_per_worker=1,
                       processes=True, dashboard_address=None) as cluster:
+        cluster.spawned_here = [p for p in psutil.Process().children(recursive=True)
+                             if p.pid not in before]
         yield cluster
 
 
@@ -43,6 +47,9 @@ def test_cluster_binds_loopback_only(cluster):
                  *(w["host"] for w in cluster.scheduler_info["workers"].values())]
     assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
     assert all("127.0.0.1" in a for a in addresses), addresses
+    listening = [c.laddr for p in cluster.spawned_here for c in p.net_connections("inet")
+                 if c.status == psutil.CONN_LISTEN]
+    assert len(listening) >= 2 and {a.ip for a in listening} == {"127.0.0.1"}, listening
 
 
 @pytest.mark.parametrize("evaluation", [WithinSessionEvaluation, CrossSubjectEvaluation])
