@@ -316,24 +316,36 @@ def bootstrap_change(units: pd.DataFrame, measure: str, *, n_boot: int = N_BOOT,
                      seed: int = 0) -> tuple[float, float, float]:
     """Change of the mean of ``measure`` from the baseline to the configuration over
     ``units`` (``paired_units``), in % (-50: half the baseline's mean), and its 95 %
-    percentile bootstrap interval: the units are resampled with replacement within each task,
-    ``n_boot`` times from ``np.random.default_rng(seed)``, so that every resample holds each
-    task's number of units.
+    percentile bootstrap interval, two-level: each of ``n_boot`` resamples
+    (``np.random.default_rng(seed)``) draws as many tasks as ``units`` holds, with
+    replacement, and within each drawn task as many of its units, with replacement (for one
+    task: its units). Resampling the units within each task only (stratified) would give no
+    spread at all with one unit per task and half the variance with two; drawing the tasks too
+    makes the interval speak for tasks like these, not only for these tasks.
 
-    Returns (change, low, high); NaN for no units or a baseline mean of 0.
+    Returns (change, low, high); all NaN for a baseline mean of 0, the bounds NaN for fewer
+    than two units.
     """
     total = units[f"{measure}_base"].sum() if len(units) else 0.0
     if total <= 0:
         return (float("nan"),) * 3
+    change = float(100 * (units[measure].sum() / total - 1))
+    if len(units) < 2:
+        return change, float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    ours, base = np.zeros(n_boot), np.zeros(n_boot)
-    for _, group in units.groupby("task", sort=True):
-        picks = rng.integers(0, len(group), size=(n_boot, len(group)))
-        ours += group[measure].to_numpy()[picks].sum(axis=1)
-        base += group[f"{measure}_base"].to_numpy()[picks].sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        low, high = np.nanpercentile(100 * (ours / base - 1), [2.5, 97.5])
-    return float(100 * (units[measure].sum() / total - 1)), float(low), float(high)
+    tasks = [(group[measure].to_numpy(), group[f"{measure}_base"].to_numpy())
+             for _, group in units.groupby("task", sort=True)]
+    ratios = np.full(n_boot, np.nan)
+    for b in range(n_boot):
+        ours = base = 0.0
+        for t in rng.integers(0, len(tasks), len(tasks)):
+            mine, theirs = tasks[t]
+            picks = rng.integers(0, len(mine), len(mine))
+            ours, base = ours + mine[picks].sum(), base + theirs[picks].sum()
+        if base > 0:
+            ratios[b] = ours / base
+    low, high = np.nanpercentile(100 * (ratios - 1), [2.5, 97.5])
+    return change, float(low), float(high)
 
 
 def wilcoxon_p(ours: Any, base: Any) -> float:
@@ -364,10 +376,10 @@ def compare(runs: pd.DataFrame, configs: list[str] | None = None, *, baseline: s
             n_boot: int = N_BOOT, seed: int = 0) -> pd.DataFrame:
     """Each configuration against ``baseline``, per task and over all tasks (``task`` =
     "all"): for each of ``MEASURES`` (``time``, ``human_time``), the means (min) over the
-    paired units (``paired_units``), the change of the mean in % with its task-stratified
-    bootstrap 95 % interval (``bootstrap_change``) and the paired Wilcoxon p over the units
-    (``wilcoxon_p``); the number of units; both success rates (failed sessions count in the
-    means with their whole time)."""
+    paired units (``paired_units``), the change of the mean in % with its two-level
+    bootstrap 95 % interval (``bootstrap_change``: tasks, then units) and the paired
+    Wilcoxon p over the units (``wilcoxon_p``); the number of units; both success rates
+    (failed sessions count in the means with their whole time)."""
     configs = configs or [c for c in CONFIGS if c != baseline and c in set(runs["config"])]
     rows = []
     for config in configs:
@@ -386,7 +398,7 @@ def learning_curve(runs: pd.DataFrame, *, baseline: str = BASELINE, n_boot: int 
                    seed: int = 0) -> pd.DataFrame:
     """Per learning configuration and session index 1..N: the mean total time and total human
     time (min) of session k over the (task, subject) curves, and their change vs the same
-    subjects' ``baseline`` means in % with a task-stratified bootstrap 95 % interval; the
+    subjects' ``baseline`` means in % with a two-level bootstrap 95 % interval; the
     success rate; the object+skill proposals offered and accepted."""
     base = runs[runs["config"] == baseline]
     rows = []
@@ -563,7 +575,8 @@ def _change_panel(ax: Any, pooled: pd.DataFrame) -> None:
     ax.axhline(0, color="k", linewidth=0.8)
     ax.set_xticks(x, [CONFIG_NAMES.get(c, c) for c in configs])
     ax.set_ylabel("change vs NOIR protocol (%)")
-    ax.set_title("All tasks: change of the mean, task-stratified bootstrap 95 % interval")
+    ax.set_title("All tasks: change of the mean, two-level bootstrap 95 % interval (tasks, "
+                 "then units)")
     ax.legend(fontsize=7)
 
 
@@ -590,7 +603,8 @@ def learning_figure(curve: pd.DataFrame) -> Figure:
         ax.xaxis.get_major_locator().set_params(integer=True)
     axes[0].set_ylabel("change of the mean vs NOIR protocol (%)")
     axes[0].legend(fontsize=8, title="dashed: mean over the curve", title_fontsize=7)
-    fig.suptitle("Learning curves in simulation: task-stratified bootstrap 95 % interval")
+    fig.suptitle("Learning curves in simulation: two-level bootstrap 95 % interval (tasks, "
+                 "then units)")
     fig.tight_layout()
     return fig
 
@@ -632,8 +646,9 @@ MEANINGS = (
     "(decision + decoding + confirmation windows), min, all attempts; a failed session counts "
     "with its whole time. change: of the mean vs the NOIR protocol over paired units "
     "(sessions by task, subject and seed; a learning curve's mean by task and subject against "
-    "that subject's NOIR sessions), %, [task-stratified bootstrap 95 % interval, "
-    f"{N_BOOT} resamples]; p: paired Wilcoxon signed-rank. Table 1's horizon, attempts, "
+    f"that subject's NOIR sessions), %, [bootstrap 95 % interval, {N_BOOT} resamples "
+    "drawing tasks, then units within each task]; p: paired Wilcoxon signed-rank over the "
+    "units. Table 1's horizon, attempts, "
     "time_min and human_time_pct: as NOIR defines them (the successful attempt), means over "
     "successful sessions; acc_what, acc_how: decoding accuracy of windows decoded among 2 or "
     "more options; practical_itr: bits/min the person sent choosing objects and skills "

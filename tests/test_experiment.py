@@ -130,7 +130,7 @@ def test_half_the_time_is_a_change_of_minus_50_percent_with_an_interval_around_i
     assert summary.loc["ours", "time_target_pct"] == -40
 
 
-def test_the_bootstrap_is_seeded_stratified_and_matches_a_hand_count():
+def test_the_bootstrap_is_seeded_two_level_and_matches_a_hand_count():
     units = paired_units(_synthetic(np.random.default_rng(1)), "ours")
     first = bootstrap_change(units, "time", seed=3)
     assert bootstrap_change(units, "time", seed=3) == first
@@ -139,9 +139,12 @@ def test_the_bootstrap_is_seeded_stratified_and_matches_a_hand_count():
     units = pd.DataFrame({"task": ["a", "a"], "time": [5.0, 10.0], "time_base": [10.0, 10.0]})
     change, low, high = bootstrap_change(units, "time", n_boot=4000)
     assert change == pytest.approx(-25) and (low, high) == (-50, 0)
-    # stratified: a task of one unit is in every resample
-    units = pd.DataFrame({"task": ["a", "b"], "time": [5.0, 10.0], "time_base": [10.0, 10.0]})
-    assert bootstrap_change(units, "time")[1:] == pytest.approx((-25, -25))
+    # one unit in each of two tasks: the tasks are drawn too (a, a: -50; a, b: -25; b, b: 0)
+    units = units.assign(task=["a", "b"])
+    assert bootstrap_change(units, "time", n_boot=4000) == (-25, -50, 0)
+    # one unit: a change but no interval
+    change, low, high = bootstrap_change(units[:1], "time")
+    assert change == -50 and math.isnan(low) and math.isnan(high)
 
 
 def test_the_paired_test_is_scipys_wilcoxon_on_the_units():
