@@ -660,6 +660,8 @@ def _ci(row: pd.Series, measure: str) -> str:
     change = row[f"{measure}_change_pct"]
     if pd.isna(change):
         return "–"
+    if pd.isna(row[f"{measure}_ci_low"]):
+        return f"{change:+.0f} % [one unit]"
     return (f"{change:+.0f} % [{row[f'{measure}_ci_low']:+.0f}, "
             f"{row[f'{measure}_ci_high']:+.0f}]")
 
