@@ -57,6 +57,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import shlex
 import subprocess
 import sys
@@ -386,8 +387,9 @@ def table3(cnn: object, repeats: int, n_tests: int, suite: bool
     small.add_many(np.stack([s.top for s in pasta]), [s.object for s in pasta],
                    [s.skill for s in pasta])
     top = tests["position"][0].top
-    timing = f"ms per proposal (1 torch thread, median of 30): {proposal_ms(small, top):.1f} " \
-             f"with {len(small)} states"
+    timing = f"ms per proposal (1 torch thread, median of 30; load average " \
+             f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores): " \
+             f"{proposal_ms(small, top):.1f} with {len(small)} states"
     if not suite:
         lines += ["Pooled Franka suite: not run (--no-suite)", timing]
         return lines, rows
