@@ -34,7 +34,7 @@ def fails(args: list[str], *expected: str) -> str:
 @pytest.mark.parametrize(("option", "value", "expected"), [
     ("--seeds", "0", "greater than or equal to 1"),
     ("--subjects", "0", "greater than or equal to 1"),
-    ("--demos", "-2", "greater than or equal to 0"),
+    ("--sessions", "0", "greater than or equal to 1"),
     ("--seeds", "many", "should be a valid integer"), ("--n-jobs", "0", "-1 for every core"),
     ("--n-jobs", "100000", "100000 workers; expected 1 to"),
     ("--scheduler", "", "empty address"), ("--tasks", ",", "unknown tasks [',']"),
@@ -58,7 +58,7 @@ def test_experiment_never_writes_over_an_earlier_run(tmp_path, monkeypatch):
           "runs/learning already holds files")
     # the default moves on to the next free folder
     result = runner.invoke(app, ["experiment", "learning", "--tasks", "cube_in_tray", "--seeds",
-                                 "1", "--demos", "0"])
+                                 "1", "--sessions", "1"])
     assert result.exit_code == 0, result.output
     assert "written to runs/learning-2" in result.stdout
     assert earlier.read_text() == "an earlier run\n"
@@ -173,7 +173,7 @@ def _closed_port() -> int:
 
 def test_unreachable_scheduler_fails_fast_in_one_line(tmp_path):
     address = f"tcp://127.0.0.1:{_closed_port()}"
-    fails(["experiment", "learning", "--tasks", "cube_in_tray", "--seeds", "1", "--demos", "0",
+    fails(["experiment", "learning", "--tasks", "cube_in_tray", "--seeds", "1", "--sessions", "1",
            "--scheduler", address, "--out", str(tmp_path / "out")], "127.0.0.1")
 
 
