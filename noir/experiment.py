@@ -682,6 +682,20 @@ def format_summary(summary: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def format_task_spread(comparison: pd.DataFrame) -> str:
+    """The per-task changes (``compare``) summed up without weights: the change of the mean
+    over all tasks weighs long tasks more, so this says whether a few of them carry it."""
+    tasks = comparison[comparison["task"] != "all"]
+    lines = ["per-task changes, mean / median / range over tasks (every task weighs the same):"]
+    for config, mine in tasks.groupby("config", sort=False):
+        parts = [f"{name} {mine[f'{m}_change_pct'].mean():+.0f} / "
+                 f"{mine[f'{m}_change_pct'].median():+.0f} % "
+                 f"[{mine[f'{m}_change_pct'].min():+.0f}, {mine[f'{m}_change_pct'].max():+.0f}]"
+                 for m, name in (("time", "time"), ("human_time", "human time"))]
+        lines.append(f"  {CONFIG_NAMES.get(config, config)}: {', '.join(parts)}")
+    return "\n".join(lines)
+
+
 def format_comparison(comparison: pd.DataFrame) -> str:
     """Per task and configuration: change vs NOIR with 95 % interval, Wilcoxon p, units and
     success rates, as text."""
@@ -735,7 +749,7 @@ def table1_text(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.DataFram
     table beside the paper's, and what every number means."""
     summary = table1_summary(runs, comparison)
     return (header + MEANINGS + "\n\nTable 1, all tasks (targets: issue 14's acceptance)\n"
-            + format_summary(summary)
+            + format_summary(summary) + "\n" + format_task_spread(comparison)
             + "\n\nPer task vs the NOIR protocol\n" + format_comparison(comparison)
             + "\n\nPer task, beside NOIR's Table 1 (paper_*)\n" + format_table(table) + "\n")
 

@@ -21,6 +21,7 @@ from noir.experiment import (
     bootstrap_change,
     compare,
     figure5_figure,
+    format_task_spread,
     learning_curve,
     learning_figure,
     learning_gains,
@@ -123,6 +124,9 @@ def test_half_the_time_is_a_change_of_minus_50_percent_with_an_interval_around_i
     assert pooled["time_p"] < 1e-6
     assert compare(exact, ["ours"]).set_index("task").loc["a", "time_p"] == pytest.approx(
         2 / 2**12)
+    # every task weighs the same in the spread of per-task changes
+    assert "ours, no learning: time -50 / -50 % [-50, -50]" in format_task_spread(
+        compare(exact, ["ours"]))
     # what the table's row says
     summary = table1_summary(exact, compare(exact, ["ours"])).set_index("config")
     assert summary.loc["ours", "time_change_pct"] == pytest.approx(-50)
