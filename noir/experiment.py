@@ -789,6 +789,7 @@ def learning_text(runs: pd.DataFrame, curve: pd.DataFrame, summary: pd.DataFrame
             "learning over a 5-session curve: time -60 %, human time -70 %)\n"
             + format_summary(table1_summary(runs[runs["config"].isin(
                 [BASELINE, *comparison["config"]])], comparison))
+            + "\n" + format_task_spread(comparison)
             + "\n\nFigure 5 (object+skill decoding time per skill call, cursor travel per "
             "Where stage; NOIR: -60 %, -41 %)\n"
             + summary.to_string(index=False, float_format=lambda v: f"{v:.2f}") + figure5
