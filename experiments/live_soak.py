@@ -242,7 +242,8 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
             rss_warm = me.memory_info().rss
         motions += 1
         try:
-            feed = operator.feed([Cue("rest", PRE_ROLL), Cue("rest", motion)], "soak", channels)
+            feed = operator.cued_feed([Cue("rest", PRE_ROLL), Cue("rest", motion)], "soak",
+                                      channels)
         except StreamPaused as pause:
             faults.append(f"pre-roll: {pause}")
             continue

@@ -234,11 +234,16 @@ class StreamOperator(PersonOperator):
 
     def feed(self, screen: Screen, stage: str, channels: Sequence[str], pre_roll: float
              ) -> LiveFeed:
-        """Show ``screen`` (a motion or a glide) and return its live feed of ``channels``.
+        """Show ``screen`` (a motion or a glide) and return its live feed of ``channels``:
+        :meth:`cued_feed` of the person's cues, which start with ``pre_roll`` s of rest."""
+        return self.cued_feed(self.screen_cues(screen, pre_roll), stage, channels)
 
-        The person's cues start with ``pre_roll`` s of rest, already past when the motion
-        starts: its samples are read now (an answering source streams them at once); the rest
-        arrive as the robot moves.
+    def cued_feed(self, cues: Sequence[Cue], stage: str, channels: Sequence[str]) -> LiveFeed:
+        """Show ``cues`` and return the live feed of ``channels`` while they run.
+
+        The first cue is the pre-roll, already past when the motion starts: its samples are
+        read now (an answering source streams them at once); the rest arrive as the robot
+        moves.
 
         Raises
         ------
@@ -251,7 +256,6 @@ class StreamOperator(PersonOperator):
         if missing:
             raise ValueError(f"channel(s) {missing} not in {self.source.label}; it has "
                              f"{self.ch_names}")
-        cues = self.screen_cues(screen, pre_roll)
         self._show(stage, cues, live=cues[0].duration)
         data, stamps = self._read(round(cues[0].duration * self.sfreq))
         check_chunk(data, stamps, self.sfreq, self.ch_names, jitter=self.source.stamp_jitter)
