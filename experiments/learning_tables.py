@@ -34,12 +34,12 @@ whether the true point lies on an object (e.g. a container to place into) or on 
 spot to put a tool back, which no image cue marks). Ours also gets the 3-D point from the side
 view (``point_from_views``). Heuristic: ``noir.assist.put_back_point``, what the interface's
 assistant predicts: where the earlier choice lay within ``PUT_BACK_PX`` of the spot the held
-object was picked up from, the new pick-up spot plus that offset; otherwise ours. The pick-up spot
-is perceived as the interface perceives it (``noir.perception``: before each step a
+object was picked up from, the new pick-up spot; otherwise ours. The pick-up spot is perceived as
+the interface perceives it (``noir.perception``: before each step a
 ``Perception().look(world, held=...)`` of the top camera, the held object named by the robot's
-own grasp, ``anchors`` gives where the camera last saw it before the pick), never a simulator
-pose. The tasks' reference plans put every tool back where it was, so this heuristic is at its
-best here.
+own grasp, ``anchors`` gives its footprint's centre on the table where the camera last saw it
+before the pick), never a simulator pose. The tasks' reference plans put every tool back where
+it was, so this heuristic is at its best here.
 
 What is ground truth and what is input. Ground truth (what the person meant, used only to score
 and to split rows): each state's ``object``, ``skill``, ``top_px`` and ``xyz``, which the
@@ -117,7 +117,7 @@ def states(task: str, seeds: Sequence[int], variant: str) -> list[DecisionState]
 
 
 def _held_file(task: str, seed: int, variant: str) -> Path:
-    return CACHE / f"{task}-{variant}-{seed}.held.json"
+    return CACHE / f"{task}-{variant}-{seed}.held-on-table.json"
 
 
 def look_before(perception: Perception, held_from: list[tuple[float, float] | None],
@@ -128,7 +128,7 @@ def look_before(perception: Perception, held_from: list[tuple[float, float] | No
     seen). Reads no simulator pose."""
     held = world.robot.held_object()
     perception.look(world, held=held)
-    held_from.append(anchors(perception, state.object, held)[0])
+    held_from.append(anchors(perception, state.object, held, world.table_height)[0])
 
 
 def _read_held(file: Path, n: int) -> list[tuple[float, float] | None]:

@@ -6,12 +6,13 @@ An ``Assistant`` holds one user's model (NOIR §9): a few-shot memory of scenes 
 one-shot memory of the point they chose for each (object, skill)
 (``skills.learning.PointMemory``). A point that the person keeps choosing where the object in
 the hand was picked up ("put it back") has no image cue there; for such an (object, skill) the
-assistant predicts the pick-up spot plus the person's usual offset instead. Likewise a point on a
-fixed plane (where a mobile base should stand on the floor, ``Skill.point_height``) is predicted
-as the object's position plus the person's usual offset from it: one patch of floor looks like
-any other, so image matching has nothing to go by there. Both anchors are what the top camera saw
-(``noir.perception.anchors`` gives them): the held object's pixel in its last sighting
-before it was picked up, and the object's pixel in the latest look, never simulator poses.
+assistant predicts the pick-up spot itself instead. Likewise a point on a fixed plane (where a
+mobile base should stand on the floor, ``Skill.point_height``) is predicted as the object's
+position plus the person's usual offset from it: one patch of floor looks like any other, so
+image matching has nothing to go by there. Both anchors are what the top camera saw
+(``noir.perception.anchors`` gives them, each the pixel of a footprint's centre on the point's
+plane): the held object's in its last sighting before it was picked up, and the object's in the
+latest look, never simulator poses.
 The loop asks it before decoding: a confident proposal is shown and the person only confirms it
 (no clench) or rejects it (a clench: normal decoding follows). It learns from every successful
 attempt and is saved per user in a folder that loads without executing code (npz + JSON): the
@@ -92,14 +93,18 @@ class Example:
 
 def put_back_point(offsets: Sequence[tuple[float, float]],
                    held_from_px: tuple[float, float] | None) -> tuple[float, float] | None:
-    """``held_from_px`` plus the median of ``offsets`` (earlier chosen points minus where the
-    held object was picked up, pixels) if the person puts things back (median offset within
-    ``PUT_BACK_PX``); else None."""
+    """``held_from_px`` itself if the person puts things back: the median length of
+    ``offsets`` (earlier chosen points minus where the held object was picked up, pixels) is
+    within ``PUT_BACK_PX``; else None.
+
+    The spot itself, not the spot plus the median offset: the chosen points scatter around it
+    by how far from it the person let the cursor stop (their pointing error, which they
+    accepted), and copying that scatter would put every prediction as far off again.
+    """
     if held_from_px is None or not offsets \
             or np.median(np.linalg.norm(offsets, axis=1)) > PUT_BACK_PX:
         return None
-    u, v = np.add(held_from_px, np.median(offsets, axis=0))
-    return float(u), float(v)
+    return float(held_from_px[0]), float(held_from_px[1])
 
 
 class Assistant:

@@ -219,11 +219,15 @@ class InterfaceLoop:
         obj, name = chosen
         skill = get_skill(name)
         params, point_px = skill.params_for_object(self.world, obj), None
-        held_from, origin = anchors(self.perception, obj, held)  # where the camera saw them
+        plane = self.world.table_height if skill.point_height is None else skill.point_height
+        held_from, standing = anchors(self.perception, obj, held, plane)  # as the camera saw them
         if needs_point(skill):
             predicted = self.assistant.predict_point(
-                obj, name, top, held_from, origin, done.count(chosen)) if self.assistant else None
-            where = select_point(self, obj, skill, params, predicted, origin)
+                obj, name, top, held_from, standing, done.count(chosen)) \
+                if self.assistant else None
+            seen = self.perception.seen.get(obj)
+            where = select_point(self, obj, skill, params, predicted,
+                                 None if seen is None else seen.pixel)
             self.tally.steered(where.travel_px, where.travel_m)
             if where.params is None:  # the person never stopped the cursor
                 return False
@@ -231,7 +235,7 @@ class InterfaceLoop:
         self._safe_point()
         ok = self.execute(Intent(obj, name, params), skill)
         if ok and self.assistant:
-            examples.append(Example(top, obj, name, point_px, held_from, origin))
+            examples.append(Example(top, obj, name, point_px, held_from, standing))
         self.tally.ran_skill(ok)
         self._frames += 1
         self.recorder.frame(f"{self._frames:03d}-{name}-{obj}", self.world.render("top"))

@@ -270,11 +270,23 @@ def keep_on(point: np.ndarray, target: Sighting, held_size: tuple[float, float] 
     return np.array([x, y, target.top])
 
 
-def anchors(perception: Perception, obj: str, held: str | None
+def anchors(perception: Perception, obj: str, held: str | None, z: float
             ) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
-    """What the camera saw for ``noir.assist.Assistant.predict_point`` and ``Example``: the
-    top-view pixel where ``held`` (the object in the gripper, or None) was last seen before it
-    was picked up, and ``obj``'s pixel in ``perception``'s latest look; None for one not seen."""
-    before = perception.last(held) if held is not None else None
-    now = perception.seen.get(obj)
-    return (None if before is None else before.pixel), (None if now is None else now.pixel)
+    """What the camera saw for ``noir.assist.Assistant.predict_point`` and ``Example``: where
+    ``held`` (the object in the gripper, or None) stood in its last sighting before it was
+    picked up, and where ``obj`` stands in ``perception``'s latest look, each as the top-view
+    pixel (u, v) of its footprint's centre on the plane at height ``z`` m (the plane the
+    skill's point lies on); None for one not seen.
+
+    On the point's own plane, not at the centroid of the visible pixels (which sits on the
+    object's top, shifted by the parallax of its height): a point the person chose there keeps
+    the same pixel offset from the anchor wherever the object stands.
+    """
+    def on_plane(sighting: Sighting | None) -> tuple[float, float] | None:
+        if sighting is None:
+            return None
+        u, v = perception.frame.world_to_pixel(np.array([*sighting.centre, z]))
+        return float(u), float(v)
+
+    return on_plane(perception.last(held) if held is not None else None), \
+        on_plane(perception.seen.get(obj))

@@ -89,7 +89,17 @@ def test_a_held_object_is_absent_and_remembered_where_it_was_picked_up():
         assert perception.last("cube") == before
         # the held cube is in view under the gripper: only ``held`` keeps it out
         assert "cube" in Perception().look(world)
-        assert anchors(perception, "tray", "cube") == (before.pixel, seen["tray"].pixel)
+        # anchors: the footprints' centres on the given plane, where the camera saw them
+        table = world.table_height
+        held_from, tray = anchors(perception, "tray", "cube", table)
+        project = perception.frame.world_to_pixel
+        np.testing.assert_allclose(held_from, project(np.r_[before.centre, table]))
+        np.testing.assert_allclose(tray, project(np.r_[seen["tray"].centre, table]))
+        # on the plane under the cube, not at its visible top: parallax moves the centroid
+        assert np.linalg.norm(np.subtract(before.pixel, held_from)) > 0.5
+        # within a pixel of the cube's true place on the table (truth: the test's only)
+        truth = world.world_to_pixel(np.r_[world.object_position("tray")[:2], table])
+        assert np.linalg.norm(np.subtract(tray, truth)) < 1.0
         perception.forget()
         assert perception.last("cube") is None and perception.seen == {}
 
@@ -197,15 +207,16 @@ def test_the_assistant_puts_back_where_the_camera_saw_the_object_picked_up():
             perception.look(world)
             top = perception.frame.rgb
             # where the ladle stands on the table, in the top view (truth: the test's only)
-            truth = world.world_to_pixel(np.r_[world.object_position("ladle")[:2], 0.0])
+            table = world.table_height
+            truth = world.world_to_pixel(np.r_[world.object_position("ladle")[:2], table])
             get_skill("pick").run(world, {"object": "ladle"})
             perception.look(world, held="ladle")
-            held_from, _ = anchors(perception, "pot", "ladle")
-            if learn:  # the person put the ladle back 3 px right of where it stood
+            held_from, _ = anchors(perception, "pot", "ladle", table)
+            if learn:  # the person put the ladle back, the cursor stopped 3 px right of it
                 model.learn([Example(top, "ladle", "pick"),
                              Example(top, "ladle", "place", (truth[0] + 3.0, truth[1]),
                                      held_from_px=held_from)])
                 continue
             predicted = model.predict_point("ladle", "place", top, held_from_px=held_from)
             assert predicted.similarity == 1.0
-            assert np.linalg.norm(np.subtract(predicted.top_px, (truth[0] + 3.0, truth[1]))) < 3.0
+            assert np.linalg.norm(np.subtract(predicted.top_px, truth)) < 2.0
