@@ -133,6 +133,8 @@ class InterfaceLoop:
         """Called before each control step of a motion (e.g. ``noir.console.ConsoleFeed``); a
         true result stops the motion as a clench does."""
         self.aborted = False
+        self.watch: ClenchWatch | None = None
+        """The running skill's clench watch (its EEG feed), None between motions."""
         self.perception = Perception()
         """The interface's eyes (the top camera): where it sees the objects."""
         self._decision_truth: dict[str, Any] = {}  # what the person meant, for the record only
@@ -453,12 +455,15 @@ class InterfaceLoop:
                 return True
             return watch.monitor()
 
+        self.watch = watch
         try:
             result = skill.run_validated(self.world, params, should_stop=should_stop)
         except SkillFailure as failure:
             outcome = {"reason": failure.reason.value, "message": str(failure)}
         else:
             outcome = {"steps": result.steps}
+        finally:
+            self.watch = None
         elapsed = self.world.sim_time - start
         self.tally.moved(elapsed)
         self.clock.advance(elapsed)

@@ -647,6 +647,32 @@ def test_only_the_first_operator_page_reports_stimulus_onsets(browser):
         server.stop()
 
 
+def test_a_target_the_camera_does_not_see_flickers_in_its_slot_off_the_image(browser):
+    """A target with no place (the console gives none to an object the top camera does not
+    see, e.g. held in the gripper) still flickers at its frequency, in its slot along the
+    image's bottom edge; a placed one sits at its pixel (720 x 480 page, 360 x 240 image)."""
+    feed = ConsoleFeed()
+    server = ConsoleServer(create_app(feed=feed))
+    page = browser.new_page()
+    targets = [{"name": "cube", "freq": 6.0, "phase": 0.0},
+               {"name": "tray", "freq": 7.5, "phase": 1.0, "u": 100.0, "v": 60.0}]
+    try:
+        page.goto(server.start() + "operator")
+        wait_until(page, "document.body.dataset.role === 'stimuli'", timeout=30)
+        feed.publish({"type": "stimuli", "targets": targets})
+        wait_until(page, "window.onsets.length === 1")
+        centres = page.evaluate("""() => [...document.querySelectorAll('#camera .patch')].map(
+            (p) => { const r = p.getBoundingClientRect(), c = document.getElementById('camera')
+                     .getBoundingClientRect();
+                     return [r.left + r.width / 2 - c.left, r.top + r.height / 2 - c.top]; })""")
+        onset = page.evaluate("window.onsets[0]")
+    finally:
+        feed.close()
+        server.stop()
+    assert centres == [pytest.approx([180, 0.85 * 480], abs=1), pytest.approx([200, 120], abs=1)]
+    assert [(t["name"], t["freq"]) for t in onset["targets"]] == [("cube", 6.0), ("tray", 7.5)]
+
+
 def test_the_experimenter_sees_the_live_eeg_with_quality_flags(browser, tmp_path):
     """A window with a flat, a railed and a mains-polluted channel, as the loop records it:
     the page shows the trace by channel group and flags exactly those channels."""

@@ -22,10 +22,12 @@ page"`` or ``"paused"``), written before the stop takes effect, so that ``noir r
 stops the same motion at the same step.
 
 The experimenter sees the EEG as a continuous trace (``trace`` messages): each window the loop
-records (the windows it decodes, and a motion's watched EMG when the motion ends) is sent as a
-min / max envelope of ``TRACE_HZ`` points per second, with each channel's quality flags
-(:func:`quality_flags`) over the whole window; a paced session plays each window out at its
-session time, slice by slice, as the person produced it.
+records (the windows it decodes, a cursor glide's watched EEG) is sent as a min / max envelope
+of ``TRACE_HZ`` points per second, with each channel's quality flags (:func:`quality_flags`)
+over the window; a paced session plays each window out at its session time, slice by slice, as
+the person produced it. A skill's EEG follows the motion as it runs: every ``TRACE_SLICE`` s of
+session time what arrived since is sent (``event`` ``"motion"``), its ``skill_end`` sends the
+rest. Each moment of a stream is shown once, in order.
 
 This module needs no web stack (the server imports it, not the other way round).
 """
@@ -44,6 +46,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from noir.console.render import FrameRenderer, jpeg, world_state
+from noir.stream import PRE_ROLL
 
 if TYPE_CHECKING:
     from decoders.cues import Cue
@@ -234,6 +237,7 @@ class ConsoleFeed:
         self._steps = 0  # control steps of the running motion so far
         self._paced_t = -np.inf  # the latest session time paced to
         self._traced: dict[str, float] = {}  # EEG header -> session time its trace ends at
+        self._motion_traced = -np.inf  # session time the running motion's EEG was last traced
         self._closed = False
         self._loop: InterfaceLoop | None = None
         self._live = False
@@ -316,6 +320,7 @@ class ConsoleFeed:
         if kind == "skill_start":
             self._motion = (record["t"], None, time.monotonic(), self.held)
             self._steps = 0
+            self._motion_traced = -np.inf
         elif kind in ("skill_end", "skill_failure") and self._motion is not None:
             _, _, wall, held = self._motion
             self.motion_seconds += time.monotonic() - wall - (self.held - held)
@@ -333,10 +338,11 @@ class ConsoleFeed:
             self._streams[record["header"]] = (list(record["channels"]), float(record["sfreq"]))
 
     def step(self, world: World) -> None:
-        """One control step of a motion (``InterfaceLoop.on_step``): pace it, and render the
-        camera. Paced, every ``speed / fps`` s of session time: ``fps`` frames per wall-clock
-        second while on schedule; a renderer too slow for that slows the motion, not its frame
-        rate per second of robot time. Not paced (live: the robot keeps wall time), when
+        """One control step of a motion (``InterfaceLoop.on_step``): pace it, trace the EEG
+        that arrived (:meth:`_trace_motion`), and render the camera. Paced, every
+        ``speed / fps`` s of session time: ``fps`` frames per wall-clock second while on
+        schedule; a renderer too slow for that slows the motion, not its frame rate per second
+        of robot time. Not paced (live: the robot keeps wall time), when
         ``1 / fps`` s of wall time have passed and rendering took at most ``LIVE_RENDER_SHARE``
         of the wall time since the last frame: a slow renderer drops frames, the robot keeps
         up with the stream.
@@ -360,6 +366,7 @@ class ConsoleFeed:
             self._motion = (t, sim0, wall, held)
         now_t = t + world.sim_time - sim0
         now = self._pace(now_t)
+        self._trace_motion(now_t)
         if not self._operators:  # nobody watches: no frame is worth its render time
             return False
         due = (now_t - self._last_render >= self.speed / self.fps) if self.speed is not None \
@@ -396,13 +403,11 @@ class ConsoleFeed:
         self.publish({"type": "cues", "stage": stage, "cues": shown})
 
     def _play(self, record: dict[str, Any]) -> None:
-        """Send the EEG window ``record`` refers to as trace messages: read back from the
-        record (float32 µV, as ``noir.eeg_writer`` writes it), its quality flags judged over
-        the whole window, then min / max envelopes of ``TRACE_HZ`` points per second. The
-        window ends at the event's session time; paced, each ``TRACE_SLICE`` s goes out when
-        its session time is due (slices already past go at once). What overlaps the trace
-        already sent of the same stream (a motion's window starts ``PRE_ROLL`` s before the
-        motion) is left out: the trace shows each moment once, in order."""
+        """Send the EEG window ``record`` refers to as trace messages (:meth:`_trace`), read
+        back from the record (float32 µV, as ``noir.eeg_writer`` writes it). The window ends at
+        the event's session time, except a motion's (``skill_end``, ``skill_failure``), which
+        starts its ``pre_roll`` before the motion's ``skill_start`` (as :meth:`_trace_motion`
+        placed what it sent of it while the robot moved)."""
         eeg = record["eeg"]
         channels, sfreq = self._streams[eeg["header"]]
         path = self._loop.recorder.folder / Path(eeg["header"]).with_suffix(".eeg")
@@ -410,44 +415,106 @@ class ConsoleFeed:
             stream.seek(eeg["start"] * len(channels) * 4)
             data = np.frombuffer(stream.read(eeg["n"] * len(channels) * 4), dtype="<f4")
         data = data.reshape(-1, len(channels)).T.astype(float)  # (n_channels, n_times), µV
+        if record["event"] in ("skill_end", "skill_failure") and self._motion is not None \
+                and "pre_roll" in record:
+            t0 = self._motion[0] - round(record["pre_roll"] * sfreq) / sfreq
+        else:
+            t0 = record["t"] - data.shape[1] / sfreq
+        self._trace(eeg["header"], data, t0, record["t"], record["event"], record.get("stage"),
+                    final=True)
+
+    def _trace_motion(self, now_t: float) -> None:
+        """While a skill runs (``InterfaceLoop.watch``), every ``TRACE_SLICE`` s of session
+        time ``now_t``: trace the EEG of the motion's window that arrived since
+        (:meth:`_trace`; sample ``i`` of the window, ``PRE_ROLL`` s of it before the motion,
+        at the ``skill_start``'s time less ``PRE_ROLL`` plus ``i / sfreq``), with the values
+        the record will hold (float32 µV). Its ``skill_end`` (or ``skill_failure``) sends the
+        rest. A motion whose EEG opens a new stream of the record (none of its channel set and
+        rate yet) is sent whole when it ends."""
+        watch = getattr(self._loop, "watch", None)
+        if watch is None or self._motion is None or now_t < self._motion_traced + TRACE_SLICE:
+            return
+        raw = watch.feed.raw(watch.now())
+        sfreq = float(raw.info["sfreq"])
+        header = next((h for h, (channels, rate) in self._streams.items()
+                       if channels == raw.ch_names and rate == sfreq), None)
+        if header is None:
+            return
+        self._motion_traced = now_t
+        data = np.asarray(raw.get_data() * 1e6, dtype="<f4").astype(float)  # as recorded
+        t0 = self._motion[0] - round(PRE_ROLL * sfreq) / sfreq
+        self._trace(header, data, t0, now_t, "motion", None, final=False)
+
+    def _trace(self, header: str, data: np.ndarray, t0: float, until: float, event: str,
+               stage: str | None, *, final: bool) -> None:
+        """Publish what the trace of EEG stream ``header`` does not show yet of a window:
+        ``data`` (n_channels, n_times) in µV, sample ``i`` at session time ``t0 + i / sfreq``,
+        up to session time ``until`` (the window's event; a motion's window holds one sample
+        more, the moment after it, which the next window shows).
+
+        From the first sample at the trace's end on (within half a sample: each moment is
+        shown once, in order) to the last one that ends by ``until``: min / max envelopes of
+        ``TRACE_HZ`` points per second, in messages of ``TRACE_SLICE`` s, with each channel's
+        quality flags judged over the window up to ``until``; paced, each message goes out
+        when its session time is due (those already past at once). The last samples that fill
+        no whole envelope point wait for the next call, unless ``final`` (the window is whole):
+        then they go as one point of their own (its message's ``rate`` says how long it
+        lasts)."""
+        channels, sfreq = self._streams[header]
+        bucket = max(1, round(sfreq / TRACE_HZ))
+        traced = self._traced.get(header, t0)
+        first = max(0, int(np.ceil((traced - t0) * sfreq - 0.5)))
+        ended = min(data.shape[1], int(np.floor((until - t0) * sfreq + 1e-6)))
+        new = max(0, ended - first)
+        whole = new // bucket * bucket
+        rest = new - whole if final else 0
+        if whole + rest == 0:
+            return
         config = self._loop.config
         groups = {"SSVEP": config.ssvep_channels, "MI": config.mi_channels,
                   "EMG": config.emg_channels}
-        bucket = max(1, round(sfreq / TRACE_HZ))
-        n = data.shape[1] // bucket * bucket
-        if n == 0:
-            return
-        shaped = data[:, data.shape[1] - n:].reshape(len(channels), -1, bucket)
-        lo, hi = shaped.min(axis=2), shaped.max(axis=2)
-        rate = sfreq / bucket
-        header = {"type": "trace", "event": record["event"], "stage": record.get("stage"),
-                  "channels": channels, "rate": rate,
-                  "groups": {ch: [g for g, chs in groups.items() if ch in chs]
-                             for ch in channels},
-                  "flags": quality_flags(data, sfreq), "window_s": data.shape[1] / sfreq}
-        t0 = record["t"] - n / sfreq
-        per_slice = max(1, round(TRACE_SLICE * rate))
-        traced = self._traced.get(eeg["header"], t0)
-        skip = int(np.ceil((traced - t0) * rate - 1e-6)) if traced > t0 else 0
-        for first in range(skip, lo.shape[1], per_slice):
-            last = min(first + per_slice, lo.shape[1])
-            end = t0 + last / rate
-            if self.speed is not None and end > self._paced_t:
-                self._pace(end)
-            self.publish({**header, "t0": round(t0 + first / rate, 4),
-                          "lo": np.round(lo[:, first:last], 1).tolist(),
-                          "hi": np.round(hi[:, first:last], 1).tolist()})
-            self._traced[eeg["header"]] = end
+        header_fields = {
+            "type": "trace", "event": event, "stage": stage, "channels": channels,
+            "groups": {ch: [g for g, chs in groups.items() if ch in chs] for ch in channels},
+            "flags": quality_flags(data[:, :ended], sfreq), "window_s": ended / sfreq}
+        shaped = data[:, first:first + whole].reshape(len(channels), -1, bucket)
+        parts = [(first, bucket, shaped.min(axis=2), shaped.max(axis=2))]
+        if rest:
+            tail = data[:, first + whole:ended]
+            parts.append((first + whole, rest, tail.min(axis=1, keepdims=True),
+                          tail.max(axis=1, keepdims=True)))
+        for start, size, lo, hi in parts:
+            rate = sfreq / size
+            per_slice = max(1, round(TRACE_SLICE * rate))
+            for k in range(0, lo.shape[1], per_slice):
+                last = min(k + per_slice, lo.shape[1])
+                end = t0 + (start + last * size) / sfreq
+                if self.speed is not None and end > self._paced_t:
+                    self._pace(end)
+                self.publish({**header_fields, "rate": rate,
+                              "t0": round(t0 + (start + k * size) / sfreq, 4),
+                              "lo": np.round(lo[:, k:last], 1).tolist(),
+                              "hi": np.round(hi[:, k:last], 1).tolist()})
+                self._traced[header] = end
 
     def _stimuli(self, candidates: dict[str, float]) -> dict[str, Any]:
-        """Where each candidate's flicker patch goes (its centre in the camera image)."""
-        world = self._loop.world
+        """Where each candidate's flicker patch goes: the centre (``u``, ``v``) of what the top
+        camera sees of it (the loop's ``perception``, its latest look), in the ``WIDTH`` x
+        ``HEIGHT`` camera image. A candidate the camera does not see (held in the gripper,
+        hidden, outside the image) keeps its frequency and phase but gets no ``u``, ``v``: the
+        page puts its patch in its slot along the image's bottom edge, off any object."""
+        perception = self._loop.perception
+        frame = perception.frame
         targets = []
         for slot, (name, freq) in enumerate(candidates.items()):
-            u, v = world.world_to_pixel(world.object_position(name), "top", WIDTH, HEIGHT)
-            targets.append({"name": name, "freq": float(freq), "phase": self._phases[slot],
-                            "u": round(float(u), 1), "v": round(float(v), 1)})
-        self._targets = {t["name"]: (t["u"], t["v"]) for t in targets}
+            target = {"name": name, "freq": float(freq), "phase": self._phases[slot]}
+            seen = perception.seen.get(name)
+            if seen is not None and perception.view == "top" and frame is not None:
+                u, v = seen.pixel  # sim.camera's pixels: u + 0.5 runs over 0 .. frame.width
+                target["u"] = round((u + 0.5) * WIDTH / frame.width - 0.5, 1)
+                target["v"] = round((v + 0.5) * HEIGHT / frame.height - 0.5, 1)
+            targets.append(target)
+        self._targets = {t["name"]: (t["u"], t["v"]) for t in targets if "u" in t}
         return {"type": "stimuli", "targets": targets}
 
     def _pace(self, t: float) -> float:
@@ -583,7 +650,8 @@ class ConsoleFeed:
         An onset (``at``: the flip of the stimuli's first frame, ms since the epoch on this
         machine's clock) is kept in :attr:`onsets`, written to the record at the loop's next
         event as ``stimulus_onset`` (``stage``, ``targets`` [{name, freq, phase, u, v}]: ``u``,
-        ``v`` the patch's centre in the ``WIDTH`` x ``HEIGHT`` camera image; ``page_ms``,
+        ``v`` the patch's centre in the ``WIDTH`` x ``HEIGHT`` camera image, absent for an
+        object the camera did not see (:meth:`_stimuli`); ``page_ms``,
         ``monotonic``: the flip on this process's ``time.monotonic()``, ``delay_ms``: flip to
         receipt, and from an LSL source ``lsl_clock``: the flip on ``pylsl.local_clock()``),
         and pushed at once on ``noir-stimuli`` from an LSL source.

@@ -47,10 +47,12 @@ function startStimuli(targets, stage) {
   const camera = $("camera");
   stimuli.targets = targets;
   stimuli.stage = stage || "what";
-  stimuli.patches = targets.map((t) => {
+  stimuli.patches = targets.map((t, k) => {
     const patch = el("div", null, "patch");
-    patch.style.left = (100 * t.u / session.width) + "%";
-    patch.style.top = (100 * t.v / session.height) + "%";
+    // a target the camera does not see has no u / v: its patch sits in its slot along the bottom
+    const placed = t.u !== undefined && t.v !== undefined;
+    patch.style.left = (placed ? 100 * t.u / session.width : 100 * (k + 0.5) / targets.length) + "%";
+    patch.style.top = (placed ? 100 * t.v / session.height : 85) + "%";
     const label = el("div", t.name + " " + t.freq + " Hz", "patch-label");
     label.style.left = patch.style.left;
     label.style.top = patch.style.top;
