@@ -257,22 +257,29 @@ def _video_path(path: Path | None) -> Path | None:
 
 @app.command("list")
 def list_tasks() -> None:
-    """Every registered task: robot, horizon (reference plan length), objects, description.
+    """Every registered task: robot, horizon (reference plan length, and the shortest and
+    longest of its plans), NOIR's horizon (Table 1: mean skills executed), objects,
+    description.
 
-    Builds each task's world once (seed 0) to read its robot and plan.
+    Builds each task's world once (seed 0) to read its robot and plans.
     """
+    from noir.experiment import PAPER
     from sim.tasks import TASKS
 
     table = Table(title="tasks")
-    for column in ("task", "robot", "horizon", "objects", "description"):
+    for column in ("task", "robot", "horizon", "plans", "NOIR", "objects", "description"):
         table.add_column(column)
     for name, task in TASKS.items():
         with task.make_world(0) as world:
             robot = type(world.robot).__name__.removesuffix("Robot")
             horizon = len(task.reference_plan(world))
+            lengths = [len(plan) for plan in task.plans(world).values()]
             n_objects = len(world.object_names())
+        shortest, longest = min(lengths), max(lengths)
+        plans = str(shortest) if shortest == longest else f"{shortest}-{longest}"
+        noir = f"{PAPER[name][1]:.2f}" if name in PAPER else "-"
         summary = (task.__doc__ or "").strip().partition("\n")[0]
-        table.add_row(name, robot, str(horizon), str(n_objects), summary)
+        table.add_row(name, robot, str(horizon), plans, noir, str(n_objects), summary)
     console.print(table)
 
 

@@ -1,4 +1,5 @@
-"""A room for TIAGo: floor, a counter, a bin, a dog, a person and small items on the counter.
+"""A room for TIAGo: floor, a counter, a bin, a dog, a person, a potted plant and small items
+on the counter.
 
 The world is a ``skills.robot.Scene`` (``table_height`` is the counter top). Every household
 body is built here from primitive shapes (boxes, cylinders, spheres), so collisions are cheap
@@ -6,17 +7,22 @@ and nothing but ``plane.urdf`` is read from disk. World frame: the robot starts 
 facing +x; the counter stands ahead, the bin to the left, the dog to the right.
 
 The world records where the robot's hand touched the dog's back (``strokes``), the evidence
-that the dog was petted.
+that the dog was petted. A held pourable (the watering can) tilted past ``CAN_POUR_TILT`` pours
+liquid particles from its spout, as on the Franka's table (``sim.tabletop``); ``object_state``
+counts them (``fill``) in the can and in a fillable object (the plant's pot).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from sim._quiet import pybullet
 from sim.camera import CameraView
+from sim.tabletop import EFFECT_GROUP, LIQUID_PARTICLES, PARTICLE_RADIUS, POUR_PERIOD
 from sim.tiago import RIGHT_FINGER_JOINTS, TiagoRobot
 from sim.world import World
 from skills.base import ObjectInfo, UnknownObjectError
@@ -70,6 +76,12 @@ def _dog() -> tuple[Box, ...]:
     return (((0.0, 0.0, 0.5), (0.6, 0.2, 0.2)), ((0.36, 0.0, 0.55), (0.16, 0.14, 0.1)), *legs)
 
 
+def _planter(size: float, height: float, soil: float, wall: float = 0.015) -> tuple[Box, ...]:
+    """A square pot ``size`` m wide and ``height`` m tall, open at the top, with soil up to
+    ``soil`` m."""
+    return (((0.0, 0.0, soil / 2), (size, size, soil)), *_bin(size, height, wall)[1:])
+
+
 NAVIGABLE = ("navigable",)
 """Abilities of the objects the base can drive up to (``skills.mobile.MoveTo``)."""
 
@@ -100,6 +112,21 @@ HOUSEHOLD: dict[str, HouseholdObject] = {
         ObjectInfo("bottle", "bottle", True, False, (0.05, 0.05, 0.12), "red", NAVIGABLE),
         (((0.0, 0.0, 0.06), (0.05, 0.05, 0.12)),), (0.85, 0.15, 0.15, 1.0), 0.08,
     ),
+    "watering_can": HouseholdObject(
+        # Low, so that the hand holding it by the handle rises a pick's lift to go home.
+        ObjectInfo("watering_can", "watering can", True, False, (0.16, 0.09, 0.084), "green",
+                   (*NAVIGABLE, "pourable"),
+                   parts=(("handle", (0.0, 0.0, 0.072)), ("spout", (0.115, 0.0, 0.05))),
+                   grasp_yaw=math.pi / 2),
+        (((0.0, 0.0, 0.03), (0.09, 0.09, 0.06)), ((0.08, 0.0, 0.05), (0.07, 0.016, 0.014)),
+         ((0.0, 0.0, 0.072), (0.02, 0.06, 0.024))), (0.2, 0.6, 0.3, 1.0), 0.2,
+    ),
+    "plant": HouseholdObject(
+        # A pot as tall as a plant stand: TIAGo's arm reaches a tilted can at this height.
+        ObjectInfo("plant", "plant", False, True, (0.32, 0.32, 0.62), "terracotta",
+                   (*NAVIGABLE, "fillable")),
+        _planter(0.32, 0.62, 0.47), (0.75, 0.4, 0.25, 1.0), 0.0,
+    ),
 }
 """Every object a household world can hold, by name."""
 
@@ -108,6 +135,7 @@ LANDMARK_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "bin": ((-0.2, 1.2), (0.4, 1.5)),
     "dog": ((-0.1, -1.5), (0.5, -1.2)),
     "person": ((-1.4, -0.4), (-1.2, 0.4)),
+    "plant": ((-0.9, -1.3), (-0.5, -0.9)),
 }
 """Objects standing on the floor: (x, y) low and high corners, in m, where each stands."""
 DOG_YAW = 0.3
@@ -121,6 +149,9 @@ SOLVER_ITERATIONS = 20
 motors dominate the step time, and 20 iterations still hold a grasp."""
 HAND_LINK = RIGHT_FINGER_JOINTS[0]
 """The robot link whose touches on the dog are recorded (a fingertip)."""
+CAN_POUR_TILT = 0.6
+"""Tilt of a watering can's vertical axis beyond which water flows, in rad: its spout leaves the
+body near the bottom, so it pours at a smaller tilt than a teapot (``sim.tabletop.POUR_TILT``)."""
 
 
 class HouseholdWorld(World):
@@ -146,6 +177,8 @@ class HouseholdWorld(World):
         reach ends about 0.35 m above the counter).
     strokes : list of ndarray
         Points (3,) m where the hand touched the dog, one per control step with a touch.
+    liquid : list of int
+        Body ids of the liquid particles poured so far.
     """
 
     travel_height = 0.15
@@ -169,9 +202,18 @@ class HouseholdWorld(World):
         self.table_height = HOUSEHOLD["counter"].info.size[2]
         self.robot = TiagoRobot(self)
         self.strokes: list[np.ndarray] = []
-        self._saved_extra: dict[int, tuple[str | None, list[np.ndarray]]] = {}
+        self.liquid: list[int] = []
+        self._fill = {n: LIQUID_PARTICLES for n in objects
+                      if "pourable" in HOUSEHOLD[n].info.abilities}
+        self._saved_extra: dict[int, tuple[str | None, list[np.ndarray], dict[str, int],
+                                           list[int]]] = {}
         for name in objects:
             self.register(name, self._build(HOUSEHOLD[name]), HOUSEHOLD[name].info)
+        if self._fill:
+            self._drop_shapes = (
+                self.client.createCollisionShape(pybullet.GEOM_SPHERE, radius=PARTICLE_RADIUS),
+                self.client.createVisualShape(pybullet.GEOM_SPHERE, radius=PARTICLE_RADIUS,
+                                              rgbaColor=(0.3, 0.5, 1.0, 1.0)))
         self._place_all(on_counter)
         self.views["top"] = CameraView((0.0, 0.0, 0.0), 4.2, 90.0, -89.9, near=0.1, far=6.0)
         self.views["side"] = CameraView((0.3, 0.0, 0.4), 3.6, -60.0, -35.0, near=0.1, far=8.0)
@@ -213,33 +255,75 @@ class HouseholdWorld(World):
             self.set_object_pose(name, (x, y, self.table_height + 1e-3),
                                  float(self.rng.uniform(-0.4, 0.4)))
 
+    def object_state(self, name: str) -> dict[str, float]:
+        """``fill``: liquid particles left in a pourable, or lying within a fillable object's
+        bounding box; ``{}`` for others."""
+        abilities = self.object_info(name).abilities
+        if "pourable" in abilities:
+            return {"fill": float(self._fill[name])}
+        if "fillable" in abilities:
+            lo, hi = self.object_aabb(name)
+            where = [np.array(self.client.getBasePositionAndOrientation(b)[0])
+                     for b in self.liquid]
+            return {"fill": float(sum(bool(np.all(p > lo) and np.all(p < hi)) for p in where))}
+        return {}
+
     # -- snapshots ------------------------------------------------------------------------
     def save_state(self) -> int:
-        """Snapshot physics, clock, the held object and the strokes; return its id."""
+        """Snapshot physics, clock, the held object, the strokes and the liquid; return its
+        id."""
         state = super().save_state()
-        self._saved_extra[state] = (self.robot.held_object(), list(self.strokes))
+        self._saved_extra[state] = (self.robot.held_object(), list(self.strokes),
+                                    dict(self._fill), list(self.liquid))
         return state
 
     def restore_state(self, state: int) -> None:
         """Return to a snapshot of ``save_state``, re-attaching the object held then; the arm
-        and fingers hold their restored positions."""
+        and fingers hold their restored positions. Refused if liquid was poured since."""
+        if state in self._saved_extra and self._saved_extra[state][3] != self.liquid:
+            raise ValueError(f"cannot restore state {state}: liquid was poured since it was "
+                             "saved; build a new world instead")
         super().restore_state(state)
-        held, strokes = self._saved_extra[state]
+        held, strokes, fill, _ = self._saved_extra[state]
         self.robot.hold_still()
         self.robot.release()
         if held is not None:
             self.robot.attach(held)
         self.strokes = list(strokes)
+        self._fill = dict(fill)
 
-    # -- stepping and petting evidence --------------------------------------------------
+    # -- stepping, petting evidence and pouring ------------------------------------------
     def step(self, n: int = 1) -> None:
-        """Advance the physics by ``n`` steps, recording hand contacts with the dog."""
+        """Advance the physics by ``n`` steps, recording hand contacts with the dog and
+        pouring from a held, tilted pourable."""
         dog = self._bodies.get("dog")
         for _ in range(n):
             super().step()
+            if self._fill and self._steps % POUR_PERIOD == 0:
+                self._pour()
             if dog is not None:
                 touches = self.client.getClosestPoints(
                     self.robot.body, dog, STROKE_LINK_LIMIT, linkIndexA=HAND_LINK
                 )
                 if touches:
                     self.strokes.append(np.array(touches[0][6]))
+
+    def _pour(self) -> None:
+        """One liquid particle from the spout of the held pourable, if it is tilted past
+        ``CAN_POUR_TILT`` and not empty."""
+        held = self.robot.held_object()
+        if held not in self._fill or self._fill[held] <= 0:
+            return
+        position, quat = self.object_pose(held)
+        up = np.array(self.client.getMatrixFromQuaternion(quat)).reshape(3, 3)[:, 2]
+        if math.acos(float(np.clip(up[2], -1.0, 1.0))) < CAN_POUR_TILT:
+            return
+        spout = self.client.multiplyTransforms(position, quat, self.object_info(held).part(
+            "spout"), (0, 0, 0, 1))[0]
+        body = self.client.createMultiBody(0.002, *self._drop_shapes,
+                                           [spout[0], spout[1], spout[2] - 0.015],
+                                           useMaximalCoordinates=True)
+        self.client.setCollisionFilterGroupMask(body, -1, EFFECT_GROUP, ~EFFECT_GROUP)
+        self.client.setCollisionFilterPair(body, self.object_id(held), -1, -1, 0)
+        self.liquid.append(body)
+        self._fill[held] -= 1

@@ -242,6 +242,38 @@ CATALOGUE: dict[str, ObjectSpec] = {
         _info("grater", "grater", (0.14, 0.09, 0.03), "silver", abilities=("grater",)),
         rgba=(0.7, 0.7, 0.75, 1.0), boxes=block((0.14, 0.09, 0.03)), mass=0.0,
     ),
+    # -- sukiyaki -------------------------------------------------------------------------
+    "sukiyaki_pan": ObjectSpec(
+        _info("sukiyaki_pan", "pot", (0.2, 0.2, 0.05), "black", container=True,
+              abilities=("stirrable", "fillable")),
+        rgba=(0.2, 0.2, 0.22, 1.0), boxes=open_box((0.2, 0.2, 0.05), 0.008), mass=0.0,
+    ),
+    "beef": ObjectSpec(
+        _info("beef", "food", (0.05, 0.035, 0.015), "red", graspable=True),
+        rgba=(0.75, 0.25, 0.25, 1.0), boxes=block((0.05, 0.035, 0.015)), mass=0.04,
+    ),
+    "tofu": ObjectSpec(
+        _info("tofu", "food", (0.035, 0.035, 0.03), "white", graspable=True),
+        rgba=(0.97, 0.96, 0.9, 1.0), boxes=block((0.035, 0.035, 0.03)), mass=0.04,
+    ),
+    "mushroom": ObjectSpec(
+        _info("mushroom", "food", (0.03, 0.03, 0.03), "brown", graspable=True),
+        rgba=(0.5, 0.35, 0.2, 1.0), boxes=block((0.03, 0.03, 0.03)), mass=0.03,
+    ),
+    "noodles": ObjectSpec(
+        _info("noodles", "food", (0.05, 0.03, 0.02), "cream", graspable=True),
+        rgba=(0.95, 0.92, 0.8, 1.0), boxes=block((0.05, 0.03, 0.02)), mass=0.04,
+    ),
+    "sauce_jug": ObjectSpec(
+        _info("sauce_jug", "jug", (0.11, 0.07, 0.104), "dark red", graspable=True,
+              abilities=("pourable",), parts=(("handle", (0.0, 0.0, 0.092)),
+                                               ("spout", (0.075, 0.0, 0.07))),
+              grasp_yaw=HALF_PI),
+        rgba=(0.45, 0.1, 0.1, 1.0), mass=0.15,
+        boxes=(Box((0.035, 0.035, 0.04), (0.0, 0.0, 0.04)),
+               Box((0.02, 0.01, 0.008), (0.055, 0.0, 0.07)),
+               Box((0.01, 0.03, 0.012), (0.0, 0.0, 0.092), (0.2, 0.2, 0.2, 1.0))),
+    ),
     # -- cleaning -------------------------------------------------------------------------
     "sponge": ObjectSpec(
         _info("sponge", "sponge", (0.07, 0.045, 0.03), "green", graspable=True,

@@ -59,6 +59,10 @@ SWEEP_DEFAULT = 0.15
 """Length of the sweep ``Sweep.params_for_object`` proposes, in m."""
 POUR_ANGLE = 1.75
 """How far a pourable is tilted, in rad."""
+GENTLE_TILTS = (0.2, 0.4, 0.6, 0.8)
+"""Tilts, in rad, of the gentle pour where the arm cannot tilt the pourable by ``POUR_ANGLE`` (a
+mobile robot's side arm), in steps the wrist follows: a watering can pours past 0.6 rad, a
+teapot only past 1.2 rad (``sim``), so a teapot poured gently fails the success check."""
 POUR_HEIGHT = 0.06
 """Height of the spout above the target's opening while pouring, in m."""
 POUR_HOLD = 240
@@ -243,8 +247,9 @@ class Sweep(ToolSkill):
 
 
 class Pour(ToolSkill):
-    """Pour from the held teapot or watering can into a cup or pot: the spout goes
-    ``POUR_HEIGHT`` above the opening and the vessel tilts by ``POUR_ANGLE``. Typical: 4-5 s.
+    """Pour from the held teapot or watering can into a cup, pot or plant: the spout goes
+    ``POUR_HEIGHT`` above the opening and the vessel tilts by ``POUR_ANGLE``; an arm that
+    cannot tilt it so far (TIAGo's) tilts it gently, by ``GENTLE_TILTS``. Typical: 4-5 s.
     """
 
     name = "pour"
@@ -271,21 +276,30 @@ class Pour(ToolSkill):
         held = robot.held_object()
         before = cls._progress(scene, params, "fill")
         mouth = scene.object_top(params["object"]) + [0.0, 0.0, POUR_HEIGHT]
-        # The spout points across the line from the robot to the target: the vessel stays at
-        # the target's distance from the robot while it tilts.
-        spout = math.atan2(mouth[1], mouth[0]) + math.pi / 2
+        # The spout points across the line from the robot's base (the origin for a fixed arm)
+        # to the target: the vessel stays at the target's distance from the robot while it
+        # tilts.
+        base = robot.base_pose()[:2] if hasattr(robot, "base_pose") else np.zeros(2)
+        spout = math.atan2(mouth[1] - base[1], mouth[0] - base[0]) + math.pi / 2
         upright = tool_heading_orientation(scene, spout, symmetric=True)
         spout = heading(quat_mul(upright, quat_conj(robot.ee_orientation()))) + heading(
             scene.object_pose(held)[1])
         tilt_axis = np.cross([0.0, 0.0, 1.0], [math.cos(spout), math.sin(spout), 0.0])
-        tilted = quat_mul(quat_about(tilt_axis, POUR_ANGLE), upright)
         over = held_tool_target(scene, "spout", mouth + [0.0, 0.0, 0.05], upright)
-        pouring = held_tool_target(scene, "spout", mouth, tilted)
         kw = motion_kwargs
-        robot.follow_path(np.array([over, pouring]), np.array([upright, tilted]),
-                          **kw(budget, should_stop))
+        for tilts in ((POUR_ANGLE,), GENTLE_TILTS):
+            orientations = [upright, *(quat_mul(quat_about(tilt_axis, a), upright) for a in tilts)]
+            path = [over, *(held_tool_target(scene, "spout", mouth, o) for o in orientations[1:])]
+            try:
+                robot.follow_path(np.array(path), np.array(orientations),
+                                  **kw(budget, should_stop))
+                break
+            except PlanningFailure:  # nothing moved
+                if tilts is GENTLE_TILTS:
+                    raise
         robot.wait(POUR_HOLD, **kw(budget, should_stop))
-        robot.follow_path(np.array([over]), np.array([upright]), **kw(budget, should_stop))
+        robot.follow_path(np.array(path[-2::-1]), np.array(orientations[-2::-1]),
+                          **kw(budget, should_stop))
         robot.home(**kw(budget, should_stop))
         return {"before": before}
 

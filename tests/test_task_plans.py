@@ -111,6 +111,8 @@ def test_gap_to_measures_from_the_turned_footprint():
     ("wipe_spill", "sponge right"),
     ("cube_in_tray", "tray left"),
     ("covid_care", "person, left side"),
+    ("sukiyaki", "beef last, ladle back"),
+    ("water_plant", "plant, inner side"),
 ])
 def test_an_alternative_plan_reaches_the_goal(name, plan):
     task = TASKS[name]

@@ -13,15 +13,20 @@ from skills import PlanStep
 runner = CliRunner()
 
 
-def test_list_shows_every_task():
+def test_list_shows_every_task_with_noirs_horizon_beside_ours():
     result = runner.invoke(app, ["tasks", "list"])
     assert result.exit_code == 0, result.output
-    for name in TASKS:
-        assert name in result.output
-    row = next(line for line in result.output.splitlines() if "cube_in_tray" in line)
-    cells = [c.strip() for c in row.split("│") if c.strip()]
-    assert cells[:4] == ["cube_in_tray", "Panda", "2", "4"]
-    assert cells[4].startswith("Put the red cube")
+    rows = {cells[0]: cells for line in result.output.splitlines()
+            if (cells := [c.strip() for c in line.split("│") if c.strip()])
+            and cells[0] in TASKS}
+    assert set(rows) == set(TASKS)
+    # task, robot, our reference plan's steps, shortest-longest plan, NOIR's horizon, objects
+    assert rows["cube_in_tray"][:6] == ["cube_in_tray", "Panda", "2", "2", "-", "4"]
+    assert rows["cube_in_tray"][6].startswith("Put the red")  # wrapped in a narrow terminal
+    assert rows["sukiyaki"][:6] == ["sukiyaki", "Panda", "14", "14", "13.00", "7"]
+    assert rows["water_plant"][:6] == ["water_plant", "Tiago", "4", "4", "4.00", "4"]
+    assert rows["tic_tac_toe"][4] == "14.33" and rows["pet_dog"][4] == "6.00"
+    assert sum(row[4] != "-" for row in rows.values()) == 20  # NOIR's 20 tasks
 
 
 def test_run_succeeds_and_writes_a_gif(tmp_path):

@@ -653,8 +653,71 @@ class TicTacToe(Task):
         }
 
 
+INGREDIENTS = ("beef", "tofu", "mushroom", "noodles")
+"""What goes into the sukiyaki pan, in the reference plan's order."""
+PAN_SPOTS = {"beef": (1, 1), "tofu": (1, -1), "mushroom": (-1, 1), "noodles": (-1, -1)}
+"""Corner of the pan each ingredient is put in: signs of its (x, y) offset in the pan's frame."""
+PAN_SPOT_OFFSET = 0.055
+"""Offset of an ingredient's spot from the pan's centre along each of the pan's axes, in m:
+in the corners, clear of the ladle, which stirs a 3-cm circle in the middle."""
+
+
+def _pan_spot(world: TabletopWorld, food: str, pan: str = "sukiyaki_pan") -> dict[str, float]:
+    """Place parameters of ``food``'s corner of ``pan`` (``PAN_SPOTS``), at the pan's top."""
+    x, y, z = world.object_top(pan)
+    yaw = world.object_yaw(pan)
+    u, v = (PAN_SPOT_OFFSET * sign for sign in PAN_SPOTS[food])
+    return {"x": float(x + u * math.cos(yaw) - v * math.sin(yaw)),
+            "y": float(y + u * math.sin(yaw) + v * math.cos(yaw)), "z": float(z)}
+
+
+class Sukiyaki(Task):
+    """Cook sukiyaki: the ingredients and the sauce into the pan, stirred.
+
+    Task
+        Put the beef, the tofu, the mushroom and the noodles into the pan, each in a corner;
+        pour the sauce in from the jug and put the jug back; stir with the ladle and put the
+        ladle down.
+    Randomizations
+        Position and yaw of every object.
+    Success
+        ``inside(<ingredient>, sukiyaki_pan)`` for the four ingredients, ``filled(sukiyaki_pan)``
+        (6 or more sauce particles in it), ``stirred(sukiyaki_pan)`` and the gripper is empty.
+    """
+
+    name = "sukiyaki"
+    objects = ("sukiyaki_pan", *INGREDIENTS, "sauce_jug", "ladle")
+
+    @classmethod
+    def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
+        """Every ingredient in the pan, sauce poured, stirred, ladle put down."""
+        goals = {f"inside({food}, sukiyaki_pan)": inside(world, food, "sukiyaki_pan")
+                 for food in INGREDIENTS}
+        return {**goals, "filled(sukiyaki_pan)": filled(world, "sukiyaki_pan"),
+                "stirred(sukiyaki_pan)": stirred(world, "sukiyaki_pan"),
+                "not_held()": not_held(world)}
+
+    @classmethod
+    def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
+        """Each ingredient into its corner of the pan, the sauce poured (and the jug put back
+        where it was), then stirred with the ladle, which is put back (or left or right):
+        the beef first, then the sauce and the rest ("beef first, ladle back|left|right");
+        or the beef last, the sauce after it ("beef last, ladle back")."""
+        def add(food: str) -> list[PlanStep]:
+            return [PlanStep(food, "pick"), PlanStep("sukiyaki_pan", "place",
+                                                     _pan_spot(world, food))]
+        sauce = [PlanStep("sauce_jug", "pick"), PlanStep("sukiyaki_pan", "pour"),
+                 PlanStep("sauce_jug", "place", _table_spot(world, "sauce_jug"))]
+        stir = [PlanStep("ladle", "pick"), PlanStep("sukiyaki_pan", "stir")]
+        beef, rest = add("beef"), [s for food in INGREDIENTS[1:] for s in add(food)]
+        first = {name.replace("ladle", "beef first, ladle"): plan for name, plan in
+                 _put_down_plans(world, "ladle", [*beef, *sauce, *rest, *stir]).items()}
+        last = _put_down_plans(world, "ladle", [*rest, *beef, *sauce, *stir])["ladle back"]
+        return {**first, "beef last, ladle back": last}
+
+
 FRANKA_TASKS: tuple[type[Task], ...] = (
     WipeSpill, CollectToy, SweepTrash, CleanBook, IronCloth, OpenBasket, PourTea, SetTable,
-    GrateCheese, CutBanana, CookPasta, Sandwich, Hockey, OpenGift, TicTacToe,
+    GrateCheese, CutBanana, CookPasta, Sandwich, Hockey, OpenGift, TicTacToe, Sukiyaki,
 )
 """The Franka tasks, in Table 1 order."""

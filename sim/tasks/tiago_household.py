@@ -1,4 +1,4 @@
-"""TIAGo household tasks of NOIR's Table 1: TrashDisposal, PetDog and CovidCare."""
+"""TIAGo household tasks of NOIR's Table 1: TrashDisposal, CovidCare, WaterPlant and PetDog."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 from typing import ClassVar
 
 from sim.household import HouseholdWorld
-from sim.tasks.base import Task, inside
+from sim.tasks.base import Task, filled, inside
 from skills import PlanStep
 from skills.mobile import MIN_STROKE, Pet, stroke_span, within_reach
 
@@ -149,5 +149,53 @@ class CovidCare(HouseholdTask):
         }
 
 
-TIAGO_TASKS: tuple[type[HouseholdTask], ...] = (TrashDisposal, PetDog, CovidCare)
+class WaterPlant(HouseholdTask):
+    """Water the plant with the watering can on the counter.
+
+    Task
+        Drive to the counter, pick the watering can up by its handle, drive to the plant and
+        pour the water onto its soil.
+    Randomizations
+        From the seed: the counter's, the bin's (an obstacle for the base) and the plant's
+        (x, y) within their regions; the can's place 0.08-0.16 m from the counter's front
+        edge, its lane along the counter and its yaw (spout to the right, -y, within ±0.4 rad).
+    Success
+        ``watered(plant)``: 6 or more of the can's 12 water particles lie within the plant's
+        pot.
+    """
+
+    name = "water_plant"
+    objects = ("counter", "watering_can", "bin", "plant")
+
+    @classmethod
+    def arrange(cls, world: HouseholdWorld) -> None:  # type: ignore[override]
+        """Turn the can a quarter turn right, its spout to the right (-y): the hand that grasps
+        the handle from above then holds the spout on its right, the side TIAGo's wrist tilts
+        down."""
+        position, _ = world.object_pose("watering_can")
+        world.set_object_pose("watering_can", position,
+                              world.object_yaw("watering_can") - math.pi / 2, stop=True)
+        world.step(30)
+
+    @classmethod
+    def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
+        """``{"watered(plant)": ...}``."""
+        return {"watered(plant)": filled(world, "plant")}  # type: ignore[arg-type]
+
+    @classmethod
+    def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
+        """Move to the can, pick it, move to the plant, pour onto it; at the plant the robot
+        stands on the side nearest where it comes from ("plant, nearest side"), or the person
+        points at the floor beside the plant's front side (+x, towards the counter) or its
+        inner side (+y, towards the middle of the room)."""
+        fetch = [PlanStep("watering_can", "move_to"), PlanStep("watering_can", "pick")]
+        pour = PlanStep("plant", "pour")
+        return {
+            "plant, nearest side": [*fetch, PlanStep("plant", "move_to"), pour],
+            "plant, front side": [*fetch, _stand_beside(world, "plant", 0.0), pour],
+            "plant, inner side": [*fetch, _stand_beside(world, "plant", math.pi / 2), pour],
+        }
+
+
+TIAGO_TASKS: tuple[type[HouseholdTask], ...] = (TrashDisposal, PetDog, CovidCare, WaterPlant)
 """Every TIAGo task, in NOIR's Table 1 order."""
