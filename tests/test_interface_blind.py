@@ -59,6 +59,13 @@ def test_interface_modules_name_no_pose_query_and_no_intention(module):
     assert names & set(INTENTION) == set(), f"{module} handles what the person means"
 
 
+@pytest.mark.parametrize("module", ["noir.console.feed", "noir.console.server", "noir.video"])
+def test_the_console_places_what_it_shows_from_the_camera_not_the_simulator(module):
+    """The operator's screen (flicker patches, cursor) and the session video show objects where
+    the top camera sees them (``noir.perception``), as a real console could."""
+    assert names_in(module) & set(POSE_QUERIES) == set(), f"{module} reads simulator poses"
+
+
 def test_the_static_guard_sees_a_pose_query():
     """The guard above can fail: the task module reads poses and names them."""
     assert "object_position" in names_in("sim.tasks.base")
