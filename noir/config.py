@@ -61,8 +61,9 @@ class LoopConfig:
         ``"center"`` of the image or the selected ``"object"``.
     max_cursor_moves : int
         Cursor decisions per axis (axis mode) or in all (continuous mode) before giving up.
-    max_skill_calls : int
-        An attempt ends after this many skill executions without reaching the goal.
+    max_skill_calls : int or None
+        An attempt ends after this many skill executions without reaching the goal (None: the
+        task's own limit, ``sim.tasks.Task.skill_budget``: 12 for most tasks).
     max_stage_repeats : int
         An attempt ends after this many consecutive selections that were all rejected.
     max_attempts : int
@@ -100,7 +101,7 @@ class LoopConfig:
     cursor_tolerance: float = 12.0
     cursor_start: str = "center"
     max_cursor_moves: int = 12
-    max_skill_calls: int = 12
+    max_skill_calls: int | None = None
     max_stage_repeats: int = 5
     max_attempts: int = 3
     learning: bool = False
@@ -126,6 +127,9 @@ class LoopConfig:
         if self.intent_model not in ("retrieval", "planning"):
             raise ValueError(f"intent_model must be 'retrieval' or 'planning', "
                              f"got {self.intent_model!r}")
+        if self.max_skill_calls is not None and self.max_skill_calls < 1:
+            raise ValueError(f"max_skill_calls must be at least 1 or None (the task's limit), "
+                             f"got {self.max_skill_calls}")
         if self.cursor_start not in ("center", "object"):
             raise ValueError(
                 f"cursor_start must be 'center' or 'object', got {self.cursor_start!r}"

@@ -144,8 +144,9 @@ class InterfaceLoop:
     def run(self) -> dict[str, Any]:
         """Run until the task's goal holds; return the session summary.
 
-        An attempt ends without success after ``config.max_skill_calls`` skills or
-        ``config.max_stage_repeats`` consecutive fully rejected selections; the world is then
+        An attempt ends without success after ``config.max_skill_calls`` skills (None: the
+        task's ``skill_budget``) or ``config.max_stage_repeats`` consecutive fully rejected
+        selections; the world is then
         reset to its start and a new attempt begins (as in NOIR), up to
         ``config.max_attempts``. A stream still bad after the operator's retries ends the
         session: ``task_end`` and the summary then carry ``stream_fault``, the reason. After
@@ -189,8 +190,10 @@ class InterfaceLoop:
         """One attempt at the task, step by step until its goal holds or the attempt gets
         nowhere; ``examples`` receives its successful choices (with an assistant)."""
         rejected_passes = 0
+        budget = self.config.max_skill_calls
+        budget = self.task.skill_budget if budget is None else budget
         while not self.task.success(self.world):
-            if (self.tally.skill_calls >= self.config.max_skill_calls
+            if (self.tally.skill_calls >= budget
                     or rejected_passes >= self.config.max_stage_repeats):
                 return
             self._safe_point()

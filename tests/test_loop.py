@@ -306,3 +306,32 @@ def test_a_single_applicable_skill_is_proposed_without_a_decoding_window(tmp_pat
         spent = loop.tally.stage_time["how"]
         assert spent == pytest.approx(config.confirm_window + (0 if propose
                                                                else config.mi_window))
+
+
+@pytest.mark.parametrize(("budget", "override", "calls"), [(1, None, [1, 1]), (1, 2, [2])])
+def test_an_attempt_ends_at_the_tasks_skill_budget_unless_the_config_sets_one(
+        tmp_path, budget, override, calls):
+    """cube_in_tray takes 2 skills: with a budget of 1 every attempt ends after its first
+    skill; ``LoopConfig.max_skill_calls`` overrides the task's budget."""
+
+    class Short(TASKS["cube_in_tray"]):
+        skill_budget = budget
+
+    config = LoopConfig(max_skill_calls=override, max_attempts=2)
+    task = Short()
+    world = task.make_world(seed=0)
+    operator = SimulatedOperator(SyntheticSubject("default", seed=0),
+                                 Person(task.reference_plan(world), world,
+                                        dataclasses.replace(REFERENCE, slip_rate=0.0,
+                                                            lapse_rate=0.0)))
+    calibration = calibrate(operator, config, n_mi_trials=10, n_emg_trials=10, seed=0)
+    recorder = SessionRecorder(tmp_path / "run", SessionClock())
+    summary = InterfaceLoop(world, task, operator, calibration, recorder, config).run()
+    world.close()
+    assert [a["skill_calls"] for a in summary["attempts"]] == calls
+    assert summary["success"] is (override is not None)
+
+
+def test_a_skill_budget_below_one_is_refused():
+    with pytest.raises(ValueError, match="max_skill_calls must be at least 1"):
+        LoopConfig(max_skill_calls=0)

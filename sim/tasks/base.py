@@ -96,6 +96,10 @@ class Task:
     objects: ClassVar[tuple[str, ...]]
     workspace: ClassVar[tuple[tuple[float, float], tuple[float, float]]] = WORKSPACE
     """Low and high (x, y) corners, in m, of where ``objects`` are placed at random."""
+    skill_budget: ClassVar[int] = 12
+    """Skill executions after which an attempt that has not reached the goal counts as failed
+    (the task's limit, as a gym task's ``max_episode_steps``; ``LoopConfig.max_skill_calls``
+    overrides it). A task whose plans are longer than 6 steps sets about twice its horizon."""
 
     @classmethod
     def make_world(cls, seed: int, gui: bool = False) -> TabletopWorld:

@@ -687,6 +687,7 @@ class Sukiyaki(Task):
 
     name = "sukiyaki"
     objects = ("sukiyaki_pan", *INGREDIENTS, "sauce_jug", "ladle")
+    skill_budget = 28
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
