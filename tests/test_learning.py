@@ -75,6 +75,25 @@ def test_retrieval_finds_the_next_step_on_new_scenes(memory, tests):
                                                        reverse=True)
 
 
+def test_confidence_is_calibrated_on_the_scores_proposals_use(encoder, demos):
+    """Scenes that say nothing of the step (each state's image drawn at random), told apart
+    only by the step before: the temperature is fitted on the scores ``propose`` gives
+    (previous step included), so the right next step is proposed with confidence; fitted on
+    image similarity alone (as it was), proposals came out flat, below the assistant's 0.5
+    threshold."""
+    plan = [("pasta", "pick"), ("pot", "place"), ("ladle", "stir")]
+    previous = [("", ""), *plan[:-1]]
+    rng = np.random.default_rng(0)
+    memory = IntentMemory(encoder)
+    for _ in range(4):
+        memory.add_many(np.stack([demos[k].top for k in rng.choice(len(demos), 3)]),
+                        [o for o, _ in plan], [k for _, k in plan], previous)
+    memory.fit_head()
+    for step, before in zip(plan, previous, strict=True):
+        best = memory.propose(demos[-1].top, before)[0]
+        assert (best.object, best.skill) == step and best.confidence > 0.5
+
+
 def test_empty_memory_proposes_nothing(encoder, tests):
     assert IntentMemory(encoder).propose(tests[0].top) == []
 

@@ -221,7 +221,11 @@ class IntentMemory:
 
         Calibration is 2-fold: a head fitted on every other state of each label scores the
         rest against them, and the other way round; the temperature minimising the negative
-        log-likelihood of the true labels of those held-out scores is kept. With no label
+        log-likelihood of the true labels of those held-out scores is kept. The held-out
+        scores are those ``propose`` gives, the previous-step term included (a held-out state
+        whose previous step is known is matched to remembered states with the same one):
+        calibrated on image similarity alone, the temperature fitted scenes that look alike
+        and flattened every proposal, the right ones too. With no label
         remembered twice there is no positive pair: the head is removed and the encoder's
         embeddings are compared directly.
         """
@@ -242,11 +246,20 @@ class IntentMemory:
             head = self._fit(self.embeddings[train], y[train])
             sims = _project(head, self.embeddings[held]) @ _project(
                 head, self.embeddings[train]).T
+            sims += self.history_weight * self._same_previous(np.flatnonzero(held),
+                                                              np.flatnonzero(train))
             scores.append(_label_scores(sims, y[train], len(names)))
             truth.append(y[held])
         self.head = self._fit(self.embeddings, y)
         if scores:
             self.temperature = _best_temperature(np.concatenate(scores), np.concatenate(truth))
+
+    def _same_previous(self, queries: np.ndarray, states: np.ndarray) -> np.ndarray:
+        """(len(queries), len(states)) 1.0 where remembered state ``queries[i]``'s previous
+        step is known and equals state ``states[j]``'s, else 0.0."""
+        return np.array([[float(self.previous[i] is not None
+                                and self.previous[i] == self.previous[j]) for j in states]
+                         for i in queries])
 
     def _fit(self, embeddings: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         """MLP head weights fitted with the triplet loss on ``embeddings`` (n, d), labels y."""
