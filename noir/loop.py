@@ -146,11 +146,10 @@ class InterfaceLoop:
 
         An attempt ends without success after ``config.max_skill_calls`` skills (None: the
         task's ``skill_budget``) or ``config.max_stage_repeats`` consecutive fully rejected
-        selections; the world is then
-        reset to its start and a new attempt begins (as in NOIR), up to
-        ``config.max_attempts``. A stream still bad after the operator's retries ends the
-        session: ``task_end`` and the summary then carry ``stream_fault``, the reason. After
-        :meth:`abort` they carry ``aborted: true``.
+        selections; the world is then reset to its start and a new attempt begins (as in
+        NOIR), up to ``config.max_attempts``. A stream still bad after the operator's retries
+        ends the session: ``task_end`` and the summary then carry ``stream_fault``, the reason.
+        After :meth:`abort` they carry ``aborted: true``.
         """
         self.recorder.event("task_start", task=self.task.name, objects=self.world.object_names())
         self.recorder.frame("000-start", self.world.render("top"))

@@ -425,6 +425,11 @@ class CartesianArm(HoldingArm):
         self._home_q = np.asarray(home, dtype=float)
 
     # -- state ----------------------------------------------------------------------------
+    def base_pose(self) -> np.ndarray:
+        """Base position and heading: x, y in m and yaw in rad, shape (3,)."""
+        pos, quat = self._p.getBasePositionAndOrientation(self.body)
+        return np.array([pos[0], pos[1], self._p.getEulerFromQuaternion(quat)[2]])
+
     def ee_position(self) -> np.ndarray:
         """Gripper centre (between the fingertips), shape (3,), in m."""
         return np.array(self._tool_pose()[0])

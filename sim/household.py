@@ -314,12 +314,9 @@ class HouseholdWorld(World):
         held = self.robot.held_object()
         if held not in self._fill or self._fill[held] <= 0:
             return
-        position, quat = self.object_pose(held)
-        up = np.array(self.client.getMatrixFromQuaternion(quat)).reshape(3, 3)[:, 2]
-        if math.acos(float(np.clip(up[2], -1.0, 1.0))) < CAN_POUR_TILT:
+        if self.tilt(held) < CAN_POUR_TILT:
             return
-        spout = self.client.multiplyTransforms(position, quat, self.object_info(held).part(
-            "spout"), (0, 0, 0, 1))[0]
+        spout = self.part_position(held, "spout")
         body = self.client.createMultiBody(0.002, *self._drop_shapes,
                                            [spout[0], spout[1], spout[2] - 0.015],
                                            useMaximalCoordinates=True)

@@ -328,12 +328,6 @@ class TabletopWorld(World):
                 if "turns" in self._effects[name]:
                     self._stir(held, name)
 
-    def _part_world(self, name: str, part: str) -> np.ndarray:
-        """Where part ``part`` of ``name`` is now, shape (3,), in m."""
-        pos, quat = self.client.getBasePositionAndOrientation(self.object_id(name))
-        return np.array(self.client.multiplyTransforms(
-            pos, quat, self._infos[name].part(part), (0, 0, 0, 1))[0])
-
     def _wipe(self, tool: str, patch: str) -> None:
         lo, hi = self.object_aabb(tool)
         if lo[2] > self.object_top(patch)[2] + WIPE_REACH:
@@ -362,11 +356,9 @@ class TabletopWorld(World):
         effect = self._effects[pourer]
         if effect["fill"] <= 0 or self._steps % POUR_PERIOD:
             return
-        quat = self.object_pose(pourer)[1]
-        up = np.array(self.client.getMatrixFromQuaternion(quat)).reshape(3, 3)[:, 2]
-        if math.acos(float(np.clip(up[2], -1.0, 1.0))) < POUR_TILT:
+        if self.tilt(pourer) < POUR_TILT:
             return
-        start = self._part_world(pourer, "spout") - [0.0, 0.0, 0.015]
+        start = self.part_position(pourer, "spout") - [0.0, 0.0, 0.015]
         body = self._spawn("liquid", start, PARTICLE_RADIUS, (0.3, 0.5, 1.0, 1.0), 0.002)
         self.client.setCollisionFilterPair(body, self._bodies[pourer], -1, -1, 0)
         effect["fill"] -= 1
@@ -398,7 +390,7 @@ class TabletopWorld(World):
                 for body, kind in self._spawned if kind == "liquid"]
 
     def _slice(self, knife: str, food: str) -> None:
-        blade = self._part_world(knife, "blade")
+        blade = self.part_position(knife, "blade")
         pos, quat = self.object_pose(food)
         yaw = self.client.getEulerFromQuaternion(quat)[2]
         axis = np.array([math.cos(yaw), math.sin(yaw)])
@@ -455,7 +447,7 @@ class TabletopWorld(World):
 
     def _stir(self, tool: str, pot: str) -> None:
         effect = self._effects[pot]
-        tip = self._part_world(tool, "tip")
+        tip = self.part_position(tool, "tip")
         lo, hi = self.object_aabb(pot)
         centre = (lo + hi) / 2
         if np.all(tip[:2] > lo[:2]) and np.all(tip[:2] < hi[:2]) and tip[2] < hi[2]:

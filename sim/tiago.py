@@ -169,12 +169,7 @@ class TiagoRobot(CartesianArm):
         )
         world.views["head"] = LinkCamera(body, HEAD_CAMERA_LINK)
 
-    # -- base -----------------------------------------------------------------------------
-    def base_pose(self) -> np.ndarray:
-        """Base position and heading: x, y in m and yaw in rad, shape (3,)."""
-        pos, quat = self._p.getBasePositionAndOrientation(self.body)
-        return np.array([pos[0], pos[1], self._p.getEulerFromQuaternion(quat)[2]])
-
+    # -- base (``base_pose`` is ``CartesianArm``'s) ------------------------------------------
     def base_obstacle(self, x: float, y: float) -> str | None:
         """Name (or ``"body <id>"``) of a body the base would touch standing at (x, y) m, or None.
 

@@ -13,6 +13,7 @@ never calls PyBullet.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from types import TracebackType
 
@@ -210,6 +211,17 @@ class World:
         """Base frame of ``name``: position (3,) m and quaternion (x, y, z, w) (4,)."""
         pos, quat = self.client.getBasePositionAndOrientation(self.object_id(name))
         return np.array(pos), np.array(quat)
+
+    def part_position(self, name: str, part: str) -> np.ndarray:
+        """Where part ``part`` of ``name`` (``ObjectInfo.part``) is now, shape (3,), in m."""
+        pos, quat = self.object_pose(name)
+        return np.array(self.client.multiplyTransforms(
+            pos, quat, self.object_info(name).part(part), (0, 0, 0, 1))[0])
+
+    def tilt(self, name: str) -> float:
+        """Angle between ``name``'s vertical axis and the world's, in rad."""
+        up = np.array(self.client.getMatrixFromQuaternion(self.object_pose(name)[1]))
+        return math.acos(float(np.clip(up.reshape(3, 3)[2, 2], -1.0, 1.0)))
 
     def object_velocity(self, name: str) -> np.ndarray:
         """Linear velocity of the object, shape (3,), in m/s."""

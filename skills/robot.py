@@ -83,6 +83,10 @@ class Robot(Protocol):
     held again if it has not yet left the hand.
     """
 
+    def base_pose(self) -> np.ndarray:
+        """Where the arm's base stands: x, y in m and yaw in rad, shape (3,)."""
+        ...
+
     def ee_position(self) -> np.ndarray:
         """Gripper centre (between the fingertips), shape (3,), in m."""
         ...

@@ -276,10 +276,9 @@ class Pour(ToolSkill):
         held = robot.held_object()
         before = cls._progress(scene, params, "fill")
         mouth = scene.object_top(params["object"]) + [0.0, 0.0, POUR_HEIGHT]
-        # The spout points across the line from the robot's base (the origin for a fixed arm)
-        # to the target: the vessel stays at the target's distance from the robot while it
-        # tilts.
-        base = robot.base_pose()[:2] if hasattr(robot, "base_pose") else np.zeros(2)
+        # The spout points across the line from the robot's base to the target: the vessel
+        # stays at the target's distance from the robot while it tilts.
+        base = robot.base_pose()[:2]
         spout = math.atan2(mouth[1] - base[1], mouth[0] - base[0]) + math.pi / 2
         upright = tool_heading_orientation(scene, spout, symmetric=True)
         spout = heading(quat_mul(upright, quat_conj(robot.ee_orientation()))) + heading(

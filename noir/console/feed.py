@@ -431,7 +431,7 @@ class ConsoleFeed:
         the record will hold (float32 µV). Its ``skill_end`` (or ``skill_failure``) sends the
         rest. A motion whose EEG opens a new stream of the record (none of its channel set and
         rate yet) is sent whole when it ends."""
-        watch = getattr(self._loop, "watch", None)
+        watch = self._loop.watch
         if watch is None or self._motion is None or now_t < self._motion_traced + TRACE_SLICE:
             return
         raw = watch.feed.raw(watch.now())
