@@ -2,8 +2,16 @@
 
 A decision is re-evaluated on growing windows of the same trial. At window length ``w`` it is
 taken when the margin between the best and second-best score reaches the threshold
-calibrated for ``w``: the smallest margin at which calibration decisions were right at least
-``target_accuracy`` of the time. At the longest window the decision is always taken.
+calibrated for ``w``. At the longest window the decision is always taken. Two calibrations:
+
+* a target accuracy: at each ``w`` the smallest margin at which calibration decisions were
+  right at least ``target_accuracy`` of the time;
+* the least expected selection time (``confirm_cost`` set): the interface offers the ranked
+  options one after another until the person accepts one, each offer costing ``confirm_cost``
+  s, so a selection takes the window used plus ``confirm_cost`` times the rank of the wanted
+  option there; the thresholds minimise that time averaged over the calibration trials (the
+  utility view of Dal Seno, Matteucci & Mainardi 2010, IEEE TNSRE 18(1):20-28, for a menu
+  confirmed option by option).
 
 Written by hand: MetaBCI has dynamic stopping (GPL, not a dependency we can take); no
 maintained permissively licensed library provides it.
@@ -31,6 +39,9 @@ class MarginStopping(BaseEstimator):
         Accuracy the early decisions must reach on calibration trials, in (0, 1].
     min_trials : int
         Calibration trials a threshold must rest on; fewer → no early decision at that length.
+    confirm_cost : float or None
+        Seconds each offered option costs the person (the confirmation window); set, the
+        thresholds minimise the mean selection time instead of reaching ``target_accuracy``.
 
     Attributes
     ----------
@@ -39,10 +50,12 @@ class MarginStopping(BaseEstimator):
     """
 
     def __init__(self, windows: Sequence[float] = (1.0, 2.0, 3.0, 4.0),
-                 target_accuracy: float = 0.95, min_trials: int = 5) -> None:
+                 target_accuracy: float = 0.95, min_trials: int = 5,
+                 confirm_cost: float | None = None) -> None:
         self.windows = windows
         self.target_accuracy = target_accuracy
         self.min_trials = min_trials
+        self.confirm_cost = confirm_cost
 
     def fit(self, decoder: BaseEstimator, X: np.ndarray, y: np.ndarray, sfreq: float
             ) -> MarginStopping:
@@ -57,9 +70,22 @@ class MarginStopping(BaseEstimator):
             raise ValueError(f"target_accuracy must be in (0, 1], got {self.target_accuracy}")
         X = self._check_trials(decoder, X, sfreq, windows[-1], "the longest window")
         y = check_trial_labels(y, X.shape[0])
-        thresholds = np.full(len(windows), np.inf)
-        for k, w in enumerate(windows[:-1]):
-            margin, label = self._margin(decoder, X[..., : round(w * sfreq)])
+        scores = [decoder.decision_function(X[..., : round(w * sfreq)]) for w in windows]
+        if self.confirm_cost is None:
+            thresholds = self._accuracy_thresholds(decoder.classes_, scores, y)
+        else:
+            cost = check_positive(self.confirm_cost, "confirm_cost")
+            thresholds = self._time_thresholds(decoder.classes_, scores, y, windows, cost)
+        thresholds[-1] = -np.inf
+        self.thresholds_ = thresholds
+        return self
+
+    def _accuracy_thresholds(self, classes: np.ndarray, scores: list[np.ndarray],
+                             y: np.ndarray) -> np.ndarray:
+        """Per window, the smallest margin above which ``target_accuracy`` was reached."""
+        thresholds = np.full(len(scores), np.inf)
+        for k, window_scores in enumerate(scores[:-1]):
+            margin, label = _margin(classes, window_scores)
             correct = label == y
             order = np.argsort(-margin)
             hits = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
@@ -67,9 +93,44 @@ class MarginStopping(BaseEstimator):
                                   & (np.arange(1, len(order) + 1) >= self.min_trials))
             if len(good):
                 thresholds[k] = margin[order][good[-1]]
-        thresholds[-1] = -np.inf
-        self.thresholds_ = thresholds
-        return self
+        return thresholds
+
+    def _time_thresholds(self, classes: np.ndarray, scores: list[np.ndarray], y: np.ndarray,
+                         windows: np.ndarray, cost: float) -> np.ndarray:
+        """Thresholds that minimise the mean of (window used + ``cost`` x rank of the true
+        class there) over the trials, by coordinate descent over each window's candidate
+        margins (the observed ones, and inf); an early stop must keep ``min_trials`` trials."""
+        index = {c: i for i, c in enumerate(classes)}
+        if unknown := sorted({str(c) for c in y} - {str(c) for c in classes}):
+            raise ValueError(f"labels {unknown} are not among the decoder's classes "
+                             f"{list(classes)}.")
+        true = np.array([index[c] for c in y])
+        trials = np.arange(len(y))
+        margins = np.array([_margin(classes, s)[0] for s in scores])  # (n_windows, n_trials)
+        ranks = np.array([1 + np.sum(s > s[trials, true][:, None], axis=1) for s in scores])
+        time = windows[:, None] + cost * ranks  # (n_windows, n_trials) if decided there
+
+        def mean_time(thresholds: np.ndarray) -> tuple[float, np.ndarray]:
+            stop = margins >= thresholds[:, None]
+            stop[-1] = True
+            first = np.argmax(stop, axis=0)
+            return float(time[first, trials].mean()), np.bincount(
+                first, minlength=len(windows))
+
+        thresholds = np.full(len(windows), np.inf)
+        best, _ = mean_time(thresholds)
+        for _ in range(3):  # passes; the objective only moves down
+            moved = False
+            for k in range(len(windows) - 1):
+                for candidate in np.unique(margins[k]):
+                    trial = thresholds.copy()
+                    trial[k] = candidate
+                    value, stops = mean_time(trial)
+                    if value < best - 1e-12 and stops[k] >= self.min_trials:
+                        best, thresholds, moved = value, trial, True
+            if not moved:
+                break
+        return thresholds
 
     def decide(self, decoder: BaseEstimator, trial: np.ndarray, sfreq: float
                ) -> tuple[float, np.ndarray]:
@@ -121,8 +182,10 @@ class MarginStopping(BaseEstimator):
         return check_epochs_array(X, sfreq=sfreq, min_times=round(seconds * sfreq),
                                   why=f"{which} of {seconds:g} s")
 
-    @staticmethod
-    def _margin(decoder: BaseEstimator, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        scores = decoder.decision_function(X)
-        top = np.sort(scores, axis=1)[:, ::-1]
-        return top[:, 0] - top[:, 1], decoder.classes_[np.argmax(scores, axis=1)]
+
+
+def _margin(classes: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best minus second-best score of each trial, and the best class: scores (n_trials,
+    n_classes) -> (n_trials,), (n_trials,)."""
+    top = np.sort(scores, axis=1)[:, ::-1]
+    return top[:, 0] - top[:, 1], classes[np.argmax(scores, axis=1)]

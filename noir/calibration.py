@@ -233,7 +233,10 @@ def calibrate(
         cca = decoder(freqs=list(config.ssvep_freqs), sfreq=sfreq).fit()
         y = np.array([float(label.split("/", 1)[1]) for label in labels])
         calibration.ssvep_raw = ssvep_raw
-        calibration.ssvep_stopping = MarginStopping(config.ssvep_stopping).fit(cca, X, y, sfreq)
+        rule = ({"confirm_cost": config.confirm_window} if config.ssvep_stopping_accuracy is None
+                else {"target_accuracy": config.ssvep_stopping_accuracy})
+        calibration.ssvep_stopping = MarginStopping(config.ssvep_stopping, **rule).fit(
+            cca, X, y, sfreq)
     return calibration
 
 

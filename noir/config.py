@@ -38,6 +38,11 @@ class LoopConfig:
         Dynamic stopping for SSVEP: growing window lengths (s) re-evaluated until the decision
         is convincing (``decoders.dynamic_stopping``); the last one replaces ``ssvep_window``.
         None: NOIR's fixed window.
+    ssvep_stopping_accuracy : float or None
+        How the dynamic-stopping thresholds are calibrated. None: for the least expected
+        selection time (the window used plus one ``confirm_window`` per option offered before
+        the wanted one); a float in (0, 1]: the accuracy early decisions must reach on the
+        calibration trials.
     ssvep_decoder : str
         ``"cca"`` (NOIR's standard CCA) or ``"fbcca"`` (filter-bank CCA); both training-free.
     mi_decoder : str
@@ -86,6 +91,7 @@ class LoopConfig:
     ssvep_phases: tuple[float, ...] = NOIR_PHASES
     ssvep_window: float = 10.0
     ssvep_stopping: tuple[float, ...] | None = None
+    ssvep_stopping_accuracy: float | None = None
     ssvep_decoder: str = "cca"
     mi_decoder: str = "csp_qda"
     mi_window: float = 3.0
@@ -114,6 +120,9 @@ class LoopConfig:
                 math.isfinite(p) for p in self.ssvep_phases):
             raise ValueError(f"ssvep_phases must give a finite phase (rad) for each of the "
                              f"{len(self.ssvep_freqs)} ssvep_freqs, got {self.ssvep_phases}")
+        if self.ssvep_stopping_accuracy is not None and not 0 < self.ssvep_stopping_accuracy <= 1:
+            raise ValueError(f"ssvep_stopping_accuracy must be in (0, 1] or None (least expected "
+                             f"time), got {self.ssvep_stopping_accuracy!r}")
         if self.ssvep_decoder not in SSVEP_DECODERS:
             raise ValueError(f"ssvep_decoder must be one of {sorted(SSVEP_DECODERS)}, "
                              f"got {self.ssvep_decoder!r}")

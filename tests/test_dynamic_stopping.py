@@ -48,3 +48,58 @@ def test_bad_settings_are_named():
         MarginStopping((1.0, 4.0)).fit(cca, X, y, SFREQ)
     with pytest.raises(ValueError, match="target_accuracy must be in"):
         MarginStopping((1.0, 2.0), target_accuracy=1.5).fit(cca, X, y, SFREQ)
+
+
+def _selection_time(stopping, cca, X, y, cost):
+    """Mean of (window used + cost x rank of the true class there) over trials, s."""
+    times = []
+    for trial, label in zip(X, y, strict=True):
+        seconds, scores = stopping.decide(cca, trial, SFREQ)
+        rank = 1 + np.sum(scores > scores[list(cca.classes_).index(label)])
+        times.append(seconds + cost * rank)
+    return float(np.mean(times))
+
+
+def test_least_time_thresholds_beat_the_accuracy_target_and_fixed_windows():
+    """With each offered option costing 1 s, early uncertain decisions can pay: the time rule
+    must give shorter selections on new trials than a 95 % accuracy target and than any fixed
+    window, while still deciding better than chance."""
+    rng = np.random.default_rng(3)
+    cca = CCA(FREQS, SFREQ, n_harmonics=2).fit()
+    windows = (0.5, 1.0, 2.0, 4.0)
+    X, y = _trials(rng, 30, 0.15)
+    by_time = MarginStopping(windows, confirm_cost=1.0).fit(cca, X, y, SFREQ)
+    by_accuracy = MarginStopping(windows, target_accuracy=0.95).fit(cca, X, y, SFREQ)
+    assert by_time.thresholds_[-1] == -np.inf
+    X_new, y_new = _trials(rng, 30, 0.15)
+    time_rule = _selection_time(by_time, cca, X_new, y_new, 1.0)
+    assert time_rule < _selection_time(by_accuracy, cca, X_new, y_new, 1.0)
+    for w in windows:  # always deciding at w
+        fixed = MarginStopping((w,)).fit(cca, X, y, SFREQ)
+        assert time_rule <= _selection_time(fixed, cca, X_new, y_new, 1.0) + 0.05
+    used = [by_time.decide(cca, t, SFREQ)[0] for t in X_new]
+    assert np.mean(used) < 4.0
+
+
+def test_least_time_thresholds_follow_the_cost_of_an_offer():
+    """The dearer a wrong first offer, the longer the rule waits (on the same trials)."""
+    rng = np.random.default_rng(4)
+    cca = CCA(FREQS, SFREQ, n_harmonics=2).fit()
+    X, y = _trials(rng, 30, 0.15)
+    windows = (0.5, 1.0, 2.0, 4.0)
+    used = {}
+    for cost in (0.1, 10.0):
+        stopping = MarginStopping(windows, confirm_cost=cost).fit(cca, X, y, SFREQ)
+        used[cost] = np.mean([stopping.decide(cca, t, SFREQ)[0] for t in X])
+    assert used[0.1] == 0.5  # offers nearly free: always the shortest window
+    assert used[10.0] > 2.0
+
+
+def test_least_time_labels_must_be_classes():
+    cca = CCA(FREQS, SFREQ).fit()
+    X, y = _trials(np.random.default_rng(5), 5, 0.5, seconds=2.0)
+    with pytest.raises(ValueError, match=r"labels \['9.0'\] are not among"):
+        MarginStopping((1.0, 2.0), confirm_cost=1.0).fit(cca, X, np.where(y == 8.0, 9.0, y),
+                                                         SFREQ)
+    with pytest.raises(ValueError, match="confirm_cost"):
+        MarginStopping((1.0, 2.0), confirm_cost=0.0).fit(cca, X, y, SFREQ)

@@ -16,6 +16,7 @@ from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.cli import app
 from noir.experiment import (
     CONFIGS,
+    LEARNING_CONFIGS,
     PAPER,
     TABLE1_CONFIGS,
     bootstrap_change,
@@ -44,12 +45,12 @@ def test_table1_runs_four_configurations_and_chains_each_learning_curve(tmp_path
     calls = []
     runs, text = table1(["cube_in_tray"], [0], 1, tmp_path, sessions=2,
                         progress=lambda done, total: calls.append((done, total)))
-    assert list(CONFIGS) == list(TABLE1_CONFIGS) == ["noir", "ours", "noir+learning",
-                                                     "ours+learning"]
+    assert list(CONFIGS) == list(TABLE1_CONFIGS) == ["noir", "ours", "ours-stop95",
+                                                     "noir+learning", "ours+learning"]
     assert sorted(runs["config"].value_counts().items()) == [
-        ("noir", 1), ("noir+learning", 2), ("ours", 1), ("ours+learning", 2)]
-    # one bar over the sessions: two curves of 2 sessions first, then the 2 single sessions
-    assert calls == [(0, 6), (2, 6), (4, 6), (5, 6), (6, 6)]
+        ("noir", 1), ("noir+learning", 2), ("ours", 1), ("ours+learning", 2), ("ours-stop95", 1)]
+    # one bar over the sessions: two curves of 2 sessions first, then the 3 single sessions
+    assert calls == [(0, 7), (2, 7), (4, 7), (5, 7), (6, 7), (7, 7)]
     assert runs["success"].all()
     curve = runs[runs["config"] == "ours+learning"]
     assert curve["session_index"].tolist() == [1, 2] and curve["seed"].tolist() == [0, 1]
@@ -74,7 +75,7 @@ def test_table1_runs_four_configurations_and_chains_each_learning_curve(tmp_path
     assert pd.read_csv(tmp_path / "table1_runs.csv")["session"].tolist() == runs[
         "session"].tolist()
     # the learning outputs from the same runs
-    curves, summary = write_learning(runs[runs["config"] != "ours"], tmp_path)
+    curves, summary = write_learning(runs[runs["config"].isin(LEARNING_CONFIGS)], tmp_path)
     assert curves[["config", "session_index"]].values.tolist() == [
         ["noir+learning", 1], ["noir+learning", 2], ["ours+learning", 1], ["ours+learning", 2]]
     for name in ("learning.png", "figure5.png"):
