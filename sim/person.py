@@ -25,7 +25,9 @@ recorded trials or a live stream turn cues into EEG):
 * **fatigue**: every time grows by ``fatigue_per_hour`` per hour on task (time-on-task slowing
   of a few % to 10 % per hour; Langner & Eickhoff 2013, Psychol. Bull. 139:870);
 * **where is close enough**: the person accepts a cursor within ``tolerance_px`` of the point
-  they mean, else steers on;
+  they mean, else steers on; where the step must land inside a small region (a plan step's
+  ``within``: a tic-tac-toe cell) they stop it in the inner half of that region, if that is
+  tighter;
 * **habits**: among a task's valid plans a person has a favourite, chosen with probability
   ``habit_strength`` each session (:func:`choose_plan`), else another at random.
 
@@ -214,20 +216,37 @@ class Person:
         """Where the current step's point is in the top image, (u, v) pixels; None when the
         cursor is for another object or skill (``obj``, ``skill``: what it is for, if known)
         or the step takes no point."""
-        from skills import get_skill  # the skills registry (no simulator engine)
-
         if self.eyes is None:
             raise ValueError("this person has no eyes on the scene, so no point to aim at")
         goal = self.goal
         if (obj is not None and obj != goal.object) or (skill is not None and skill != goal.skill):
             return None
+        point = self._goal_point()
+        return None if point is None else np.asarray(self.eyes.world_to_pixel(point), dtype=float)
+
+    def _goal_point(self) -> np.ndarray | None:
+        """The current step's point (x, y, z) in m, or None if it takes none."""
+        from skills import get_skill  # the skills registry (no simulator engine)
+
+        goal = self.goal
         params = goal.resolve(self.eyes)
         if "x" not in params or "y" not in params:
             return None
         plane = get_skill(goal.skill).point_height
         z = float(params.get("z", self.eyes.table_height if plane is None else plane))
-        return np.asarray(self.eyes.world_to_pixel(np.array([params["x"], params["y"], z])),
-                          dtype=float)
+        return np.array([params["x"], params["y"], z])
+
+    def tolerance_px(self) -> float:
+        """How close (top-image pixels) the cursor must be to the current step's point: the
+        person's ``tolerance_px``, or half the step's ``within`` seen at the point if that is
+        less."""
+        within = self.goal.within
+        point = None if within is None else self._goal_point()
+        if point is None:
+            return self.traits.tolerance_px
+        seen = np.linalg.norm(np.subtract(self.eyes.world_to_pixel(point + [within, 0.0, 0.0]),
+                                          self.eyes.world_to_pixel(point)))
+        return min(self.traits.tolerance_px, float(seen) / 2)
 
     def skill_done(self, obj: str, skill: str, succeeded: bool) -> None:
         """The person saw the robot finish ``skill`` on ``obj``: on to the next step if it was
@@ -336,12 +355,12 @@ class Person:
             return {"axis done": "axis done", "keep moving": "stop",
                     "proposed point": "proposed point"}.get(screen.proposal, "none")
         gap = target - cursor
-        close = float(np.linalg.norm(gap)) <= self.traits.tolerance_px
+        tolerance = self.tolerance_px()
+        close = float(np.linalg.norm(gap)) <= tolerance
         if screen.proposal in AXIS_DIRECTIONS:
             return AXIS_DIRECTIONS[int(gap[screen.axis] >= 0)]
         if screen.proposal == "axis done":
-            return "axis done" if abs(gap[screen.axis]) <= self.traits.tolerance_px \
-                else "keep steering"
+            return "axis done" if abs(gap[screen.axis]) <= tolerance else "keep steering"
         if screen.proposal == "keep moving":
             return "stop" if close else "keep moving"
         return screen.proposal if close else "another point"  # a proposed point

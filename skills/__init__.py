@@ -52,12 +52,15 @@ class PlanStep:
 
     The parameters come from ``get_skill(skill).params_for_object(scene, object)``, updated
     with ``params`` (the WHERE a person would choose with the cursor, when the object alone
-    does not fix it).
+    does not fix it). ``within`` (m), when set, is how far from that point the step still
+    does its job where that is tight (the middle of a tic-tac-toe cell): a person aiming
+    there stops the cursor well inside it.
     """
 
     object: str
     skill: str
     params: dict[str, Any] = field(default_factory=dict)
+    within: float | None = None
 
     def resolve(self, scene: Scene) -> dict[str, Any]:
         """The parameters of this step in ``scene`` now."""

@@ -169,3 +169,28 @@ def test_a_cursor_never_stopped_is_abandoned_with_its_travel():
     kind, where = host.events[-1]
     assert kind == "where" and where["abandoned"] is True and "x" not in where
     assert where["travel_px"] == result.travel_px and where["moves"] == 5
+
+
+def test_a_person_aiming_into_a_tic_tac_toe_cell_stops_the_cursor_inside_it():
+    """The person's 12-px tolerance is about 5 cm on the table, more than the 4 cm from a
+    cell's middle to its edge: aiming into a cell, they are content only in its inner half."""
+    from sim.person import Person
+    from sim.tasks.franka import TIC_TAC_TOE_CELL
+
+    with TASKS["tic_tac_toe"].make_world(0) as world:
+        plan = next(iter(TASKS["tic_tac_toe"].plans(world).values()))
+        person = Person(plan, world, REFERENCE)
+        assert person.tolerance_px() == REFERENCE.tolerance_px  # picking: no region to hit
+        person.skill_done(plan[0].object, plan[0].skill, True)  # now: place into a cell
+        target = person.target_px("board", "place")
+        cell_px = np.linalg.norm(world.world_to_pixel(np.array([TIC_TAC_TOE_CELL, 0, 0])
+                                                      + person._goal_point())
+                                 - target)
+        assert person.tolerance_px() == pytest.approx(cell_px / 4, rel=1e-3)  # half of half a cell
+        assert person.tolerance_px() < REFERENCE.tolerance_px
+        # the cursor 1.3 x that from the point, along an axis: not done; 0.9 x: done
+        for factor, answer in ((1.3, "keep steering"), (0.9, "axis done")):
+            cursor = target + [factor * person.tolerance_px(), 0.0]
+            screen = SimpleNamespace(stage="where", proposal="axis done", object="board",
+                                     skill="place", cursor_px=cursor, axis=0)
+            assert person._wanted_answer(screen) == answer

@@ -648,7 +648,8 @@ class TicTacToe(Task):
             name: [step for piece, (row, col) in zip(PIECES, cells, strict=True)
                    for step in (PlanStep(piece, "pick"), PlanStep("board", "place", {
                        "x": float(x + row * TIC_TAC_TOE_CELL),
-                       "y": float(y + col * TIC_TAC_TOE_CELL), "z": z}))]
+                       "y": float(y + col * TIC_TAC_TOE_CELL), "z": z},
+                       within=TIC_TAC_TOE_CELL / 2))]
             for name, cells in LINES.items()
         }
 
