@@ -168,8 +168,9 @@ def _windows(text: str | None) -> tuple[float, ...] | None:
 
 
 STOPPING_HELP = ("Dynamic stopping for SSVEP: growing window lengths in s (e.g. 1,2,4); the "
-                 "What decision is taken at the first that is convincing (calibrated on cued "
-                 "SSVEP trials).")
+                 "What decision is taken at the first that is convincing (thresholds "
+                 "calibrated on cued SSVEP trials for the least expected selection time: the "
+                 "window plus one confirmation per option offered).")
 SOURCE_HELP = ("Where the EEG comes from: simulated[:PROFILE] | recorded | file:PATH | "
                "lsl:STREAM[,units=uV] | brainflow:BOARD[,key=value...] (e.g. "
                "brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0). "
