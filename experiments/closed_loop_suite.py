@@ -3,8 +3,8 @@ simulation, from one run of the task suite.
 
 Runs every task with the configurations of ``noir.experiment.CONFIGS`` (the NOIR protocol;
 ours without learning, and its ablation with 95 %-accuracy SSVEP stopping; both protocols with
-learning, as curves over sessions 1..N with the cold start counted) on simulated subjects (EEG profile, person and habit per subject), and
-writes to ``experiments/results``:
+learning, as curves over sessions 1..N with the cold start counted) on simulated subjects
+(EEG profile, person and habit per subject), and writes to ``experiments/results``:
 
 - ``table1.txt`` / ``table1.csv`` / ``table1_compare.csv`` / ``table1.png`` / ``table1.html``:
   the rows over all tasks and per task, each configuration's change of mean total time
@@ -21,6 +21,8 @@ A progress bar over the sessions shows on a terminal (stderr). The full experime
     python experiments/closed_loop_suite.py --seeds 3 --subjects 4 --sessions 5
 
 (the same as ``noir experiment table1``, whose runs ``noir experiment learning`` shares).
+``--rows experiments/results/closed_loop_runs.csv`` rewrites the tables and figures from an
+earlier run's rows without running sessions.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ import sys
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+import pandas as pd
 
 from noir.experiment import (
     LEARNING_CONFIGS,
@@ -56,10 +60,17 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=FULL["sessions"],
                         help="sessions of each learning curve")
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument("--rows", type=Path, default=None,
+                        help="write the tables and figures from the rows of an earlier run "
+                             "(its closed_loop_runs.csv) instead of running sessions")
     args = parser.parse_args()
     tasks = [t for t in args.tasks.split(",") if t] or sorted(TASKS)
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    if args.rows is not None:
+        analyse(pd.read_csv(args.rows), f"the rows of {args.rows.name} (made as the first lines of "
+                f"table1.txt said before), tables written at commit {commit}\n")
+        return
     start = time.perf_counter()  # the code that runs is the commit's, named before the run
     with TemporaryDirectory() as tmp, session_bar("closed-loop suite: sessions") as progress:
         runs = run_suite(tasks, list(TABLE1_CONFIGS), list(range(args.seeds)), args.subjects,
@@ -79,6 +90,12 @@ def main() -> None:
                  f"{FULL['sessions']}\n" if reduced else ""))
     RESULTS.mkdir(exist_ok=True)
     runs.to_csv(RESULTS / "closed_loop_runs.csv", index=False)
+    analyse(runs, header)
+
+
+def analyse(runs: pd.DataFrame, header: str) -> None:
+    """Write Table 1, the learning curves and Figure 5 of ``runs`` to ``RESULTS``."""
+    runs["session_index"] = runs["session_index"].astype("Int64")
     write_table1(runs, RESULTS, header)
     write_learning(runs[runs["config"].isin(LEARNING_CONFIGS)], RESULTS, header)
     print((RESULTS / "table1.txt").read_text(), (RESULTS / "learning.txt").read_text())
