@@ -26,6 +26,8 @@ import numpy as np
 import skops.io as sio
 from sklearn.base import BaseEstimator
 
+from decoders.archive import MAX_TOTAL_BYTES, check_archive
+
 SKOPS_PROTOCOL = 2
 """The skops file protocol whose node kinds :data:`ALLOWED_NODES` was checked against; files
 of other protocols are refused (skops' older node kinds read types from other fields)."""
@@ -124,10 +126,11 @@ def _node_types(data: bytes, source: Path) -> tuple[list[str], list[str]]:
     Raises
     ------
     ValueError
-        If ``data`` is not a skops file of protocol :data:`SKOPS_PROTOCOL` (the message names
-        ``source``).
+        If ``data`` is not a skops file of protocol :data:`SKOPS_PROTOCOL` or exceeds a limit
+        of :mod:`decoders.archive` (the message names ``source``).
     """
     try:
+        check_archive(data, source)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             schema = json.loads(archive.read("schema.json"))
     except Exception as err:  # zipfile and json meet a damaged file in many ways
@@ -182,13 +185,15 @@ def load_decoder(path: str | Path) -> BaseEstimator:
     FileNotFoundError
         If ``path`` does not exist.
     ValueError
-        If the file is not a skops file, holds a node outside :data:`ALLOWED_NODES` (the
-        message names the file and the types), cannot be rebuilt, or is not an estimator.
+        If the file is not a skops file, exceeds a limit of :mod:`decoders.archive` (a zip
+        bomb), holds a node outside :data:`ALLOWED_NODES` (the message names the file and
+        the types), cannot be rebuilt, or is not an estimator.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"decoder file {path} not found")
-    data = path.read_bytes()
+    with path.open("rb") as file:  # one byte more than an archive may be is enough to refuse
+        data = file.read(MAX_TOTAL_BYTES + 1)
     types, refused = _node_types(data, path)
     if refused:
         raise ValueError(f"{path} holds types that are not allowed in a decoder file: "

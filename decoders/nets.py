@@ -43,6 +43,7 @@ from decoders._validation import (
     check_not_identical,
     check_positive,
 )
+from decoders.archive import check_archive
 from decoders.motor_imagery import check_mi_training_set
 from decoders.preprocessing import BandpassFilter
 
@@ -430,6 +431,7 @@ class _TorchClassifier(ClassifierMixin, BaseEstimator):
         clf : EEGNetClassifier | ShallowConvNetClassifier
             Fitted classifier that predicts as the saved one did.
         """
+        check_archive(path)
         with np.load(path, allow_pickle=False) as archive:
             header = json.loads(str(archive["header"]))
             state = {

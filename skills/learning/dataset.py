@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from decoders.archive import check_archive
 from skills import get_skill
 
 
@@ -91,6 +92,7 @@ def save_states(file: str | Path, states: list[DecisionState]) -> None:
 
 def load_states(file: str | Path) -> list[DecisionState]:
     """Read states written by ``save_states``."""
+    check_archive(file)
     with np.load(file, allow_pickle=False) as data:
         d = {k: data[k] for k in data.files}
 

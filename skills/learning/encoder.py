@@ -35,6 +35,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from decoders.archive import check_archive
+
 IMAGE_SHAPE = (240, 360, 3)
 """Shape of one camera image the encoders take: height, width, RGB."""
 WEIGHTS = Path(__file__).parent / "weights" / "encoder.npz"
@@ -157,6 +159,7 @@ class CNNEncoder:
                 from err
         net = ConvNet(**_check_architecture(config, config_file))
         try:
+            check_archive(weights)
             with np.load(weights, allow_pickle=False) as data:
                 arrays = {k: data[k] for k in data.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from decoders.archive import check_archive
 from skills.learning.encoder import IMAGE_SHAPE, Encoder
 
 TEMPERATURES = np.geomspace(0.003, 1.0, 60)
@@ -110,6 +111,7 @@ def load_npz(path: str | Path, kind: str, encoder: Encoder
              ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The JSON header and arrays of a ``save_npz`` file holding a ``kind`` built with
     ``encoder``; a clear ``ValueError`` otherwise (never unpickles)."""
+    check_archive(path)
     with np.load(path, allow_pickle=False) as data:
         arrays = {k: data[k] for k in data.files}
     meta = json.loads(str(arrays.pop("meta")))
