@@ -2,10 +2,12 @@
 
 Every archive this project reads may come from a stranger, and a small zip can declare
 members that decompress to gigabytes, or a central directory of millions of entries.
-:func:`check_archive` reads only the archive's directory and refuses such a file before
-anything is decompressed. That suffices because Python's ``zipfile`` stops reading a member
-at its declared ``file_size`` (and checks its CRC), so what the directory declares bounds
-what any later reader (``np.load``, ``skops.io.loads``) gets from the archive.
+:func:`check_archive` reads the archive's directory and refuses such a file before anything
+is decompressed. That suffices because Python's ``zipfile`` stops reading a member at its
+declared ``file_size`` (and checks its CRC), so what the directory declares bounds what any
+later reader (``np.load``, ``skops.io.loads``) gets from the archive. Then it reads the
+header of each ``.npy`` member, because numpy allocates the array a header declares before
+reading its data: a few bytes can ask for terabytes (a ``MemoryError`` naming no file).
 
 The limits are far above the largest files this project writes, measured on the 1,065
 archives in its folders (mostly the experiments' state caches) and those its tests write
@@ -19,8 +21,11 @@ compression ratio of a member is 289:1 (a mostly empty segmentation mask of 0.78
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from pathlib import Path
+
+from numpy.lib import format as npy
 
 MAX_MEMBERS = 10_000
 """Most members an archive may hold: 500 times the most measured (20), because an assistant's
@@ -45,12 +50,16 @@ RATIO_FROM_BYTES = 4 * 2**20
 harmless, and an empty mask or zeroed weights may well be all zeros."""
 
 _ZIP_STARTS = (b"PK\x03\x04", b"PK\x05\x06")  # a member's header or an empty archive's end
+_DAMAGED = (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError)
+"""What ``zipfile`` raises on a damaged archive."""
+_NPY_HEADERS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0}
 _MIB = 2**20
 
 
 def check_archive(source: str | Path | bytes, name: str | Path | None = None) -> None:
     """Raise ``ValueError`` if the zip archive ``source`` (a path or its bytes) is not one, or
-    exceeds a limit of this module; decompresses nothing.
+    exceeds a limit of this module; decompresses no array data.
 
     ``name`` (default: ``source`` itself when it is a path) is the file the message names.
 
@@ -59,8 +68,9 @@ def check_archive(source: str | Path | bytes, name: str | Path | None = None) ->
     ValueError
         If ``source`` does not start like a zip archive (what ``np.load`` also requires), is
         damaged, or its size, member count, central directory, a member's declared size, the
-        members' total or a member's compression ratio exceeds its limit; the message names
-        the file, the value and the limit.
+        members' total or a member's compression ratio exceeds its limit, or a ``.npy``
+        member declares an array larger than the member; the message names the file, the
+        value and the limit.
     FileNotFoundError
         If the path ``source`` does not exist.
     """
@@ -76,16 +86,27 @@ def check_archive(source: str | Path | bytes, name: str | Path | None = None) ->
             # The end record that ZipFile reads first: how large the central directory is.
             end = zipfile._EndRecData(fp)
             directory = 0 if end is None else end[zipfile._ECD_SIZE]
-            if directory <= MAX_DIRECTORY_BYTES:
-                with zipfile.ZipFile(fp) as archive:
-                    members = archive.infolist()
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
-                NotImplementedError) as err:  # how zipfile meets a damaged archive
+            archive = zipfile.ZipFile(fp) if directory <= MAX_DIRECTORY_BYTES else None
+        except _DAMAGED as err:
             raise ValueError(f"{name} is a damaged zip archive "
                              f"({type(err).__name__}: {err})") from err
-    if directory > MAX_DIRECTORY_BYTES:
-        raise ValueError(f"{name} declares a central directory of {directory / _MIB:.1f} MiB, "
-                         f"more than the {MAX_DIRECTORY_BYTES / _MIB:.0f} MiB allowed")
+        if archive is None:
+            raise ValueError(f"{name} declares a central directory of {directory / _MIB:.1f} "
+                             f"MiB, more than the {MAX_DIRECTORY_BYTES / _MIB:.0f} MiB allowed")
+        with archive:
+            members = archive.infolist()
+            _check_sizes(members, name)
+            for member in members:
+                nbytes = _array_bytes(archive, member)
+                if nbytes is not None and nbytes > member.file_size:
+                    raise ValueError(f"{name}: member {member.filename!r} declares an array of "
+                                     f"{nbytes / _MIB:.1f} MiB but holds {member.file_size} "
+                                     f"bytes")
+
+
+def _check_sizes(members: list[zipfile.ZipInfo], name) -> None:
+    """Refuse the member count, a member's declared size or ratio, or the total, over its
+    limit (``ValueError`` naming ``name``)."""
     if len(members) > MAX_MEMBERS:
         raise ValueError(f"{name} holds {len(members)} members, more than the "
                          f"{MAX_MEMBERS} an archive may hold")
@@ -104,3 +125,18 @@ def check_archive(source: str | Path | bytes, name: str | Path | None = None) ->
     if total > MAX_TOTAL_BYTES:
         raise ValueError(f"{name}'s members declare {total / _MIB:.1f} MiB in all, more "
                          f"than the {MAX_TOTAL_BYTES / _MIB:.0f} MiB an archive may hold")
+
+
+def _array_bytes(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> int | None:
+    """Bytes of data the ``.npy`` header of ``member`` declares (numpy allocates that much
+    before it reads any); None for a member that is no ``.npy`` of version 1.0 or 2.0 or
+    cannot be read: what reads the archive next reports those."""
+    if not member.filename.endswith(".npy"):
+        return None
+    try:
+        with archive.open(member) as data:  # decompresses the header only
+            read = _NPY_HEADERS[npy.read_magic(data)]
+            shape, _, dtype = read(data)
+    except Exception:  # damaged in one of many ways (zipfile, header): np.load reports it
+        return None
+    return math.prod(shape) * dtype.itemsize

@@ -4,12 +4,14 @@ naming the file and the limit, before decompressing anything; the files the proj
 still load.
 
 The bombs are real archives built in ``tmp_path``: members of zeros that deflate about
-1030:1, ten thousand and one members, and central directories that declare gigabytes for a
-member whose data is small (what a bomb's directory looks like, without writing gigabytes).
+1030:1, ten thousand and one members, central directories that declare gigabytes for a member
+whose data is small (what a bomb's directory looks like, without writing gigabytes), and a
+``.npy`` header that declares terabytes (numpy allocates it before reading the data).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import zipfile
@@ -17,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.lib import format as npy
 
 from decoders.archive import (
     MAX_DIRECTORY_BYTES,
@@ -38,16 +41,16 @@ SFREQ = 128.0
 _MIB = 2**20
 
 
-def _rewrite(path: Path, extra=lambda archive: None,
-             declare: dict[str, int] | None = None) -> Path:
-    """Rewrite the archive ``path`` with its members as they are, then ``extra`` members; the
-    central directory declares the uncompressed sizes in ``declare`` (member name → bytes)
-    whatever the members hold."""
+def _rewrite(path: Path, extra=lambda archive: None, declare: dict[str, int] | None = None,
+             replace: dict[str, bytes] | None = None) -> Path:
+    """Rewrite the archive ``path`` with its members as they are (those in ``replace``: with
+    new content), then ``extra`` members; the central directory declares the uncompressed
+    sizes in ``declare`` (member name → bytes) whatever the members hold."""
     with zipfile.ZipFile(path) as source:
         members = [(info, source.read(info)) for info in source.infolist()]
     with zipfile.ZipFile(path, "w") as archive:
         for info, data in members:
-            archive.writestr(info, data)
+            archive.writestr(info, (replace or {}).get(info.filename, data))
         extra(archive)
         for name, size in (declare or {}).items():
             archive.getinfo(name).file_size = size
@@ -82,6 +85,16 @@ def _many_members(path: Path) -> Path:
                                            for i in range(MAX_MEMBERS + 1 - n)])
 
 
+def _lying_header(path: Path) -> Path:
+    """The first ``.npy`` member: a header declaring 2**40 float64 (8 TiB), then 8 bytes."""
+    header = io.BytesIO()
+    npy.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False,
+                                        "shape": (2**40,)})
+    with zipfile.ZipFile(path) as archive:
+        first = next(name for name in archive.namelist() if name.endswith(".npy"))
+    return _rewrite(path, replace={first: header.getvalue() + bytes(8)})
+
+
 BOMBS = {
     "a member declares 2 GiB": (_declares_2_gib,
                                 r"member '.+' declares 2048\.0 MiB, more than the 256 MiB"),
@@ -89,6 +102,8 @@ BOMBS = {
                                    r"member 'zeros\.npy' compresses 10\d\d:1, more than the "
                                    r"1000:1 allowed"),
     "10,001 members": (_many_members, r"holds 10001 members, more than the 10000"),
+    "an array header declares 8 TiB": (_lying_header, r"member '.+\.npy' declares an array of "
+                                                      r"8388608\.0 MiB but holds \d+ bytes"),
 }
 
 
