@@ -71,8 +71,8 @@ def check_archive(source: str | Path | bytes, name: str | Path | None = None) ->
         members' total or a member's compression ratio exceeds its limit, or a ``.npy``
         member declares an array larger than the member; the message names the file, the
         value and the limit.
-    FileNotFoundError
-        If the path ``source`` does not exist.
+    OSError
+        If the path ``source`` cannot be read (``FileNotFoundError`` if it does not exist).
     """
     if name is None:
         name = "the archive" if isinstance(source, bytes) else source
@@ -104,7 +104,7 @@ def check_archive(source: str | Path | bytes, name: str | Path | None = None) ->
                                      f"bytes")
 
 
-def _check_sizes(members: list[zipfile.ZipInfo], name) -> None:
+def _check_sizes(members: list[zipfile.ZipInfo], name: str | Path) -> None:
     """Refuse the member count, a member's declared size or ratio, or the total, over its
     limit (``ValueError`` naming ``name``)."""
     if len(members) > MAX_MEMBERS:
