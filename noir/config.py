@@ -85,6 +85,11 @@ class LoopConfig:
         How the (object, skill) is learned: ``"retrieval"`` (NOIR: few-shot retrieval over
         every remembered scene) or ``"planning"`` (NOIR 2.0: the next step of the matching
         state of a demonstration). See ``noir.assist.MODES``.
+    grasp_point : bool
+        Whether the person also chooses where a grasping skill (``pick``, ``pick_side``) takes
+        hold of the object, with the Where cursor starting on it (NOIR's Pick(x, y, z); learning
+        proposes the point as for other skills); False: the skill grasps where the object's
+        geometry says (its handle, rim or centre). See ``noir.where``.
     """
 
     ssvep_freqs: tuple[float, ...] = NOIR_FREQS
@@ -114,6 +119,7 @@ class LoopConfig:
     propose_threshold: float = 0.5
     intent_model: str = "retrieval"
     propose_single_skill: bool = False
+    grasp_point: bool = False
 
     def __post_init__(self) -> None:
         if len(self.ssvep_phases) < len(self.ssvep_freqs) or not all(
@@ -139,6 +145,8 @@ class LoopConfig:
         if self.max_skill_calls is not None and self.max_skill_calls < 1:
             raise ValueError(f"max_skill_calls must be at least 1 or None (the task's limit), "
                              f"got {self.max_skill_calls}")
+        if not isinstance(self.grasp_point, bool):
+            raise ValueError(f"grasp_point must be True or False, got {self.grasp_point!r}")
         if self.cursor_start not in ("center", "object"):
             raise ValueError(
                 f"cursor_start must be 'center' or 'object', got {self.cursor_start!r}"

@@ -39,7 +39,7 @@ from noir.perception import Perception, anchors, keep_on
 from noir.session import SessionRecorder
 from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused
 from noir.tally import SessionTally, confirm_score, decision_score
-from noir.where import needs_point, select_point
+from noir.where import needs_point, select_point, takes_grasp_point
 from sim.tasks import Task
 from sim.world import World
 from skills import Skill, SkillFailure, applicable_skills, get_skill
@@ -201,7 +201,8 @@ class InterfaceLoop:
 
     def _step(self, examples: list[Example]) -> bool:
         """One intent, from the person's choice to the robot's motion: What (SSVEP) -> How
-        (MI) -> Where (MI cursor, for a skill that takes a point) -> execute; every stage's
+        (MI) -> Where (MI cursor, for a skill that takes a point, and with
+        ``config.grasp_point`` for one that may take a grasp point) -> execute; every stage's
         result is confirmed (a clench rejects it). With an assistant, its confident proposal
         of object and skill comes first, and a learned point starts the cursor.
 
@@ -225,7 +226,7 @@ class InterfaceLoop:
         params, point_px = skill.params_for_object(self.world, obj), None
         plane = self.world.table_height if skill.point_height is None else skill.point_height
         held_from, standing = anchors(self.perception, obj, held, plane)  # as the camera saw them
-        if needs_point(skill):
+        if needs_point(skill) or (self.config.grasp_point and takes_grasp_point(skill)):
             predicted = self.assistant.predict_point(
                 obj, name, top, held_from, standing, done.count(chosen)) \
                 if self.assistant else None

@@ -16,6 +16,10 @@ the cursor and the person stops it and says when it is done. A start on the obje
 top camera sees it, ``noir.perception``) or at a learned point is first proposed as it is (one
 confirmation).
 
+With ``LoopConfig.grasp_point`` a grasping skill (``Skill.grasp_params``: ``pick``) takes its
+grasp point from the cursor too (NOIR's Pick(x, y, z)); the cursor then starts on the object, as
+the camera sees it, whatever ``cursor_start`` says: the grasp is on that object.
+
 The cursor's pixel becomes the world point on the surface seen there (the rendered depth), so
 the height follows from what is under the cursor; NOIR's third, z axis is not decoded here. A
 skill whose point lies on a fixed plane (``Skill.point_height``: a base stance on the floor)
@@ -131,6 +135,12 @@ def needs_point(skill: type[Skill]) -> bool:
     return {"x", "y"} <= names
 
 
+def takes_grasp_point(skill: type[Skill]) -> bool:
+    """Whether ``skill`` may take the point it grasps its object at (optional ``x`` and ``y``,
+    ``Skill.grasp_params``)."""
+    return {"x", "y"} <= {p.name for p in skill.grasp_params}
+
+
 def select_point(host: CursorHost, obj: str, skill: type[Skill], params: dict[str, Any],
                  predicted: PointPrediction | None = None,
                  object_px: tuple[float, float] | None = None) -> CursorResult:
@@ -139,22 +149,24 @@ def select_point(host: CursorHost, obj: str, skill: type[Skill], params: dict[st
     cursor used up ``max_cursor_moves`` before the person was content with it.
 
     The cursor starts at the ``predicted`` point (``noir.assist``) if there is one, else on
-    the selected object as the camera sees it (``cursor_start="object"``, ``object_px``) or at
-    the image centre. An informed start (predicted or on the object) is first proposed as it
-    is: the person confirms it, or clenches to reject it and steers the cursor from there. The
-    interface never knows the point the person means: they stop the cursor, and say when it is
-    where they want it.
+    the selected object as the camera sees it (``cursor_start="object"`` or a grasp point,
+    ``object_px``) or at the image centre. An informed start (predicted or on the object) is
+    first proposed as it is: the person confirms it, or clenches to reject it and steers the
+    cursor from there. The interface never knows the point the person means: they stop the
+    cursor, and say when it is where they want it.
     """
     config, world = host.config, host.world
     plane = skill.point_height
     z = world.table_height if plane is None else plane
+    grasp = takes_grasp_point(skill) and not needs_point(skill)  # a point on the object
+    on_object = (config.cursor_start == "object" or grasp) and object_px is not None
     if predicted is not None:
         start = np.array(predicted.top_px, dtype=float)
-    elif config.cursor_start == "object" and object_px is not None:
+    elif on_object:
         start = np.array(object_px, dtype=float)
     else:
         start = np.array(IMAGE, dtype=float) / 2
-    informed = predicted is not None or (config.cursor_start == "object" and object_px is not None)
+    informed = predicted is not None or on_object
     host.recorder.event("stage", stage="where", object=obj, skill=skill.name,
                         mode=config.cursor_mode, learned=predicted is not None, start_px=start)
     if informed and _accepts(host, start, obj, skill.name, predicted):
@@ -175,7 +187,7 @@ def select_point(host: CursorHost, obj: str, skill: type[Skill], params: dict[st
     if skill.point_on_object:
         point = host.keep_on(obj, point)
     chosen = dict(params)
-    for p in skill.params:
+    for p in (*skill.params, *skill.grasp_params):
         if p.name in ("x", "y", "z"):
             chosen[p.name] = float(np.clip(point["xyz".index(p.name)], p.low, p.high))
     host.recorder.event("where", **fields, abandoned=False, x=chosen["x"], y=chosen["y"],

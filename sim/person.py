@@ -26,8 +26,9 @@ recorded trials or a live stream turn cues into EEG):
   of a few % to 10 % per hour; Langner & Eickhoff 2013, Psychol. Bull. 139:870);
 * **where is close enough**: the person accepts a cursor within ``tolerance_px`` of the point
   they mean, else steers on; where the step must land inside a small region (a plan step's
-  ``within``: a tic-tac-toe cell) they stop it in the inner half of that region, if that is
-  tighter;
+  ``within``: a tic-tac-toe cell; the part of the object a grasp holds, ``Skill.grasp_within``)
+  they stop it in the inner half of that region, if that is tighter. The grasp point they mean
+  is the plan step's, or where the skill grasps by default (``Skill.default_grasp_point``);
 * **habits**: among a task's valid plans a person has a favourite, chosen with probability
   ``habit_strength`` each session (:func:`choose_plan`), else another at random.
 
@@ -225,22 +226,41 @@ class Person:
         return None if point is None else np.asarray(self.eyes.world_to_pixel(point), dtype=float)
 
     def _goal_point(self) -> np.ndarray | None:
-        """The current step's point (x, y, z) in m, or None if it takes none."""
+        """The current step's point (x, y, z) in m, or None if it takes none; a grasp point
+        (``Skill.grasp_params``) on the object's surface, where the skill grasps by default
+        unless the step says."""
         from skills import get_skill  # the skills registry (no simulator engine)
 
         goal = self.goal
+        skill = get_skill(goal.skill)
         params = goal.resolve(self.eyes)
+        if skill.grasp_params:
+            grasp = skill.default_grasp_point(self.eyes, goal.object)
+            params = {"x": grasp[0], "y": grasp[1], "z": grasp[2], **params}
         if "x" not in params or "y" not in params:
             return None
-        plane = get_skill(goal.skill).point_height
+        plane = skill.point_height
         z = float(params.get("z", self.eyes.table_height if plane is None else plane))
         return np.array([params["x"], params["y"], z])
 
+    def _within(self) -> float | None:
+        """How far (m) from the current step's point it still does its job, where that is
+        tight: the step's ``within``, or how far from it a grasp still holds the object
+        (``Skill.grasp_within``), whichever is less; None if neither applies."""
+        from skills import get_skill
+
+        goal = self.goal
+        skill = get_skill(goal.skill)
+        if not skill.grasp_params:
+            return goal.within
+        grasp = skill.grasp_within(self.eyes, goal.object)
+        return grasp if goal.within is None else min(goal.within, grasp)
+
     def tolerance_px(self) -> float:
         """How close (top-image pixels) the cursor must be to the current step's point: the
-        person's ``tolerance_px``, or half the step's ``within`` seen at the point if that is
-        less."""
-        within = self.goal.within
+        person's ``tolerance_px``, or half of how far from it the step still does its job
+        (:meth:`_within`) seen at the point if that is less."""
+        within = self._within()
         point = None if within is None else self._goal_point()
         if point is None:
             return self.traits.tolerance_px

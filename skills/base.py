@@ -12,9 +12,12 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from skills.robot import ObjectInfo, Scene
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class FailureReason(StrEnum):
@@ -171,6 +174,10 @@ class Skill:
         For a skill with ``x``/``y`` parameters: whether its point lies on the object the
         person selected, unless that is the held object (``place``: the object it is put on),
         so that the interface keeps the point on that object.
+    grasp_params : tuple of Param
+        Optional parameters ``x``, ``y`` (m) of the point where a grasping skill takes hold of
+        its object (NOIR's Pick(x, y, z): chosen on the image); left out, the skill grasps
+        where ``default_grasp_point`` says. Empty for skills that grasp nothing.
     """
 
     name: ClassVar[str]
@@ -179,6 +186,7 @@ class Skill:
     step_budget: ClassVar[int]
     point_height: ClassVar[float | None] = None
     point_on_object: ClassVar[bool] = False
+    grasp_params: ClassVar[tuple[Param, ...]] = ()
 
     @classmethod
     def applies_to(cls, info: ObjectInfo) -> bool:
@@ -198,6 +206,18 @@ class Skill:
         raise NotImplementedError(f"skill {cls.name!r} must define params_for_object")
 
     @classmethod
+    def default_grasp_point(cls, scene: Scene, obj: str) -> np.ndarray:
+        """For a skill with ``grasp_params``: where it takes hold of ``obj`` when no point is
+        chosen, as the top camera sees it (a point on the object's surface), shape (3,), m."""
+        raise NotImplementedError(f"skill {cls.name!r} takes no grasp point")
+
+    @classmethod
+    def grasp_within(cls, scene: Scene, obj: str) -> float:
+        """For a skill with ``grasp_params``: how far, in m, a grasp point may lie from
+        ``default_grasp_point`` and still hold ``obj``."""
+        raise NotImplementedError(f"skill {cls.name!r} takes no grasp point")
+
+    @classmethod
     def validate(cls, scene: Scene, params: Mapping[str, Any]) -> dict[str, Any]:
         """Check names, types and bounds of ``params``; return a clean copy.
 
@@ -211,15 +231,20 @@ class Skill:
             An object parameter names no object in the scene.
         """
         expected = [p.describe() for p in cls.params]
+        if cls.grasp_params:
+            expected.append(f"optional grasp point {[p.describe() for p in cls.grasp_params]}")
         missing = [p.name for p in cls.params if p.name not in params]
-        unexpected = sorted(set(params) - {p.name for p in cls.params})
+        grasp = [p for p in cls.grasp_params if p.name in params]
+        if grasp and len(grasp) < len(cls.grasp_params):  # a point needs all its coordinates
+            missing += [p.name for p in cls.grasp_params if p.name not in params]
+        unexpected = sorted(set(params) - {p.name for p in (*cls.params, *cls.grasp_params)})
         if missing or unexpected:
             raise ValueError(
                 f"skill {cls.name!r}: missing parameters {missing}, unexpected {unexpected}; "
                 f"expected {expected}"
             )
         clean: dict[str, Any] = {}
-        for p in cls.params:
+        for p in (*cls.params, *grasp):
             value = params[p.name]
             if p.kind == "object":
                 if not isinstance(value, str):

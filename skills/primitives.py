@@ -12,6 +12,7 @@ from skills.base import (
     ExecutionFailure,
     ObjectInfo,
     Param,
+    PlanningFailure,
     PreconditionFailure,
     Skill,
     StepBudget,
@@ -19,9 +20,11 @@ from skills.base import (
 from skills.motion import (
     APPROACH_HEIGHT,
     FINGER_CLEARANCE,
+    GRASP_PARTS,
     grasp_pose,
     motion_kwargs,
     object_near,
+    part_position,
     pre_pose,
     push_line,
     quat_from_axes,
@@ -49,16 +52,28 @@ SIDE_MIN_HEIGHT = 0.06
 """Smallest height of an object picked from the side, in m."""
 SIDE_MAX_WIDTH = 0.07
 """Largest narrow side of an object picked from the side, in m (the fingers open 0.08 m)."""
+GRASP_OFF_OBJECT = 0.02
+"""Farthest a chosen grasp point may lie outside its object's footprint, in m (a cursor that
+stopped just past the edge): the grasp is then at the edge; farther, the point is not on it."""
+GRASP_PART_WITHIN = 0.015
+"""How far from a handle's or rim's point a top-down grasp still holds it, in m (the handles
+are about 3 cm long)."""
+
 
 class Pick(Skill):
     """Grasp an object from above (by its handle or rim if it has one), lift it, go home.
 
+    With a grasp point (``x``, ``y``: chosen on the image, NOIR's Pick(x, y, z)) the gripper
+    goes down at the point of the object's footprint nearest it, at the height it grasps the
+    object by default; a point more than ``GRASP_OFF_OBJECT`` outside the footprint is a
+    ``PlanningFailure``, one where the fingers close on nothing an ``ExecutionFailure``.
     Typical duration: 3-4 s of simulated time.
     """
 
     name = "pick"
     description = "pick the object up"
     params = (Param("object", "object"),)
+    grasp_params = (Param("x", "float", "m", -3.0, 3.0), Param("y", "float", "m", -3.0, 3.0))
     step_budget = 1500
 
     @classmethod
@@ -67,11 +82,28 @@ class Pick(Skill):
         return info.graspable
 
     @classmethod
+    def default_grasp_point(cls, scene: Scene, obj: str) -> np.ndarray:
+        """Its handle or rim (``skills.motion.GRASP_PARTS``), else the centre of its top
+        surface, shape (3,), m."""
+        part = _grasp_part(scene, obj)
+        return scene.object_top(obj) if part is None else part_position(scene, obj, part)
+
+    @classmethod
+    def grasp_within(cls, scene: Scene, obj: str) -> float:
+        """``GRASP_PART_WITHIN`` of a handle or rim, else half the narrower side of ``obj``'s
+        footprint, in m."""
+        if _grasp_part(scene, obj) is not None:
+            return GRASP_PART_WITHIN
+        return min(scene.object_info(obj).size[:2]) / 2
+
+    @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
         held = scene.robot.held_object()
         obj = params["object"]
         if held is not None and held != obj:
             raise PreconditionFailure(f"already holding {held!r}; place it before picking")
+        if "x" in params and held is None:
+            grasp_on_footprint(scene, obj, params["x"], params["y"])  # raises if off it
         bottom = 2 * scene.object_position(obj)[2] - scene.object_top(obj)[2]
         if bottom < scene.table_height - 0.02:
             raise PreconditionFailure(
@@ -94,6 +126,8 @@ class Pick(Skill):
             robot.home(**motion_kwargs(budget, should_stop))
             return {"start_z": resting_z}
         target, yaw = grasp_pose(scene, obj)
+        if "x" in params:
+            target[:2] = grasp_on_footprint(scene, obj, params["x"], params["y"])
         target[2] = max(target[2], scene.table_height + FINGER_CLEARANCE)
         orn = top_down_orientation(yaw)
         robot.open_gripper(**motion_kwargs(budget, should_stop))
@@ -118,8 +152,9 @@ class Pick(Skill):
 
 class PickSide(Pick):
     """Grasp a tall, narrow object (a cup) from the side, gripper level, fingers closing
-    across it at ``SIDE_GRASP_HEIGHT``; lift it and go home. Preconditions and success check
-    as ``Pick``. Typical duration: 3-4 s of simulated time.
+    across it at ``SIDE_GRASP_HEIGHT`` (at its centre, or with a grasp point at the point of its
+    footprint nearest it); lift it and go home. Preconditions and success check as ``Pick``.
+    Typical duration: 3-4 s of simulated time.
     """
 
     name = "pick_side"
@@ -134,6 +169,16 @@ class PickSide(Pick):
         return info.graspable and fits and "handle" not in [p for p, _ in info.parts]
 
     @classmethod
+    def default_grasp_point(cls, scene: Scene, obj: str) -> np.ndarray:
+        """The centre of ``obj``'s top surface, shape (3,), m."""
+        return scene.object_top(obj)
+
+    @classmethod
+    def grasp_within(cls, scene: Scene, obj: str) -> float:
+        """Half the narrower side of ``obj``'s footprint, in m."""
+        return min(scene.object_info(obj).size[:2]) / 2
+
+    @classmethod
     def _execute(
         cls,
         scene: Scene,
@@ -146,6 +191,8 @@ class PickSide(Pick):
         centre = scene.object_position(obj)
         resting_z = scene.table_height + scene.object_top(obj)[2] - centre[2]
         target = centre.copy()
+        if "x" in params:
+            target[:2] = grasp_on_footprint(scene, obj, params["x"], params["y"])
         target[2] = scene.table_height + SIDE_GRASP_HEIGHT
         reach = target[:2] - robot.ee_position()[:2]  # approach along the horizontal from here
         forward = np.append(reach / np.linalg.norm(reach), 0.0)
@@ -161,6 +208,36 @@ class PickSide(Pick):
         robot.move_ee(lift, orientation=orn, **motion_kwargs(budget, should_stop))
         robot.home(**motion_kwargs(budget, should_stop))
         return {"start_z": resting_z}
+
+
+def _grasp_part(scene: Scene, obj: str) -> str | None:
+    """The part of ``obj`` a top-down grasp takes (``GRASP_PARTS``), or None: its centre."""
+    names = [p for p, _ in scene.object_info(obj).parts]
+    return next((part for part in GRASP_PARTS if part in names), None)
+
+
+def grasp_on_footprint(scene: Scene, obj: str, x: float, y: float) -> np.ndarray:
+    """The point (x, y), shape (2,), m, of ``obj``'s footprint (its ``size`` turned by its
+    yaw about its centre) nearest the chosen grasp point (``x``, ``y``) m.
+
+    Raises
+    ------
+    PlanningFailure
+        If (``x``, ``y``) lies more than ``GRASP_OFF_OBJECT`` outside the footprint.
+    """
+    centre = scene.object_position(obj)[:2]
+    yaw = scene.object_yaw(obj)
+    turn = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
+    local = turn.T @ (np.array([x, y], dtype=float) - centre)
+    half = np.array(scene.object_info(obj).size[:2]) / 2
+    inside = np.clip(local, -half, half)
+    off = float(np.linalg.norm(local - inside))
+    if off > GRASP_OFF_OBJECT:
+        raise PlanningFailure(
+            f"grasp point ({x:.3f}, {y:.3f}) m is not on {obj!r}: {off:.3f} m outside its "
+            f"footprint (at most {GRASP_OFF_OBJECT} m)"
+        )
+    return centre + turn @ inside
 
 
 class Place(Skill):

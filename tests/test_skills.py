@@ -31,7 +31,8 @@ from skills import (
     applicable_skills,
     get_skill,
 )
-from skills.motion import rotate
+from skills.motion import part_position, rotate
+from skills.primitives import GRASP_PART_WITHIN
 
 
 def pick_cube(world: TabletopWorld):
@@ -471,6 +472,71 @@ def test_pick_fails_in_execution_when_the_object_moves_away(world):
         Pick.run(world, {"object": "cube"}, should_stop=teleport_on_first_poll(world, "cube"))
     assert err.value.reason is FailureReason.EXECUTION
     assert world.robot.held_object() is None
+
+
+# -- grasp points (NOIR's Pick(x, y, z)) -----------------------------------------------------
+def _along_cube_x(world: TabletopWorld, vector: np.ndarray) -> float:
+    """``vector`` (2,) m along the cube's own x axis (the fingers close along its y axis)."""
+    yaw = world.object_yaw("cube")
+    return float(vector @ [np.cos(yaw), np.sin(yaw)])
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.012, -0.012])
+def test_pick_at_a_chosen_point_grasps_the_cube_there(world, offset):
+    """The point is ``offset`` m from the cube's centre along its x axis (across the fingers'
+    closing direction, where the grasp keeps it): the cube hangs that far from the gripper."""
+    yaw = world.object_yaw("cube")
+    x, y = world.object_position("cube")[:2] + offset * np.array([np.cos(yaw), np.sin(yaw)])
+    result = Pick.run(world, {"object": "cube", "x": x, "y": y})
+    assert result.params == {"object": "cube", "x": x, "y": y}
+    assert world.robot.held_object() == "cube"
+    held_at = _along_cube_x(world, world.robot.ee_position()[:2]
+                            - world.object_position("cube")[:2])
+    assert held_at == pytest.approx(offset, abs=0.004)
+
+
+def test_pick_without_a_point_grasps_where_it_did_and_says_so(world):
+    top = world.object_top("cube")
+    np.testing.assert_allclose(Pick.default_grasp_point(world, "cube"), top)
+    assert Pick.grasp_within(world, "cube") == pytest.approx(0.02)  # half the 4-cm side
+    pick_cube(world)
+    off = world.robot.ee_position()[:2] - world.object_position("cube")[:2]
+    assert np.linalg.norm(off) < 0.004
+
+
+def test_a_grasp_point_off_the_object_is_a_planning_failure(world):
+    yaw = world.object_yaw("cube")
+    x, y = world.object_position("cube")[:2] + 0.05 * np.array([np.cos(yaw), np.sin(yaw)])
+    t0 = world.sim_time
+    with pytest.raises(PlanningFailure) as err:  # 3 cm beyond the 2-cm half side
+        Pick.run(world, {"object": "cube", "x": x, "y": y})
+    assert err.value.skill == "pick" and "not on 'cube'" in str(err.value)
+    assert f"({x:.3f}, {y:.3f}) m" in str(err.value) and "0.030 m outside" in str(err.value)
+    assert world.sim_time == t0  # refused before anything moved
+
+
+def test_a_grasp_point_needs_both_coordinates(world):
+    with pytest.raises(ValueError, match=r"missing parameters \['y'\].*optional grasp point"):
+        Pick.validate(world, {"object": "cube", "x": 0.5})
+    with pytest.raises(ValueError, match=r"x \(float, m, in \[-3.0, 3.0\]\).*9.0"):
+        Pick.validate(world, {"object": "cube", "x": 9.0, "y": 0.0})
+
+
+def test_a_grasp_point_on_the_teapot_holds_only_at_its_handle():
+    """The teapot is grasped by its handle: a point on the spout's end, on the object but
+    where nothing is at the handle's height, closes the fingers on nothing."""
+    with TASKS["pour_tea"].make_world(0) as world:
+        handle = Pick.default_grasp_point(world, "teapot")
+        np.testing.assert_allclose(handle, part_position(world, "teapot", "handle"))
+        assert Pick.grasp_within(world, "teapot") == GRASP_PART_WITHIN
+        start = world.save_state()
+        yaw = world.object_yaw("teapot")
+        spout = handle[:2] + 0.065 * np.array([np.cos(yaw), np.sin(yaw)])
+        with pytest.raises(ExecutionFailure, match="closed on nothing at 'teapot'"):
+            Pick.run(world, {"object": "teapot", "x": spout[0], "y": spout[1]})
+        world.restore_state(start)
+        Pick.run(world, {"object": "teapot", "x": handle[0], "y": handle[1]})
+        assert world.robot.held_object() == "teapot"
 
 
 # -- PickSide --------------------------------------------------------------------------------

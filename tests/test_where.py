@@ -12,10 +12,10 @@ from noir.loop import InterfaceLoop
 from noir.perception import Perception
 from noir.replay import replay_session
 from noir.session import read_events
-from noir.where import needs_point, select_point
+from noir.where import needs_point, select_point, takes_grasp_point
 from sim.person import REFERENCE
 from sim.tasks import TASKS
-from skills import MoveTo, Pick, Place, get_skill
+from skills import MoveTo, Pick, PickSide, Place, get_skill
 
 
 @pytest.mark.parametrize("mode", ["axis", "continuous"])
@@ -42,6 +42,55 @@ def test_cursor_reaches_the_intended_point_and_replays(mode, tmp_path):
 
 def test_which_skills_take_a_point():
     assert needs_point(Place) and needs_point(MoveTo) and not needs_point(Pick)
+    # a grasp point is optional: the Where stage runs for it only with LoopConfig.grasp_point
+    assert takes_grasp_point(Pick) and takes_grasp_point(PickSide)
+    assert not takes_grasp_point(Place) and not takes_grasp_point(MoveTo)
+
+
+def test_a_grasp_point_is_chosen_on_the_object_with_the_cursor_and_replays(tmp_path):
+    """With ``grasp_point`` the person also steers where the cube is grasped: the cursor
+    starts on the cube as the camera sees it (``cursor_start`` is "center"), they accept it
+    within their grasp tolerance, and the robot grasps at that point."""
+    from sim.person import Person
+
+    summary, folder = run_session(source="simulated", seed=0, folder=tmp_path / "run",
+                                  config=LoopConfig(grasp_point=True))
+    assert summary["success"] is True and summary["n_where"] == 2
+    events = read_events(folder)
+    stages = {e["skill"]: e for e in events if e["event"] == "stage" and e["stage"] == "where"}
+    wheres = {e["skill"]: e for e in events if e["event"] == "where"}
+    assert set(stages) == set(wheres) == {"pick", "place"}
+    assert stages["place"]["start_px"] == [180.0, 120.0]  # cursor_start as configured
+    pick = wheres["pick"]
+    assert pick["abandoned"] is False and pick["z"] is None
+    with TASKS["cube_in_tray"].make_world(0) as world:
+        top = world.object_top("cube")
+        meant = world.world_to_pixel(top)
+        person = Person(TASKS["cube_in_tray"].reference_plan(world), world, REFERENCE)
+        tolerance = person.tolerance_px()
+        within = Pick.grasp_within(world, "cube")
+    assert tolerance < REFERENCE.tolerance_px  # the grasp is tighter than the person's 12 px
+    np.testing.assert_allclose(pick["target_px"], meant)
+    assert np.linalg.norm(np.subtract(stages["pick"]["start_px"], meant)) < 3.0  # on the cube
+    assert pick["error_px"] <= np.hypot(tolerance, tolerance)
+    (start,) = [e for e in events if e["event"] == "skill_start" and e["skill"] == "pick"]
+    assert start["params"] == {"object": "cube", "x": pick["x"], "y": pick["y"]}
+    assert np.hypot(pick["x"] - top[0], pick["y"] - top[1]) <= within
+    assert replay_session(folder, out=tmp_path)[2]["identical"]
+
+
+def test_records_without_grasp_point_read_as_before():
+    from dataclasses import asdict
+
+    from noir.replay import _config
+    from noir.session import CorruptRecord
+
+    old = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(LoopConfig()).items()
+           if k != "grasp_point"}
+    assert _config(old, "events.jsonl:1") == LoopConfig()
+    assert _config({**old, "grasp_point": True}, "events.jsonl:1").grasp_point is True
+    with pytest.raises(CorruptRecord, match="'grasp_point' is 'yes'"):
+        _config({**old, "grasp_point": "yes"}, "events.jsonl:1")
 
 
 def test_config_names_bad_cursor_settings():
@@ -49,6 +98,8 @@ def test_config_names_bad_cursor_settings():
         LoopConfig(cursor_mode="joystick")
     with pytest.raises(ValueError, match="cursor_start must be"):
         LoopConfig(cursor_start="corner")
+    with pytest.raises(ValueError, match="grasp_point must be True or False, got 1"):
+        LoopConfig(grasp_point=1)
 
 
 class StoppedCursor:
@@ -180,7 +231,14 @@ def test_a_person_aiming_into_a_tic_tac_toe_cell_stops_the_cursor_inside_it():
     with TASKS["tic_tac_toe"].make_world(0) as world:
         plan = next(iter(TASKS["tic_tac_toe"].plans(world).values()))
         person = Person(plan, world, REFERENCE)
-        assert person.tolerance_px() == REFERENCE.tolerance_px  # picking: no region to hit
+        # picking a piece: the person aims inside the inner half of where a grasp holds it
+        piece = plan[0].object
+        point = Pick.default_grasp_point(world, piece)
+        grasp_px = np.linalg.norm(world.world_to_pixel(point + [Pick.grasp_within(world, piece),
+                                                                0.0, 0.0])
+                                  - world.world_to_pixel(point))
+        assert person.tolerance_px() == pytest.approx(min(REFERENCE.tolerance_px, grasp_px / 2))
+        np.testing.assert_allclose(person.target_px(piece, "pick"), world.world_to_pixel(point))
         person.skill_done(plan[0].object, plan[0].skill, True)  # now: place into a cell
         target = person.target_px("board", "place")
         cell_px = np.linalg.norm(world.world_to_pixel(np.array([TIC_TAC_TOE_CELL, 0, 0])
@@ -194,3 +252,24 @@ def test_a_person_aiming_into_a_tic_tac_toe_cell_stops_the_cursor_inside_it():
             screen = SimpleNamespace(stage="where", proposal="axis done", object="board",
                                      skill="place", cursor_px=cursor, axis=0)
             assert person._wanted_answer(screen) == answer
+
+
+def test_learning_proposes_the_grasp_point_chosen_before(tmp_path):
+    """A grasp point is remembered like any other point (``noir.assist``): the next session
+    proposes it, on the cube where it now stands, and the person accepts it."""
+    config = LoopConfig(learning=True, ssvep_window=4.0, grasp_point=True)
+    user = tmp_path / "user"
+    run_session(source="simulated", seed=0, config=config, user=user, folder=tmp_path / "a")
+    summary, folder = run_session(source="simulated", seed=1, config=config, user=user,
+                                  folder=tmp_path / "b")
+    assert summary["success"] is True
+    assert summary["proposals"]["point"] == {"offered": 2, "accepted": 2, "wrongly_accepted": 0}
+    events = read_events(folder)
+    (stage,) = [e for e in events if e["event"] == "stage" and e.get("skill") == "pick"
+                and e["stage"] == "where"]
+    (where,) = [e for e in events if e["event"] == "where" and e["skill"] == "pick"]
+    assert stage["learned"] is True and where["moves"] == 0
+    with TASKS["cube_in_tray"].make_world(1) as world:
+        top = world.object_top("cube")
+        within = Pick.grasp_within(world, "cube")
+    assert np.hypot(where["x"] - top[0], where["y"] - top[1]) <= within
