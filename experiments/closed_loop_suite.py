@@ -1,10 +1,11 @@
-"""NOIR's Table 1 (five rows, with confidence intervals), learning curves and Figure 5 in
+"""NOIR's Table 1 (six rows, with confidence intervals), learning curves and Figure 5 in
 simulation, from one run of the task suite.
 
 Runs every task with the configurations of ``noir.experiment.CONFIGS`` (the NOIR protocol;
-ours without learning, and its ablation with 95 %-accuracy SSVEP stopping; both protocols with
-learning, as curves over sessions 1..N with the cold start counted) on simulated subjects
-(EEG profile, person and habit per subject), and writes to ``experiments/results``:
+ours without learning, and its ablations: without early rejection, and that with 95 %-accuracy
+SSVEP stopping; both protocols with learning, as curves over sessions 1..N with the cold start
+counted) on simulated subjects (EEG profile, person and habit per subject), and writes to
+``experiments/results``:
 
 - ``table1.txt`` / ``table1.csv`` / ``table1_compare.csv`` / ``table1.png`` / ``table1.html``:
   the rows over all tasks and per task, each configuration's change of mean total time
@@ -21,8 +22,9 @@ A progress bar over the sessions shows on a terminal (stderr). The full experime
     python experiments/closed_loop_suite.py --seeds 3 --subjects 4 --sessions 5
 
 (the same as ``noir experiment table1``, whose runs ``noir experiment learning`` shares).
-``--rows experiments/results/closed_loop_runs.csv`` rewrites the tables and figures from an
-earlier run's rows without running sessions.
+``--configs`` runs some of the configurations only (e.g. after a change to one of them);
+``--rows a.csv,b.csv --note "..."`` writes the tables and figures from earlier runs' rows
+(concatenated; ``--note`` says how they were made) without running sessions.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from tempfile import TemporaryDirectory
 import pandas as pd
 
 from noir.experiment import (
+    BASELINE,
     LEARNING_CONFIGS,
     TABLE1_CONFIGS,
     run_suite,
@@ -60,20 +63,28 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=FULL["sessions"],
                         help="sessions of each learning curve")
     parser.add_argument("--n-jobs", type=int, default=1)
-    parser.add_argument("--rows", type=Path, default=None,
-                        help="write the tables and figures from the rows of an earlier run "
-                             "(its closed_loop_runs.csv) instead of running sessions")
+    parser.add_argument("--configs", default="", help="comma-separated (default: all of "
+                        "noir.experiment.TABLE1_CONFIGS)")
+    parser.add_argument("--rows", default="",
+                        help="comma-separated closed_loop_runs.csv files of earlier runs: write "
+                             "the tables and figures from their rows instead of running")
+    parser.add_argument("--note", default="", help="with --rows: how those rows were made")
     args = parser.parse_args()
     tasks = [t for t in args.tasks.split(",") if t] or sorted(TASKS)
+    configs = [c for c in args.configs.split(",") if c] or list(TABLE1_CONFIGS)
     commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
                             text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
-    if args.rows is not None:
-        analyse(pd.read_csv(args.rows), f"the rows of {args.rows.name} (made as the first lines of "
-                f"table1.txt said before), tables written at commit {commit}\n")
+    if args.rows:
+        files = [Path(f) for f in args.rows.split(",")]
+        runs = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+        RESULTS.mkdir(exist_ok=True)
+        runs.to_csv(RESULTS / "closed_loop_runs.csv", index=False)
+        analyse(runs, f"{args.note}\ntables written at commit {commit} from the rows of "
+                f"{len(files)} run(s): {len(runs)} sessions\n")
         return
     start = time.perf_counter()  # the code that runs is the commit's, named before the run
     with TemporaryDirectory() as tmp, session_bar("closed-loop suite: sessions") as progress:
-        runs = run_suite(tasks, list(TABLE1_CONFIGS), list(range(args.seeds)), args.subjects,
+        runs = run_suite(tasks, configs, list(range(args.seeds)), args.subjects,
                          Path(tmp), sessions=args.sessions, n_jobs=args.n_jobs,
                          progress=progress)
     wall = time.perf_counter() - start
@@ -90,7 +101,11 @@ def main() -> None:
                  f"{FULL['sessions']}\n" if reduced else ""))
     RESULTS.mkdir(exist_ok=True)
     runs.to_csv(RESULTS / "closed_loop_runs.csv", index=False)
-    analyse(runs, header)
+    if BASELINE in configs:
+        analyse(runs, header)
+    else:  # the tables compare with the baseline: join these rows with a run that has it
+        print(f"{len(runs)} sessions in {RESULTS / 'closed_loop_runs.csv'}; no tables without "
+              f"{BASELINE!r} (join them with --rows)\n{header}")
 
 
 def analyse(runs: pd.DataFrame, header: str) -> None:

@@ -51,6 +51,10 @@ class LoopConfig:
     ssvep_window, mi_window, confirm_window : float
         Seconds of EEG per SSVEP decision (NOIR: 10 s), per MI decision (NOIR: 3 s) and per
         confirmation (the EMG detector reads the last 0.5 s of it).
+    early_reject : bool
+        Whether a proposal is withdrawn as soon as the person's clench is decoded (the clench
+        monitor polls the EMG as during a motion), instead of at the end of
+        ``confirm_window`` (NOIR). Accepting still takes the whole window.
     ssvep_channels, mi_channels, emg_channels : tuple of str
         Channels each decoder reads (visual cortex, sensorimotor cortex, temporal/frontal muscles).
     cursor_mode : str
@@ -101,6 +105,7 @@ class LoopConfig:
     mi_decoder: str = "csp_qda"
     mi_window: float = 3.0
     confirm_window: float = 1.0
+    early_reject: bool = False
     ssvep_channels: tuple[str, ...] = ("O1", "Oz", "O2", "PO3", "POz", "PO4", "PO7", "PO8")
     mi_channels: tuple[str, ...] = (
         "FC3", "FCz", "FC4", "C3", "Cz", "C4", "CP3", "CPz", "CP4", "P3", "Pz", "P4",
@@ -147,6 +152,8 @@ class LoopConfig:
                              f"got {self.max_skill_calls}")
         if not isinstance(self.grasp_point, bool):
             raise ValueError(f"grasp_point must be True or False, got {self.grasp_point!r}")
+        if not isinstance(self.early_reject, bool):
+            raise ValueError(f"early_reject must be True or False, got {self.early_reject!r}")
         if self.cursor_start not in ("center", "object"):
             raise ValueError(
                 f"cursor_start must be 'center' or 'object', got {self.cursor_start!r}"

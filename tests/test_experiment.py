@@ -45,12 +45,13 @@ def test_table1_runs_four_configurations_and_chains_each_learning_curve(tmp_path
     calls = []
     runs, text = table1(["cube_in_tray"], [0], 1, tmp_path, sessions=2,
                         progress=lambda done, total: calls.append((done, total)))
-    assert list(CONFIGS) == list(TABLE1_CONFIGS) == ["noir", "ours", "ours-stop95",
-                                                     "noir+learning", "ours+learning"]
+    assert list(CONFIGS) == list(TABLE1_CONFIGS) == [
+        "noir", "ours", "ours-no-early", "ours-stop95", "noir+learning", "ours+learning"]
     assert sorted(runs["config"].value_counts().items()) == [
-        ("noir", 1), ("noir+learning", 2), ("ours", 1), ("ours+learning", 2), ("ours-stop95", 1)]
-    # one bar over the sessions: two curves of 2 sessions first, then the 3 single sessions
-    assert calls == [(0, 7), (2, 7), (4, 7), (5, 7), (6, 7), (7, 7)]
+        ("noir", 1), ("noir+learning", 2), ("ours", 1), ("ours+learning", 2),
+        ("ours-no-early", 1), ("ours-stop95", 1)]
+    # one bar over the sessions: two curves of 2 sessions first, then the 4 single sessions
+    assert calls == [(0, 8), (2, 8), (4, 8), (5, 8), (6, 8), (7, 8), (8, 8)]
     assert runs["success"].all()
     curve = runs[runs["config"] == "ours+learning"]
     assert curve["session_index"].tolist() == [1, 2] and curve["seed"].tolist() == [0, 1]

@@ -335,3 +335,30 @@ def test_an_attempt_ends_at_the_tasks_skill_budget_unless_the_config_sets_one(
 def test_a_skill_budget_below_one_is_refused():
     with pytest.raises(ValueError, match="max_skill_calls must be at least 1"):
         LoopConfig(max_skill_calls=0)
+
+
+def test_early_rejection_ends_a_rejected_proposal_at_the_decoded_clench(tmp_path):
+    """With ``early_reject`` a clench withdraws the proposal when the monitor decodes it (about
+    0.2 s after its onset, which follows the person's decision time), not at the end of the
+    window; an accepted proposal takes the whole window; the record replays identically."""
+    from noir.replay import replay_session
+
+    config = LoopConfig(early_reject=True)
+    summary, folder = run_session("cube_in_tray", source="simulated", seed=1, config=config,
+                                  folder=tmp_path / "run")
+    assert summary["success"] is True
+    confirms = [e for e in read_events(folder) if e["event"] == "confirm"]
+    rejected = [e for e in confirms if e["clench"]]
+    accepted = [e for e in confirms if not e["clench"]]
+    assert rejected and accepted
+    for e in rejected:  # the person clenched, and the monitor caught it within 0.4 s
+        assert e["clench_at"] is not None
+        assert e["clench_at"] < e["seconds"] == e["detected_at"] < e["clench_at"] + 0.4
+        assert e["seconds"] < config.confirm_window
+    for e in accepted:
+        assert e["seconds"] == config.confirm_window and e["detected_at"] is None
+    spent = sum(summary["human_time_by_stage_s"].values())
+    windows = [e["window_s"] for e in read_events(folder) if e["event"] == "decision"]
+    glides = [e["seconds"] for e in read_events(folder) if e["event"] == "cursor_glide"]
+    assert spent == pytest.approx(sum(windows) + sum(glides) + sum(e["seconds"] for e in confirms))
+    assert replay_session(folder, out=tmp_path)[2]["identical"]
