@@ -45,9 +45,6 @@ from sim.world import World
 from skills import Skill, SkillFailure, applicable_skills, get_skill
 
 T = TypeVar("T")
-CONFIRM_HOP = 1 / 64
-"""Seconds of a confirmation window between two polls of the clench monitor
-(``LoopConfig.early_reject``), as the Where cursor's glide polls it."""
 
 
 class SessionAborted(Exception):
@@ -205,9 +202,10 @@ class InterfaceLoop:
     def _step(self, examples: list[Example]) -> bool:
         """One intent, from the person's choice to the robot's motion: What (SSVEP) -> How
         (MI) -> Where (MI cursor, for a skill that takes a point, and with
-        ``config.grasp_point`` for one that may take a grasp point) -> execute; every stage's
-        result is confirmed (a clench rejects it). With an assistant, its confident proposal
-        of object and skill comes first, and a learned point starts the cursor.
+        ``config.grasp_point`` for one that may take a grasp point on an object the camera
+        sees wholly) -> execute; every stage's result is confirmed (a clench rejects it).
+        With an assistant, its confident proposal of object and skill comes first, and a
+        learned point starts the cursor.
 
         Returns False if the person accepted nothing to run (the loop asks again).
         """
@@ -229,11 +227,15 @@ class InterfaceLoop:
         params, point_px = skill.params_for_object(self.world, obj), None
         plane = self.world.table_height if skill.point_height is None else skill.point_height
         held_from, standing = anchors(self.perception, obj, held, plane)  # as the camera saw them
-        if needs_point(skill) or (self.config.grasp_point and takes_grasp_point(skill)):
+        seen = self.perception.seen.get(obj)
+        # a grasp point is chosen on the image only on an object the camera sees wholly (not
+        # e.g. one the mobile robot's own body hides after it drove up to it)
+        grasp = self.config.grasp_point and takes_grasp_point(skill) and seen is not None \
+            and not seen.partial
+        if needs_point(skill) or grasp:
             predicted = self.assistant.predict_point(
                 obj, name, top, held_from, standing, done.count(chosen)) \
                 if self.assistant else None
-            seen = self.perception.seen.get(obj)
             where = select_point(self, obj, skill, params, predicted,
                                  None if seen is None else seen.pixel)
             self.tally.steered(where.travel_px, where.travel_m)
@@ -398,11 +400,8 @@ class InterfaceLoop:
     def confirm(self, screen: Proposal, **fields: Any) -> bool:
         """Show the proposal; the operator clenches to reject it. True if it was accepted.
 
-        ``fields`` are recorded with the confirmation event. With ``config.early_reject`` the
-        clench is watched for as the window runs (``_watch_confirm``).
+        ``fields`` are recorded with the confirmation event.
         """
-        if self.config.early_reject:
-            return self._watch_confirm(screen, **fields)
 
         def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
             X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
@@ -418,28 +417,6 @@ class InterfaceLoop:
         entry = self.recorder.event(
             "confirm", stage=screen.stage, proposal=screen.proposal, clench=clench,
             score=score, latency_ms=latency, eeg=eeg, **shown, **fields,
-            **confirm_score(clench, self._last_truth), **self._decided_after(),
-        )
-        self.tally.confirmed(entry)
-        return not clench
-
-    def _watch_confirm(self, screen: Proposal, **fields: Any) -> bool:
-        """``confirm`` with the clench monitor polling the EMG every ``CONFIRM_HOP`` s of the
-        window: a decoded clench rejects the proposal there and then (the person's time ends
-        at the detection), a stream fault rejects it too (nothing runs on it), and a window
-        without either accepts it."""
-        clock = {"t": 0.0}
-        watch = self.clench_watch(screen, lambda: clock["t"], "confirm")
-        while clock["t"] < screen.seconds and not watch.monitor():
-            clock["t"] = min(clock["t"] + CONFIRM_HOP, screen.seconds)
-        elapsed = watch.stopped_at if watch.stopped_at is not None else screen.seconds
-        clench = watch.stopped_at is not None
-        self._last_truth = watch.truth
-        self.spend_human_time(elapsed, screen.stage)
-        shown = {"proposed_px": screen.cursor_px} if screen.cursor_px is not None else {}
-        entry = self.recorder.event(
-            "confirm", stage=screen.stage, proposal=screen.proposal, clench=clench,
-            seconds=elapsed, **watch.record(self.recorder, elapsed), **shown, **fields,
             **confirm_score(clench, self._last_truth), **self._decided_after(),
         )
         self.tally.confirmed(entry)
@@ -505,10 +482,10 @@ class InterfaceLoop:
         self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
         return ok
 
-    def clench_watch(self, screen: Motion | Glide | Proposal, now: Callable[[], float],
-                     stage: str) -> ClenchWatch:
+    def clench_watch(self, screen: Motion | Glide, now: Callable[[], float], stage: str
+                     ) -> ClenchWatch:
         """Watch the operator's EMG for up to ``screen.seconds`` for a clench while the robot
-        moves, the cursor glides or a proposal shows (``config.early_reject``).
+        moves or the cursor glides.
 
         ``now()`` gives the seconds elapsed since the watch started (the robot's or the
         cursor's clock). The operator's EEG covers ``PRE_ROLL`` seconds before the start,
