@@ -45,6 +45,9 @@ from sim.world import World
 from skills import Skill, SkillFailure, applicable_skills, get_skill
 
 T = TypeVar("T")
+CONFIRM_HOP = 1 / 64
+"""Seconds of a confirmation window between two polls of the clench monitor
+(``LoopConfig.early_reject``), as the Where cursor's glide polls it."""
 
 
 class SessionAborted(Exception):
@@ -400,8 +403,11 @@ class InterfaceLoop:
     def confirm(self, screen: Proposal, **fields: Any) -> bool:
         """Show the proposal; the operator clenches to reject it. True if it was accepted.
 
-        ``fields`` are recorded with the confirmation event.
+        ``fields`` are recorded with the confirmation event. With ``config.early_reject`` the
+        clench is watched for as the window runs (``_watch_confirm``).
         """
+        if self.config.early_reject:
+            return self._watch_confirm(screen, **fields)
 
         def decode(raw: mne.io.BaseRaw) -> tuple[float, bool, float]:
             X = window(raw, self.config.emg_channels, self.calibration.emg.sfreq)
@@ -417,6 +423,28 @@ class InterfaceLoop:
         entry = self.recorder.event(
             "confirm", stage=screen.stage, proposal=screen.proposal, clench=clench,
             score=score, latency_ms=latency, eeg=eeg, **shown, **fields,
+            **confirm_score(clench, self._last_truth), **self._decided_after(),
+        )
+        self.tally.confirmed(entry)
+        return not clench
+
+    def _watch_confirm(self, screen: Proposal, **fields: Any) -> bool:
+        """``confirm`` with the clench monitor polling the EMG every ``CONFIRM_HOP`` s of the
+        window: a decoded clench rejects the proposal there and then (the person's time ends
+        at the detection), a stream fault rejects it too (nothing runs on it), and a window
+        without either accepts it."""
+        clock = {"t": 0.0}
+        watch = self.clench_watch(screen, lambda: clock["t"], "confirm")
+        while clock["t"] < screen.seconds and not watch.monitor():
+            clock["t"] = min(clock["t"] + CONFIRM_HOP, screen.seconds)
+        elapsed = watch.stopped_at if watch.stopped_at is not None else screen.seconds
+        clench = watch.stopped_at is not None
+        self._last_truth = watch.truth
+        self.spend_human_time(elapsed, screen.stage)
+        shown = {"proposed_px": screen.cursor_px} if screen.cursor_px is not None else {}
+        entry = self.recorder.event(
+            "confirm", stage=screen.stage, proposal=screen.proposal, clench=clench,
+            seconds=elapsed, **watch.record(self.recorder, elapsed), **shown, **fields,
             **confirm_score(clench, self._last_truth), **self._decided_after(),
         )
         self.tally.confirmed(entry)
@@ -482,10 +510,10 @@ class InterfaceLoop:
         self.operator.skill_done(intent.object, intent.skill, succeeded=ok)
         return ok
 
-    def clench_watch(self, screen: Motion | Glide, now: Callable[[], float], stage: str
-                     ) -> ClenchWatch:
+    def clench_watch(self, screen: Motion | Glide | Proposal, now: Callable[[], float],
+                     stage: str) -> ClenchWatch:
         """Watch the operator's EMG for up to ``screen.seconds`` for a clench while the robot
-        moves or the cursor glides.
+        moves, the cursor glides or a proposal shows (``config.early_reject``).
 
         ``now()`` gives the seconds elapsed since the watch started (the robot's or the
         cursor's clock). The operator's EEG covers ``PRE_ROLL`` seconds before the start,
