@@ -346,8 +346,8 @@ class InterfaceLoop:
             raw.annotations.duration[-1] = used - last  # the cropped annotations end at used
         self.spend_human_time(used, "what")
         eeg = self.recorder.eeg(raw)
-        decision = _ranked("what", list(cca.classes_), scores, "canonical correlation", used,
-                           latency)
+        decision = _ranked("what", [str(c) for c in cca.classes_], scores,
+                           "canonical correlation", used, latency)
         self._decide(decision, eeg)
         return self.offer(decision)
 
