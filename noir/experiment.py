@@ -838,7 +838,8 @@ def learning_text(runs: pd.DataFrame, curve: pd.DataFrame, summary: pd.DataFrame
              else {})
     figure5 = "".join(f"\n{k.replace('_', ' ')}: {v:.0f}" for k, v in gains.items())
     return (header + MEANINGS + "\n\nLearning curves (session k of every (task, subject) "
-            "curve vs that subject's NOIR-protocol sessions)\n" + format_curve(curve)
+            "curve vs that subject's NOIR-protocol session on the same seed, k - 1)\n"
+            + format_curve(curve)
             + "\n\nMean over the curve vs the NOIR protocol, all tasks (target for ours + "
             "learning over a 5-session curve: time -60 %, human time -70 %)\n"
             + format_summary(table1_summary(runs[runs["config"].isin(
