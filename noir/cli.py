@@ -488,10 +488,11 @@ def table1(
         help="New or empty folder for sessions, CSV, PNG and HTML (default: runs/table1, or "
              "runs/table1-2, -3... when an earlier run is there)."),
 ) -> None:
-    """NOIR's Table 1 in simulation: the NOIR protocol, ours, and both with learning (as
-    curves over sessions 1..N), with bootstrap 95 % intervals and paired tests vs the NOIR
-    protocol; writes table1.txt, table1.csv, table1_compare.csv, table1_runs.csv, table1.png
-    and table1.html (a progress bar over the sessions on a terminal)."""
+    """NOIR's Table 1 in simulation: the NOIR protocol, ours and its ablations, and both
+    protocols with learning (as curves over sessions 1..N), with bootstrap 95 % intervals and
+    paired tests vs the NOIR protocol; writes table1.txt, table1.csv, table1_compare.csv,
+    table1_runs.csv, table1.png and table1.html (a progress bar over the sessions on a
+    terminal)."""
     from noir.experiment import session_bar
     from noir.experiment import table1 as run_table1
 
