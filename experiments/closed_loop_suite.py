@@ -79,8 +79,8 @@ def main() -> None:
         runs = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
         RESULTS.mkdir(exist_ok=True)
         runs.to_csv(RESULTS / "closed_loop_runs.csv", index=False)
-        analyse(runs, f"{args.note}\ntables written at commit {commit} from the rows of "
-                f"{len(files)} run(s): {len(runs)} sessions\n")
+        analyse(runs, f"{args.note}\ntables written at commit {commit} from "
+                f"{', '.join(f.name for f in files)}: {len(runs)} sessions\n")
         return
     start = time.perf_counter()  # the code that runs is the commit's, named before the run
     with TemporaryDirectory() as tmp, session_bar("closed-loop suite: sessions") as progress:

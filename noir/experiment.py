@@ -48,6 +48,7 @@ total human time (decision + decoding + confirmation windows, ``noir.tally``).
 from __future__ import annotations
 
 import html
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -601,7 +602,7 @@ def _change_panel(ax: Any, pooled: pd.DataFrame) -> None:
         ax.plot(x + 0.4 * k - 0.2, targets, "k_", markersize=18,
                 label="issue 14 target" if k == 0 else None)
     ax.axhline(0, color="k", linewidth=0.8)
-    ax.set_xticks(x, [CONFIG_NAMES.get(c, c) for c in configs])
+    ax.set_xticks(x, [textwrap.fill(CONFIG_NAMES.get(c, c), 28) for c in configs], fontsize=8)
     ax.set_ylabel("change vs NOIR protocol (%)")
     ax.set_title("All tasks: change of the mean, two-level bootstrap 95 % interval (tasks, "
                  "then units)")

@@ -37,7 +37,7 @@ from noir.intents import Decision, Intent
 from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
 from noir.perception import Perception, anchors, keep_on
 from noir.session import SessionRecorder
-from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused
+from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused, watch_screen
 from noir.tally import SessionTally, confirm_score, decision_score
 from noir.where import needs_point, select_point, takes_grasp_point
 from sim.tasks import Task
@@ -45,9 +45,6 @@ from sim.world import World
 from skills import Skill, SkillFailure, applicable_skills, get_skill
 
 T = TypeVar("T")
-CONFIRM_HOP = 1 / 64
-"""Seconds of a confirmation window between two polls of the clench monitor
-(``LoopConfig.early_reject``), as the Where cursor's glide polls it."""
 
 
 class SessionAborted(Exception):
@@ -429,15 +426,12 @@ class InterfaceLoop:
         return not clench
 
     def _watch_confirm(self, screen: Proposal, **fields: Any) -> bool:
-        """``confirm`` with the clench monitor polling the EMG every ``CONFIRM_HOP`` s of the
-        window: a decoded clench rejects the proposal there and then (the person's time ends
-        at the detection), a stream fault rejects it too (nothing runs on it), and a window
-        without either accepts it."""
-        clock = {"t": 0.0}
-        watch = self.clench_watch(screen, lambda: clock["t"], "confirm")
-        while clock["t"] < screen.seconds and not watch.monitor():
-            clock["t"] = min(clock["t"] + CONFIRM_HOP, screen.seconds)
-        elapsed = watch.stopped_at if watch.stopped_at is not None else screen.seconds
+        """``confirm`` with the clench monitor polling the EMG as the window runs
+        (``noir.stream.watch_screen``): a decoded clench rejects the proposal there and then
+        (the person's time ends at the detection), a stream fault rejects it too (nothing runs
+        on it), and a window without either accepts it."""
+        watch, elapsed = watch_screen(lambda now: self.clench_watch(screen, now, "confirm"),
+                                      screen.seconds)
         clench = watch.stopped_at is not None
         self._last_truth = watch.truth
         self.spend_human_time(elapsed, screen.stage)

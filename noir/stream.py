@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 PRE_ROLL = 1.0
 """Seconds of EEG before a watched motion starts that the clench monitor already holds."""
+WATCH_HOP = 1 / 64
+"""Seconds of a watched screen's clock (a cursor glide, a proposal) between two polls of the
+clench monitor (``watch_screen``)."""
 
 
 class StreamPaused(RuntimeError):
@@ -296,3 +299,16 @@ class ClenchWatch:
         if self.fault is not None:
             fields.update(stream_fault=self.fault, fault_at=self.fault_at)
         return fields
+
+
+def watch_screen(start: Callable[[Callable[[], float]], ClenchWatch], seconds: float
+                 ) -> tuple[ClenchWatch, float]:
+    """Watch a screen that shows for at most ``seconds`` (a cursor glide, a proposal): the
+    watch ``start(now)`` makes is polled every ``WATCH_HOP`` s of the screen's clock ``now()``
+    until it says stop or the time is up. Returns the watch and the seconds the screen showed
+    (to the clench's detection or a stream fault, else ``seconds``)."""
+    clock = {"t": 0.0}
+    watch = start(lambda: clock["t"])
+    while clock["t"] < seconds and not watch.monitor():
+        clock["t"] = min(clock["t"] + WATCH_HOP, seconds)
+    return watch, watch.stopped_at if watch.stopped_at is not None else seconds

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from decoders.cues import Glide, Menu, Proposal
+from noir.stream import watch_screen
 from noir.tally import where_score
 
 if TYPE_CHECKING:
@@ -259,13 +260,8 @@ def _px(cursor: np.ndarray) -> tuple[float, float]:
 def _glide(host: CursorHost, screen: Glide) -> float:
     """Seconds the cursor moves before the person's clench stops it (at most
     ``screen.seconds``)."""
-    hop = 1.0 / 64
-    clock = {"t": 0.0}
-    longest = screen.seconds
-    watch = host.clench_watch(screen, lambda: clock["t"], "where")
-    while clock["t"] < longest and not watch.monitor():
-        clock["t"] = min(clock["t"] + hop, longest)
-    elapsed = watch.stopped_at if watch.stopped_at is not None else longest
+    watch, elapsed = watch_screen(lambda now: host.clench_watch(screen, now, "where"),
+                                  screen.seconds)
     host.spend_human_time(elapsed, "where")
     host.recorder.event("cursor_glide", seconds=elapsed, **watch.record(host.recorder, elapsed),
                         **watch.truth)
