@@ -346,6 +346,10 @@ CATALOGUE: dict[str, ObjectSpec] = {
     **{f"x_piece_{k}": ObjectSpec(
         _info(f"x_piece_{k}", "game piece", (0.035, 0.035, 0.035), "red", graspable=True),
         rgba=(0.85, 0.15, 0.15, 1.0), boxes=block((0.035, 0.035, 0.035)), mass=0.05,
+    ) for k in (1, 2, 3, 4)},
+    **{f"o_piece_{k}": ObjectSpec(
+        _info(f"o_piece_{k}", "game piece", (0.035, 0.035, 0.035), "blue", graspable=True),
+        rgba=(0.15, 0.3, 0.85, 1.0), boxes=block((0.035, 0.035, 0.035)), mass=0.05,
     ) for k in (1, 2, 3)},
     "basket": _hinged_box("basket", "basket", (0.16, 0.16, 0.08), "brown",
                           (0.6, 0.45, 0.25, 1.0), (0.5, 0.35, 0.2, 1.0)),

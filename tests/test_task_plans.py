@@ -107,7 +107,7 @@ def test_gap_to_measures_from_the_turned_footprint():
 @pytest.mark.parametrize(("name", "plan"), [
     ("collect_toy", "block first"),
     ("set_table", "mug first"),
-    ("tic_tac_toe", "diagonal"),
+    ("tic_tac_toe", "corner, fork at the far corners"),
     ("wipe_spill", "sponge right"),
     ("cube_in_tray", "tray left"),
     ("covid_care", "person, left side"),

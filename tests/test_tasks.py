@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.tasks import TASKS
-from sim.tasks.franka import board_cell, three_in_a_row
+from sim.tasks.franka import GAMES, board_cell, three_in_a_row
 from skills import PlanStep, SkillFailure, UnknownObjectError, UnknownSkillError, get_skill
 
 
@@ -68,10 +68,22 @@ def test_bad_plan_steps_are_named_and_leave_the_world_usable():
         ([(0, 0), (0, 1), (1, 2)], False),
         ([(0, 0), (0, 0), (0, 1)], False),
         ([(0, 0), (0, 1), None], False),
+        ([(0, 0), (2, 1), (0, 1), (0, 2)], True),  # three of four
+        ([(0, 0), (2, 1), (0, 1), None], False),
     ],
 )
 def test_three_in_a_row_accepts_whole_lines_only(cells, line):
     assert three_in_a_row(cells) is line
+
+
+@pytest.mark.parametrize("game", sorted(GAMES))
+def test_each_game_is_a_legal_game_that_x_wins_on_the_seventh_move(game):
+    cells = [(row + 1, col + 1) for row, col in GAMES[game]]
+    assert len(cells) == 7 and len(set(cells)) == 7
+    x_moves, o_moves = cells[0::2], cells[1::2]
+    assert three_in_a_row(x_moves)
+    assert not three_in_a_row(x_moves[:3])  # no earlier win
+    assert not three_in_a_row(o_moves)
 
 
 def test_board_cell_reads_where_a_piece_rests():

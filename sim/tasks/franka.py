@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -585,15 +586,25 @@ class Hockey(Task):
 
 TIC_TAC_TOE_CELL = 0.08
 """Side of a cell of the 3 x 3 tic-tac-toe board, in m."""
-PIECES = ("x_piece_1", "x_piece_2", "x_piece_3")
-LINES: dict[str, tuple[tuple[int, int], ...]] = {
-    "middle row from the right": ((0, -1), (0, 0), (0, 1)),
-    "middle row from the left": ((0, 1), (0, 0), (0, -1)),
-    "middle column": ((-1, 0), (0, 0), (1, 0)),
-    "diagonal": ((-1, -1), (0, 0), (1, 1)),
+X_PIECES = ("x_piece_1", "x_piece_2", "x_piece_3", "x_piece_4")
+O_PIECES = ("o_piece_1", "o_piece_2", "o_piece_3")
+Cell = tuple[int, int]
+GAMES: dict[str, tuple[Cell, ...]] = {
+    "centre, fork on the left": ((0, 0), (1, 0), (1, 1), (-1, -1), (-1, 1), (0, 1), (1, -1)),
+    "centre, fork on the right": ((0, 0), (1, 0), (1, -1), (-1, 1), (-1, -1), (0, -1), (1, 1)),
+    "corner, fork at the far corners": ((-1, -1), (0, 0), (1, 1), (-1, 1), (1, -1), (1, 0),
+                                        (0, -1)),
 }
-"""Lines of the tic-tac-toe plans by name: the cells, in the order the pieces fill them, as
-(x, y) offsets from the board's centre, in cells (+x away from the robot, +y to its left)."""
+"""Whole games of the tic-tac-toe plans by name: the cells of the seven moves in the order
+they are made, X first and then alternately O, as (x, y) offsets from the board's centre, in
+cells (+x away from the robot, +y to its left). X makes a fork with its third piece, O blocks
+one threat and X completes the other line with its fourth: X wins on the seventh move, no
+earlier, and O has no line."""
+
+PIECE_SPOTS = ((0.40, 0.2), (0.48, 0.2), (0.56, 0.2), (0.44, 0.27), (0.40, -0.2), (0.48, -0.2),
+               (0.56, -0.2))
+"""Where the pieces start, (x, y) in m (y from the board's middle): four to the left of the
+board, three to its right, 5 cm or more from its edge and 8 cm apart."""
 
 
 def board_cell(world: TabletopWorld, obj: str, board: str = "board") -> tuple[int, int] | None:
@@ -610,47 +621,74 @@ def board_cell(world: TabletopWorld, obj: str, board: str = "board") -> tuple[in
 
 
 def three_in_a_row(cells: list[tuple[int, int] | None]) -> bool:
-    """Whether three board cells are a whole row, column or diagonal."""
-    if None in cells or len(set(cells)) != 3:
-        return False
-    rows, cols = {r for r, _ in cells}, {c for _, c in cells}
-    diagonal = all(r == c for r, c in cells) or all(r + c == 2 for r, c in cells)
-    return len(rows) == 1 or len(cols) == 1 or diagonal
+    """Whether three of ``cells`` (board cells, None for a piece off the board) are a whole
+    row, column or diagonal."""
+    for trio in itertools.combinations([c for c in cells if c is not None], 3):
+        rows, cols = {r for r, _ in trio}, {c for _, c in trio}
+        if len(set(trio)) != 3:
+            continue
+        diagonal = all(r == c for r, c in trio) or all(r + c == 2 for r, c in trio)
+        if len(rows) == 1 or len(cols) == 1 or diagonal:
+            return True
+    return False
 
 
 class TicTacToe(Task):
-    """Play tic-tac-toe: three X pieces in a row on the board.
+    """Play a whole game of tic-tac-toe, the robot moving both players' pieces.
 
     Task
-        Put the three X pieces on the board in one row, column or diagonal of its 3 x 3 cells.
+        Make the seven moves of a game (X, O, X, O, X, O, X: the person plays X and moves
+        their opponent's O pieces as the opponent calls them), each a pick of a piece and a
+        place into a cell of the 3 x 3 board, so that X wins with its fourth piece.
     Randomizations
-        Position of the board (not turned) and position and yaw of the pieces beside it.
+        Position of the board near the middle (+-3 cm, not turned); the seven pieces in a
+        random order on seven spots beside it (+-1 cm, any yaw).
     Success
-        ``three_in_a_row(x_piece_1, x_piece_2, x_piece_3)``: each resting in a cell, together
-        filling a row, a column or a diagonal.
+        ``three_in_a_row(x_piece_*)``: three X pieces resting in cells that fill a row, a
+        column or a diagonal; ``all_on_board``: all seven pieces resting in seven different
+        cells; ``no_line(o_piece_*)``: the O pieces fill no line.
     """
 
     name = "tic_tac_toe"
-    objects = ("board", *PIECES)
+    objects = ("board", *X_PIECES, *O_PIECES)
+    skill_budget = 28
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Board near the middle (+-3 cm), the pieces in a random order on the spots of
+        ``PIECE_SPOTS`` beside it (+-1 cm, any yaw): every cell and piece within reach."""
+        dx, dy = world.rng.uniform(-0.03, 0.03, 2)
+        world.place_object("board", 0.5 + dx, dy)
+        pieces = X_PIECES + O_PIECES
+        for piece, k in zip(pieces, world.rng.permutation(len(pieces)), strict=True):
+            sx, sy = np.array(PIECE_SPOTS[k]) + world.rng.uniform(-0.01, 0.01, 2)
+            world.place_object(piece, float(sx), float(dy + sy), float(world.rng.uniform(-1, 1)))
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """The pieces fill a line of cells."""
-        cells = [board_cell(world, p) for p in PIECES]
-        return {"three_in_a_row(x_piece_1, x_piece_2, x_piece_3)": three_in_a_row(cells)}
+        """X has a line, every piece is in its own cell, O has none."""
+        x_cells = [board_cell(world, p) for p in X_PIECES]
+        o_cells = [board_cell(world, p) for p in O_PIECES]
+        cells = x_cells + o_cells
+        return {"three_in_a_row(x_piece_*)": three_in_a_row(x_cells),
+                "all_on_board": None not in cells and len(set(cells)) == len(cells),
+                "no_line(o_piece_*)": not three_in_a_row(o_cells)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Each piece in turn into a cell of a line of the board (``LINES``)."""
+        """The seven moves of each game of ``GAMES``: the next X or O piece picked and placed
+        into the move's cell (the person aims within half a cell of its middle)."""
         x, y = world.object_position("board")[:2]
         z = float(world.object_top("board")[2])
+        movers = [p for pair in itertools.zip_longest(X_PIECES, O_PIECES) for p in pair if p]
         return {
-            name: [step for piece, (row, col) in zip(PIECES, cells, strict=True)
+            name: [step for piece, (row, col) in zip(movers, cells, strict=True)
                    for step in (PlanStep(piece, "pick"), PlanStep("board", "place", {
                        "x": float(x + row * TIC_TAC_TOE_CELL),
                        "y": float(y + col * TIC_TAC_TOE_CELL), "z": z},
                        within=TIC_TAC_TOE_CELL / 2))]
-            for name, cells in LINES.items()
+            for name, cells in GAMES.items()
         }
 
 
