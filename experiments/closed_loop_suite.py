@@ -112,8 +112,12 @@ def analyse(runs: pd.DataFrame, header: str) -> None:
     """Write Table 1, the learning curves and Figure 5 of ``runs`` to ``RESULTS``."""
     runs["session_index"] = runs["session_index"].astype("Int64")
     write_table1(runs, RESULTS, header)
+    print((RESULTS / "table1.txt").read_text())
+    if not (set(LEARNING_CONFIGS) - {BASELINE}) & set(runs["config"]):
+        print("no learning curves in these rows: learning.txt and Figure 5 not written")
+        return
     write_learning(runs[runs["config"].isin(LEARNING_CONFIGS)], RESULTS, header)
-    print((RESULTS / "table1.txt").read_text(), (RESULTS / "learning.txt").read_text())
+    print((RESULTS / "learning.txt").read_text())
 
 
 if __name__ == "__main__":

@@ -475,7 +475,8 @@ def table1_summary(runs: pd.DataFrame, comparison: pd.DataFrame) -> pd.DataFrame
     """Table 1's rows over all tasks: sessions, success rate, mean total time and human
     time (min, every session), their change vs ``noir`` with 95 % interval and Wilcoxon p
     (``compare``'s "all" rows) and issue 14's targets (``TARGETS``)."""
-    pooled = comparison[comparison["task"] == "all"].set_index("config")
+    pooled = (pd.DataFrame() if comparison.empty
+              else comparison[comparison["task"] == "all"].set_index("config"))
     rows = []
     for config in [c for c in CONFIGS if c in set(runs["config"])]:
         mine = runs[runs["config"] == config]
@@ -798,9 +799,11 @@ def table1_text(runs: pd.DataFrame, table: pd.DataFrame, comparison: pd.DataFram
     """table1.txt: the rows over all tasks, the per-task comparisons, the per-task
     table beside the paper's, and what every number means."""
     summary = table1_summary(runs, comparison)
+    changes = ("no configuration to compare with the NOIR protocol in these rows"
+               if comparison.empty else format_task_spread(comparison)
+               + "\n\nPer task vs the NOIR protocol\n" + format_comparison(comparison))
     return (header + MEANINGS + "\n\nTable 1, all tasks (targets: issue 14's acceptance)\n"
-            + format_summary(summary) + "\n" + format_task_spread(comparison)
-            + "\n\nPer task vs the NOIR protocol\n" + format_comparison(comparison)
+            + format_summary(summary) + "\n" + changes
             + "\n\nPer task, beside NOIR's Table 1 (paper_*)\n" + format_table(table)
             + "\n\nThe NOIR protocol in simulation vs NOIR's Table 1, per task (the paper's "
             "horizon, attempts, time and human share are its participants' means over its "
@@ -818,7 +821,8 @@ def write_table1(runs: pd.DataFrame, out: Path, header: str = "", *, n_boot: int
     comparison.to_csv(out / "table1_compare.csv", index=False)
     text = table1_text(runs, table, comparison, header)
     (out / "table1.txt").write_text(text, encoding="utf-8")
-    table1_figure(runs, comparison).savefig(out / "table1.png", dpi=100)
+    table1_figure(runs, None if comparison.empty else comparison).savefig(
+        out / "table1.png", dpi=100)
     (out / "table1.html").write_text(_page(
         "NOIR Table 1 in simulation",
         f"<p>{len(runs)} sessions; {int(runs['success'].sum())} reached the goal.</p>"

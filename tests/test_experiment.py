@@ -37,6 +37,7 @@ from noir.experiment import (
     table1_table,
     user_folder,
     write_learning,
+    write_table1,
 )
 from sim.person import REFERENCE
 
@@ -305,3 +306,21 @@ def test_the_gap_to_the_paper_is_per_task_and_on_average():
     assert gap.loc["pour_tea", "time_ratio"] == pytest.approx(0.2)
     assert gap.loc["pour_tea", "human_pct_diff"] == pytest.approx(90.0 - 83.15)
     assert gap.loc["mean of 2", "time_ratio"] == pytest.approx(0.15)
+
+
+def test_a_run_of_the_noir_protocol_alone_writes_table1_with_nothing_to_compare(tmp_path):
+    """A run of the baseline only (``--configs noir``) still gives Table 1 beside the paper."""
+    rows = [{"task": task, "config": "noir", "subject": 0, "seed": seed, "session_index": None,
+             "success": True, "horizon": horizon, "attempts": 1, "time_min": 2.0,
+             "human_time_pct": 80.0, "total_time_min": 2.0, "total_human_time_min": 1.6,
+             "acc_what": 1.0, "acc_how": 1.0, "practical_itr_bits_per_min": 1.0}
+            for task, horizon in (("wipe_spill", 5), ("pour_tea", 3)) for seed in range(2)]
+    runs = pd.DataFrame(rows)
+    runs["session_index"] = runs["session_index"].astype("Int64")
+    table, comparison = write_table1(runs, tmp_path)
+    assert comparison.empty
+    text = (tmp_path / "table1.txt").read_text()
+    assert "no configuration to compare with the NOIR protocol in these rows" in text
+    assert "mean of 2" in text  # the gap to the paper
+    assert (tmp_path / "table1.png").read_bytes().startswith(PNG)
+    assert table.set_index("task").loc["wipe_spill", "horizon"] == 5
