@@ -79,6 +79,12 @@ GRATE_STROKES = 6
 """Strokes over the grater."""
 GRATE_LIFT = 0.003
 """Height of the gratable's bottom above the grater, in m."""
+FLAT = 0.005
+"""Height of an object up to which it is a flat mark (a patch, a target area), in m: a mark
+lying on a patch is no obstacle to wiping it."""
+BELOW_PATCH = 0.005
+"""How far an object's bottom may lie below a patch's bottom and still stand on it, in m: the
+support a patch lies on (the book under the dust) lies lower by its own height."""
 
 
 class ToolSkill(Skill):
@@ -110,16 +116,69 @@ class ToolSkill(Skill):
         return scene.object_state(params["object"])[key]
 
 
+def footprint(scene: Scene, obj: str) -> np.ndarray:
+    """Corners (4, 2) m of ``obj``'s footprint: its ``size`` turned by its yaw about its
+    centre, counter-clockwise."""
+    yaw = scene.object_yaw(obj)
+    turn = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
+    hx, hy = np.array(scene.object_info(obj).size[:2]) / 2
+    local = np.array([[-hx, -hy], [hx, -hy], [hx, hy], [-hx, hy]])
+    return scene.object_position(obj)[:2] + local @ turn.T
+
+
+def footprints_overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two convex footprints (corners (n, 2) m, in order round them) share area: no
+    edge normal of either separates them (the separating axis test)."""
+    for corners in (a, b):
+        edges = np.roll(corners, -1, axis=0) - corners
+        for normal in np.stack([-edges[:, 1], edges[:, 0]], axis=1):
+            pa, pb = a @ normal, b @ normal
+            if pa.max() <= pb.min() or pb.max() <= pa.min():
+                return False
+    return True
+
+
 class Wipe(ToolSkill):
     """Wipe a patch (a spill, a cloth to iron) with the held wiper in rows over all of it.
 
-    Success: at least ``WIPED_ENOUGH`` of the patch's cells were covered. Typical: 8-10 s.
+    Precondition: besides the held wiper, nothing stands on the patch (no object but flat
+    marks, ``FLAT``, whose footprint overlaps the patch's and whose bottom is not below the
+    patch's, ``BELOW_PATCH``): the wiper cannot pass through a bowl on a spill or a mug on
+    a cloth, so the person moves it off first. Success: at least ``WIPED_ENOUGH`` of the
+    patch's cells were covered. Typical: 8-10 s.
     """
 
     name = "wipe"
     description = "wipe it with the held sponge or iron"
     tool_ability = "wiper"
     target_ability = "wipeable"
+
+    @classmethod
+    def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
+        super()._check_preconditions(scene, params)
+        patch = params["object"]
+        standing = cls.standing_on(scene, patch)
+        if standing:
+            raise PreconditionFailure(
+                f"{', '.join(map(repr, standing))} {'stands' if len(standing) == 1 else 'stand'}"
+                f" on {patch!r}; move {'it' if len(standing) == 1 else 'them'} off first")
+
+    @classmethod
+    def standing_on(cls, scene: Scene, patch: str) -> list[str]:
+        """Objects (not the held one, not flat marks) standing on ``patch``, in
+        ``scene.object_names`` order."""
+        area = footprint(scene, patch)
+        bottom = 2 * scene.object_position(patch)[2] - scene.object_top(patch)[2]
+        held = scene.robot.held_object()
+        found = []
+        for name in scene.object_names():
+            if name in (patch, held) or scene.object_info(name).size[2] <= FLAT:
+                continue
+            lowest = 2 * scene.object_position(name)[2] - scene.object_top(name)[2]
+            if lowest >= bottom - BELOW_PATCH and footprints_overlap(
+                    area, footprint(scene, name)):
+                found.append(name)
+        return found
 
     @classmethod
     def _execute(

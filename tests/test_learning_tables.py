@@ -118,7 +118,7 @@ def test_table4_leads_with_image_only_methods_and_labels_the_heuristic(lt):
 def test_perceived_anchor_is_where_the_camera_saw_the_tool_before_the_pick(
         lt, tmp_path, monkeypatch):
     """WipeSpill's reference plan puts the sponge back where it was: the perceived pick-up
-    pixel is within 3 px of that (true) point; nothing is held before the pick; no pose is read
+    pixel is within 3 px of that (true) point; nothing is held before a pick; no pose is read
     while the interface looks; the cache gives the same back."""
     monkeypatch.setattr(lt, "CACHE", tmp_path)
     looking, during, outside = [False], [], []
@@ -143,9 +143,9 @@ def test_perceived_anchor_is_where_the_camera_saw_the_tool_before_the_pick(
     states, held = lt.perceived("wipe_spill", [600], "position")
     assert during == []
     assert outside, "the spy saw no pose query at all"  # the plan and the skills do
-    assert [s.skill for s in states] == ["pick", "wipe", "place"]
-    assert (600, 0) not in held and set(held) == {(600, 1), (600, 2)}
-    assert np.linalg.norm(np.subtract(held[(600, 2)], states[2].top_px)) < 3.0
+    assert [s.skill for s in states] == ["pick", "place", "pick", "wipe", "place"]
+    assert set(held) == {(600, 1), (600, 3), (600, 4)}  # the bowl, then the sponge in hand
+    assert np.linalg.norm(np.subtract(held[(600, 4)], states[4].top_px)) < 3.0
     again, held_again = lt.perceived("wipe_spill", [600], "position")
     assert held_again == held and np.array_equal(again[2].top, states[2].top)
 

@@ -33,6 +33,7 @@ from skills import (
 )
 from skills.motion import part_position, rotate
 from skills.primitives import GRASP_PART_WITHIN
+from skills.tools import Wipe, footprints_overlap
 
 
 def pick_cube(world: TabletopWorld):
@@ -341,6 +342,44 @@ def test_close_needs_an_open_lid_and_push_needs_an_object():
         params["y"] = -params["y"] if abs(params["y"]) > 0.1 else params["y"] + 0.2
         with pytest.raises(PreconditionFailure, match="no object within 0.05 m"):
             get_skill("push").run(world, params)
+
+
+def test_footprints_overlap_only_where_they_share_area():
+    square = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+
+    def diamond(c: float) -> np.ndarray:  # half-diagonal 0.8 m, centred at (c, c)
+        return np.array([[c - 0.8, c], [c, c - 0.8], [c + 0.8, c], [c, c + 0.8]])
+
+    # (1.6, 1.6): bounding boxes overlap, but its edge x + y = 2.4 passes the corner (1, 1)
+    assert not footprints_overlap(square, diamond(1.6))
+    assert footprints_overlap(square, diamond(1.3)) and footprints_overlap(diamond(1.3), square)
+    assert not footprints_overlap(square, square + [1.0, 0.0])  # touching along an edge
+    assert footprints_overlap(square, square + [0.9, 0.9])
+
+
+def test_wipe_needs_the_patch_clear_and_names_what_stands_on_it():
+    """A bowl on the spill stops the wipe before anything moves; a flat mark on the spill and
+    the book under the dust do not count; once the bowl is off, the wipe runs."""
+    with TabletopWorld(("sponge", "spill", "bowl", "dustpan"), seed=0) as world:
+        world.place_object("spill", 0.5, -0.15, 0.3)
+        world.place_object("bowl", 0.53, -0.13)  # overlaps the spill's footprint
+        world.place_object("dustpan", 0.45, -0.2)  # a flat mark, over part of the spill
+        world.place_object("sponge", 0.5, 0.2)
+        world.step(30)
+        Pick.run(world, {"object": "sponge"})
+        assert Wipe.standing_on(world, "spill") == ["bowl"]
+        t0, ee = world.sim_time, world.robot.ee_position()
+        with pytest.raises(PreconditionFailure, match="'bowl' stands on 'spill'") as err:
+            Wipe.run(world, {"object": "spill"})
+        assert err.value.skill == "wipe" and world.sim_time == t0
+        assert world.robot.ee_position() == pytest.approx(ee)
+        assert world.object_state("spill")["wiped"] == 0.0
+        world.place_object("bowl", 0.5, -0.33)  # 0.05 m clear of the turned spill
+        world.step(30)
+        assert Wipe.standing_on(world, "spill") == []
+        Wipe.run(world, {"object": "spill"})
+    with TASKS["clean_book"].make_world(seed=0) as world:  # the cup, not the book beneath
+        assert Wipe.standing_on(world, "dust") == ["cup"]
 
 
 @pytest.mark.parametrize("skill", ACTS_ON_AN_OBJECT)

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 
 from sim.tasks import TASKS
-from sim.tasks.franka import GAMES, board_cell, three_in_a_row
-from skills import PlanStep, SkillFailure, UnknownObjectError, UnknownSkillError, get_skill
+from sim.tasks.franka import GAMES, board_cell, clear, three_in_a_row
+from skills import (
+    PlanStep,
+    PreconditionFailure,
+    SkillFailure,
+    UnknownObjectError,
+    UnknownSkillError,
+    get_skill,
+)
 
 
 def run_plan(task, world) -> None:
@@ -32,6 +39,30 @@ def test_every_task_documents_task_randomizations_and_success():
     for task in TASKS.values():
         for heading in ("Task", "Randomizations", "Success"):
             assert heading in (task.__doc__ or ""), f"{task.name} lacks {heading!r}"
+
+
+@pytest.mark.parametrize(("name", "tool", "patch", "obstacle"), [
+    ("wipe_spill", "sponge", "spill", "bowl"),
+    ("iron_cloth", "iron", "cloth", "mug"),
+    ("clean_book", "sponge", "dust", "cup"),
+])
+def test_a_wiping_task_needs_the_object_on_its_patch_moved_first(name, tool, patch, obstacle):
+    """The obstacle starts on the patch (``clear`` is false); wiping with the tool in hand
+    before moving it off is refused, naming it; off the patch, the patch is clear."""
+    task = TASKS[name]
+    with task.make_world(seed=4) as world:
+        assert not clear(world, patch)
+        get_skill("pick").run(world, {"object": tool})
+        with pytest.raises(PreconditionFailure, match=f"'{obstacle}' stands on '{patch}'"):
+            get_skill("wipe").run(world, {"object": patch})
+        x, y = world.object_position(patch)[:2]
+        world.place_object(obstacle, x, y + (0.25 if y < 0 else -0.25))
+        world.step(30)
+        assert clear(world, patch)
+        if name == "clean_book":  # the goal wants the cup back on the book
+            assert not task.goal_predicates(world)["on_top(cup, book)"]
+        else:
+            assert task.goal_predicates(world)[f"clear({patch})"]
 
 
 def test_a_layout_depends_on_the_seed_only():

@@ -21,7 +21,7 @@ from sim.tasks.base import (
     stirred,
     wiped,
 )
-from skills import PlanStep
+from skills import PlanStep, Wipe
 
 
 def _table_spot(world: TabletopWorld, obj: str) -> dict[str, float]:
@@ -105,30 +105,61 @@ def _put_down_plans(world: TabletopWorld, obj: str, before: list[PlanStep]
             f"{word} right": [*before, PlanStep(obj, "place", right)]}
 
 
+def _move_off(world: TabletopWorld, obj: str) -> dict[str, list[PlanStep]]:
+    """Pick ``obj`` and put it down at a free spot in the left or the right half of the table
+    (``_free_spot``, at least ``OTHER_SPOT`` m from where it is now), by "<obj> left",
+    "<obj> right"."""
+    word = obj.replace("_", " ")
+    here = world.object_position(obj)[:2]
+    return {f"{word} {side}": [PlanStep(obj, "pick"),
+                               PlanStep(obj, "place", _free_spot(world, obj, side, [here]))]
+            for side in ("left", "right")}
+
+
+def clear(world: TabletopWorld, patch: str) -> bool:
+    """Whether nothing stands on ``patch`` (``Wipe.standing_on``: no object but the held one
+    and flat marks overlaps its footprint at or above its bottom)."""
+    return not Wipe.standing_on(world, patch)
+
+
 class WipeSpill(Task):
     """Wipe the spill with the sponge.
 
     Task
-        Pick the sponge, wipe the spill, put the sponge down.
+        The bowl whose soup spilled still stands on the spill: move the bowl off (pick it, put
+        it down aside), pick the sponge, wipe the spill, put the sponge back. The wipe needs
+        the spill clear (``Wipe``'s precondition).
     Randomizations
-        Position and yaw of sponge, spill and bowl (distractor).
+        Position and yaw of sponge, spill and bowl; the bowl stands on the middle of the
+        spill.
     Success
-        ``wiped(spill)`` (90 % of its cells covered) and the gripper is empty.
+        ``wiped(spill)`` (90 % of its cells covered), ``clear(spill)`` (nothing stands on it)
+        and the gripper is empty.
     """
 
     name = "wipe_spill"
     objects = ("sponge", "spill", "bowl")
 
     @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Bowl on the spill."""
+        x, y = world.object_position("spill")[:2]
+        world.place_object("bowl", float(x), float(y), world.object_yaw("bowl"))
+        world.step(30)
+
+    @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Spill wiped, sponge put down."""
-        return {"wiped(spill)": wiped(world, "spill"), "not_held()": not_held(world)}
+        """Spill wiped and clear, sponge put down."""
+        return {"wiped(spill)": wiped(world, "spill"), "clear(spill)": clear(world, "spill"),
+                "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick sponge, wipe spill, place sponge where it was (or left or right)."""
-        return _put_down_plans(world, "sponge",
-                               [PlanStep("sponge", "pick"), PlanStep("spill", "wipe")])
+        """Bowl to a free spot on the left (or right) of the table, then pick the sponge,
+        wipe the spill and put the sponge back where it was."""
+        wipe = [PlanStep("sponge", "pick"), PlanStep("spill", "wipe"),
+                PlanStep("sponge", "place", _table_spot(world, "sponge"))]
+        return {name: [*move, *wipe] for name, move in _move_off(world, "bowl").items()}
 
 
 class CollectToy(Task):
@@ -467,58 +498,90 @@ class IronCloth(Task):
     """Iron the cloth.
 
     Task
-        Pick the iron, iron the whole cloth, put the iron down.
+        A mug was left standing on the cloth: move the mug off (pick it, put it down aside),
+        pick the iron, iron the whole cloth, put the iron back. Ironing needs the cloth clear
+        (``Wipe``'s precondition).
     Randomizations
-        Position and yaw of iron and cloth.
+        Position and yaw of iron, cloth and mug; the mug stands on the middle of the cloth.
     Success
-        ``ironed(cloth)`` (90 % covered) and the gripper is empty.
+        ``ironed(cloth)`` (90 % covered), ``clear(cloth)`` (nothing stands on it) and the
+        gripper is empty.
     """
 
     name = "iron_cloth"
-    objects = ("iron", "cloth")
+    objects = ("iron", "cloth", "mug")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Mug on the cloth."""
+        x, y = world.object_position("cloth")[:2]
+        world.place_object("mug", float(x), float(y), world.object_yaw("mug"))
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Cloth ironed, iron put down."""
-        return {"ironed(cloth)": wiped(world, "cloth"), "not_held()": not_held(world)}
+        """Cloth ironed and clear, iron put down."""
+        return {"ironed(cloth)": wiped(world, "cloth"), "clear(cloth)": clear(world, "cloth"),
+                "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick iron, wipe the cloth, place iron back (or left or right)."""
-        return _put_down_plans(world, "iron",
-                               [PlanStep("iron", "pick"), PlanStep("cloth", "wipe")])
+        """Mug to a free spot on the left (or right) of the table, then pick the iron, iron
+        (wipe) the cloth and put the iron back where it was."""
+        iron = [PlanStep("iron", "pick"), PlanStep("cloth", "wipe"),
+                PlanStep("iron", "place", _table_spot(world, "iron"))]
+        return {name: [*move, *iron] for name, move in _move_off(world, "mug").items()}
+
+
+CUP_ON_BOOK = 0.035
+"""Distance of the cup's centre from the book's centre along the book, in m: the cup (6 cm
+across) stands on one end of the dust (12 cm long) and wholly on the cover (15 cm long)."""
 
 
 class CleanBook(Task):
     """Clean the dust off the book.
 
     Task
-        Pick the sponge, wipe the dust on the book's cover, put the sponge down.
+        A cup stands on the book's cover, on one end of the dust: move the cup off (pick it,
+        put it down aside), pick the sponge, wipe the dust, put the sponge back, and put the
+        cup back on the book (tidy up; the wipe needs the cover clear, ``Wipe``'s
+        precondition). The book stays where it is: the dust is a mark fixed in the world (it
+        would not go along with a moved book), so shelving the book is not part of the task.
     Randomizations
-        Position and yaw of sponge and book; the dust lies on the middle of the cover.
+        Position and yaw of sponge, book and cup; the dust lies on the middle of the cover,
+        the cup ``CUP_ON_BOOK`` m from the cover's middle, towards either end at random.
     Success
-        ``wiped(dust)`` (90 % of its cells covered) and the gripper is empty.
+        ``wiped(dust)`` (90 % of its cells covered), ``on_top(cup, book)`` and the gripper is
+        empty.
     """
 
     name = "clean_book"
-    objects = ("sponge", "book", "dust")
+    objects = ("sponge", "book", "dust", "cup")
+    skill_budget = 14
 
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
-        """Dust on the book's cover."""
-        world.place_on("dust", "book", yaw=world.object_yaw("book"))
+        """Dust on the book's cover, the cup on one end of it."""
+        yaw = world.object_yaw("book")
+        world.place_on("dust", "book", yaw=yaw)
+        along = CUP_ON_BOOK * (1.0 if world.rng.random() < 0.5 else -1.0)
+        world.place_on("cup", "book", along * math.cos(yaw), along * math.sin(yaw))
         world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Dust wiped, sponge put down."""
-        return {"wiped(dust)": wiped(world, "dust"), "not_held()": not_held(world)}
+        """Dust wiped, cup back on the book, sponge put down."""
+        return {"wiped(dust)": wiped(world, "dust"), "on_top(cup, book)": on_top(
+            world, "cup", "book"), "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick sponge, wipe the dust, place sponge where it was (or left or right)."""
-        return _put_down_plans(world, "sponge",
-                               [PlanStep("sponge", "pick"), PlanStep("dust", "wipe")])
+        """Cup to a free spot on the left (or right) of the table; pick the sponge, wipe the
+        dust, put the sponge back where it was; the cup back onto the middle of the book."""
+        clean = [PlanStep("sponge", "pick"), PlanStep("dust", "wipe"),
+                 PlanStep("sponge", "place", _table_spot(world, "sponge")),
+                 PlanStep("cup", "pick"), PlanStep("book", "place")]
+        return {name: [*move, *clean] for name, move in _move_off(world, "cup").items()}
 
 
 class Sandwich(Task):
