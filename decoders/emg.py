@@ -18,6 +18,7 @@ provides them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import mne
@@ -307,7 +308,19 @@ def _fir_highpass(X: np.ndarray, sfreq: float, l_freq: float) -> np.ndarray:
         raise ValueError(
             f"l_freq must be between 0 and the Nyquist frequency {sfreq / 2:g} Hz, got {l_freq!r}."
         )
+    taps, unit_zi = _highpass_taps(float(sfreq), float(l_freq))
+    zi = unit_zi[None, None, :] * X[:, :, :1]
+    return lfilter(taps, 1.0, X, axis=-1, zi=zi)[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _highpass_taps(sfreq: float, l_freq: float) -> tuple[np.ndarray, np.ndarray]:
+    """The taps of ``_fir_highpass`` and its steady-state initial conditions for a unit step
+    (``lfilter_zi``), read-only: designed once per (sfreq, l_freq), as the monitor decodes
+    a window every 1/64 s."""
     numtaps = 2 * int(round(FIR_LENGTH_S * sfreq / 2)) + 1  # odd: required for a high-pass
     taps = firwin(numtaps, l_freq, pass_zero=False, fs=sfreq)
-    zi = lfilter_zi(taps, 1.0)[None, None, :] * X[:, :, :1]
-    return lfilter(taps, 1.0, X, axis=-1, zi=zi)[0]
+    unit_zi = lfilter_zi(taps, 1.0)
+    taps.flags.writeable = False
+    unit_zi.flags.writeable = False
+    return taps, unit_zi
