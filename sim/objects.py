@@ -353,7 +353,7 @@ CATALOGUE: dict[str, ObjectSpec] = {
     ) for k in (1, 2, 3)},
     "basket": _hinged_box("basket", "basket", (0.16, 0.16, 0.08), "brown",
                           (0.6, 0.45, 0.25, 1.0), (0.5, 0.35, 0.2, 1.0)),
-    "gift": _hinged_box("gift", "gift box", (0.12, 0.12, 0.07), "red", (0.85, 0.1, 0.15, 1.0),
+    "gift": _hinged_box("gift", "gift box", (0.14, 0.14, 0.06), "red", (0.85, 0.1, 0.15, 1.0),
                         (0.95, 0.8, 0.1, 1.0)),
     # -- plants ---------------------------------------------------------------------------
     "plant_pot": ObjectSpec(

@@ -39,6 +39,9 @@ CLOSED_ANGLE = 0.1
 """Lid angle below which an object counts as closed, in rad."""
 ARC_POINTS = 8
 """Waypoints along the lid's arc."""
+ON_LID = 0.03
+"""Largest height of an object's bottom above a closed lid's rim for it to lie on the lid,
+in m (the lid is 0.01 m thick)."""
 
 
 class Swing(Skill):
@@ -106,8 +109,29 @@ class Swing(Skill):
         return {}
 
 
+def lying_on_lid(scene: Scene, obj: str) -> str | None:
+    """The first object (not held) whose centre is over ``obj``'s footprint with its bottom
+    between the rim and ``ON_LID`` m above it: lying on the closed lid; None if none is."""
+    rim = float(scene.object_top(obj)[2])
+    half = np.array(scene.object_info(obj).size[:2]) / 2
+    yaw = scene.object_yaw(obj)
+    for name in scene.object_names():
+        if name in (obj, scene.robot.held_object()):
+            continue
+        centre = scene.object_position(name)
+        bottom = 2 * centre[2] - scene.object_top(name)[2]
+        dx, dy = centre[:2] - scene.object_position(obj)[:2]
+        along = dx * np.cos(yaw) + dy * np.sin(yaw)
+        across = -dx * np.sin(yaw) + dy * np.cos(yaw)
+        over = abs(along) <= half[0] and abs(across) <= half[1]
+        if over and rim - 0.005 <= bottom <= rim + ON_LID:
+            return name
+    return None
+
+
 class Open(Swing):
-    """Open a hinged lid (basket, gift box) by its knob. Typical: 4-6 s."""
+    """Open a hinged lid (basket, gift box) by its knob; not with something lying on the lid
+    (``lying_on_lid``). Typical: 4-6 s."""
 
     name = "open"
     description = "open the lid"
@@ -117,6 +141,10 @@ class Open(Swing):
     def _check_lid(cls, scene: Scene, obj: str, angle: float) -> None:
         if angle > CLOSED_ANGLE:
             raise PreconditionFailure(f"{obj!r} is already open ({angle:.2f} rad)")
+        on_lid = lying_on_lid(scene, obj)
+        if on_lid is not None:
+            raise PreconditionFailure(
+                f"{on_lid!r} lies on the lid of {obj!r}; move it off before opening")
 
     @classmethod
     def _check_success(cls, scene: Scene, params: dict[str, Any], facts: dict[str, Any]) -> None:

@@ -11,7 +11,7 @@ from sim.tasks import TASKS
 from sim.tasks.franka import OTHER_SPOT, PUT_DOWN_REACH, _gap_to, _radius
 from skills import SKILLS, get_skill
 
-ONE_PLAN = {"open_basket", "open_gift", "sandwich", "pet_dog"}
+ONE_PLAN = {"sandwich", "pet_dog"}
 """Tasks whose goal or robot leaves one way only (see their ``plans`` docstrings)."""
 PUT_DOWN = {"pour_tea": "teapot", "cut_banana": "knife", "cook_pasta": "ladle",
             "sweep_trash": "broom", "hockey": "hockey_stick"}

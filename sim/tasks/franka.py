@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from sim.objects import CATALOGUE
 from sim.tabletop import MIN_GAP, WORKSPACE, TabletopWorld
 from sim.tasks.base import (
     Task,
@@ -14,9 +15,9 @@ from sim.tasks.base import (
     grated,
     inside,
     is_closed,
-    is_open,
     not_held,
     on_top,
+    resting,
     sliced,
     stirred,
     wiped,
@@ -162,32 +163,63 @@ class WipeSpill(Task):
         return {name: [*move, *wipe] for name, move in _move_off(world, "bowl").items()}
 
 
+TOYS = ("toy_car", "toy_block", "lego", "ball")
+"""CollectToy's toys, in the reference plan's order."""
+BIN_CORNER = 0.035
+"""Distance along each of the bin's axes of the point a toy is let go over from the bin's centre,
+in m: four toys, one per quarter of the bin's floor (0.144 m wide inside), do not land on each
+other."""
+BIN_SPOTS = tuple((BIN_CORNER * x, BIN_CORNER * y)
+                  for x, y in ((1, 1), (1, -1), (-1, 1), (-1, -1)))
+"""Where CollectToy's k-th toy is let go over the bin, from its centre in its frame, in m."""
+
+
+def _box_spots(world: TabletopWorld, box: str, offsets: list[tuple[float, float]]
+               ) -> list[dict[str, float]]:
+    """Place parameters over ``box``'s opening at each offset (x, y) m from its centre, in
+    ``box``'s frame."""
+    centre = world.object_position(box)[:2]
+    yaw = world.object_yaw(box)
+    turn = np.array([[math.cos(yaw), -math.sin(yaw)], [math.sin(yaw), math.cos(yaw)]])
+    top = float(world.object_top(box)[2])
+    return [{"x": float(x), "y": float(y), "z": top}
+            for x, y in (centre + turn @ np.array(o, dtype=float) for o in offsets)]
+
+
 class CollectToy(Task):
     """Collect the toys into the bin.
 
     Task
-        Put the toy car and the toy block into the trash bin (a toy box here).
+        Put the four toys lying about (toy car, toy block, lego brick, ball) into the trash bin
+        (a toy box here), each picked and let go over its own quarter of the bin.
     Randomizations
         Position and yaw of every object.
     Success
-        ``inside(toy_car, trash_bin)`` and ``inside(toy_block, trash_bin)``.
+        ``inside(toy, trash_bin)`` for each of the four toys.
     """
 
     name = "collect_toy"
-    objects = ("toy_car", "toy_block", "trash_bin")
+    objects = (*TOYS, "trash_bin")
+    skill_budget = 16
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Both toys inside the bin."""
-        return {f"inside({t}, trash_bin)": inside(world, t, "trash_bin")
-                for t in ("toy_car", "toy_block")}
+        """Every toy inside the bin."""
+        return {f"inside({t}, trash_bin)": inside(world, t, "trash_bin") for t in TOYS}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick and place each toy into the bin, the car or the block first."""
-        car = [PlanStep("toy_car", "pick"), PlanStep("trash_bin", "place")]
-        block = [PlanStep("toy_block", "pick"), PlanStep("trash_bin", "place")]
-        return {"car first": car + block, "block first": block + car}
+        """Pick and place each toy into the bin (the k-th toy over ``BIN_SPOTS[k]``): the car,
+        the block or the ball first, the others in ``TOYS``'s order."""
+        spots = _box_spots(world, "trash_bin", list(BIN_SPOTS))
+        plans = {}
+        for first in ("toy_car", "toy_block", "ball"):
+            order = [first, *(t for t in TOYS if t != first)]
+            steps = []
+            for toy, spot in zip(order, spots, strict=True):
+                steps += [PlanStep(toy, "pick"), PlanStep("trash_bin", "place", spot)]
+            plans[f"{first.removeprefix('toy_')} first"] = steps
+        return plans
 
 
 def _beside(world: TabletopWorld, obj: str, support: str, heading: float,
@@ -270,74 +302,143 @@ class SweepTrash(Task):
         return _sweep_onto(world, "broom", "can", "dustpan")
 
 
+BASKET_TOYS = ("toy_block", "lego")
+"""OpenBasket's toys, in the reference plan's order."""
+BASKET_SPOTS = ((0.035, -0.02), (-0.035, -0.02))
+"""Where the first and the second toy are let go over the basket, from its centre in its frame
+(x along the hinge, y towards the knob), in m: side by side, 2 cm off the middle towards the
+knob, where the hand does not touch the lid standing open."""
+
+
 class OpenBasket(Task):
-    """Open the basket, put the toy in, close it.
+    """Open the basket, put the toys in, close it.
 
     Task
-        Open the basket's lid, put the toy block inside, close the lid.
+        Open the basket's lid, put the toy block and the lego brick inside (side by side along
+        the hinge), close the lid.
     Randomizations
-        Basket near the middle of the workspace (+-4 cm, yaw +-0.3 rad); toy anywhere.
+        Basket near the middle of the workspace (+-4 cm, yaw +-0.3 rad); the toys on its left
+        (+y), clear of the lid when it is open (+-3 cm each, any yaw).
     Success
-        ``inside(toy_block, basket)`` and ``closed(basket)``.
+        ``inside(toy_block, basket)``, ``inside(lego, basket)`` and ``closed(basket)``.
     """
 
     name = "open_basket"
-    objects = ("basket", "toy_block")
+    objects = ("basket", *BASKET_TOYS)
 
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
-        """Basket near the middle, toy beside it, clear of the lid when it is open."""
+        """Basket near the middle, the toys beside it, clear of the lid when it is open."""
         dx, dy = world.rng.uniform(-0.04, 0.04, 2)
         world.place_object("basket", 0.5 + dx, -0.1 + dy, world.object_yaw("basket"))
         world.place_object("toy_block", 0.45 + dy, 0.22 + dx, float(world.rng.uniform(-1, 1)))
+        ex, ey = world.rng.uniform(-0.03, 0.03, 2)
+        world.place_object("lego", 0.6 + ex, 0.2 + ey, float(world.rng.uniform(-1, 1)))
         world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Toy inside, lid closed."""
-        return {"inside(toy_block, basket)": inside(world, "toy_block", "basket"),
+        """Both toys inside, lid closed."""
+        return {**{f"inside({t}, basket)": inside(world, t, "basket") for t in BASKET_TOYS},
                 "closed(basket)": is_closed(world, "basket")}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Open, pick toy, place in basket, close: the only order (the hand must be empty to
-        open and close the lid, and the lid open to put the toy in)."""
-        return {"open, put in, close": [
-            PlanStep("basket", "open"), PlanStep("toy_block", "pick"),
-            PlanStep("basket", "place"), PlanStep("basket", "close")]}
+        """Open, pick and place each toy (over ``BASKET_SPOTS``, in turn), close: the block or
+        the lego first (the hand must be empty to open and close the lid, and the lid open to
+        put a toy in)."""
+        spots = _box_spots(world, "basket", list(BASKET_SPOTS))
+        plans = {}
+        for order in (BASKET_TOYS, BASKET_TOYS[::-1]):
+            steps = [PlanStep("basket", "open")]
+            for toy, spot in zip(order, spots, strict=True):
+                steps += [PlanStep(toy, "pick"), PlanStep("basket", "place", spot)]
+            plans[f"{order[0].removeprefix('toy_')} first"] = [
+                *steps, PlanStep("basket", "close")]
+        return plans
+
+
+ON_TABLE = 0.005
+"""Largest height of an object's bottom above the table top for it to stand on the table, in m."""
+
+
+def _off_table(world: TabletopWorld, obj: str, box: str) -> bool:
+    """Whether ``obj`` rests on the table (its bottom within ``ON_TABLE`` m of the table top),
+    not on or in ``box``."""
+    bottom = world.object_aabb(obj, base_only=True)[0][2]
+    on_table = bottom <= world.table_height + ON_TABLE
+    return on_table and resting(world, obj) and not on_top(world, obj, box)
+
+
+PRESENT_SPOT = 0.025
+"""How far from the gift box's centre towards its knob (away from the hinge) the present lies,
+in m: the hand, 0.2 m wide along its fingers, reaches down beside the lid standing open."""
+LID_REACH = 0.12
+"""How far from the gift box's centre the top edge of its lid standing open reaches (towards +y
+in the box's frame), in m: the present is put down at least ``OTHER_SPOT`` m from that edge's
+ends and middle, where the hand does not push the lid over."""
 
 
 class OpenGift(Task):
-    """Open the gift box.
+    """Open the gift: take the book off its lid, open it, take the present out, close it.
 
     Task
-        Open the lid of the gift box.
+        The book lies on the gift box's lid: pick it and put it down beside the box; open the
+        lid (a lid with something on it does not open); pick the present (the toy car) out of
+        the box and put it on the table; close the empty box.
     Randomizations
-        Gift box near the middle of the workspace (+-4 cm, yaw +-0.3 rad); a distractor book.
+        Gift box near the middle of the workspace (+-4 cm, yaw +-0.3 rad); the book on its lid
+        (turned +-0.1 rad from it); the present in the box, ``PRESENT_SPOT`` m from its centre
+        towards the knob, lying across the hinge (+-0.3 rad): the fingers close across it,
+        along the hinge, where the box has room for them.
     Success
-        ``open(gift)``: the lid is open by at least 1.2 rad.
+        ``off(book, gift)`` and ``off(toy_car, gift)`` (resting on the table, not on or in the
+        box) and ``closed(gift)``.
     """
 
     name = "open_gift"
-    objects = ("gift", "book")
+    objects = ("gift", "book", "toy_car")
 
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
-        """Gift near the middle, book to its right."""
+        """Gift near the middle, present inside, book on the lid."""
         dx, dy = world.rng.uniform(-0.04, 0.04, 2)
-        world.place_object("gift", 0.5 + dx, 0.0 + dy, world.object_yaw("gift"))
-        world.place_object("book", 0.45, -0.22, float(world.rng.uniform(-1, 1)))
+        yaw = world.object_yaw("gift")
+        world.place_object("gift", 0.47 + dx, 0.0 + dy, yaw)
+        spot = _box_spots(world, "gift", [(0.0, -PRESENT_SPOT)])[0]
+        floor = 2 * CATALOGUE["gift"].boxes[0].half[2]
+        world.set_object_pose("toy_car", (spot["x"], spot["y"], world.table_height + floor + 1e-3),
+                              yaw + math.pi / 2 + float(world.rng.uniform(-0.3, 0.3)), stop=True)
+        lid_top = world.object_top("gift")[2] + 2 * CATALOGUE["gift"].lid.boxes[0].half[2]
+        world.set_object_pose("book", (0.47 + dx, 0.0 + dy, lid_top + 1e-3),
+                              yaw + float(world.rng.uniform(-0.1, 0.1)), stop=True)
         world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Lid open."""
-        return {"open(gift)": is_open(world, "gift")}
+        """Book and present out of the box and resting on the table, lid closed."""
+        return {"off(book, gift)": _off_table(world, "book", "gift"),
+                "off(toy_car, gift)": _off_table(world, "toy_car", "gift"),
+                "closed(gift)": is_closed(world, "gift")}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Open the gift (one step: nothing to vary)."""
-        return {"open": [PlanStep("gift", "open")]}
+        """Pick the book, put it down on one side of the box (``_free_spot``), open the lid,
+        pick the present, put it down on the other side, close the lid: the book left or
+        right."""
+        here = world.object_position("book")[:2]
+        half = CATALOGUE["gift"].info.size[0] / 2
+        lid = [np.array([p["x"], p["y"]]) for p in
+               _box_spots(world, "gift", [(-half, LID_REACH), (0.0, LID_REACH), (half, LID_REACH)])]
+        plans = {}
+        for book_side, present_side in (("left", "right"), ("right", "left")):
+            book = _free_spot(world, "book", book_side, [here])
+            present = _free_spot(world, "toy_car", present_side, [here, *lid])
+            plans[f"book {book_side}, present {present_side}"] = [
+                PlanStep("book", "pick"), PlanStep("book", "place", book),
+                PlanStep("gift", "open"), PlanStep("toy_car", "pick"),
+                PlanStep("toy_car", "place", present), PlanStep("gift", "close")]
+        return plans
 
 
 class PourTea(Task):
