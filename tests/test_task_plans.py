@@ -14,8 +14,7 @@ from skills import SKILLS, get_skill
 ONE_PLAN = {"open_basket", "open_gift", "sandwich", "pet_dog"}
 """Tasks whose goal or robot leaves one way only (see their ``plans`` docstrings)."""
 PUT_DOWN = {"wipe_spill": "sponge", "clean_book": "sponge", "pour_tea": "teapot",
-            "cut_banana": "knife", "cook_pasta": "ladle", "iron_cloth": "iron",
-            "sweep_trash": "broom", "hockey": "hockey_stick"}
+            "cut_banana": "knife", "iron_cloth": "iron", "hockey": "hockey_stick"}
 """Tasks whose tool is put down back, left or right, and the tool."""
 
 
