@@ -398,7 +398,7 @@ class Cut(ToolSkill):
 class Grate(ToolSkill):
     """Rub the held cheese back and forth over a grater, ``GRATE_STROKES`` strokes.
 
-    Shreds fall on the grater; one pass grates about 0.4-0.5 of a cheese. Typical: 2-3 s.
+    Shreds fall on the grater; one pass grates about 0.4-0.5 of a cheese. Typical: 3-4 s.
     """
 
     name = "grate"
