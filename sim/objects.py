@@ -206,7 +206,7 @@ CATALOGUE: dict[str, ObjectSpec] = {
     ),
     "pot": ObjectSpec(
         _info("pot", "pot", (0.15, 0.15, 0.06), "silver", container=True,
-              abilities=("stirrable",)),
+              abilities=("stirrable", "fillable")),
         rgba=(0.75, 0.75, 0.78, 1.0), boxes=open_box((0.15, 0.15, 0.06), 0.008), mass=0.0,
     ),
     "pasta": ObjectSpec(

@@ -231,7 +231,7 @@ SCENES = {  # skill: (builder of a world ready for it and its params, the object
     "wipe": (lambda: before_step("wipe_spill", "wipe"), "spill"),
     "sweep": (lambda: before_step("sweep_trash", "sweep"), "can"),
     "pour": (lambda: before_step("pour_tea", "pour"), "cup"),
-    "stir": (lambda: before_step("cook_pasta", "stir"), "pot"),
+    "stir": (lambda: before_step("sukiyaki", "stir"), "sukiyaki_pan"),
     "cut": (lambda: before_step("cut_banana", "cut"), "banana"),
     "grate": (lambda: before_step("grate_cheese", "grate"), "grater"),
     "open": (lambda: before_step("open_gift", "open"), "gift"),
@@ -474,9 +474,10 @@ def test_sweep_to_a_point_off_by_the_cursor_tolerance_lands_on_the_dustpan(scene
 
 def test_sweep_pushes_the_object_to_the_point_not_past_it(scenes):
     world, params = scenes("sweep")
-    params.update(y=params["y"] - 0.03)  # 3 cm further along the sweep (towards -y here)
     can = world.object_position("can")[:2]
-    assert params["y"] < can[1] - 0.1 and abs(params["x"] - can[0]) < 1e-6
+    along = np.sign(params["y"] - can[1])  # the sweep runs along y here, within 3 cm of x
+    params.update(y=params["y"] + along * 0.03)  # 3 cm further along the sweep
+    assert abs(params["y"] - can[1]) > 0.1 and abs(params["x"] - can[0]) < 0.03
     get_skill("sweep").run(world, params)
     assert world.object_position("can")[1] == pytest.approx(params["y"], abs=0.01)
 

@@ -13,8 +13,7 @@ from skills import SKILLS, get_skill
 
 ONE_PLAN = {"sandwich", "pet_dog"}
 """Tasks whose goal or robot leaves one way only (see their ``plans`` docstrings)."""
-PUT_DOWN = {"pour_tea": "teapot", "cut_banana": "knife", "cook_pasta": "ladle",
-            "sweep_trash": "broom", "hockey": "hockey_stick"}
+PUT_DOWN = {"pour_tea": "teapot", "cut_banana": "knife", "hockey": "hockey_stick"}
 """Tasks whose tool is put down back, left or right, and the tool."""
 
 

@@ -12,7 +12,6 @@ from sim.tabletop import MIN_GAP, WORKSPACE, TabletopWorld
 from sim.tasks.base import (
     Task,
     filled,
-    grated,
     inside,
     is_closed,
     not_held,
@@ -262,44 +261,76 @@ def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str
         [PlanStep(tool, "pick"), PlanStep(obj, "sweep", {"x": float(x), "y": float(y)})])
 
 
+UPRIGHT_TILT = 0.2
+"""Largest tilt of a cup or mug counted as upright, in rad."""
+
+
 SWEEP_WORKSPACE = ((0.4, -0.2), (0.62, 0.2))
 """Where a swept object and its tool start (x, y corners, m): within 0.2 m of the middle line,
 so that the tool reaches behind the object when it sweeps it towards the middle."""
 
 
+TRASH = ("can", "wrapper")
+"""The pieces of trash swept onto the dustpan."""
+
+
 class SweepTrash(Task):
-    """Sweep the can onto the dustpan with the broom.
+    """Sweep the trash onto the dustpan with the broom.
 
     Task
-        Pick the broom, sweep the can onto the dustpan area, put the broom down.
+        A mug was left standing on the dustpan: move it aside (to the free corner near the
+        robot); pick the broom, sweep the can and the wrapper onto the dustpan one by one, put
+        the broom back.
     Randomizations
-        Position and yaw of broom and can, within 0.2 m of the middle line (y = 0) so that the
-        broom reaches behind the can; the dustpan lies 0.2 m to the can's left (+y) or right,
-        towards the middle.
+        The dustpan lies across the middle line (y = 0) at a random x (0.48-0.54 m), the mug on
+        it; the can 0.15-0.19 m to its left (+y) or right, the wrapper as far to the other side
+        (both within 3 cm of the dustpan's x: the broom reaches behind each); the broom in one
+        of the corners near the robot; yaw of every object.
     Success
-        ``on_top(can, dustpan)`` and the gripper is empty.
+        ``on_top(can, dustpan)``, ``on_top(wrapper, dustpan)``, the mug upright and resting off
+        the dustpan, and the gripper is empty.
     """
 
     name = "sweep_trash"
-    objects = ("broom", "can", "dustpan")
-    workspace = SWEEP_WORKSPACE
+    objects = ("broom", *TRASH, "dustpan", "mug")
 
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
-        """Dustpan 0.2 m beside the can, towards the middle of the table."""
-        _area_beside(world, "can", "dustpan")
+        """Dustpan across the middle line with the mug on it, a piece of trash on each side,
+        the broom in a corner near the robot."""
+        rng = world.rng
+        x0 = float(rng.uniform(0.48, 0.54))
+        side, corner = (float(rng.choice([-1.0, 1.0])) for _ in range(2))
+        world.place_object("dustpan", x0, 0.0)
+        world.place_object("mug", x0, 0.0, world.object_yaw("mug"))
+        for piece, sign in zip(TRASH, (side, -side), strict=True):
+            world.place_object(piece, x0 + float(rng.uniform(-0.03, 0.03)),
+                               sign * float(rng.uniform(0.15, 0.19)), world.object_yaw(piece))
+        world.place_object("broom", float(rng.uniform(0.35, 0.38)),
+                           corner * float(rng.uniform(0.12, 0.16)), world.object_yaw("broom"))
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Can on the dustpan, broom put down."""
-        return {"on_top(can, dustpan)": on_top(world, "can", "dustpan"),
+        """Both pieces on the dustpan, the mug off it, broom put down."""
+        mug_down = world.tilt("mug") < UPRIGHT_TILT and resting(world, "mug")
+        return {**{f"on_top({p}, dustpan)": on_top(world, p, "dustpan") for p in TRASH},
+                "off(mug, dustpan)": mug_down and not on_top(world, "mug", "dustpan"),
                 "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick broom, sweep can towards the dustpan's centre, place broom back (or left or
-        right)."""
-        return _sweep_onto(world, "broom", "can", "dustpan")
+        """The mug to the corner near the robot the broom is not in, the broom picked, the can
+        then the wrapper (or the wrapper first) swept to the dustpan's centre (the second stops
+        against the first, both on the dustpan), the broom put back where it was."""
+        x, y = world.object_position("dustpan")[:2]
+        broom = world.object_position("broom")[:2]
+        mug = [PlanStep("mug", "pick"), PlanStep("mug", "place", {
+            "x": float(broom[0]), "y": float(-broom[1]), "z": world.table_height})]
+        back = PlanStep("broom", "place", _table_spot(world, "broom"))
+        can, wrapper = (PlanStep(p, "sweep", {"x": float(x), "y": float(y)}) for p in TRASH)
+        return {"can first": [*mug, PlanStep("broom", "pick"), can, wrapper, back],
+                "wrapper first": [*mug, PlanStep("broom", "pick"), wrapper, can, back]}
 
 
 BASKET_TOYS = ("toy_block", "lego")
@@ -539,60 +570,113 @@ class CutBanana(Task):
                                [PlanStep("knife", "pick"), PlanStep("banana", "cut")])
 
 
+CHEESE_GRATED = 0.75
+"""Fraction of the cheese grated that the task asks for: most of it, two ``grate`` passes
+(each grates 0.4-0.5 of it)."""
+
+
 class GrateCheese(Task):
-    """Grate the cheese.
+    """Grate most of the cheese.
 
     Task
-        Pick the cheese, grate it on the grater, put the rest down.
+        A cup was left standing on the grater: move it off to the table; pick the cheese,
+        grate it in two passes, put the rest on the plate (or on the table).
     Randomizations
-        Position and yaw of cheese, grater and plate (distractor).
+        Position and yaw of cheese, grater, plate and cup; the cup stands on the grater's
+        middle.
     Success
-        ``grated(cheese)`` (half used up) and the gripper is empty.
+        ``grated(cheese)`` (``CHEESE_GRATED`` of it used up), the cup upright (``UPRIGHT_TILT``)
+        and resting off the grater, and the gripper is empty.
     """
 
     name = "grate_cheese"
-    objects = ("cheese", "grater", "plate")
+    objects = ("cheese", "grater", "plate", "cup")
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Cup on the grater."""
+        world.place_on("cup", "grater")
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Cheese grated, put down."""
-        return {"grated(cheese)": grated(world, "cheese"), "not_held()": not_held(world)}
+        """Most of the cheese grated, cup off the grater and upright, cheese put down."""
+        cup_down = world.tilt("cup") < UPRIGHT_TILT and resting(world, "cup")
+        return {"grated(cheese)": world.object_state("cheese")["grated"] >= CHEESE_GRATED,
+                "off(cup, grater)": cup_down and not on_top(world, "cup", "grater"),
+                "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick cheese, grate, place it on the plate (or on the table: where it was, left or
-        right)."""
-        grate = [PlanStep("cheese", "pick"), PlanStep("grater", "grate")]
-        return {"cheese on the plate": [*grate, PlanStep("plate", "place")],
-                **_put_down_plans(world, "cheese", grate)}
+        """The cup to a free spot on the left (or right) of the table, the cheese picked,
+        grated twice and put on the plate ("cup left|right, cheese on the plate"); or the cup
+        to the left and the cheese back where it was ("cup left, cheese back")."""
+        here = world.object_position("cup")[:2]
+        left = _free_spot(world, "cup", "left", [here])
+        right = _free_spot(world, "cup", "right", [here])
+        grate = [PlanStep("cheese", "pick"), PlanStep("grater", "grate"),
+                 PlanStep("grater", "grate")]
+        on_plate = PlanStep("plate", "place")
+        back = PlanStep("cheese", "place", _table_spot(world, "cheese"))
+        return {f"cup {side}, cheese {where}": [PlanStep("cup", "pick"),
+                                                 PlanStep("cup", "place", spot), *grate, put]
+                for side, spot, where, put in (("left", left, "on the plate", on_plate),
+                                               ("right", right, "on the plate", on_plate),
+                                               ("left", left, "back", back))}
+
+
+PASTA_OFFSET = 0.035
+"""Offset of the pasta's spot from the pot's centre, across the pasta's long side, in m: the
+water lies in a heap of particles in the middle, off which a pasta dropped onto it slides
+(beyond the place skill's tolerance)."""
+
+
+def _pasta_spot(world: TabletopWorld) -> dict[str, float]:
+    """Place parameters of the pasta's spot in the pot (``PASTA_OFFSET``), at the pot's top."""
+    x, y, z = world.object_top("pot")
+    across = world.object_yaw("pasta") + math.pi / 2
+    return {"x": float(x + PASTA_OFFSET * math.cos(across)),
+            "y": float(y + PASTA_OFFSET * math.sin(across)), "z": float(z)}
 
 
 class CookPasta(Task):
-    """Cook pasta: put it in the pot and stir.
+    """Cook pasta: water into the pot, the pasta in, stirred.
 
     Task
-        Put the pasta in the pot, pick the ladle, stir, put the ladle down.
+        Pick the teapot (the kettle), pour water into the pot and put the teapot back where it
+        was; put the pasta in the pot; pick the ladle, stir, put the ladle down.
     Randomizations
         Position and yaw of every object.
     Success
-        ``inside(pasta, pot)``, ``stirred(pot)`` and the gripper is empty.
+        ``filled(pot)`` (6 or more water particles in it), ``inside(pasta, pot)``,
+        ``stirred(pot)`` and the gripper is empty.
     """
 
     name = "cook_pasta"
-    objects = ("pasta", "pot", "ladle")
+    objects = ("pasta", "pot", "ladle", "teapot")
+    skill_budget = 16
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Pasta in the pot, stirred, ladle put down."""
-        return {"inside(pasta, pot)": inside(world, "pasta", "pot"),
+        """Water and pasta in the pot, stirred, ladle put down."""
+        return {"filled(pot)": filled(world, "pot"),
+                "inside(pasta, pot)": inside(world, "pasta", "pot"),
                 "stirred(pot)": stirred(world, "pot"), "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pasta into the pot, stir with the ladle, ladle back (or left or right)."""
-        return _put_down_plans(world, "ladle",
-                               [PlanStep("pasta", "pick"), PlanStep("pot", "place"),
-                                PlanStep("ladle", "pick"), PlanStep("pot", "stir")])
+        """Water poured from the teapot (put back where it was), the pasta in beside the
+        water's heap (``_pasta_spot``), stirred with the ladle, which is put back (or left or
+        right): "water first, ladle back|left|right"; or the pasta in before the water
+        ("pasta first, ladle back")."""
+        water = [PlanStep("teapot", "pick"), PlanStep("pot", "pour"),
+                 PlanStep("teapot", "place", _table_spot(world, "teapot"))]
+        pasta = [PlanStep("pasta", "pick"), PlanStep("pot", "place", _pasta_spot(world))]
+        stir = [PlanStep("ladle", "pick"), PlanStep("pot", "stir")]
+        first = {name.replace("ladle", "water first, ladle"): plan for name, plan in
+                 _put_down_plans(world, "ladle", [*water, *pasta, *stir]).items()}
+        last = _put_down_plans(world, "ladle", [*pasta, *water, *stir])["ladle back"]
+        return {**first, "pasta first, ladle back": last}
 
 
 class IronCloth(Task):
