@@ -22,6 +22,7 @@ from sim.tasks.base import (
     wiped,
 )
 from skills import PlanStep, Wipe
+from skills.tools import SWEEP_RANGE
 
 
 def _table_spot(world: TabletopWorld, obj: str) -> dict[str, float]:
@@ -221,53 +222,8 @@ class CollectToy(Task):
         return plans
 
 
-def _beside(world: TabletopWorld, obj: str, support: str, heading: float,
-            workspace: tuple[tuple[float, float], tuple[float, float]]) -> dict[str, float]:
-    """Place parameters of a table point 0.15 m from ``support``'s centre for ``obj``: the
-    first, turning from ``heading`` (rad, from +x) in steps of 30 degrees either way, that
-    lies inside ``workspace`` and keeps ``obj``'s footprint ``MIN_GAP`` m from every object
-    but ``obj`` and ``support``; ``heading`` itself if none does."""
-    centre = world.object_position(support)[:2]
-    others = [n for n in world.object_names() if n not in (obj, support)]
-    (x0, y0), (x1, y1) = workspace
-    for turn in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
-        angle = heading + turn * math.pi / 6
-        spot = centre + 0.15 * np.array([math.cos(angle), math.sin(angle)])
-        inside_workspace = x0 <= spot[0] <= x1 and y0 <= spot[1] <= y1
-        clear = all(np.linalg.norm(spot - world.object_position(n)[:2])
-                    - _radius(world, n) - _radius(world, obj) > MIN_GAP for n in others)
-        if inside_workspace and clear:
-            break
-    else:
-        spot = centre + 0.15 * np.array([math.cos(heading), math.sin(heading)])
-    return {"x": float(spot[0]), "y": float(spot[1]), "z": world.table_height}
-
-
-def _area_beside(world: TabletopWorld, obj: str, area: str) -> None:
-    """Put flat ``area`` 0.2 m beside ``obj``, towards the middle line (y = 0)."""
-    x, y = world.object_position(obj)[:2]
-    side = -1.0 if y > 0 else 1.0
-    world.place_object(area, float(x), float(y + side * 0.2))
-    world.step(30)
-
-
-def _sweep_onto(world: TabletopWorld, tool: str, obj: str, area: str
-                ) -> dict[str, list[PlanStep]]:
-    """Pick ``tool``, sweep ``obj`` to the centre of ``area``, put ``tool`` down (back, left or
-    right: ``_put_down_plans``)."""
-    x, y = world.object_position(area)[:2]
-    return _put_down_plans(
-        world, tool,
-        [PlanStep(tool, "pick"), PlanStep(obj, "sweep", {"x": float(x), "y": float(y)})])
-
-
 UPRIGHT_TILT = 0.2
 """Largest tilt of a cup or mug counted as upright, in rad."""
-
-
-SWEEP_WORKSPACE = ((0.4, -0.2), (0.62, 0.2))
-"""Where a swept object and its tool start (x, y corners, m): within 0.2 m of the middle line,
-so that the tool reaches behind the object when it sweeps it towards the middle."""
 
 
 TRASH = ("can", "wrapper")
@@ -498,76 +454,200 @@ class PourTea(Task):
                                [PlanStep("teapot", "pick"), PlanStep("cup", "pour")])
 
 
+NEXT_TO = 0.15
+"""Farthest an object's centre lies from the plate's edge when it is set beside the plate, in m."""
+SETTING_GAP = 0.015
+"""Gap between a set object's footprint (``_discs``) and the plate's edge, and the least room
+left to the other objects around it, in m."""
+SETTING_AREA = ((0.3, -0.4), (0.7, 0.4))
+"""Where a set object may be put down (x, y corners, m), within ``PUT_DOWN_REACH`` of the
+robot's base."""
+SETTING_PLATE = ((0.45, -0.12), (0.55, 0.12))
+"""Where the plate of the table setting starts (x, y corners, m): in front of the robot, with
+room for the setting on every side."""
+SETTING_SIDES = {"knife": 0.0, "mug": 0.0, "cup": math.pi}
+"""Where each object of the table setting goes beside the plate, in the order they are given
+spots: the preferred direction, in rad from the direction from the plate's centre towards the
+middle line (y = 0), turning left. The mug goes beyond the knife."""
+KNIFE_DISCS = tuple((dx, 0.015) for dx in np.linspace(-0.075, 0.075, 7))
+"""The footprint of a knife put down, as discs: (x offset of the centre, radius), in m. A held
+tool is put down lying along x (the hand turns it to its own yaw when it lifts it)."""
+
+
+def next_to(world: TabletopWorld, obj: str, plate: str = "plate") -> bool:
+    """Whether ``obj`` rests on the table beside ``plate``: its centre off the plate's footprint
+    and within ``NEXT_TO`` m of it."""
+    gap = _gap_to(world, plate, world.object_position(obj)[None, :2])[0]
+    return bool(0.0 < gap <= NEXT_TO) and resting(world, obj)
+
+
+def opposite(world: TabletopWorld, a: str, b: str, plate: str = "plate") -> bool:
+    """Whether ``a`` and ``b`` lie on opposite sides of ``plate``: more than 90 degrees apart
+    as seen from its centre."""
+    centre = world.object_position(plate)[:2]
+    return float(np.dot(world.object_position(a)[:2] - centre,
+                        world.object_position(b)[:2] - centre)) < 0.0
+
+
+def _discs(world: TabletopWorld, obj: str) -> tuple[np.ndarray, np.ndarray]:
+    """Footprint of ``obj`` put down at the origin, as discs: centres (n, 2) and radii (n,), m."""
+    if obj == "knife":
+        return (np.array([[dx, 0.0] for dx, _ in KNIFE_DISCS]),
+                np.array([r for _, r in KNIFE_DISCS]))
+    return np.zeros((1, 2)), np.array([_radius(world, obj)])
+
+
+def _setting_spots(world: TabletopWorld) -> dict[str, dict[str, float]]:
+    """Place parameters of a spot beside the plate for the knife, the mug and the cup, by name.
+
+    They get their spots in that order (``SETTING_SIDES``), each in the first direction,
+    turning from its preferred one in steps of 30 degrees either way, where its footprint
+    (``_discs``) lies inside ``SETTING_AREA``, ``SETTING_GAP`` m clear of the other objects
+    where they stand now (in any order of putting them down, each spot is free when its object
+    comes) and of the spots given before, as near the plate as that allows but no farther than
+    ``NEXT_TO - SETTING_GAP`` m off its edge; the cup also keeps 120 degrees or more from the
+    mug. Where no direction is clear, the one with the most room.
+    """
+    centre = world.object_position("plate")[:2]
+    towards_middle = math.copysign(math.pi / 2, -centre[1])
+    (x0, y0), (x1, y1) = SETTING_AREA
+    taken: list[tuple[np.ndarray, np.ndarray]] = []
+    spots: dict[str, dict[str, float]] = {}
+    for obj, side in SETTING_SIDES.items():
+        offsets, radii = _discs(world, obj)
+        others = [n for n in world.object_names() if n not in (obj, "plate")]
+        best, most = None, -np.inf
+        for turn in (0, 1, -1, 2, -2, 3, -3, 4, -4, 5, -5, 6):
+            angle = towards_middle + side + turn * math.pi / 6
+            u = np.array([math.cos(angle), math.sin(angle)])
+            for d in np.arange(0.08, 0.4, 0.005):
+                spot = centre + d * u
+                discs = spot + offsets
+                off_plate = np.min(_gap_to(world, "plate", discs) - radii)
+                off_set = min((np.min(np.linalg.norm(discs[:, None] - q[None], axis=2)
+                                      - radii[:, None] - rq[None]) for q, rq in taken),
+                              default=np.inf)
+                if min(off_plate, off_set) >= SETTING_GAP:
+                    break
+            room = min([float(np.min(_gap_to(world, n, discs) - radii)) for n in others],
+                       default=np.inf)
+            mug = spots.get("mug")
+            apart = obj != "cup" or float(np.dot(u, [mug["x"] - centre[0], mug["y"] - centre[1]])
+                                          ) <= -0.5 * math.dist(centre, (mug["x"], mug["y"]))
+            near = _gap_to(world, "plate", spot[None])[0] <= NEXT_TO - SETTING_GAP
+            inside = (np.all((x0 <= discs[:, 0]) & (discs[:, 0] <= x1) & (y0 <= discs[:, 1])
+                             & (discs[:, 1] <= y1)) and np.hypot(*spot) <= PUT_DOWN_REACH)
+            if inside and apart and near and room > most:
+                best, most = (spot, discs, radii), room
+                if room > SETTING_GAP:
+                    break
+        spot, discs, radii = best
+        taken.append((discs, radii))
+        spots[obj] = {"x": float(spot[0]), "y": float(spot[1]), "z": world.table_height}
+    return spots
+
+
 class SetTable(Task):
-    """Set the table: the mug and the bowl on the plate side by side.
+    """Set the table: the bowl on the plate, the knife, the mug and the cup beside it.
 
     Task
-        Put the bowl on the plate and the mug on the table next to it.
+        Put the bowl on the plate, and the mug, the cup and the knife on the table beside the
+        plate, the mug and the cup on opposite sides of it.
     Randomizations
-        Position and yaw of every object.
+        The plate in front of the robot (``SETTING_PLATE``), the other objects around it;
+        yaw of every object.
     Success
-        ``on_top(bowl, plate)`` and the mug within 0.2 m of the plate, upright and resting.
+        ``on_top(bowl, plate)``; ``next_to(<obj>, plate)`` for the mug, the cup and the knife
+        (resting on the table, the centre within ``NEXT_TO`` m of the plate's edge);
+        ``opposite(mug, cup)`` (more than 90 degrees apart around the plate's centre).
     """
 
     name = "set_table"
-    objects = ("mug", "bowl", "plate")
+    objects = ("mug", "bowl", "plate", "cup", "knife")
+    skill_budget = 16
+
+    @classmethod
+    def arrange(cls, world: TabletopWorld) -> None:
+        """Plate in front of the robot (``SETTING_PLATE``), the rest around it, footprints
+        ``MIN_GAP`` m apart; the mug, the cup and the knife not beside the plate yet (their
+        centres ``MIN_GAP / 2`` m farther than ``NEXT_TO`` off its edge, for the mug's handle,
+        which moves its centre off where it was put)."""
+        radius = {n: _radius(world, n) for n in cls.objects}
+        for _ in range(100):
+            spots = {"plate": world.rng.uniform(*SETTING_PLATE)}
+            world.place_object("plate", *spots["plate"], world.object_yaw("plate"))
+            for name in sorted(radius, key=lambda n: -radius[n])[1:]:  # the plate is largest
+                for _ in range(100):
+                    xy = world.rng.uniform(*WORKSPACE)
+                    apart = all(np.linalg.norm(xy - q) - radius[n] - radius[name] > MIN_GAP
+                                for n, q in spots.items())
+                    if apart and (name == "bowl" or _gap_to(world, "plate", xy[None])[0]
+                                  > NEXT_TO + MIN_GAP / 2):
+                        spots[name] = xy
+                        break
+            if len(spots) == len(radius):
+                break
+        else:
+            raise RuntimeError("no room for the table setting's objects after 100 layouts")
+        for name, (x, y) in spots.items():
+            world.place_object(name, float(x), float(y), world.object_yaw(name))
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Bowl on plate, mug beside it."""
-        near = np.hypot(*(world.object_position("mug")[:2]
-                          - world.object_position("plate")[:2])) < 0.2
-        return {"on_top(bowl, plate)": on_top(world, "bowl", "plate"),
-                "next_to(mug, plate)": bool(near) and not_held(world)}
+        """Bowl on the plate, mug, cup and knife beside it, mug and cup on opposite sides."""
+        beside = {f"next_to({n}, plate)": next_to(world, n) for n in ("mug", "cup", "knife")}
+        return {"on_top(bowl, plate)": on_top(world, "bowl", "plate"), **beside,
+                "opposite(mug, cup)": opposite(world, "mug", "cup")}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Bowl onto the plate, mug to a spot 0.15 m beside the plate towards the middle of
-        the table ("bowl first"); or the mug first, to the first spot 0.15 m from the plate,
-        from that direction on, that is inside the workspace and clear of the bowl ("mug
-        first")."""
-        x, y = world.object_position("plate")[:2]
-        side = -0.15 if y > 0 else 0.15
-        bowl = [PlanStep("bowl", "pick"), PlanStep("plate", "place")]
-        mug = [PlanStep("mug", "pick"),
-               PlanStep("mug", "place", {"x": float(x), "y": float(y + side),
-                                         "z": world.table_height})]
-        mug_first = [PlanStep("mug", "pick"),
-                     PlanStep("mug", "place", _beside(world, "mug", "plate", math.copysign(
-                         math.pi / 2, side), cls.workspace))]
-        return {"bowl first": bowl + mug, "mug first": mug_first + bowl}
+        """The bowl onto the plate, then the mug, the cup and the knife to their spots beside
+        it (``_setting_spots``: the knife next to the plate on the side of the middle of the
+        table, the mug beyond it, the cup on the other side) ("bowl first"); the mug and the
+        cup first, the bowl after them ("mug first"); or the knife first ("knife first")."""
+        spots = _setting_spots(world)
+
+        def setting(order: list[str]) -> list[PlanStep]:
+            return [step for n in order for step in (
+                PlanStep(n, "pick"),
+                PlanStep("plate", "place") if n == "bowl" else PlanStep(n, "place", spots[n]))]
+        return {"bowl first": setting(["bowl", "mug", "cup", "knife"]),
+                "mug first": setting(["mug", "cup", "bowl", "knife"]),
+                "knife first": setting(["knife", "bowl", "mug", "cup"])}
 
 
 class CutBanana(Task):
     """Cut the banana on the cutting board.
 
     Task
-        Pick the knife, cut the banana, put the knife down.
+        Put the banana on the board, pick the knife, cut the banana, put the knife down.
     Randomizations
-        Position and yaw of knife and board; the banana lies on the board, turned at random.
+        Position and yaw of every object: the banana starts on the table, beside the board.
     Success
-        ``cut(banana)`` (two pieces) and the gripper is empty.
+        ``cut(banana)`` (two pieces), ``on_top(banana, cutting_board)`` (both pieces) and the
+        gripper is empty.
     """
 
     name = "cut_banana"
     objects = ("knife", "cutting_board", "banana")
 
     @classmethod
-    def arrange(cls, world: TabletopWorld) -> None:
-        """Banana on the board."""
-        world.place_on("banana", "cutting_board", yaw=world.object_yaw("cutting_board"))
-        world.step(30)
-
-    @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Banana cut, knife put down."""
-        return {"cut(banana)": sliced(world, "banana"), "not_held()": not_held(world)}
+        """Banana cut on the board, knife put down."""
+        pieces = [n for n in ("banana", "banana_piece") if n in world.object_names()]
+        return {"cut(banana)": sliced(world, "banana"),
+                "on_top(banana, cutting_board)": all(on_top(world, p, "cutting_board")
+                                                     for p in pieces),
+                "not_held()": not_held(world)}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick knife, cut banana, place knife where it was (or left or right)."""
-        return _put_down_plans(world, "knife",
-                               [PlanStep("knife", "pick"), PlanStep("banana", "cut")])
+        """Banana onto the board, pick knife, cut banana, place knife where it was (or left or
+        right)."""
+        return _put_down_plans(world, "knife", [
+            PlanStep("banana", "pick"), PlanStep("cutting_board", "place"),
+            PlanStep("knife", "pick"), PlanStep("banana", "cut")])
 
 
 CHEESE_GRATED = 0.75
@@ -770,54 +850,102 @@ class CleanBook(Task):
 
 
 class Sandwich(Task):
-    """Make a sandwich: bread, a slice of cheese, bread.
+    """Make a sandwich on the plate: bread, beef, a slice of cheese, bread.
 
     Task
-        Put the cheese slice on the bread and the top slice on the cheese.
+        Put the bread on the plate, the beef and the cheese slice on the bread (in either
+        order, each on the one before) and the top slice on them.
     Randomizations
         Position and yaw of every object.
     Success
-        ``on_top(cheese_slice, bread)`` and ``on_top(bread_top, cheese_slice)``.
+        ``on_top(bread, plate)``, both fillings on the bread (``on_top(beef, bread)``,
+        ``on_top(cheese_slice, bread)``) and the top slice over both (``on_top(bread_top,
+        beef)``, ``on_top(bread_top, cheese_slice)``), all resting.
     """
 
     name = "sandwich"
-    objects = ("bread", "cheese_slice", "bread_top")
+    objects = ("plate", "bread", "beef", "cheese_slice", "bread_top")
+    skill_budget = 16
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
-        """Cheese on the bread, top slice on the cheese."""
-        return {"on_top(cheese_slice, bread)": on_top(world, "cheese_slice", "bread"),
-                "on_top(bread_top, cheese_slice)": on_top(world, "bread_top", "cheese_slice")}
+        """Bread on the plate, the fillings on the bread, the top slice over the fillings."""
+        pairs = [("bread", "plate"), ("beef", "bread"), ("cheese_slice", "bread"),
+                 ("bread_top", "beef"), ("bread_top", "cheese_slice")]
+        return {f"on_top({a}, {b})": on_top(world, a, b) for a, b in pairs}
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Cheese onto the bread, top slice onto the cheese: the only order (the goal fixes
-        which slice lies on which)."""
-        return {"cheese, then top": [
-            PlanStep("cheese_slice", "pick"), PlanStep("bread", "place"),
-            PlanStep("bread_top", "pick"), PlanStep("cheese_slice", "place")]}
+        """Bread onto the plate, each filling onto what was put down last, the top slice last:
+        the beef first ("beef, then cheese") or the cheese first ("cheese, then beef")."""
+        def stack(order: tuple[str, ...]) -> list[PlanStep]:
+            return [step for below, food in zip(("plate", *order[:-1]), order, strict=True)
+                    for step in (PlanStep(food, "pick"), PlanStep(below, "place"))]
+        return {"beef, then cheese": stack(("bread", "beef", "cheese_slice", "bread_top")),
+                "cheese, then beef": stack(("bread", "cheese_slice", "beef", "bread_top"))}
+
+
+SHOT = 0.2
+"""Distance of the hockey puck's shooting spot from the goal's centre, towards the middle line
+(y = 0), in m."""
+SHOT_FAR = 0.04
+"""How much farther than the longest sweep (``skills.tools.SWEEP_RANGE``) the hockey puck
+starts from the goal's centre, at least, in m."""
+SHOT_LANE = 0.08
+"""Half width of the hockey shot's lane (the puck's and the stick head's path), and how far it
+reaches behind the shooting spot, in m."""
+
+
+def _box_gap(points: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Distance of each point (n, 2) m from the axis-aligned box [``lo``, ``hi``] (2,) m, in m,
+    shape (n,)."""
+    return np.linalg.norm(np.maximum(np.maximum(lo - points, points - hi), 0.0), axis=1)
 
 
 class Hockey(Task):
-    """Score a goal: hit the puck into the goal area with the hockey stick.
+    """Score a goal: put the puck at a shooting spot, hit it into the goal with the stick.
 
     Task
-        Pick the stick, sweep the puck onto the goal area, put the stick down.
+        Pick the puck and put it down at a shooting spot in front of the goal (``SHOT`` m from
+        the goal's centre, towards the middle of the table), pick the stick, sweep the puck
+        onto the goal area, put the stick down.
     Randomizations
-        Position and yaw of stick and puck, within 0.2 m of the middle line; the goal lies
-        0.2 m beside the puck, towards the middle.
+        The goal near one side of the table (0.2-0.25 m from the middle line); the puck on the
+        other side, farther from the goal than a sweep reaches (``skills.tools.SWEEP_RANGE``),
+        so it must be carried to the shooting spot first; the stick clear of the puck and of
+        the shot's lane; yaws of puck and stick.
     Success
         ``on_top(puck, goal)`` and the gripper is empty.
     """
 
     name = "hockey"
     objects = ("hockey_stick", "puck", "goal")
-    workspace = SWEEP_WORKSPACE
 
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
-        """Goal 0.2 m beside the puck, towards the middle of the table."""
-        _area_beside(world, "puck", "goal")
+        """Goal at a side, puck out of the stick's reach of it, stick clear of both."""
+        rng = world.rng
+        (x0, y0), (x1, y1) = WORKSPACE
+        stick, puck = _radius(world, "hockey_stick"), _radius(world, "puck")
+        for _ in range(1000):
+            side = float(rng.choice([-1.0, 1.0]))
+            goal = np.array([rng.uniform(0.42, 0.58), side * rng.uniform(0.2, 0.25)])
+            start = np.array([rng.uniform(0.38, 0.62), -side * rng.uniform(0.22, 0.28)])
+            tool = np.array([rng.uniform(x0, x1), rng.uniform(y0, y1)])
+            spot_y = goal[1] - side * SHOT
+            lane = (np.array([goal[0] - SHOT_LANE, min(spot_y - side * SHOT_LANE, goal[1])]),
+                    np.array([goal[0] + SHOT_LANE, max(spot_y - side * SHOT_LANE, goal[1])]))
+            if (np.linalg.norm(start - goal) > SWEEP_RANGE[1] + SHOT_FAR
+                    and np.linalg.norm(tool - start) - stick - puck > MIN_GAP / 2
+                    and _box_gap(tool[None], *lane)[0] - stick > MIN_GAP / 2):
+                break
+        else:  # about 1 draw in 20 fits: 1000 misses never happen
+            raise RuntimeError("no hockey layout found in 1000 draws")
+        world.place_object("goal", float(goal[0]), float(goal[1]))
+        world.place_object("puck", float(start[0]), float(start[1]), world.object_yaw("puck"))
+        world.place_object("hockey_stick", float(tool[0]), float(tool[1]),
+                           world.object_yaw("hockey_stick"))
+        world.step(30)
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
@@ -827,9 +955,14 @@ class Hockey(Task):
 
     @classmethod
     def plans(cls, world: TabletopWorld) -> dict[str, list[PlanStep]]:
-        """Pick stick, sweep the puck to the goal's centre, place the stick back (or left or
-        right)."""
-        return _sweep_onto(world, "hockey_stick", "puck", "goal")
+        """Pick the puck, place it at the shooting spot, pick the stick, sweep the puck to the
+        goal's centre, place the stick back (or left or right)."""
+        x, y = world.object_position("goal")[:2]
+        spot = {"x": float(x), "y": float(y - math.copysign(SHOT, y)), "z": world.table_height}
+        return _put_down_plans(world, "hockey_stick", [
+            PlanStep("puck", "pick"), PlanStep("puck", "place", spot),
+            PlanStep("hockey_stick", "pick"),
+            PlanStep("puck", "sweep", {"x": float(x), "y": float(y)})])
 
 
 TIC_TAC_TOE_CELL = 0.08
