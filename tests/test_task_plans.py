@@ -11,7 +11,7 @@ from sim.tasks import TASKS
 from sim.tasks.franka import OTHER_SPOT, PUT_DOWN_REACH, _gap_to, _radius
 from skills import SKILLS, get_skill
 
-ONE_PLAN = {"open_basket", "open_gift", "sandwich", "pet_dog"}
+ONE_PLAN = {"open_basket", "open_gift", "sandwich"}
 """Tasks whose goal or robot leaves one way only (see their ``plans`` docstrings)."""
 PUT_DOWN = {"wipe_spill": "sponge", "clean_book": "sponge", "pour_tea": "teapot",
             "cut_banana": "knife", "cook_pasta": "ladle", "iron_cloth": "iron",
@@ -111,6 +111,8 @@ def test_gap_to_measures_from_the_turned_footprint():
     ("wipe_spill", "sponge right"),
     ("cube_in_tray", "tray left"),
     ("covid_care", "person, left side"),
+    ("trash_disposal", "bin, room side"),
+    ("pet_dog", "pet first"),
     ("sukiyaki", "beef last, ladle back"),
     ("water_plant", "plant, inner side"),
 ])
