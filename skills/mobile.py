@@ -57,8 +57,9 @@ HANDOVER_HEIGHT = 0.85
 """Height of the gripper centre when offering an object to a person, in m."""
 PERSON_REACH = 0.5
 """Largest horizontal distance from a person's centre to an object they can take, in m."""
-HAND_HEIGHTS = (0.7, 1.3)
-"""Heights between which a standing person takes an object comfortably, in m."""
+HAND_HEIGHTS = (0.8, 1.3)
+"""Heights between which a standing person takes an object comfortably (hip to shoulder), in
+m: an object carried in the arm's home pose (about 0.72 m) is not yet offered."""
 
 
 class MobileRobot(Protocol):

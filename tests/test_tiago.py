@@ -398,6 +398,12 @@ def test_handover_holds_the_bottle_out_to_the_person(covid_run):
     assert world.robot.held_object() == "bottle" and gap <= 0.5
 
 
+def test_carrying_the_bottle_up_to_the_person_is_not_handing_it_over(covid_run):
+    world = at(covid_run, 7)  # beside the person, the bottle in the gripper at home
+    assert world.robot.held_object() == "bottle"
+    assert not CovidCare.goal_predicates(world)["handed_over(bottle, person)"]
+
+
 def test_handover_needs_a_held_object(covid_run):
     world = at(covid_run, 5)  # at the counter, the tissue in the bin
     with pytest.raises(PreconditionFailure, match="holds nothing"):

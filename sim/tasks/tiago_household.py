@@ -155,7 +155,7 @@ class CovidCare(HouseholdTask):
     Success
         ``inside(trash, bin)`` (as in ``TrashDisposal``) and ``handed_over(bottle, person)``:
         the bottle is in the gripper, its centre within 0.5 m (horizontally) of the person's
-        centre and 0.7-1.3 m above the floor.
+        centre and 0.8-1.3 m above the floor (held out: carried, it hangs lower).
     """
 
     name = "covid_care"
