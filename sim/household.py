@@ -1,5 +1,5 @@
-"""A room for TIAGo: floor, a counter, a bin, a dog, a person, a potted plant and small items
-on the counter.
+"""A room for TIAGo: floor, a counter, a bin, a dog and its bowl, a person, a potted plant and
+small items on the counter.
 
 The world is a ``skills.robot.Scene`` (``table_height`` is the counter top). Every household
 body is built here from primitive shapes (boxes, cylinders, spheres), so collisions are cheap
@@ -76,6 +76,13 @@ def _dog() -> tuple[Box, ...]:
     return (((0.0, 0.0, 0.5), (0.6, 0.2, 0.2)), ((0.36, 0.0, 0.55), (0.16, 0.14, 0.1)), *legs)
 
 
+def _feeder(size: float, stand: float, rim: float, wall: float = 0.01) -> tuple[Box, ...]:
+    """A raised dog feeder: a square stand ``stand`` m tall carrying a bowl ``size`` m wide
+    whose walls rise ``rim`` m above the stand."""
+    walls = tuple(((x, y, stand + z), dims) for (x, y, z), dims in _bin(size, rim, wall)[1:])
+    return (((0.0, 0.0, stand / 2), (size, size, stand)), *walls)
+
+
 def _planter(size: float, height: float, soil: float, wall: float = 0.015) -> tuple[Box, ...]:
     """A square pot ``size`` m wide and ``height`` m tall, open at the top, with soil up to
     ``soil`` m."""
@@ -127,15 +134,29 @@ HOUSEHOLD: dict[str, HouseholdObject] = {
                    (*NAVIGABLE, "fillable")),
         _planter(0.32, 0.62, 0.47), (0.75, 0.4, 0.25, 1.0), 0.0,
     ),
+    "treat": HouseholdObject(
+        # A rubber chew toy stuffed with food, as tall as the trash: the arm grasps it from
+        # above (a flat biscuit lies too low for TIAGo's reach over the counter).
+        ObjectInfo("treat", "dog treat", True, False, (0.07, 0.05, 0.08), "orange", NAVIGABLE),
+        (((0.0, 0.0, 0.04), (0.07, 0.05, 0.08)),), (0.95, 0.5, 0.1, 1.0), 0.05,
+    ),
+    "dog_bowl": HouseholdObject(
+        # On a raised stand, as a big dog's bowl often is: TIAGo's arm does not reach the floor.
+        ObjectInfo("dog_bowl", "dog bowl", False, True, (0.26, 0.26, 0.36), "blue", NAVIGABLE),
+        _feeder(0.26, 0.3, 0.06), (0.25, 0.35, 0.8, 1.0), 0.0,
+    ),
 }
 """Every object a household world can hold, by name."""
 
 LANDMARK_REGIONS: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
     "counter": ((1.15, -0.3), (1.35, 0.3)),
     "bin": ((-0.2, 1.2), (0.4, 1.5)),
-    "dog": ((-0.1, -1.5), (0.5, -1.2)),
+    # the dog lies clear of the counter's corner: the base stands across it, beside its back
+    "dog": ((-0.3, -1.5), (0.3, -1.2)),
     "person": ((-1.4, -0.4), (-1.2, 0.4)),
     "plant": ((-0.9, -1.3), (-0.5, -0.9)),
+    # by the wall on the bin's side, where the base reaches it from the room's open middle
+    "dog_bowl": ((-0.9, 0.8), (-0.6, 1.1)),
 }
 """Objects standing on the floor: (x, y) low and high corners, in m, where each stands."""
 DOG_YAW = 0.3
@@ -161,7 +182,7 @@ class HouseholdWorld(World):
     ----------
     objects : sequence of str
         Names from ``HOUSEHOLD``; ``"counter"`` must be among them when an item that stands on
-        it (``"trash"``, ``"bottle"``) is.
+        it (``"trash"``, ``"bottle"``, ``"treat"``, ``"watering_can"``) is.
     seed : int
         Seed of the random poses.
     gui : bool

@@ -39,6 +39,8 @@ NAVIGABLE = "navigable"
 household scene, nothing on the Franka's table."""
 POSE_TOLERANCE = (0.02, 0.05)
 """Largest base error after ``MoveTo``: position in m, heading in rad."""
+DROP_CATEGORIES = ("bin", "dog bowl")
+"""Categories of the containers ``Drop`` lets go over."""
 DROP_HEIGHT = 0.25
 """Height of the held object's bottom above a container's rim when dropped, in m."""
 SETTLE_STEPS = 120
@@ -55,8 +57,9 @@ HANDOVER_HEIGHT = 0.85
 """Height of the gripper centre when offering an object to a person, in m."""
 PERSON_REACH = 0.5
 """Largest horizontal distance from a person's centre to an object they can take, in m."""
-HAND_HEIGHTS = (0.7, 1.3)
-"""Heights between which a standing person takes an object comfortably, in m."""
+HAND_HEIGHTS = (0.8, 1.3)
+"""Heights between which a standing person takes an object comfortably (hip to shoulder), in
+m: an object carried in the arm's home pose (about 0.72 m) is not yet offered."""
 
 
 class MobileRobot(Protocol):
@@ -229,8 +232,9 @@ class Drop(Skill):
 
     @classmethod
     def applies_to(cls, info: ObjectInfo) -> bool:
-        """Bins the robot can drive up to (``NAVIGABLE``)."""
-        return info.container and info.category == "bin" and NAVIGABLE in info.abilities
+        """Bins and dog bowls (``DROP_CATEGORIES``) the robot can drive up to (``NAVIGABLE``)."""
+        return (info.container and info.category in DROP_CATEGORIES
+                and NAVIGABLE in info.abilities)
 
     @classmethod
     def _check_preconditions(cls, scene: Scene, params: dict[str, Any]) -> None:
@@ -268,7 +272,7 @@ class Drop(Skill):
 
 
 class Pet(Skill):
-    """Stroke the dog along its back with the closed hand."""
+    """Stroke the dog along its back with the closed hand, then take the arm home."""
 
     name = "pet"
     description = "stroke its back"
@@ -316,6 +320,7 @@ class Pet(Skill):
         robot.move_ee(end + touch, orientation=orn, max_steps=budget.left, **kw)
         robot.move_ee(end + touch + lift, orientation=orn, max_steps=budget.left, **kw)
         robot.open_gripper(max_steps=budget.left, **kw)
+        robot.home(max_steps=budget.left, **kw)  # arm in, clear of what the base passes next
         return {"since": t0, "line": (start, end)}
 
     @classmethod

@@ -11,8 +11,6 @@ from sim.tasks import TASKS
 from sim.tasks.franka import OTHER_SPOT, PUT_DOWN_REACH, _gap_to, _radius
 from skills import SKILLS, get_skill
 
-ONE_PLAN = {"pet_dog"}
-"""Tasks whose goal or robot leaves one way only (see their ``plans`` docstrings)."""
 PUT_DOWN = {"pour_tea": "teapot", "cut_banana": "knife", "hockey": "hockey_stick"}
 """Tasks whose tool is put down back, left or right, and the tool."""
 
@@ -44,7 +42,7 @@ def test_plans_are_named_distinct_and_start_with_the_reference_plan(name):
                             assert p.low <= params[p.name] <= p.high, (name, step, p)
             names.append(list(plans))
     assert names[0] == names[1], f"{name}: plan names depend on the seed"
-    assert (len(names[0]) == 1) == (name in ONE_PLAN), names[0]
+    assert len(names[0]) >= 2, names[0]  # every task leaves a person a choice
 
 
 @pytest.mark.parametrize("name", sorted(PUT_DOWN))
@@ -110,6 +108,8 @@ def test_gap_to_measures_from_the_turned_footprint():
     ("wipe_spill", "bowl right"),
     ("cube_in_tray", "tray left"),
     ("covid_care", "person, left side"),
+    ("trash_disposal", "bin, room side"),
+    ("pet_dog", "pet first"),
     ("sukiyaki", "beef last, ladle back"),
     ("water_plant", "plant, inner side"),
 ])

@@ -11,6 +11,7 @@ import pytest
 
 from noir.config import LoopConfig
 from noir.demo import run_session
+from noir.experiment import PAPER
 from noir.session import read_events
 from sim.household import HouseholdWorld
 from sim.tasks import TASKS
@@ -139,11 +140,42 @@ def test_tiago_tasks_are_registered(name):
     assert TASKS[name].__doc__.count("Randomizations") == 1
 
 
+@pytest.mark.parametrize("name", ["trash_disposal", "pet_dog", "covid_care"])
+def test_every_plan_is_as_long_as_noirs_horizon_within_one_step(name):
+    with TASKS[name].make_world(1) as world:
+        lengths = [len(plan) for plan in TASKS[name].plans(world).values()]
+    assert all(abs(n - PAPER[name][1]) <= 1 for n in lengths), (lengths, PAPER[name])
+
+
 @pytest.mark.parametrize("run_name", ["trash_run", "dog_run", "covid_run"])
 def test_reference_plan_reaches_the_goal(run_name, request):
     run = request.getfixturevalue(run_name)
     assert run.start_predicates and not any(run.start_predicates.values())
     assert all(run.end_predicates.values()), run.end_predicates
+
+
+@pytest.mark.parametrize(("run_name", "name", "first_done", "then"), [
+    ("trash_run", "trash_disposal", {"inside(trash, bin)": True, "inside(bottle, bin)": False},
+     "bottle"),
+    ("covid_run", "covid_care",
+     {"inside(trash, bin)": True, "handed_over(bottle, person)": False}, "bottle"),
+    ("dog_run", "pet_dog", {"inside(treat, dog_bowl)": True, "petted(dog)": False}, "dog"),
+])
+def test_the_first_sub_goal_alone_is_not_the_goal(run_name, name, first_done, then, request):
+    """Halfway through the reference plan (after the first drop) one goal holds, not both."""
+    world = at(request.getfixturevalue(run_name), 4)
+    task = TASKS[name]
+    assert task.goal_predicates(world) == first_done and not task.success(world)
+    assert task.reference_plan(world)[4].object == then
+
+
+def test_the_treat_and_the_raised_bowl_have_their_listed_sizes():
+    with HouseholdWorld(("counter", "treat", "dog_bowl"), seed=0) as world:
+        for name in ("treat", "dog_bowl"):
+            world.set_object_pose(name, (0.0, 2.0, 0.0))
+            lo, hi = world.object_aabb(name)
+            np.testing.assert_allclose(hi - lo, world.object_info(name).size, atol=1e-3,
+                                       err_msg=name)
 
 
 def test_task_layout_follows_the_seed():
@@ -234,7 +266,7 @@ def test_the_loop_drives_to_points_chosen_with_the_cursor_and_disposes_of_the_tr
     summary, folder = run_session("trash_disposal", source="simulated", seed=0,
                                   profile="noir-like", config=LoopConfig(), folder=tmp_path / "s")
     moves = [e for e in read_events(folder) if e["event"] == "where" and e["skill"] == "move_to"]
-    assert len(moves) == 2 and max(e["error_px"] for e in moves) > 5  # NOIR's axis cursor
+    assert len(moves) == 4 and max(e["error_px"] for e in moves) > 5  # NOIR's axis cursor
     assert summary["success"] and summary["n_skill_failures"] == 0
 
 
@@ -243,6 +275,22 @@ def test_mobile_skills_apply_to_household_objects_only(trash_run):
     assert not MoveTo.applies_to(world.object_info("counter"))
     with pytest.raises(ValueError, match=r"applicable: \['bin'\]"):
         Drop.validate(world, {"container": "counter"})
+
+
+def test_drop_applies_to_the_dog_bowl_not_the_dog(dog_run):
+    world = at(dog_run, 0)
+    assert Drop.applies_to(world.object_info("dog_bowl"))
+    with pytest.raises(ValueError, match=r"applicable: \['dog_bowl'\]"):
+        Drop.validate(world, {"container": "dog"})
+
+
+def test_drop_lets_the_treat_fall_into_the_raised_bowl(dog_run):
+    world = at(dog_run, 4)  # after the drop
+    lo, hi = world.object_aabb("dog_bowl", base_only=True)
+    treat = world.object_position("treat")
+    assert world.robot.held_object() is None
+    assert np.all(lo[:2] < treat[:2]) and np.all(treat[:2] < hi[:2])
+    assert 0.3 < treat[2] < hi[2]  # on the stand, within the bowl's walls
 
 
 # -- Pick -------------------------------------------------------------------------------
@@ -300,6 +348,14 @@ def test_pet_strokes_along_the_back(dog_run):
     assert min(p[2] for p in world.strokes) > world.object_top("dog")[2] - 0.015
 
 
+def test_pet_takes_the_arm_home_after_the_stroke(dog_run):
+    world = dog_run.world
+    world.restore_state(dog_run.end)
+    home = world.robot.ee_position()
+    world.robot.home()
+    np.testing.assert_allclose(world.robot.ee_position(), home, atol=0.01)
+
+
 def test_pet_refuses_while_holding(trash_run):
     world = at(trash_run, 2)
     with pytest.raises(PreconditionFailure, match="holding 'trash'"):
@@ -314,21 +370,21 @@ def test_pet_far_from_the_dog_is_a_planning_failure(dog_run):
 
 
 def test_pet_times_out(dog_run, monkeypatch):
-    world = at(dog_run, 1)
+    world = at(dog_run, 5)
     monkeypatch.setattr(Pet, "step_budget", 50)
     with pytest.raises(TimeoutFailure):
         Pet.run(world, {"object": "dog"})
 
 
 def test_pet_is_interruptible(dog_run):
-    world = at(dog_run, 1)
+    world = at(dog_run, 5)
     t0 = world.sim_time
     with pytest.raises(InterruptedFailure):
         Pet.run(world, {"object": "dog"}, should_stop=lambda: world.sim_time > t0 + 0.3)
 
 
 def test_pet_success_check_needs_touches(dog_run):
-    world = at(dog_run, 1)
+    world = at(dog_run, 5)
     line = Pet.stroke_line(world, "dog")
     with pytest.raises(ExecutionFailure, match="touched only 0.000 m"):
         Pet._check_success(world, {"object": "dog"}, {"line": line})
@@ -342,34 +398,40 @@ def test_handover_holds_the_bottle_out_to_the_person(covid_run):
     assert world.robot.held_object() == "bottle" and gap <= 0.5
 
 
+def test_carrying_the_bottle_up_to_the_person_is_not_handing_it_over(covid_run):
+    world = at(covid_run, 7)  # beside the person, the bottle in the gripper at home
+    assert world.robot.held_object() == "bottle"
+    assert not CovidCare.goal_predicates(world)["handed_over(bottle, person)"]
+
+
 def test_handover_needs_a_held_object(covid_run):
-    world = at(covid_run, 1)
+    world = at(covid_run, 5)  # at the counter, the tissue in the bin
     with pytest.raises(PreconditionFailure, match="holds nothing"):
         Handover.run(world, {"person": "person"})
 
 
 def test_handover_far_from_the_person_is_refused(covid_run):
-    world = at(covid_run, 2)  # holding the bottle at the counter
+    world = at(covid_run, 6)  # holding the bottle at the counter
     with pytest.raises(PreconditionFailure, match="move to 'person' first"):
         Handover.run(world, {"person": "person"})
 
 
 def test_handover_times_out(covid_run, monkeypatch):
-    world = at(covid_run, 3)
+    world = at(covid_run, 7)
     monkeypatch.setattr(Handover, "step_budget", 10)
     with pytest.raises(TimeoutFailure):
         Handover.run(world, {"person": "person"})
 
 
 def test_handover_is_interruptible(covid_run):
-    world = at(covid_run, 3)
+    world = at(covid_run, 7)
     t0 = world.sim_time
     with pytest.raises(InterruptedFailure):
         Handover.run(world, {"person": "person"}, should_stop=lambda: world.sim_time > t0 + 0.1)
 
 
 def test_handover_success_check_rejects_a_dropped_object(covid_run):
-    world = at(covid_run, 3)
+    world = at(covid_run, 7)
     world.robot.open_gripper()
     with pytest.raises(ExecutionFailure, match="not within reach"):
         Handover._check_success(world, {"person": "person"}, {"object": "bottle"})

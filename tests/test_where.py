@@ -80,15 +80,16 @@ def test_a_grasp_point_is_chosen_on_the_object_with_the_cursor_and_replays(tmp_p
 
 
 def test_no_grasp_point_is_asked_for_on_an_object_the_camera_does_not_see_wholly(tmp_path):
-    """Once TIAGo stands beside the trash its own body hides it from the top camera: there
-    is no point on it to choose, and the pick grasps where it would without one."""
+    """Once TIAGo stands beside the trash (or the bottle) its own body hides it from the top
+    camera: there is no point on it to choose, and the pick grasps where it would without
+    one."""
     summary, folder = run_session("trash_disposal", source="simulated", seed=0,
                                   folder=tmp_path / "run", config=LoopConfig(grasp_point=True))
     assert summary["success"] is True
     events = read_events(folder)
-    assert [e["skill"] for e in events if e["event"] == "where"] == ["move_to", "move_to"]
-    (pick,) = [e for e in events if e["event"] == "skill_end" and e["skill"] == "pick"]
-    assert pick["params"] == {"object": "trash"}
+    assert [e["skill"] for e in events if e["event"] == "where"] == ["move_to"] * 4
+    picks = [e["params"] for e in events if e["event"] == "skill_end" and e["skill"] == "pick"]
+    assert picks == [{"object": "trash"}, {"object": "bottle"}]
 
 
 def test_records_without_grasp_point_read_as_before():

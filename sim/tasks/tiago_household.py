@@ -48,99 +48,135 @@ class HouseholdTask(Task):
         return world
 
 
+def _dispose(item: str, bin_step: PlanStep) -> list[PlanStep]:
+    """Move to ``item`` on the counter, pick it, move to the bin (``bin_step``), drop it in."""
+    return [PlanStep(item, "move_to"), PlanStep(item, "pick"), bin_step,
+            PlanStep("bin", "drop_into")]
+
+
 class TrashDisposal(HouseholdTask):
-    """Throw the piece of trash on the counter into the bin.
+    """Throw the two pieces of trash on the counter, a crumpled tissue and an empty bottle,
+    into the bin.
 
     Task
-        Drive to the counter, pick the trash up, drive to the bin and drop it in; the dog is in
-        the room (an obstacle for the base).
+        Drive to the counter, pick one piece up, drive to the bin and drop it in; then the same
+        for the other piece (the robot carries one thing at a time). The dog is in the room (an
+        obstacle for the base).
     Randomizations
         From the seed (``sim.household.HouseholdWorld``): the counter's, the bin's and the
-        dog's (x, y) within their regions, the dog's yaw within ±0.3 rad, the trash's place
-        0.08-0.16 m from the counter's front edge, its lane along the counter and its yaw.
+        dog's (x, y) within their regions, the dog's yaw within ±0.3 rad; each piece's place
+        0.08-0.16 m from the counter's front edge, its lane along the counter (two of three)
+        and its yaw.
     Success
-        ``inside(trash, bin)``: the trash's bounding box lies within the bin's in (x, y), its
-        bottom is below the rim, it is nearly still and not held.
+        ``inside(trash, bin)`` and ``inside(bottle, bin)``: each piece's bounding box lies
+        within the bin's in (x, y), its bottom is below the rim, it is nearly still and not
+        held.
     """
 
     name = "trash_disposal"
-    objects = ("counter", "trash", "bin", "dog")
+    objects = ("counter", "trash", "bottle", "bin", "dog")
+    skill_budget = 16
 
     @classmethod
     def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
-        """``{"inside(trash, bin)": ...}``."""
-        return {"inside(trash, bin)": inside(world, "trash", "bin")}  # type: ignore[arg-type]
+        """``{"inside(trash, bin)": ..., "inside(bottle, bin)": ...}``."""
+        return {f"inside({item}, bin)": inside(world, item, "bin")  # type: ignore[arg-type]
+                for item in ("trash", "bottle")}
 
     @classmethod
     def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
-        """Move to the trash, pick it, move to the bin, drop it in; at the bin the robot
-        stands on the side nearest where it comes from ("bin, nearest side"), or the person
-        points at the floor beside the bin's counter side (+x) or back side (-x)."""
-        fetch = [PlanStep("trash", "move_to"), PlanStep("trash", "pick")]
-        drop = PlanStep("bin", "drop_into")
+        """Dispose of the tissue (``trash``), then the bottle (or the bottle first): move to
+        it, pick it, move to the bin, drop it in. At the bin the robot stands on the side
+        nearest where it comes from, or the person points at the floor on the bin's room side
+        (-y) both times. (Not the counter side, +x, or the back, -x: from there the straight
+        drive back to the counter can meet the counter's corner or the bin.)"""
+        nearest = PlanStep("bin", "move_to")
+        room_side = _stand_beside(world, "bin", -math.pi / 2)
         return {
-            "bin, nearest side": [*fetch, PlanStep("bin", "move_to"), drop],
-            "bin, counter side": [*fetch, _stand_beside(world, "bin", 0.0), drop],
-            "bin, back side": [*fetch, _stand_beside(world, "bin", math.pi), drop],
+            "trash first": [*_dispose("trash", nearest), *_dispose("bottle", nearest)],
+            "bottle first": [*_dispose("bottle", nearest), *_dispose("trash", nearest)],
+            "bin, room side": [*_dispose("trash", room_side), *_dispose("bottle", room_side)],
         }
 
 
 class PetDog(HouseholdTask):
-    """Pet the dog.
+    """Give the dog a treat in its bowl and pet it.
 
     Task
-        Drive up beside the dog and stroke its back with the hand.
+        Drive to the counter, pick the treat (a chew toy stuffed with food) up, drive to the
+        dog's bowl (on a raised stand, by the wall) and drop it in; drive up beside the dog
+        and stroke its back with the hand.
     Randomizations
-        From the seed: the dog's (x, y) within its region and its yaw within ±0.3 rad; the
-        counter, trash and bin as in ``TrashDisposal`` (obstacles for the base).
+        From the seed: the counter's, the dog's and the bowl's (x, y) within their regions,
+        the dog's yaw within ±0.3 rad; the treat's place 0.08-0.16 m from the counter's front
+        edge, its lane along the counter and its yaw.
     Success
-        ``petted(dog)``: the hand touched (within 1 cm) a stretch of at least 0.2 m along the
-        dog's back.
+        ``inside(treat, dog_bowl)`` (as in ``TrashDisposal``) and ``petted(dog)``: the hand
+        touched (within 1 cm) a stretch of at least 0.2 m along the dog's back.
     """
 
     name = "pet_dog"
-    objects = ("counter", "trash", "bin", "dog")
+    objects = ("counter", "treat", "dog", "dog_bowl")
 
     @classmethod
     def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
-        """``{"petted(dog)": ...}``."""
-        return {"petted(dog)": petted(world, "dog")}
+        """``{"inside(treat, dog_bowl)": ..., "petted(dog)": ...}``."""
+        return {"inside(treat, dog_bowl)": inside(world, "treat", "dog_bowl"),  # type: ignore[arg-type]
+                "petted(dog)": petted(world, "dog")}
 
     @classmethod
     def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
-        """Move to the dog, pet it: the only plan. The base stands across the dog
+        """Move to the treat, pick it, move to the bowl, drop it in, move to the dog, pet it;
+        or pet the dog first, then point at the floor in front of the counter (-x of the
+        treat) to go back to it (left to itself the base would come from the dog's side and
+        reach along the counter's edge). The base stands across the dog
         (``skills.mobile.stances``) and drives straight, so the dog's far side is out of
         reach, and the stroke runs tail to neck."""
-        return {"pet from the near side": [PlanStep("dog", "move_to"), PlanStep("dog", "pet")]}
+        def feed(to_treat: PlanStep) -> list[PlanStep]:
+            return [to_treat, PlanStep("treat", "pick"), PlanStep("dog_bowl", "move_to"),
+                    PlanStep("dog_bowl", "drop_into")]
+
+        pet = [PlanStep("dog", "move_to"), PlanStep("dog", "pet")]
+        return {"treat first": [*feed(PlanStep("treat", "move_to")), *pet],
+                "pet first": [*pet, *feed(_stand_beside(world, "treat", math.pi))]}
 
 
 class CovidCare(HouseholdTask):
-    """Bring the bottle of hand sanitizer on the counter to the person.
+    """Throw the used tissue on the counter into the bin, then bring the bottle of hand
+    sanitizer on the counter to the person.
 
     Task
-        Drive to the counter, pick the bottle up, drive to the person and hold it out to them.
+        Drive to the counter, pick the tissue up, drive to the bin and drop it in; drive back to
+        the counter, pick the bottle up, drive to the person and hold it out to them.
     Randomizations
         From the seed: the counter's, the bin's and the person's (x, y) within their regions;
-        the bottle's place 0.08-0.16 m from the counter's front edge, its lane and its yaw.
+        the tissue's and the bottle's places 0.08-0.16 m from the counter's front edge, their
+        lanes along the counter (two of three) and their yaws.
     Success
-        ``handed_over(bottle, person)``: the bottle is in the gripper, its centre within 0.5 m
-        (horizontally) of the person's centre and 0.7-1.3 m above the floor.
+        ``inside(trash, bin)`` (as in ``TrashDisposal``) and ``handed_over(bottle, person)``:
+        the bottle is in the gripper, its centre within 0.5 m (horizontally) of the person's
+        centre and 0.8-1.3 m above the floor (held out: carried, it hangs lower).
     """
 
     name = "covid_care"
-    objects = ("counter", "bottle", "bin", "person")
+    objects = ("counter", "trash", "bottle", "bin", "person")
+    skill_budget = 16
 
     @classmethod
     def goal_predicates(cls, world: HouseholdWorld) -> dict[str, bool]:  # type: ignore[override]
-        """``{"handed_over(bottle, person)": ...}``."""
-        return {"handed_over(bottle, person)": handed_over(world, "bottle", "person")}
+        """``{"inside(trash, bin)": ..., "handed_over(bottle, person)": ...}``."""
+        return {"inside(trash, bin)": inside(world, "trash", "bin"),  # type: ignore[arg-type]
+                "handed_over(bottle, person)": handed_over(world, "bottle", "person")}
 
     @classmethod
     def plans(cls, world: HouseholdWorld) -> dict[str, list[PlanStep]]:  # type: ignore[override]
-        """Move to the bottle, pick it, move to the person, hand it over; the robot stands
-        in front of the person (+x, the side it comes from: "person, front") or the person
-        points at the floor on their left (+y) or right (-y)."""
-        fetch = [PlanStep("bottle", "move_to"), PlanStep("bottle", "pick")]
+        """Dispose of the tissue (move to it, pick it, move to the bin, drop it in), then move
+        to the bottle, pick it, move to the person, hand it over; the robot stands in front of
+        the person (+x, the side it comes from: "person, front") or the person points at the
+        floor on their left (+y) or right (-y). The bottle comes last: the person takes it from
+        the gripper."""
+        tissue = _dispose("trash", PlanStep("bin", "move_to"))
+        fetch = [*tissue, PlanStep("bottle", "move_to"), PlanStep("bottle", "pick")]
         give = PlanStep("person", "handover")
         return {
             "person, front": [*fetch, PlanStep("person", "move_to"), give],
