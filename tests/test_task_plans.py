@@ -102,6 +102,9 @@ def test_gap_to_measures_from_the_turned_footprint():
 
 @pytest.mark.parametrize(("name", "plan"), [
     ("collect_toy", "block first"),
+    ("collect_toy", "ball first"),
+    ("open_basket", "lego first"),
+    ("open_gift", "book right, present left"),
     ("set_table", "mug first"),
     ("sandwich", "cheese, then beef"),
     ("tic_tac_toe", "corner, fork at the far corners"),

@@ -123,6 +123,13 @@ def clear(world: TabletopWorld, patch: str) -> bool:
     return not Wipe.standing_on(world, patch)
 
 
+def _stand_on_middle(world: TabletopWorld, obj: str, patch: str) -> None:
+    """Put ``obj`` on the middle of flat ``patch`` (keeping its yaw) and let it settle."""
+    x, y = world.object_position(patch)[:2]
+    world.place_object(obj, float(x), float(y), world.object_yaw(obj))
+    world.step(30)
+
+
 class WipeSpill(Task):
     """Wipe the spill with the sponge.
 
@@ -144,9 +151,7 @@ class WipeSpill(Task):
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
         """Bowl on the spill."""
-        x, y = world.object_position("spill")[:2]
-        world.place_object("bowl", float(x), float(y), world.object_yaw("bowl"))
-        world.step(30)
+        _stand_on_middle(world, "bowl", "spill")
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
@@ -779,9 +784,7 @@ class IronCloth(Task):
     @classmethod
     def arrange(cls, world: TabletopWorld) -> None:
         """Mug on the cloth."""
-        x, y = world.object_position("cloth")[:2]
-        world.place_object("mug", float(x), float(y), world.object_yaw("mug"))
-        world.step(30)
+        _stand_on_middle(world, "mug", "cloth")
 
     @classmethod
     def goal_predicates(cls, world: TabletopWorld) -> dict[str, bool]:
