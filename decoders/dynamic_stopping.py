@@ -137,7 +137,8 @@ class MarginStopping(BaseEstimator):
         """Grow the window over ``trial`` (n_channels, n_times) until a decision is taken.
 
         Returns the window length used (s) and the decoder's scores on it, shape (n_classes,).
-        ``trial`` must hold at least the shortest window.
+        ``trial`` must hold at least the shortest window. A decoder of one class (a page with
+        one candidate) has nothing to tell apart: the shortest window decides.
         """
         check_is_fitted(self, "thresholds_")
         trial = np.asarray(trial)
@@ -154,7 +155,7 @@ class MarginStopping(BaseEstimator):
                 break
             scores = decoder.decision_function(trial[np.newaxis, :, :n])[0]
             top = np.sort(scores)[::-1]
-            if top[0] - top[1] >= threshold:
+            if len(top) == 1 or top[0] - top[1] >= threshold:
                 return w, scores
         return trial.shape[-1] / sfreq, decoder.decision_function(trial[np.newaxis])[0]
 

@@ -39,6 +39,18 @@ def test_stops_when_convincing_and_keeps_accuracy(amplitude):
         assert np.mean(used) > 1.5 and np.mean(correct) > 0.5
 
 
+def test_one_candidate_is_decided_by_the_shortest_window():
+    """A page with one object (e.g. the fifth of five objects on pages of four): its decoder
+    has one class and no margin; the shortest window decides, no error."""
+    rng = np.random.default_rng(2)
+    stopping = MarginStopping((0.5, 1.0, 2.0, 4.0)).fit(
+        CCA(FREQS, SFREQ).fit(), *_trials(rng, 10, 0.5), SFREQ)
+    single = CCA(FREQS[:1], SFREQ).fit()
+    trial = _trials(rng, 1, 0.5)[0][0]
+    seconds, scores = stopping.decide(single, trial, SFREQ)
+    assert seconds == 0.5 and scores.shape == (1,)
+
+
 def test_bad_settings_are_named():
     cca = CCA(FREQS, SFREQ).fit()
     X, y = _trials(np.random.default_rng(1), 5, 0.5, seconds=2.0)
