@@ -603,6 +603,7 @@ def _change_panel(ax: Any, pooled: pd.DataFrame) -> None:
         ax.plot(x + 0.4 * k - 0.2, targets, "k_", markersize=18,
                 label="issue 14 target" if k == 0 else None)
     ax.axhline(0, color="k", linewidth=0.8)
+    ax.set_xlim(-1, len(configs))  # a bar keeps its width with one configuration too
     ax.set_xticks(x, [textwrap.fill(CONFIG_NAMES.get(c, c), 28) for c in configs], fontsize=8)
     ax.set_ylabel("change vs NOIR protocol (%)")
     ax.set_title("All tasks: change of the mean, two-level bootstrap 95 % interval (tasks, "
