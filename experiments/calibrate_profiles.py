@@ -42,7 +42,7 @@ from decoders.motor_imagery import CSPQDA
 from decoders.ssvep import CCA
 from noir.calibration import calibrate, cued_epochs
 from noir.config import LoopConfig
-from noir.operators import SimulatedOperator
+from noir.stream import SimulatedOperator
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject, sample_population
 
 RESULTS = Path(__file__).resolve().parent / "results"

@@ -42,8 +42,8 @@ from noir.calibration import calibrate
 from noir.config import LoopConfig
 from noir.intents import Intent
 from noir.loop import InterfaceLoop
-from noir.operators import SimulatedOperator
 from noir.session import SessionClock, SessionRecorder, read_events
+from noir.stream import SimulatedOperator
 from sim.eeg_subject import SyntheticSubject
 from sim.person import ScheduledClench
 from sim.tasks import TASKS

@@ -26,7 +26,7 @@ from decoders.emg import MuscleTensionDetector
 from decoders.io import load_decoder, save_decoder
 from noir.config import MI_DECODERS, SSVEP_DECODERS, LoopConfig
 from noir.eeg_writer import BrainVisionWriter, read_recording
-from noir.operators import Operator, eeg_with_retries
+from noir.stream import Operator, eeg_with_retries
 
 
 @dataclass

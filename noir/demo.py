@@ -16,11 +16,10 @@ from noir.config import LoopConfig
 from noir.live import StreamOperator
 from noir.loop import InterfaceLoop
 from noir.montage import load_montage
-from noir.operators import Operator, SimulatedOperator
 from noir.recorded import SSVEP_FREQS
 from noir.session import SessionClock, SessionRecorder
 from noir.sources import SourceSpec, check_stream_fits, open_operator
-from noir.stream import StreamPaused
+from noir.stream import Operator, SimulatedOperator, StreamPaused
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.person import REFERENCE, Person, PersonTraits, choose_plan
 from sim.tasks import TASKS

@@ -7,7 +7,7 @@ marker, drops what came before it and reads the window that follows; every windo
 before a decoder sees it (:func:`check_chunk`, :func:`check_signal`). A stream that stalls,
 drops samples, jumps in time, sends NaN, goes flat or saturates raises ``StreamPaused`` with
 the reason; the loop logs it and shows the cue again until the data are good
-(``noir.operators.retry_paused``).
+(``noir.stream.retry_paused``).
 
 While the robot moves, the clench monitor reads the stream live (:class:`LiveFeed`): new
 samples are pulled on every control step, the simulation is paced to wall time, and the same
@@ -30,8 +30,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from decoders.cues import Cue, Screen
 from noir.clock import WallClock
-from noir.operators import STREAM_RETRIES, Mind, PersonOperator
-from noir.stream import StreamPaused
+from noir.stream import STREAM_RETRIES, Mind, PersonOperator, StreamPaused
 
 FLAT_PTP = 1e-7
 """Peak-to-peak (V) below which a channel is flat if it stays so for ``FLAT_DURATION``: 0.1 µV,

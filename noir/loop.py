@@ -12,7 +12,7 @@ sees the loop as a ``noir.where.CursorHost``; what happened is counted in a
 Bad stream data (``noir.stream.StreamPaused``) pause a decoding window: the reason is logged
 and the cue is shown again. During a motion they stop it, as a clench does, and the record says
 why. A stream still bad after the operator's retries ends the session: ``task_end`` says why.
-With a live operator (``noir.operators.LiveOperator``) a motion is watched from the stream as
+With a live operator (``noir.stream.LiveOperator``) a motion is watched from the stream as
 the robot moves, the simulation paced to wall time; a window the decoder refuses counts as bad
 data.
 """
@@ -34,10 +34,19 @@ from noir.calibration import Calibration
 from noir.clock import Clock, SimulatedClock
 from noir.config import SSVEP_DECODERS, LoopConfig
 from noir.intents import Decision, Intent
-from noir.operators import STREAM_RETRIES, LiveOperator, Operator, retry_paused
 from noir.perception import Perception, anchors, keep_on
 from noir.session import SessionRecorder
-from noir.stream import PRE_ROLL, ClenchWatch, RecordedFeed, StreamPaused, watch_screen
+from noir.stream import (
+    PRE_ROLL,
+    STREAM_RETRIES,
+    ClenchWatch,
+    LiveOperator,
+    Operator,
+    RecordedFeed,
+    StreamPaused,
+    retry_paused,
+    watch_screen,
+)
 from noir.tally import SessionTally, confirm_score, decision_score
 from noir.where import needs_point, select_point, takes_grasp_point
 from sim.tasks import Task

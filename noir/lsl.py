@@ -38,8 +38,7 @@ import numpy as np
 
 from decoders.cues import Cue
 from noir.live import StreamOperator, check_chunk, check_settings, check_signal, marker_text
-from noir.operators import STREAM_RETRIES, Mind
-from noir.stream import StreamPaused
+from noir.stream import STREAM_RETRIES, Mind, StreamPaused
 
 if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
     from sim.eeg_subject import SyntheticSubject

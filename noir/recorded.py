@@ -34,7 +34,7 @@ from scipy.signal import butter, sosfilt
 
 from decoders.cues import Cue
 from noir.config import LoopConfig
-from noir.operators import Mind, PersonOperator
+from noir.stream import Mind, PersonOperator
 
 SAMPLE_DATA = Path(str(resources.files("noir") / "sample_data"))
 SSVEP_FILE = "ssvep_exo_s04_raw.fif"

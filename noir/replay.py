@@ -56,7 +56,7 @@ _SCREEN_EVENTS: dict[type, tuple[str, ...]] = {
 """The events whose window answers each kind of screen."""
 TRUTH_FIELDS = ("intended", "wanted_reject", "slipped", "lapsed", "clench_at",
                 "intended_object", "intended_skill", "target_px")
-"""The fields of an event that say what the person meant (``noir.operators.Operator.truth``)."""
+"""The fields of an event that say what the person meant (``noir.stream.Operator.truth``)."""
 
 _NUMBER, _NULL = "number", None
 _TRUTH_TYPES: dict[str, tuple] = {

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decoders.cues import Cue
-from noir.operators import Mind, Operator
+from noir.stream import Mind, Operator
 
 if TYPE_CHECKING:
     from noir.calibration import Calibration
@@ -158,7 +158,7 @@ def open_operator(spec: SourceSpec, person: Mind | None, *, seed: int = 0,
     operator holds its stream until ``operator.close()``.
     """
     if spec.kind == "simulated":
-        from noir.operators import SimulatedOperator
+        from noir.stream import SimulatedOperator
         from sim.eeg_subject import PROFILES, SyntheticSubject
 
         if spec.name not in PROFILES:

@@ -31,7 +31,7 @@ def _is(label: str, intended: str | None) -> bool | None:
 
 def decision_score(label: str, truth: dict[str, Any]) -> dict[str, Any]:
     """The ``decision`` event's scored fields: what the person meant (``truth``, from
-    ``noir.operators.Operator.truth``) and whether the decoder's ``label`` is it (None when
+    ``noir.stream.Operator.truth``) and whether the decoder's ``label`` is it (None when
     nobody knows what the person meant)."""
     return {**truth, "correct": _is(label, truth.get("intended"))}
 
@@ -111,7 +111,7 @@ class SessionTally:
 
     def selected(self, stage: str, n_options: int, chosen: str, truth: dict[str, Any]) -> None:
         """``chosen`` among ``n_options`` was accepted at ``stage`` (for the practical ITR);
-        ``truth`` is what the person meant (``noir.operators.Operator.truth``)."""
+        ``truth`` is what the person meant (``noir.stream.Operator.truth``)."""
         self.selections.append({"stage": stage, "n_options": n_options,
                                 "correct": _is(chosen, truth.get("intended"))})
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from skills.articulated import Close, Open
 from skills.base import (
+    SKILLS,
     ExecutionFailure,
     FailureReason,
     InterruptedFailure,
     Param,
     PlanningFailure,
+    PlanStep,
     PreconditionFailure,
     Skill,
     SkillFailure,
@@ -19,55 +18,17 @@ from skills.base import (
     TimeoutFailure,
     UnknownObjectError,
     UnknownSkillError,
+    applicable_skills,
+    get_skill,
+    register,
 )
 from skills.mobile import Drop, Handover, MoveTo, Pet
 from skills.primitives import Home, Pick, PickSide, Place, Push
-from skills.robot import ObjectInfo, Scene
+from skills.robot import ObjectInfo
 from skills.tools import Cut, Grate, Pour, Stir, Sweep, Wipe
 
-SKILLS: dict[str, type[Skill]] = {
-    s.name: s
-    for s in (Pick, Place, Push, Sweep, Wipe, Pour, Stir, Cut, Grate, Open, Close, PickSide, Home,
-              MoveTo, Drop, Pet, Handover)
-}
-"""Every skill by name, in the order the interface offers them."""
-
-
-def get_skill(name: str) -> type[Skill]:
-    """Return the skill class called ``name``; raise ``UnknownSkillError`` listing the names."""
-    try:
-        return SKILLS[name]
-    except KeyError:
-        raise UnknownSkillError(name, list(SKILLS)) from None
-
-
-def applicable_skills(info: ObjectInfo) -> list[type[Skill]]:
-    """Skills that apply to an object like ``info``, in ``SKILLS`` order."""
-    return [s for s in SKILLS.values() if s.applies_to(info)]
-
-
-@dataclass(frozen=True)
-class PlanStep:
-    """One step of a plan: run skill ``skill`` with the defaults for object ``object``.
-
-    The parameters come from ``get_skill(skill).params_for_object(scene, object)``, updated
-    with ``params`` (the WHERE a person would choose with the cursor, when the object alone
-    does not fix it). ``within`` (m), when set, is how far from that point the step still
-    does its job where that is tight (the middle of a tic-tac-toe cell): a person aiming
-    there stops the cursor well inside it.
-    """
-
-    object: str
-    skill: str
-    params: dict[str, Any] = field(default_factory=dict)
-    within: float | None = None
-
-    def resolve(self, scene: Scene) -> dict[str, Any]:
-        """The parameters of this step in ``scene`` now."""
-        params = get_skill(self.skill).params_for_object(scene, self.object)
-        params.update(self.params)
-        return params
-
+register(Pick, Place, Push, Sweep, Wipe, Pour, Stir, Cut, Grate, Open, Close, PickSide, Home,
+         MoveTo, Drop, Pet, Handover)
 
 __all__ = [
     "SKILLS",
@@ -100,4 +61,5 @@ __all__ = [
     "UnknownSkillError",
     "applicable_skills",
     "get_skill",
+    "register",
 ]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from skills.base import (
+    APPROACH_HEIGHT,
     ExecutionFailure,
     ObjectInfo,
     Param,
@@ -19,9 +20,6 @@ from skills.base import (
     PreconditionFailure,
     Skill,
     StepBudget,
-)
-from skills.motion import (
-    APPROACH_HEIGHT,
     motion_kwargs,
     part_position,
     quat_about,

@@ -21,8 +21,8 @@ from skills.base import (
     PreconditionFailure,
     Skill,
     StepBudget,
+    top_down_orientation,
 )
-from skills.motion import top_down_orientation
 
 if TYPE_CHECKING:
     from skills.robot import Scene

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from skills.base import (
+    APPROACH_HEIGHT,
+    FINGER_CLEARANCE,
+    GRASP_PARTS,
     ExecutionFailure,
     ObjectInfo,
     Param,
@@ -16,11 +19,6 @@ from skills.base import (
     PreconditionFailure,
     Skill,
     StepBudget,
-)
-from skills.motion import (
-    APPROACH_HEIGHT,
-    FINGER_CLEARANCE,
-    GRASP_PARTS,
     grasp_pose,
     motion_kwargs,
     object_near,
@@ -83,7 +81,7 @@ class Pick(Skill):
 
     @classmethod
     def default_grasp_point(cls, scene: Scene, obj: str) -> np.ndarray:
-        """Its handle or rim (``skills.motion.GRASP_PARTS``), else the centre of its top
+        """Its handle or rim (``skills.base.GRASP_PARTS``), else the centre of its top
         surface, shape (3,), m."""
         part = _grasp_part(scene, obj)
         return scene.object_top(obj) if part is None else part_position(scene, obj, part)

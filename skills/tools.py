@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from skills.base import (
+    FINGER_CLEARANCE,
     ExecutionFailure,
     ObjectInfo,
     Param,
@@ -22,9 +23,6 @@ from skills.base import (
     PreconditionFailure,
     Skill,
     StepBudget,
-)
-from skills.motion import (
-    FINGER_CLEARANCE,
     heading,
     held_tool_target,
     motion_kwargs,

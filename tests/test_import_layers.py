@@ -41,7 +41,7 @@ def loaded_after_import(module: str) -> list[str]:
 @pytest.mark.parametrize("module", [
     "decoders", "decoders.cues", "noir.calibration", "noir.recorded", "noir.eeg_writer",
     "noir.session", "noir.lsl", "noir.live", "noir.board", "noir.montage", "noir.sources",
-    "noir.clock",
+    "noir.clock", "noir.stream",
 ])
 def test_eeg_only_modules_load_no_simulator(module):
     loaded = loaded_after_import(module)
@@ -184,6 +184,14 @@ def test_moved_names_still_import_with_a_warning():
         from sim.tasks import PlanStep
     assert Cue is decoders.cues.Cue and MI_CLASSES is decoders.cues.MI_CLASSES
     assert PlanStep is skills.PlanStep
+    import noir.operators
+    import noir.stream
+
+    with pytest.warns(DeprecationWarning, match="import it from noir.stream"):
+        from noir.operators import SimulatedOperator
+    assert SimulatedOperator is noir.stream.SimulatedOperator
+    with pytest.raises(AttributeError, match="no attribute 'Operators'"):
+        noir.operators.Operators  # noqa: B018
     import sim.eeg_subject
 
     with pytest.raises(AttributeError, match="no attribute 'Cues'"):

@@ -22,8 +22,8 @@ import pytest
 
 from noir.config import LoopConfig
 from noir.demo import run_session
-from noir.operators import PersonOperator
 from noir.session import read_events
+from noir.stream import PersonOperator
 from sim.world import World
 
 ROOT = Path(__file__).resolve().parents[1]

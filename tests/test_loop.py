@@ -13,9 +13,8 @@ from noir.demo import run_session
 from noir.eeg_writer import read_recording
 from noir.intents import Intent
 from noir.loop import InterfaceLoop, window
-from noir.operators import STREAM_RETRIES, SimulatedOperator
 from noir.session import SessionClock, SessionRecorder, read_events
-from noir.stream import StreamPaused
+from noir.stream import STREAM_RETRIES, SimulatedOperator, StreamPaused
 from noir.tally import SessionTally
 from sim.eeg_subject import SyntheticSubject
 from sim.person import REFERENCE, Person

@@ -19,11 +19,13 @@ from skills import (
     ExecutionFailure,
     FailureReason,
     InterruptedFailure,
+    ObjectInfo,
     Pick,
     PickSide,
     Place,
     PlanningFailure,
     PreconditionFailure,
+    Push,
     SkillFailure,
     TimeoutFailure,
     UnknownObjectError,
@@ -31,7 +33,7 @@ from skills import (
     applicable_skills,
     get_skill,
 )
-from skills.motion import part_position, rotate
+from skills.base import part_position, rotate
 from skills.primitives import GRASP_PART_WITHIN
 from skills.tools import Wipe, footprints_overlap
 
@@ -130,6 +132,29 @@ def test_unknown_skill_lists_the_known_names():
     with pytest.raises(UnknownSkillError, match="'throw'.*pick, place"):
         get_skill("throw")
     assert get_skill("pick") is Pick and list(SKILLS)[:2] == ["pick", "place"]
+
+
+def test_a_registered_skill_is_offered_after_the_built_in_ones(monkeypatch):
+    import skills.base
+
+    monkeypatch.setattr(skills.base, "SKILLS", dict(SKILLS))  # the test's own registry
+
+    class Nudge(Push):
+        name = "nudge"
+
+    skills.base.register(Nudge)
+    skills.base.register(Nudge)  # the same class again: nothing changes
+    assert skills.base.get_skill("nudge") is Nudge and list(skills.base.SKILLS)[-1] == "nudge"
+    toy = ObjectInfo("car", "toy", True, False, (0.05, 0.03, 0.03), "red")
+    assert [s.name for s in skills.base.applicable_skills(toy)][-1] == "nudge"
+    assert "nudge" not in SKILLS  # the package's own registry is untouched
+
+    class Impostor(Push):
+        name = "pick"
+
+    with pytest.raises(ValueError, match="'pick' is taken by Pick"):
+        skills.base.register(Impostor)
+    assert skills.base.get_skill("pick") is Pick
 
 
 @pytest.mark.parametrize(

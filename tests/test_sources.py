@@ -153,7 +153,7 @@ def test_a_stream_that_does_not_fit_the_montage_gets_one_line_per_mismatch(tmp_p
 def saved_calibration(tmp_path_factory):
     """A calibration of the synthetic subject (the loopback person's kind), saved."""
     from noir.calibration import calibrate
-    from noir.operators import SimulatedOperator
+    from noir.stream import SimulatedOperator
 
     folder = tmp_path_factory.mktemp("cal") / "calibration"
     calibrate(SimulatedOperator(SyntheticSubject("default", seed=4)), LoopConfig(),

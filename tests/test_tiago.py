@@ -25,8 +25,8 @@ from skills import (
     TimeoutFailure,
     get_skill,
 )
+from skills.base import grasp_pose, top_down_orientation
 from skills.mobile import REACH_POINT, Drop, Handover, MoveTo, Pet, stance_near, stances
-from skills.motion import grasp_pose, top_down_orientation
 
 
 class PlanRun:
