@@ -10,13 +10,14 @@ joins it at the loop (the image and the objects perception finds in it: what the
 offers and where the skill's object is; no EEG sample passes through it), the record that
 watches from the side (events, EEG files, counters), the How menu (a skills module of which
 only ``applies_to`` ran), shared types and helpers (cue and intent types, input checks,
-filters, the clock), and the simulated person's mind (``sim.person``: what they do about each
-screen, before the EEG sample exists).
+filters, the clock), the cue display of a live session (the terminal's or the console's
+``show``: how the screen reaches the person), and the simulated person's mind (``sim.person``:
+what they do about each screen, before the EEG sample exists).
 
 The sessions: cube_in_tray (Panda) with simulated and with recorded EEG, trash_disposal (TIAGo)
 with simulated EEG, and cube_in_tray live: a simulated session's EEG streamed back in real time
-through BrainFlow's playback board (the live path: ``noir.board`` and ``noir.live`` in place of
-the synthetic subject).
+through BrainFlow's playback board (the live path: ``noir.board`` and the stream operator in
+place of the synthetic subject).
 
 Run from the repository root: ``python experiments/intent_path.py``. Writes
 ``experiments/results/intent_path.txt``.
@@ -40,6 +41,9 @@ from noir.loop import InterfaceLoop  # noqa: E402
 PACKAGES = ("noir", "decoders", "skills", "sim")
 RECORD = {"noir.session", "noir.eeg_writer", "noir.tally"}
 PERSON = {"sim.person"}
+DISPLAY_SHOW = {"show"}
+"""A module of which only this ran showed the person the cues (``noir.stream.CueDisplay``: the
+terminal, the console): the screen's way to the person, not a step of the EEG sample."""
 CAMERA = {"noir.perception", "sim.camera"}
 """The camera's path: the image and the objects found in it, which join the EEG's at the loop."""
 """The simulated person's mind: what they do about each screen, before any EEG sample exists."""
@@ -100,6 +104,8 @@ def role(module: str, functions: set[str]) -> str:
         return "person"
     if module in CAMERA:
         return "camera"
+    if functions <= DISPLAY_SHOW:
+        return "display"
     if module in SHARED:
         return "shared"
     if module.split(".")[0] == "skills" and functions <= MENU_CHECK:
@@ -123,7 +129,7 @@ def main() -> None:
                 by_role.setdefault(role(module, seen[module]), []).append(module)
             lines.append(f"{task}, {source} EEG, turn {i + 1}: {len(seen)} modules ran; "
                          f"data path {len(by_role.get('path', []))}")
-            for name in ("path", "camera", "record", "menu", "shared", "person"):
+            for name in ("path", "camera", "record", "menu", "shared", "display", "person"):
                 lines.append(f"  {name:7s} {len(by_role.get(name, [])):2d}: "
                              + " ".join(by_role.get(name, [])))
         lines.append("")

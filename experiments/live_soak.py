@@ -1,7 +1,7 @@
 """Live soak: read a stream for minutes exactly as the loop does while the robot moves; count
 every sample against the expected number, and the reading's CPU, latency and memory.
 
-For each source the reader is the loop's own live path: a ``noir.live.StreamOperator`` over the
+For each source the reader is the loop's own live path: a ``noir.stream.StreamOperator`` over the
 source, one live feed per motion (``StreamOperator.feed``: the first cue is the 1-s pre-roll,
 read at once; the rest arrives as the motion runs), pulled once per control tick paced by
 ``noir.clock.WallClock`` (the tick is the simulation's: the skills poll ``should_stop`` on every
@@ -107,7 +107,7 @@ class Counter:
 
 
 class Counted:
-    """A ``noir.live.StreamSource`` that counts what ``source`` hands out, by each sample's
+    """A ``noir.stream.StreamSource`` that counts what ``source`` hands out, by each sample's
     number (``numbers(data)``); with ``numbers`` None, ``count`` is fed elsewhere (a tap on the
     board, which also sees the samples of a read that raises)."""
 
@@ -203,8 +203,7 @@ def soak(kind: str, minutes: float, motion: float, tick: float, lsl_chunk: float
     """Read ``kind`` for ``minutes``; put its row on ``out``."""
     from decoders.cues import Cue
     from noir.clock import WallClock
-    from noir.live import StreamOperator
-    from noir.stream import PRE_ROLL, StreamPaused
+    from noir.stream import PRE_ROLL, StreamOperator, StreamPaused
 
     row: dict[str, Any] = {"source": kind}
     producer = None

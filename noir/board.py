@@ -1,10 +1,10 @@
 """BrainFlow: live EEG from any BrainFlow board (:class:`BrainFlowSource`), and playback files.
 
-:class:`BrainFlowSource` is a ``noir.live.StreamSource`` for any board BrainFlow knows, named
+:class:`BrainFlowSource` is a ``noir.stream.StreamSource`` for any board BrainFlow knows, named
 as in BrainFlow's ``BoardIds`` (case-insensitive, ``_BOARD`` optional: ``"synthetic"``,
 ``"cyton"``, ``"cyton_daisy"``, ``"playback"``) or by its numeric id, with the board's
 parameters (``BrainFlowInputParams`` fields, e.g. ``serial_port="/dev/ttyUSB0"``).
-``noir.live.StreamOperator`` turns it into the loop's operator. :func:`list_boards` lists the
+``noir.stream.StreamOperator`` turns it into the loop's operator. :func:`list_boards` lists the
 boards, :func:`parse_spec` reads the text after ``brainflow:`` on the command line.
 
 The board streams freely (it does not answer cues); each cue marker the loop shows is
@@ -253,7 +253,7 @@ def _param(board: str, key: str, value: Any) -> Any:
 
 
 class BrainFlowSource:
-    """Any BrainFlow board as a live EEG stream (``noir.live.StreamSource``).
+    """Any BrainFlow board as a live EEG stream (``noir.stream.StreamSource``).
 
     Parameters
     ----------
@@ -281,7 +281,7 @@ class BrainFlowSource:
         ``(time stamp, code)`` of each marker read back from the marker channel so far.
     stamp_jitter : float
         :data:`NUMBERED_STAMP_JITTER` on a board that numbers its samples, else
-        :data:`STAMP_JITTER` (``noir.live.StreamSource``).
+        :data:`STAMP_JITTER` (``noir.stream.StreamSource``).
     n_read, n_lost, n_repeated : int
         Samples read so far; and, on a board that numbers every sample (:data:`NUMBERED`),
         samples its numbers skipped (lost between the board and here, or by the ring buffer)

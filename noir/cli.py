@@ -77,8 +77,8 @@ def _message(err: ValueError | OSError) -> str:
 
 def _lines(err: ValueError | OSError) -> list[str]:
     """The error's message as lines: one, or one per mismatch of a live stream that does not
-    fit the session or its montage (``noir.live.StreamMismatch``)."""
-    from noir.live import StreamMismatch
+    fit the session or its montage (``noir.stream.StreamMismatch``)."""
+    from noir.stream import StreamMismatch
 
     if isinstance(err, StreamMismatch):
         return [line for line in str(err).splitlines() if line.strip()]
@@ -341,10 +341,9 @@ def calibrate(
     them."""
     from noir.calibration import calibrate as run_calibration
     from noir.config import LoopConfig
-    from noir.live import StreamOperator
     from noir.montage import load_montage
     from noir.sources import SourceSpec, open_operator
-    from noir.stream import StreamPaused
+    from noir.stream import StreamOperator, StreamPaused
 
     spec = SourceSpec.parse(source or f"simulated:{profile}")
     mapping = load_montage(montage) if montage else None

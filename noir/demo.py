@@ -13,13 +13,12 @@ import numpy as np
 from noir.assist import ASSISTANT_FOLDER, Assistant
 from noir.calibration import Calibration, calibrate
 from noir.config import LoopConfig
-from noir.live import StreamOperator
 from noir.loop import InterfaceLoop
 from noir.montage import load_montage
 from noir.recorded import SSVEP_FREQS
 from noir.session import SessionClock, SessionRecorder
 from noir.sources import SourceSpec, check_stream_fits, open_operator
-from noir.stream import Operator, SimulatedOperator, StreamPaused
+from noir.stream import Operator, SimulatedOperator, StreamOperator, StreamPaused
 from sim.eeg_subject import PROFILES, SubjectProfile, SyntheticSubject
 from sim.person import REFERENCE, Person, PersonTraits, choose_plan
 from sim.tasks import TASKS

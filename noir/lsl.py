@@ -1,7 +1,7 @@
 """LSL: live EEG from a Lab Streaming Layer stream (:class:`LSLSource`), cues on a marker stream.
 
 The interface sends each cue it shows as a JSON marker on its own LSL stream (``noir-cues``) and
-reads the EEG that follows from the named EEG stream; ``noir.live.StreamOperator`` checks every
+reads the EEG that follows from the named EEG stream; ``noir.stream.StreamOperator`` checks every
 window and watches motions live. :class:`LSLOperator` is that operator on an LSL stream.
 
 Why pylsl and not mne-lsl's ``StreamLSL``: the loop must see every sample once, in order, with
@@ -37,8 +37,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from decoders.cues import Cue
-from noir.live import StreamOperator, check_chunk, check_settings, check_signal, marker_text
-from noir.stream import STREAM_RETRIES, Mind, StreamPaused
+from noir.stream import (
+    STREAM_RETRIES,
+    Mind,
+    StreamOperator,
+    StreamPaused,
+    check_chunk,
+    check_settings,
+    check_signal,
+    marker_text,
+)
 
 if TYPE_CHECKING:  # hints only: an LSL source needs no simulator
     from sim.eeg_subject import SyntheticSubject
@@ -64,7 +72,7 @@ UNIT_NAMES = {"v": "V", "volt": "V", "volts": "V", "mv": "mV", "millivolt": "mV"
 
 
 class LSLSource:
-    """An LSL EEG stream (``noir.live.StreamSource``), with a marker stream for the cues.
+    """An LSL EEG stream (``noir.stream.StreamSource``), with a marker stream for the cues.
 
     Parameters
     ----------
@@ -78,7 +86,7 @@ class LSLSource:
     default_units : str or None
         The unit to take when the stream does not say and ``units`` is None (a montage's).
     jitter : float
-        Seconds by which the stream's time stamps may stray (``noir.live.StreamSource``): 0
+        Seconds by which the stream's time stamps may stray (``noir.stream.StreamSource``): 0
         for a sender that stamps each sample (``LoopbackPerson``); a sender that lets liblsl
         stamp whole chunks at push time needs about a chunk's length (e.g. 0.05).
 
@@ -138,7 +146,7 @@ class LSLOperator(StreamOperator):
     """EEG from a live LSL stream (:class:`LSLSource`) for what ``person`` does.
 
     ``stream`` and ``timeout`` go to :class:`LSLSource`; the rest is
-    :class:`noir.live.StreamOperator`'s.
+    :class:`noir.stream.StreamOperator`'s.
     """
 
     def __init__(self, person: Mind | None = None, *, stream: str = "noir-eeg",

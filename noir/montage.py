@@ -47,11 +47,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 from scipy.signal import firwin
 
-from noir.live import StreamMismatch
+from noir.stream import StreamMismatch
 
 if TYPE_CHECKING:  # hints only
     from noir.config import LoopConfig
-    from noir.live import StreamSource
+    from noir.stream import StreamSource
 
 __all__ = ["MAX_BYTES", "MappedSource", "Montage", "MontageMismatch", "StreamResampler",
            "known_montages", "load_montage", "montage_path"]
@@ -72,7 +72,7 @@ class MontageMismatch(StreamMismatch):
 
 
 class _Stream(Protocol):
-    """What :meth:`Montage.check` reads of a source (``noir.live.StreamSource`` has it)."""
+    """What :meth:`Montage.check` reads of a source (``noir.stream.StreamSource`` has it)."""
 
     label: str
     sfreq: float
@@ -244,7 +244,7 @@ class Montage:
 
 
 class MappedSource:
-    """A live source (``noir.live.StreamSource``) seen through a montage.
+    """A live source (``noir.stream.StreamSource``) seen through a montage.
 
     Hands out only the montage's channels, renamed to their interface names (a stream channel
     that feeds two names appears under each), at the montage's rate: a stream at another rate
@@ -306,7 +306,7 @@ class MappedSource:
     def read(self, max_samples: int, timeout: float) -> tuple[np.ndarray, np.ndarray]:
         """Up to ``max_samples`` new samples of the mapped channels, (n, n_channels) in V at the
         montage's rate, and their time stamps (n,) in s; waits up to ``timeout`` s for the
-        stream (see ``noir.live.StreamSource.read``)."""
+        stream (see ``noir.stream.StreamSource.read``)."""
         if self._resampler is None:
             data, stamps = self.source.read(max_samples, timeout)
             return data[:, [self._picks[c] for c in self._columns]], stamps

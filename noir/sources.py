@@ -12,7 +12,7 @@ Grammar (``--source``)::
     brainflow:BOARD[,key=value...] a live BrainFlow board (noir.board.BrainFlowSource), e.g.
                                    brainflow:synthetic, brainflow:cyton,serial_port=/dev/ttyUSB0
 
-Live sources (``lsl``, ``brainflow``) give a ``noir.live.StreamOperator``: the robot moves in
+Live sources (``lsl``, ``brainflow``) give a ``noir.stream.StreamOperator``: the robot moves in
 real time (``noir.clock.WallClock``) and the person sees the cues in the terminal
 (:class:`TerminalCues`). A montage (``noir.montage``) maps a stream's channels onto the ones the
 decoders read and checks them when the session starts.
@@ -29,12 +29,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from decoders.cues import Cue
-from noir.stream import Mind, Operator
+from noir.stream import (
+    CueDisplay,
+    Mind,
+    Operator,
+    SimulatedOperator,
+    StreamMismatch,
+    StreamOperator,
+    StreamSource,
+)
 
 if TYPE_CHECKING:
     from noir.calibration import Calibration
     from noir.config import LoopConfig
-    from noir.live import CueDisplay, StreamOperator, StreamSource
     from noir.montage import Montage
 
 KINDS = ("simulated", "recorded", "file", "lsl", "brainflow")
@@ -158,7 +165,6 @@ def open_operator(spec: SourceSpec, person: Mind | None, *, seed: int = 0,
     operator holds its stream until ``operator.close()``.
     """
     if spec.kind == "simulated":
-        from noir.stream import SimulatedOperator
         from sim.eeg_subject import PROFILES, SyntheticSubject
 
         if spec.name not in PROFILES:
@@ -176,7 +182,6 @@ def open_operator(spec: SourceSpec, person: Mind | None, *, seed: int = 0,
         if not path.exists():
             raise FileNotFoundError(f"source {spec}: {path} not found")
         return file_operator(path, person, config=config, seed=seed)
-    from noir.live import StreamOperator
 
     # an lsl source's timeout is also how long a cue waits for its first sample
     timeout = _number(spec, "timeout", dict(spec.options).get("timeout", "10")) \
@@ -196,7 +201,6 @@ def check_stream_fits(operator: StreamOperator, config: LoopConfig,
     StreamMismatch
         Listing each mismatch on its own line.
     """
-    from noir.live import StreamMismatch
 
     has = set(operator.ch_names)
     needed = dict.fromkeys([*config.ssvep_channels, *config.mi_channels, *config.emg_channels])
@@ -241,7 +245,7 @@ MI_TEXT = {"left_hand": "LEFT HAND", "right_hand": "RIGHT HAND", "legs": "LEGS /
 
 
 class TerminalCues:
-    """Shows the person each cue in the terminal at its onset (``noir.live.CueDisplay``, until
+    """Shows the person each cue in the terminal at its onset (``noir.stream.CueDisplay``, until
     the operator console exists): one line per cue, printed by a timer thread so that a
     window's later cues appear when they start. The cues say what the task's plan wants at
     each step (a cued run, as online BCI evaluations are).

@@ -28,8 +28,7 @@ from noir.board import (
     parse_spec,
     write_playback,
 )
-from noir.live import StreamOperator
-from noir.stream import StreamPaused
+from noir.stream import StreamOperator, StreamPaused
 
 SAMPLE = Path(__file__).parents[1] / "noir" / "sample_data" / "ssvep_exo_s04_raw.fif"
 

@@ -177,7 +177,7 @@ def test_the_trace_values_are_the_records_eeg_envelopes(session):
 
 
 def test_a_live_motion_is_traced_as_its_samples_arrive(tmp_path):
-    """From an LSL stream the samples of a motion arrive as it runs (``noir.live.LiveFeed``):
+    """From an LSL stream the samples of a motion arrive as it runs (``noir.stream.LiveFeed``):
     the trace follows them, with the values the record then holds."""
     from noir.lsl import LoopbackPerson
     from sim.eeg_subject import SyntheticSubject

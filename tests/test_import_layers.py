@@ -192,6 +192,11 @@ def test_moved_names_still_import_with_a_warning():
     assert SimulatedOperator is noir.stream.SimulatedOperator
     with pytest.raises(AttributeError, match="no attribute 'Operators'"):
         noir.operators.Operators  # noqa: B018
+    import noir.live
+
+    with pytest.warns(DeprecationWarning, match="noir.live.StreamOperator moved"):
+        from noir.live import StreamOperator
+    assert StreamOperator is noir.stream.StreamOperator
     import sim.eeg_subject
 
     with pytest.raises(AttributeError, match="no attribute 'Cues'"):

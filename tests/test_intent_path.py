@@ -28,3 +28,5 @@ def test_roles_split_the_modules_that_ran():
     assert intent_path.role("skills.tools", {"applies_to", "<listcomp>"}) == "menu"
     assert intent_path.role("skills.tools", {"applies_to", "_execute"}) == "path"
     assert intent_path.role("sim.person", {"cues"}) == "person"
+    assert intent_path.role("noir.sources", {"show"}) == "display"
+    assert intent_path.role("noir.stream", {"show", "respond"}) == "path"

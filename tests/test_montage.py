@@ -9,7 +9,6 @@ import pytest
 from scipy.signal import firwin, resample_poly
 
 from noir.config import LoopConfig
-from noir.live import check_chunk
 from noir.montage import (
     MappedSource,
     Montage,
@@ -19,7 +18,7 @@ from noir.montage import (
     load_montage,
     montage_path,
 )
-from noir.stream import StreamPaused
+from noir.stream import StreamPaused, check_chunk
 from sim.eeg_subject import SyntheticSubject
 
 GOOD = {
@@ -35,7 +34,7 @@ GOOD = {
 
 
 class FakeSource:
-    """A stream (``noir.live.StreamSource``) playing ``data`` (n, n_channels) and ``stamps``
+    """A stream (``noir.stream.StreamSource``) playing ``data`` (n, n_channels) and ``stamps``
     in chunks of random sizes (1 to ``max_chunk`` samples)."""
 
     def __init__(self, ch_names, sfreq=250.0, units="uV", data=None, stamps=None,
@@ -311,7 +310,7 @@ def test_the_stream_resampler_equals_resample_poly_chunk_by_chunk(rates):
 
 def test_dropped_input_samples_show_in_the_output_stamps():
     """Samples lost before the resampler leave a gap in the output stamps that
-    ``noir.live.check_chunk`` refuses (the resampler does not hide it)."""
+    ``noir.stream.check_chunk`` refuses (the resampler does not hide it)."""
     stamps = np.arange(2000) / 500.0
     stamps[1000:] += 10 / 500  # 10 samples lost after sample 999
     resampler = StreamResampler(500, 256, 1)

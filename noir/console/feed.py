@@ -3,7 +3,7 @@
 :class:`ConsoleFeed` observes an :class:`noir.loop.InterfaceLoop` (``attach``): every event the
 session recorder writes, and every control step of a motion (``InterfaceLoop.on_step``), where
 it renders the camera at up to ``fps`` frames per wall-clock second. For a live operator it is
-also the cue display (``noir.live.CueDisplay``): the page shows each cue as it starts.
+also the cue display (``noir.stream.CueDisplay``): the page shows each cue as it starts.
 
 Pages subscribe through :mod:`noir.console.server`. One operator page at a time is the
 *stimulus page* (the first one opened; the next one when it closes): only it reports what it
@@ -61,7 +61,7 @@ sleeps of each would add up their overshoot)."""
 PACE_BEHIND = 0.25
 """Seconds behind schedule after which pacing moves the schedule instead of catching up."""
 FLAT_UV = 0.1
-"""Peak-to-peak (µV) below which a channel's window is flat (``noir.live.FLAT_PTP``)."""
+"""Peak-to-peak (µV) below which a channel's window is flat (``noir.stream.FLAT_PTP``)."""
 CLIPPED_SHARE = 0.05
 """Share of a window's samples at the channel's largest magnitude above which it is
 saturated (an amplifier at its rail repeats the same extreme value)."""
@@ -391,7 +391,7 @@ class ConsoleFeed:
         return False
 
     def show(self, stage: str, cues: Sequence[Cue]) -> None:
-        """Show the person ``cues`` (``noir.live.CueDisplay``, for a live operator): the
+        """Show the person ``cues`` (``noir.stream.CueDisplay``, for a live operator): the
         operator page shows each one's instruction when it starts."""
         from noir.sources import CUE_TEXT, MI_TEXT
 
@@ -630,7 +630,7 @@ class ConsoleFeed:
 
     def close(self) -> None:
         """The session is over (or goes on without pages): stop holding, stop the renderer,
-        and drop the cues still to come (``noir.live.CueDisplay``)."""
+        and drop the cues still to come (``noir.stream.CueDisplay``)."""
         self._stop_renderer()
         with self._lock:
             self._closed = True
