@@ -50,6 +50,7 @@ DECODER_CLASSES = frozenset({
     "decoders.ssvep.FBCCA",
     "decoders.ssvep.FBSpatialLDA",
     "decoders.ssvep.FBSpatialLDACV",
+    "decoders.ssvep.FBSpatialLDAEnsemble",
     "decoders.ssvep.SubBands",
     "decoders.ssvep.TDCA",
     "decoders.ssvep.TRCA",

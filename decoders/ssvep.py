@@ -14,8 +14,11 @@ classes at once.
 - :class:`FBSpatialLDA` — phase-invariant and trained: filter-bank power at each stimulus
   frequency through learned spatial filters, plus FBCCA's correlations, classified by
   shrinkage LDA with rest as a learned class (for stimuli not phase-locked to the cue, where
-  the template methods above fail); :class:`FBSpatialLDACV` picks its setting by inner CV.
-  (It overrides ``fit`` and the decisions; the rest-threshold machinery below is not used.)
+  the template methods above fail); optionally with tangent-space features of the window's
+  covariance (``covariance=True``). :class:`FBSpatialLDACV` picks its setting by inner CV;
+  :class:`FBSpatialLDAEnsemble` averages the probabilities of several settings instead (no
+  choice to make). (They override ``fit`` and the decisions; the rest-threshold machinery below
+  is not used.)
 
 Why by hand: scikit-learn's ``CCA`` is an iterative PLS fit per pair of matrices, far too slow
 per trial x class, and no well-kept BSD library ships these SSVEP methods (MOABB's own ones are
@@ -1011,8 +1014,14 @@ class FBSpatialLDA(_SSVEPDecoder):
     ``w^T S_k w / w^T R w`` on their means (generalized eigenvectors, :func:`scipy.linalg.eigh`).
     Features of a window (:meth:`window_features`): ``log(w^T S_k w / w^T R w)`` for every band,
     class and filter (``features`` "filters" or "both") and the log squared CCA correlation of
-    each band and class (the window's own best filter, as :class:`FBCCA`; "cca" or "both"). They
-    are standardised and classified by linear discriminant analysis with Ledoit-Wolf shrinkage
+    each band and class (the window's own best filter, as :class:`FBCCA`; "cca" or "both"); with
+    ``covariance=True`` also the tangent-space vector (``C (C + 1) / 2`` values) of the window's
+    Ledoit-Wolf covariance (pyRiemann ``Covariances("lwf")``: the window as given, e.g. the
+    paradigm's 7-45 Hz band, not the sub-bands) at the Riemannian mean of the training windows'
+    covariances (``pyriemann.tangentspace.TangentSpace``, fitted in ``fit``). The covariance
+    carries what the power at the stimulus frequencies does not, e.g. the spatial pattern of
+    the alpha rhythm and of broadband power, which tells rest from stimulation. All features are
+    standardised and classified by linear discriminant analysis with Ledoit-Wolf shrinkage
     (scikit-learn ``lsqr``); rest trials (``rest_label``) are a class of their own, so the rest
     model is learnt, not a threshold.
 
@@ -1031,7 +1040,11 @@ class FBSpatialLDA(_SSVEPDecoder):
     n_filters : int
         Spatial filters per band and class.
     features : {"both", "filters", "cca"}
-        Which features the LDA sees ("filters" and "cca" are the ablations).
+        Which SSVEP features the LDA sees ("filters" and "cca" are the ablations).
+    covariance : bool
+        Add the covariance tangent-space features (then ``X`` must be windows, not sub-band
+        windows, and ``stateless_front()`` is None: the filter bank runs inside). Default False
+        (the features of the original method); :class:`FBSpatialLDAEnsemble` uses both.
     temperature, weight_a, weight_b
         Unused (the shared signature of the SSVEP decoders); ``predict_proba`` is the LDA's.
 
@@ -1043,6 +1056,8 @@ class FBSpatialLDA(_SSVEPDecoder):
         (the features' scale depends on it).
     filters_ : ndarray, shape (n_bands, n_stim_classes, n_channels, n_filters)
         Learned spatial filters.
+    tangent_space_ : pyriemann.tangentspace.TangentSpace | None
+        Reference point of the covariance features (None without ``covariance``).
     scaler_ : sklearn.preprocessing.StandardScaler
     lda_ : sklearn.discriminant_analysis.LinearDiscriminantAnalysis
     """
@@ -1065,6 +1080,7 @@ class FBSpatialLDA(_SSVEPDecoder):
         causal: bool = False,
         n_filters: int = 1,
         features: str = "both",
+        covariance: bool = False,
     ) -> None:
         super().__init__(
             freqs, sfreq, n_harmonics, labels, temperature, rest_label, n_bands, band_step,
@@ -1072,6 +1088,7 @@ class FBSpatialLDA(_SSVEPDecoder):
         )  # fmt: skip
         self.n_filters = n_filters
         self.features = features
+        self.covariance = covariance
 
     def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> FBSpatialLDA:
         """Learn the spatial filters and the classifier.
@@ -1079,7 +1096,8 @@ class FBSpatialLDA(_SSVEPDecoder):
         Parameters
         ----------
         X : array, shape (n_trials, n_channels, n_times[, n_bands]), or mne.BaseEpochs
-            Training windows (or sub-band windows from ``stateless_front()``).
+            Training windows (or, without ``covariance``, sub-band windows from
+            ``stateless_front()``), in any unit.
         y : array, shape (n_trials,)
             Labels from ``labels`` and ``rest_label``; at least 4 trials per class.
 
@@ -1094,6 +1112,8 @@ class FBSpatialLDA(_SSVEPDecoder):
         n_filters = _check_int(self.n_filters, "n_filters", 1)
         if self.features not in ("both", "filters", "cca"):
             raise ValueError(f"features must be 'both', 'filters' or 'cca', got {self.features!r}.")
+        if not isinstance(self.covariance, bool | np.bool_):
+            raise TypeError(f"covariance must be a bool, got {self.covariance!r}.")
         if X is None:
             raise ValueError("FBSpatialLDA needs training windows X.")
         X = self._check_X(X)
@@ -1123,7 +1143,14 @@ class FBSpatialLDA(_SSVEPDecoder):
                     _, vecs = eigh(signal, total, subset_by_index=[n_channels - n_filters,
                                                                    n_channels - 1])
                 self.filters_[b, k] = vecs
+        self.tangent_space_ = None
         F = self._feature_matrix(S, R)
+        if self.covariance:
+            from pyriemann.tangentspace import TangentSpace
+
+            covs = self._covariances(X)
+            self.tangent_space_ = TangentSpace(metric="riemann").fit(covs)
+            F = np.hstack([F, self.tangent_space_.transform(covs)])
         self.scaler_ = StandardScaler().fit(F)
         self.lda_ = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
         self.lda_.fit(self.scaler_.transform(F), y)
@@ -1153,11 +1180,38 @@ class FBSpatialLDA(_SSVEPDecoder):
             features.append(np.log(np.clip(r2, tiny, 1.0)).transpose(1, 0, 2).reshape(len(num), -1))
         return np.hstack(features)
 
+    def _covariances(self, X: np.ndarray) -> np.ndarray:
+        """Ledoit-Wolf covariances (n_trials, n_channels, n_channels) of checked windows."""
+        from pyriemann.estimation import Covariances
+
+        return Covariances(estimator="lwf").transform(X)
+
+    def _check_X(self, X: np.ndarray | mne.BaseEpochs, fitted: bool = False) -> np.ndarray:
+        X = super()._check_X(X, fitted)
+        if self.covariance and X.ndim == 4:
+            raise ValueError(
+                f"FBSpatialLDA with covariance=True needs windows (n_trials, n_channels, "
+                f"n_times), got sub-band windows of shape {X.shape}: the covariance features "
+                "are of the window itself (stateless_front() is None then)."
+            )
+        return X
+
+    def stateless_front(self) -> SubBands | None:
+        """The filter bank as a separate step, as the other SSVEP decoders'; None with
+        ``covariance`` (its features need the windows themselves) or one band."""
+        return None if self.covariance else super().stateless_front()
+
     def window_features(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
-        """The standardised features the LDA sees, shape (n_trials, n_features)."""
+        """The standardised features the LDA sees, shape (n_trials, n_features):
+        ``n_bands * n_stim_classes * n_filters`` filter features, then ``n_bands *
+        n_stim_classes`` CCA features (as ``features`` selects), then ``C (C + 1) / 2``
+        covariance features with ``covariance``."""
         check_is_fitted(self, "lda_")
         X = self._check_X(X, fitted=True)
-        return self.scaler_.transform(self._feature_matrix(*self._powers(self._filter_bank(X))))
+        F = self._feature_matrix(*self._powers(self._filter_bank(X)))
+        if self.tangent_space_ is not None:
+            F = np.hstack([F, self.tangent_space_.transform(self._covariances(X))])
+        return self.scaler_.transform(F)
 
     def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
         """LDA scores, shape (n_trials, n_classes) (``classes_`` order; 2 classes: (n_trials,))."""
@@ -1173,6 +1227,36 @@ class FBSpatialLDA(_SSVEPDecoder):
         """Most probable label of each window, shape (n_trials,)."""
         features = self.window_features(X)
         return self.lda_.predict(features)
+
+
+_FBSPATIAL_SETTINGS = (
+    {"n_bands": 2, "n_harmonics": 3},
+    {"n_bands": 3, "band_step": 8.0, "n_harmonics": 3},
+    {"n_bands": 3, "n_harmonics": 2},
+)
+"""The :class:`FBSpatialLDA` settings that :class:`FBSpatialLDACV` chooses from and
+:class:`FBSpatialLDAEnsemble` averages (each with and without ``covariance`` there)."""
+
+
+def _fbspatial_members(
+    owner: BaseEstimator, candidates: Sequence[dict], X, y
+) -> tuple[FBSpatialLDA, list[dict], np.ndarray]:
+    """Check the candidates and data of an FBSpatialLDA wrapper ``owner``; return the base
+    estimator (the owner's shared parameters), the candidates as a list, and ``y`` as an array."""
+    candidates = list(candidates) if isinstance(candidates, list | tuple) else candidates
+    if not candidates or not all(isinstance(c, dict) for c in candidates):
+        raise ValueError(f"candidates must be a non-empty list of parameter mappings, got "
+                         f"{owner.candidates!r}.")
+    if not (isinstance(X, mne.BaseEpochs) or (isinstance(X, np.ndarray) and X.ndim == 4)):
+        check_epochs_array(X, sfreq=owner.sfreq)  # windows, else a clear error
+    if y is None:
+        raise ValueError(f"{type(owner).__name__} needs labels y.")
+    base = FBSpatialLDA(owner.freqs, owner.sfreq, labels=owner.labels,
+                        rest_label=owner.rest_label, band_h_freq=owner.band_h_freq)
+    unknown = sorted({k for c in candidates for k in c} - set(base.get_params()))
+    if unknown:
+        raise ValueError(f"candidates name unknown FBSpatialLDA parameter(s) {unknown}.")
+    return base, candidates, check_trial_labels(y, len(y))
 
 
 class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
@@ -1226,27 +1310,11 @@ class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
         """Choose a candidate by inner CV accuracy (first best wins), refit it on all of X."""
         from sklearn.model_selection import GridSearchCV
 
-        candidates = self.candidates if self.candidates is not None else [
-            {"n_bands": 2, "n_harmonics": 3},
-            {"n_bands": 3, "band_step": 8.0, "n_harmonics": 3},
-            {"n_bands": 3, "n_harmonics": 2},
-        ]
-        if not candidates or not all(isinstance(c, dict) for c in candidates):
-            raise ValueError(f"candidates must be a non-empty list of parameter mappings, got "
-                             f"{candidates!r}.")
-        if not (isinstance(X, mne.BaseEpochs) or (isinstance(X, np.ndarray) and X.ndim == 4)):
-            check_epochs_array(X, sfreq=self.sfreq)  # windows, else a clear error
-        if y is None:
-            raise ValueError("FBSpatialLDACV needs labels y.")
-        base = FBSpatialLDA(self.freqs, self.sfreq, labels=self.labels,
-                            rest_label=self.rest_label, band_h_freq=self.band_h_freq)
-        unknown = sorted({k for c in candidates for k in c} - set(base.get_params()))
-        if unknown:
-            raise ValueError(f"candidates name unknown FBSpatialLDA parameter(s) {unknown}.")
+        candidates = self.candidates if self.candidates is not None else _FBSPATIAL_SETTINGS
+        base, candidates, y_arr = _fbspatial_members(self, candidates, X, y)
         grid = [{k: [v] for k, v in c.items()} for c in candidates]
         n_inner = _check_int(self.n_inner, "n_inner", 2)
         inner = StratifiedKFold(n_inner, shuffle=True, random_state=self.random_state)
-        y_arr = check_trial_labels(y, len(y))
         codes = np.unique(y_arr, return_inverse=True)[1]
         search = GridSearchCV(base, grid, cv=list(inner.split(codes, codes)), error_score="raise")
         search.fit(X, y_arr)
@@ -1269,3 +1337,92 @@ class FBSpatialLDACV(ClassifierMixin, BaseEstimator):
         """The chosen model's labels, shape (n_trials,)."""
         check_is_fitted(self, "best_estimator_")
         return self.best_estimator_.predict(X)
+
+
+class FBSpatialLDAEnsemble(ClassifierMixin, BaseEstimator):
+    """Average of :class:`FBSpatialLDA` models with different settings (no choice to overfit).
+
+    Each candidate setting is fitted on the whole training set; a window's class probabilities
+    are the mean of the members' LDA posteriors. Unlike :class:`FBSpatialLDACV`, nothing is
+    chosen, so the few trials of a within-session training set (ssvep-exo: about 26) are not
+    spent on an inner CV whose choice is noisy. The default members are the three settings
+    :class:`FBSpatialLDACV` chooses from (2 sub-bands with 3 harmonics, 3 sub-bands from 8 Hz
+    with 3 harmonics, 3 sub-bands with 2 harmonics), each without and with the covariance
+    tangent-space features (``covariance``), six members in all. This default was fixed after
+    trying, on the ssvep-exo developer subjects, covariance features alone and in the
+    ensemble, inner-CV choices among them and a few other feature sets
+    (``experiments/ssvep_methods_benchmark.py`` reports the ablations; the docstring there lists
+    what was tried).
+
+    Parameters
+    ----------
+    freqs, sfreq, labels, rest_label
+        As :class:`FBSpatialLDA`.
+    candidates : sequence of dict | None
+        ``FBSpatialLDA`` parameters of each member; None: the default above.
+    band_h_freq : float | None
+        Upper edge of the sub-bands (Hz), shared by every member.
+
+    Attributes
+    ----------
+    estimators_ : list of FBSpatialLDA
+        The fitted members, in ``candidates`` order.
+    classes_ : ndarray, shape (n_classes,)
+        Sorted labels (stimulus labels and ``rest_label``), the same for every member.
+    """
+
+    def __init__(
+        self,
+        freqs: Sequence[float],
+        sfreq: float,
+        labels: Sequence | None = None,
+        rest_label=None,
+        candidates: Sequence[dict] | None = None,
+        band_h_freq: float | None = None,
+    ) -> None:
+        self.freqs = freqs
+        self.sfreq = sfreq
+        self.labels = labels
+        self.rest_label = rest_label
+        self.candidates = candidates
+        self.band_h_freq = band_h_freq
+
+    def fit(self, X: np.ndarray | mne.BaseEpochs, y: np.ndarray) -> FBSpatialLDAEnsemble:
+        """Fit every member on all of X.
+
+        Parameters
+        ----------
+        X : array, shape (n_trials, n_channels, n_times), or mne.BaseEpochs
+            Training windows (sub-band windows only when no member has ``covariance``).
+        y : array, shape (n_trials,)
+            Labels from ``labels`` and ``rest_label``.
+
+        Returns
+        -------
+        self
+        """
+        from sklearn.base import clone
+
+        candidates = self.candidates if self.candidates is not None else [
+            {**setting, "covariance": covariance}
+            for setting in _FBSPATIAL_SETTINGS for covariance in (False, True)
+        ]
+        base, candidates, y_arr = _fbspatial_members(self, candidates, X, y)
+        self.estimators_ = [clone(base).set_params(**c).fit(X, y_arr) for c in candidates]
+        self.classes_ = self.estimators_[0].classes_
+        return self
+
+    def predict_proba(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Mean of the members' LDA posteriors, shape (n_trials, n_classes) (rows sum to 1)."""
+        check_is_fitted(self, "estimators_")
+        return np.mean([e.predict_proba(X) for e in self.estimators_], axis=0)
+
+    def decision_function(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Log of ``predict_proba``, shape (n_trials, n_classes) (same arg-max)."""
+        proba = self.predict_proba(X)
+        return check_finite_output(np.log(np.maximum(proba, np.finfo(float).tiny)), "score")
+
+    def predict(self, X: np.ndarray | mne.BaseEpochs) -> np.ndarray:
+        """Most probable label of each window (mean posterior), shape (n_trials,)."""
+        proba = self.predict_proba(X)  # checks that it is fitted first
+        return self.classes_[np.argmax(proba, axis=1)]

@@ -33,6 +33,7 @@ from decoders.ssvep import (
     TRCA,
     FBSpatialLDA,
     FBSpatialLDACV,
+    FBSpatialLDAEnsemble,
     SubBands,
 )
 
@@ -91,7 +92,8 @@ _EXPECTED_FAILURES = {
         "check_decision_proba_consistency": _FIT_2D,
         "check_requires_y_none": "training-free: y=None is valid, so 2-D X fails for its shape",
     },
-    **dict.fromkeys((FBCCA, ECCA, TRCA, TDCA, FBSpatialLDA, FBSpatialLDACV), _SSVEP),
+    **dict.fromkeys((FBCCA, ECCA, TRCA, TDCA, FBSpatialLDA, FBSpatialLDACV,
+                     FBSpatialLDAEnsemble), _SSVEP),
     **dict.fromkeys((BandpassFilter, SubBands), {
         **_COMMON,
         "check_pipeline_consistency": _FIT_2D,
@@ -146,6 +148,8 @@ _ESTIMATORS = [
     TDCA([6.0, 7.5, 8.57, 10.0], 250.0),
     FBSpatialLDA([6.0, 7.5, 8.57, 10.0], 250.0),
     FBSpatialLDACV([6.0, 7.5, 8.57, 10.0], 250.0),
+    FBSpatialLDAEnsemble([6.0, 7.5, 8.57, 10.0], 250.0),
+    FBSpatialLDA([6.0, 7.5, 8.57, 10.0], 250.0, covariance=True),
     BandpassFilter(250.0, 8.0, 30.0),
     SubBands([6.0, 7.5, 8.57, 10.0], 250.0),
     CSPQDA(250.0),

@@ -1,14 +1,25 @@
-"""SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA, FBSpatialLDA) on data with known ground truth
-+ ssvep-exo."""
+"""SSVEP decoders (CCA, FBCCA, eCCA, eTRCA, TDCA, FBSpatialLDA and its CV / ensemble) on data
+with known ground truth + ssvep-exo."""
 
 import mne
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import StratifiedKFold
 
 from decoders.benchmark.data_dirs import dataset_folder
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDA, FBSpatialLDACV, SubBands
+from decoders.ssvep import (
+    CCA,
+    ECCA,
+    FBCCA,
+    TDCA,
+    TRCA,
+    FBSpatialLDA,
+    FBSpatialLDACV,
+    FBSpatialLDAEnsemble,
+    SubBands,
+)
 
 SFREQ = 250.0
 FREQS = [8.0, 10.0, 12.0, 15.0]
@@ -120,6 +131,85 @@ def test_fbspatiallda_cv_chooses_by_inner_cv_only():
     with pytest.raises(ValueError, match="unknown FBSpatialLDA parameter"):
         FBSpatialLDACV(FREQS, SFREQ, labels=LABELS, candidates=[{"n_band": 2}]).fit(X_train[:48],
                                                                                  y_train[:48])
+
+
+def _rest_source_windows(rng, n_per_class, rest):
+    """Random-phase SSVEP windows at a low SNR whose rest trials also carry a broadband source
+    with a fixed spatial pattern on channels 4-7, away from the SSVEP channels 0-2: rest differs
+    from stimulation in the spatial covariance, hardly in the power at the stimulus frequencies."""
+    X, y = _windows(rng, n_per_class, 0.4, jitter=np.pi, rest=rest)
+    is_rest = y == "rest"
+    pattern = np.array([0, 0, 0, 0, 1, 1, -1, 0.5])
+    X[is_rest] += 2.0 * pattern[:, None] * rng.standard_normal((is_rest.sum(), 1, X.shape[-1]))
+    return X, y
+
+
+def test_fbspatiallda_covariance_features_see_rest_in_the_spatial_covariance():
+    """Known answer: the covariance tangent-space features tell rest from stimulation where the
+    SSVEP features cannot; they are pyRiemann's tangent vectors of the Ledoit-Wolf covariances
+    at the training mean, after the SSVEP features."""
+    from pyriemann.estimation import Covariances
+    from pyriemann.tangentspace import TangentSpace
+
+    rng = np.random.default_rng(10)
+    X_train, y_train = _rest_source_windows(rng, 8, rest=8)
+    X_test, y_test = _rest_source_windows(rng, 30, rest=30)
+    plain = DECODERS["FBSpatialLDA"](rest_label="rest").fit(X_train, y_train)
+    ours = DECODERS["FBSpatialLDA"](rest_label="rest", covariance=True).fit(X_train, y_train)
+    assert plain.tangent_space_ is None and ours.stateless_front() is None
+    assert plain.stateless_front() is not None
+
+    def rest_detection(model):
+        return np.mean((model.predict(X_test) == "rest") == (y_test == "rest"))
+
+    assert rest_detection(ours) == 1.0 and rest_detection(plain) <= 0.8
+    assert np.mean(ours.predict(X_test) == y_test) >= np.mean(plain.predict(X_test) == y_test)
+    features = ours.window_features(X_test)
+    assert features.shape == (len(y_test), 2 * 4 * 2 + 8 * 9 // 2)
+    np.testing.assert_allclose(features[:, :16], plain.window_features(X_test))
+    covs = Covariances("lwf").transform(X_test)
+    tangent = TangentSpace().fit(Covariances("lwf").transform(X_train)).transform(covs)
+    np.testing.assert_allclose(features[:, 16:] * ours.scaler_.scale_[16:]
+                               + ours.scaler_.mean_[16:], tangent, rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="covariance=True needs windows"):
+        ours.fit(SubBands(FREQS, SFREQ, n_bands=2).fit_transform(X_train), y_train)
+    with pytest.raises(TypeError, match="covariance must be a bool"):
+        DECODERS["FBSpatialLDA"](covariance="yes").fit(X_train, y_train)
+
+
+def test_fbspatiallda_ensemble_is_the_mean_of_its_members():
+    rng = np.random.default_rng(11)
+    X_train, y_train = _rest_source_windows(rng, 8, rest=8)
+    X_test, y_test = _rest_source_windows(rng, 30, rest=30)
+    ens = FBSpatialLDAEnsemble(FREQS, SFREQ, labels=LABELS, rest_label="rest")
+    assert clone(ens).get_params() == ens.get_params()
+    with pytest.raises(NotFittedError):
+        ens.predict(X_test)
+    ens.fit(X_train, y_train)
+    assert len(ens.estimators_) == 6  # 3 settings x (without, with) covariance
+    assert [e.covariance for e in ens.estimators_] == [False, True] * 3
+    assert {(e.n_bands, e.n_harmonics) for e in ens.estimators_} == {(2, 3), (3, 3), (3, 2)}
+    members = [FBSpatialLDA(FREQS, SFREQ, labels=LABELS, rest_label="rest",
+                            **{k: getattr(e, k) for k in ("n_bands", "band_step", "n_harmonics",
+                                                          "covariance")}).fit(X_train, y_train)
+               for e in ens.estimators_]
+    proba = ens.predict_proba(X_test)
+    np.testing.assert_allclose(proba, np.mean([m.predict_proba(X_test) for m in members], 0))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(ens.classes_) == ["a", "b", "c", "d", "rest"]
+    np.testing.assert_array_equal(ens.predict(X_test), ens.classes_[proba.argmax(axis=1)])
+    np.testing.assert_array_equal(ens.decision_function(X_test).argmax(axis=1),
+                                  proba.argmax(axis=1))
+    plain = DECODERS["FBSpatialLDA"](rest_label="rest").fit(X_train, y_train)
+    assert np.mean(ens.predict(X_test) == y_test) >= np.mean(plain.predict(X_test) == y_test)
+    one = FBSpatialLDAEnsemble(FREQS, SFREQ, labels=LABELS, rest_label="rest",
+                               candidates=[{"n_bands": 2}]).fit(X_train, y_train)
+    np.testing.assert_allclose(one.predict_proba(X_test), plain.predict_proba(X_test))
+    with pytest.raises(ValueError, match="unknown FBSpatialLDA parameter"):
+        FBSpatialLDAEnsemble(FREQS, SFREQ, labels=LABELS,
+                             candidates=[{"n_band": 2}]).fit(X_train, y_train)
+    with pytest.raises(ValueError, match="non-empty list"):
+        FBSpatialLDAEnsemble(FREQS, SFREQ, labels=LABELS, candidates=[]).fit(X_train, y_train)
 
 
 def test_fbspatiallda_errors():

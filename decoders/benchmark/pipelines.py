@@ -89,6 +89,7 @@ STEPS: dict[str, str] = {
     "TDCA": "decoders.ssvep:TDCA",
     "FBSpatialLDA": "decoders.ssvep:FBSpatialLDA",
     "FBSpatialLDACV": "decoders.ssvep:FBSpatialLDACV",
+    "FBSpatialLDAEnsemble": "decoders.ssvep:FBSpatialLDAEnsemble",
     "SubBands": "decoders.ssvep:SubBands",
     "StackBands": "decoders.benchmark.pipelines:StackBands",
     "LedoitWolfCovariances": "decoders.benchmark.pipelines:LedoitWolfCovariances",
@@ -342,6 +343,11 @@ PIPELINES: dict[str, PipelineSpec] = {
         (("FBSpatialLDA", {}),),
         description="filter-bank SSVEP power, learned spatial filters + CCA, shrinkage LDA "
                     "with a learned rest class",
+    ),
+    "FBSpatialLDAEnsemble": PipelineSpec(
+        (("FBSpatialLDAEnsemble", {}),),
+        description="mean posterior of FBSpatialLDA models: 3 filter-bank settings, each "
+                    "without and with covariance tangent-space features",
     ),
     "SSVEP_TS+LR": PipelineSpec(
         (*_EXTENDED_COV, ("TangentSpace", {}), ("LogisticRegression", {"max_iter": 1000})),
