@@ -13,7 +13,8 @@ decoder needs (the fitted window, a stimulus cycle, a zero-phase filter's paddin
 samples, have another length than a model needs (templates, network input) or another channel
 count than fitted. Degenerate fits (identical training windows, singular covariances) and
 non-finite outputs are ``ValueError`` too (:func:`check_not_identical`,
-:func:`singular_as_value_error`, :func:`check_finite_output`).
+:func:`singular_as_value_error`, :func:`check_finite_output`). Recordings read from files are
+bounded before their samples are read (:func:`load_samples`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,36 @@ MAX_ABS_SAMPLE = 1e15
 """Largest accepted absolute sample value (signal unit): EEG is below 1 V, 1e6 µV or 2^31 ADC
 counts. Beyond 1e15 a window is not EEG in any unit; the bound also keeps products of samples
 (covariances, filter states) far from float64 overflow."""
+
+
+MAX_RECORDING_SAMPLES = 2**28
+"""Most samples (channels x time points) a recording may hold to be read into memory: 2 GiB as
+float64, e.g. 64 channels for 4.5 h at 256 Hz (the largest bundled or ``shared/data`` recording,
+``noir/sample_data/eegmmidb_s001_raw.fif``, holds 1.9 million).
+A file that declares more, such as a small compressed FIF (``.fif.gz``) that would unpack into
+gigabytes, is refused before its samples are read (:func:`load_samples`)."""
+
+
+class RecordingTooLarge(ValueError):
+    """A recording holds more than :data:`MAX_RECORDING_SAMPLES`; the message names it."""
+
+
+def load_samples(raw: mne.io.BaseRaw, source: str) -> mne.io.BaseRaw:
+    """Read the samples of ``raw`` (opened with ``preload=False``) into memory and return it.
+
+    Raises
+    ------
+    RecordingTooLarge
+        If it holds more than :data:`MAX_RECORDING_SAMPLES` (the message names ``source``,
+        its channels and time points, and the limit); nothing is read then.
+    """
+    n_channels, n_times = len(raw.ch_names), raw.n_times
+    if n_channels * n_times > MAX_RECORDING_SAMPLES:
+        raise RecordingTooLarge(
+            f"{source}: {n_channels} channels x {n_times} time points = {n_channels * n_times} "
+            f"samples, more than the {MAX_RECORDING_SAMPLES} a recording may hold (2 GiB as "
+            "float64): split it into shorter recordings")
+    return raw.load_data(verbose="error")
 
 
 def check_positive(value: float, name: str) -> float:

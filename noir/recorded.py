@@ -32,6 +32,7 @@ import mne
 import numpy as np
 from scipy.signal import butter, sosfilt
 
+from decoders._validation import RecordingTooLarge, load_samples
 from decoders.cues import Cue
 from noir.config import LoopConfig
 from noir.stream import Mind, PersonOperator
@@ -222,7 +223,9 @@ def _read(path: Path, mapping: dict[str, str] | None = None) -> mne.io.BaseRaw:
             "(the bundled samples are rebuilt by experiments/make_sample_data.py)"
         )
     try:
-        raw = mne.io.read_raw(path, preload=True, verbose="error")
+        raw = load_samples(mne.io.read_raw(path, preload=False, verbose="error"), str(path))
+    except RecordingTooLarge:
+        raise
     except Exception as err:  # MNE's readers fail in many ways on a damaged file
         raise ValueError(f"{path}: not a readable EEG recording "
                          f"({type(err).__name__}: {err})") from err

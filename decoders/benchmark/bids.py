@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from decoders._validation import RecordingTooLarge, load_samples
 from decoders.benchmark.datasets import Dataset, RecordingError, Recordings, check_raw
 
 _LABEL = re.compile(r"[A-Za-z0-9]+")
@@ -126,8 +127,9 @@ class BIDSDataset(Dataset):
         out: Recordings = {}
         for path in sorted(self.paths[subject], key=lambda p: str(p.fpath)):
             try:
-                raw = read_raw_bids(path, verbose="error")
-                raw.load_data(verbose="error")
+                raw = load_samples(read_raw_bids(path, verbose="error"), str(path.fpath))
+            except RecordingTooLarge as err:
+                raise RecordingError(str(err)) from err
             except Exception as err:  # readers raise many types for bad files
                 raise RecordingError(f"{path.fpath}: cannot read the recording "
                                      f"({type(err).__name__}: {err}).") from err

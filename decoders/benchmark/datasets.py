@@ -34,6 +34,7 @@ import mne
 import numpy as np
 import pandas as pd
 
+from decoders._validation import RecordingTooLarge, load_samples
 from decoders.benchmark.data_dirs import DataNotFoundError, dataset_folder, search_dirs
 
 Recordings = dict[str, dict[str, mne.io.BaseRaw]]
@@ -143,9 +144,12 @@ def check_events_present(
 
 
 def _read(reader: Callable[..., mne.io.BaseRaw], path: Path, **kwargs) -> mne.io.BaseRaw:
-    """Read a recording with an MNE reader, turning reader failures into RecordingError."""
+    """Read a recording with an MNE reader, turning reader failures into RecordingError; one
+    holding more than ``MAX_RECORDING_SAMPLES`` is refused before its samples are read."""
     try:
-        return reader(path, preload=True, verbose="error", **kwargs)
+        return load_samples(reader(path, preload=False, verbose="error", **kwargs), str(path))
+    except RecordingTooLarge as err:
+        raise RecordingError(str(err)) from err
     except Exception as err:  # MNE raises many types for corrupt/truncated files
         raise RecordingError(
             f"{path}: cannot read the recording ({type(err).__name__}: {err}); the file may be "
