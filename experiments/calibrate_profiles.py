@@ -35,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from provenance import commit as current_commit
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from decoders.cues import Cue
@@ -218,6 +219,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     lines = [
         "Synthetic-subject profiles measured with NOIR's decoders as the interface uses them",
+        f"commit {current_commit()}",
         f"command: python experiments/calibrate_profiles.py --sessions {args.sessions} "
         f"--profiles {' '.join(args.profiles)} "
         f"--population {0 if args.no_population else args.population} "

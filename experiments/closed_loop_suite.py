@@ -30,13 +30,13 @@ A progress bar over the sessions shows on a terminal (stderr). The full experime
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pandas as pd
+from provenance import commit as current_commit
 
 from noir.experiment import (
     BASELINE,
@@ -72,8 +72,7 @@ def main() -> None:
     args = parser.parse_args()
     tasks = [t for t in args.tasks.split(",") if t] or sorted(TASKS)
     configs = [c for c in args.configs.split(",") if c] or list(TABLE1_CONFIGS)
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     if args.rows:
         files = [Path(f) for f in args.rows.split(",")]
         runs = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)

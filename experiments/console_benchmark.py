@@ -21,7 +21,6 @@ import csv
 import multiprocessing
 import os
 import shutil
-import subprocess
 import tempfile
 import threading
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 from playwright.sync_api import sync_playwright
+from provenance import commit as current_commit
 
 from noir.console import ConsoleFeed
 from noir.console.server import ConsoleServer, create_app
@@ -109,12 +109,7 @@ def main() -> None:
     parser.add_argument("--commit", help="the commit measured (default: the checkout's)")
     args = parser.parse_args()
     os.environ.setdefault("LSLAPICFG", str(ROOT / "noir" / "lsl_api.cfg"))
-    commit = args.commit or subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True,
-        capture_output=True).stdout.strip() or "unknown"
-    dirty = not args.commit and subprocess.run(
-        ["git", "status", "--porcelain", "--", "noir/console"], cwd=ROOT, text=True,
-        capture_output=True).stdout.strip()
+    commit = args.commit or current_commit(["noir/console"])
     busy = [multiprocessing.Process(target=_busy, daemon=True) for _ in range(args.load)]
     for process in busy:
         process.start()
@@ -143,8 +138,7 @@ def main() -> None:
         writer = csv.DictWriter(table, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    lines = [f"console benchmark at commit {commit}" + (" (noir/console modified)" if dirty
-                                                       else ""),
+    lines = [f"console benchmark at commit {commit}",
              f"sample task cube_in_tray (recorded), speed {args.speed}x, {args.repeats} "
              f"repeats, {args.load} busy processes added, {os.cpu_count()} CPUs, load average "
              f"{load_before:.1f} at the start", ""]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from provenance import commit as current_commit
 from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -117,8 +118,8 @@ def main() -> None:
     lines = [
         "Single-window decision latency: predict() on one window (SSVEP (1, 8, 256), MI "
         f"(1, 12, 768), EMG (1, 4, 256)), 1 thread (threadpoolctl), {N_REPEATS} calls each",
-        f"python {platform.python_version()}, numpy {np.__version__}, {platform.machine()}; "
-        "shared machine: timings are noisy",
+        f"commit {current_commit()}; python {platform.python_version()}, numpy {np.__version__}, "
+        f"{platform.machine()}; shared machine: timings are noisy",
         f"{'decoder':<24} {'median ms':>10} {'p90 ms':>8}",
     ]
     with threadpool_limits(limits=1):

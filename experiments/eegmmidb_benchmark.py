@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 import torch
 from mne.decoding import CSP
+from provenance import commit as current_commit
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
 from sklearn.base import clone
@@ -199,7 +200,7 @@ def main() -> None:
 def summarise(table: pd.DataFrame, offline_vs_mne: float) -> str:
     """Per-subject tables of ROC-AUC and accuracy, means, and the acceptance checks."""
     order = list(dict.fromkeys(table["pipeline"]))
-    lines = [__doc__.splitlines()[0], ""]
+    lines = [__doc__.splitlines()[0], f"commit {current_commit()}", ""]
     for metric in ("roc_auc", "accuracy"):
         wide = table.pivot(index="pipeline", columns="subject", values=metric).loc[order]
         wide.columns = [f"S{s:03d}" for s in wide.columns]

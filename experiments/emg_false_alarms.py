@@ -22,6 +22,7 @@ from pathlib import Path
 import mne
 import numpy as np
 import pandas as pd
+from provenance import commit as current_commit
 from scipy.signal.windows import hann
 
 from decoders.benchmark.data_dirs import dataset_folder
@@ -111,7 +112,7 @@ def main() -> None:
         ["source", "feature"]
     )[["fa_per_min_rest", "fa_per_min_rest_plus_gaze_shifts", "detection_rate"]].mean()
     report = "\n".join([
-        __doc__.splitlines()[0], "",
+        __doc__.splitlines()[0], f"commit {current_commit()}", "",
         "per recording (false alarms per minute; detection rate over 20 clenches)",
         table.to_string(index=False, float_format="%.2f"), "",
         "means", summary.to_string(float_format="%.2f"), "",

@@ -25,11 +25,12 @@ Run from the repository root: ``python experiments/intent_path.py``. Writes
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
+
+from provenance import commit as current_commit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -114,8 +115,7 @@ def role(module: str, functions: set[str]) -> str:
 
 
 def main() -> None:
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, check=False).stdout.strip()
+    commit = current_commit()
     lines = [f"modules one intent passes through (commit {commit}; one loop turn, profiled)", ""]
     with tempfile.TemporaryDirectory() as tmp:
         runs = [(source, task, traced_turns(source, task, 0))

@@ -29,7 +29,6 @@ writes experiments/results/interrupt_latency.txt and .csv (all times simulated).
 from __future__ import annotations
 
 import argparse
-import subprocess
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -37,6 +36,7 @@ from tempfile import TemporaryDirectory
 
 import numpy as np
 import pandas as pd
+from provenance import commit as current_commit
 
 from noir.calibration import calibrate
 from noir.config import LoopConfig
@@ -281,8 +281,7 @@ def main() -> None:
                          [-(-args.tiago_trials // n)] * n, [args.profile] * n)
         table = pd.DataFrame([row for part in parts for row in part])
     table["interrupted"] = table["outcome"] == "interrupted"
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     command = (f"python experiments/interrupt_latency.py --trials {args.trials} --tiago-trials "
                f"{args.tiago_trials} --subjects {args.subjects} --profile {args.profile} "
                f"--n-jobs {args.n_jobs}")

@@ -59,7 +59,6 @@ import json
 import math
 import os
 import shlex
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -70,6 +69,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from provenance import commit as current_commit
 from torch.nn import functional as F
 
 from noir.assist import put_back_point
@@ -553,14 +553,8 @@ def table4_lines(rows: list[dict[str, object]], repeats: int, n_tests: int) -> l
 
 def provenance(argv: Sequence[str]) -> str:
     """The commit (marked if the code the tables depend on differs from it) and the command."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True, check=False).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                            *SOURCES], cwd=ROOT, capture_output=True, text=True,
-                           check=False).stdout.strip()
     command = shlex.join(["python", "experiments/learning_tables.py", *argv])
-    return f"commit {head or 'unknown'}{' (+ uncommitted changes)' if dirty else ''}; " \
-           f"command: {command}"
+    return f"commit {current_commit(SOURCES)}; command: {command}"
 
 
 def write(name: str, lines: list[str], rows: list[dict[str, object]]) -> None:

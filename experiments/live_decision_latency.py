@@ -22,11 +22,12 @@ import argparse
 import contextlib
 import io
 import os
-import subprocess
 import time
 from importlib import resources
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from provenance import commit as current_commit
 
 os.environ.setdefault("LSLAPICFG", str(resources.files("noir") / "lsl_api.cfg"))
 
@@ -88,8 +89,7 @@ def main() -> None:
                         help="how much faster than real time a decoding window is sent")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     load = [os.getloadavg()[0]]
     runs = [(args.task, seed) for seed in args.seeds] + [(t, 0) for t in args.tiago]
     sessions, rows = [], []

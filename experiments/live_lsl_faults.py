@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import time
 from importlib import resources
 from pathlib import Path
 from tempfile import TemporaryDirectory
+
+from provenance import commit as current_commit
 
 os.environ.setdefault("LSLAPICFG", str(resources.files("noir") / "lsl_api.cfg"))
 
@@ -126,8 +127,7 @@ def main() -> None:
     parser.add_argument("--fault-trials", type=int, default=5, help="trials per fault kind")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     clock_gap = abs(pylsl.local_clock() - time.monotonic())
     if clock_gap > 1e-3:
         raise RuntimeError(f"pylsl.local_clock() and time.monotonic() differ by {clock_gap} s")

@@ -46,12 +46,13 @@ import argparse
 import multiprocessing as mp
 import os
 import re
-import subprocess
 import time
 from importlib import resources
 from pathlib import Path
 from queue import Empty
 from typing import Any
+
+from provenance import commit as current_commit
 
 os.environ.setdefault("LSLAPICFG", str(resources.files("noir") / "lsl_api.cfg"))
 
@@ -345,8 +346,7 @@ def main() -> None:
     parser.add_argument("--lsl-chunk", type=float, default=1 / 32, help="LSL chunk, s")
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     work = [ctx.Process(target=soak, args=(kind, args.minutes, args.motion, args.tick,

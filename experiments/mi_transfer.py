@@ -28,12 +28,12 @@ Writes ``experiments/results/mi_transfer.csv`` (one row per subject x pipeline x
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from provenance import commit as current_commit
 
 from decoders.benchmark.datasets import EEGMMIDB
 from decoders.benchmark.evaluations import CrossSubjectEvaluation, WithinSessionEvaluation
@@ -52,17 +52,13 @@ NAMES = ["pyRiemann_TS+LR", "TS+LR", "MDM", "CSP+LDA"]
 def _commit() -> str:
     """The checkout's commit, marked when a repository file this process imported differs
     from it (call it before the run: HEAD may move while it runs)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                          capture_output=True, text=True, check=False).stdout.strip()
     files = {Path(__file__).resolve()}
     for module in list(sys.modules.values()):
         path = getattr(module, "__file__", None)
         if path and Path(path).resolve().is_relative_to(ROOT) \
                 and ".venv" not in Path(path).resolve().relative_to(ROOT).parts:
             files.add(Path(path).resolve())
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", *map(str, sorted(files))],
-                           cwd=ROOT, capture_output=True, text=True, check=False).stdout.strip()
-    return head + (" (+ uncommitted changes)" if dirty else "")
+    return current_commit(sorted(files))
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ from moabb.evaluations import WithinSessionEvaluation as MoabbWithinSession
 from moabb.evaluations.splitters import WithinSessionSplitter
 from moabb.paradigms import FilterBankSSVEP as MoabbFilterBankSSVEP
 from moabb.pipelines.features import ExtendedSSVEPSignal
+from provenance import commit as current_commit
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
 from sklearn.linear_model import LogisticRegression
@@ -253,9 +254,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
-    commit = os.popen("git rev-parse --short HEAD").read().strip() or "unknown"
-    dirty = " + uncommitted changes" if os.popen("git status --porcelain -- decoders "
-                                                 "experiments/moabb_speed.py").read() else ""
+    made_at = current_commit(["decoders", "experiments/moabb_speed.py"])
     full = load_config(CONFIG)
     datasets = [dataclasses.replace(d, subjects=args.subjects) for d in full.datasets]
     full = dataclasses.replace(full, datasets=datasets)
@@ -321,7 +320,7 @@ def main() -> None:
     seq, moabb1 = best["ours, sequential"], best["MOABB, n_jobs=1"]
     runs = "; ".join(f"{k} " + "/".join(f"{t:.1f}" for t in v) for k, v in times.items())
     lines = [
-        f"commit {commit}{dirty}; ssvep-exo 4-class (13/17/21 Hz + rest), window 2 s after "
+        f"commit {made_at}; ssvep-exo 4-class (13/17/21 Hz + rest), window 2 s after "
         "the cue, within-session",
         f"5-fold CV (seed {SEED}), {len(args.subjects)} subjects, {check['n_rows']} subject x "
         "session rows; BLAS 1 thread in every process.",

@@ -24,12 +24,12 @@ Run from the repository root: ``python experiments/perception_error.py [--seeds 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from provenance import commit as current_commit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -112,16 +112,9 @@ def summary(values: list[float]) -> str:
 def report(rows: list[dict], missing: dict[str, int], times: list[float], failed: int,
            seeds: int) -> str:
     """The text of ``perception_error.txt``."""
-    root = Path(__file__).resolve().parents[1]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=root).stdout.strip() or "unknown"
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                             capture_output=True, text=True, cwd=root).stdout.strip()
-    if changed:
-        commit += " with uncommitted changes"
     lines = [
         "Perceived (top camera: segmentation + rendered depth) vs simulator object positions",
-        f"commit {commit}; {len(TASKS)} tasks x seeds 0-{seeds - 1}; a look at "
+        f"commit {current_commit()}; {len(TASKS)} tasks x seeds 0-{seeds - 1}; a look at "
         "the start and after each reference-plan step",
         f"{len(rows)} sightings, {sum(r['partial'] for r in rows)} of them partial "
         f"(edge or nearer body); not seen: {missing['held']} held, {missing['hidden']} "

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from provenance import commit as current_commit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -147,7 +148,7 @@ def task_rows() -> list[str]:
 def main() -> None:
     load = os.getloadavg()
     lines = [
-        "Simulation speed, PyBullet DIRECT, timestep 1/240 s",
+        f"Simulation speed, PyBullet DIRECT, timestep 1/240 s; commit {current_commit()}",
         f"python {platform.python_version()}, pybullet API {PYBULLET_API_VERSION}, "
         f"numpy {np.__version__}, {platform.machine()}, {os.cpu_count()} CPUs; shared machine: "
         f"load average at start {load[0]:.1f} (wall time > CPU time when others run)",

@@ -9,7 +9,9 @@ a. MOABB's 4-class setting: 13 / 17 / 21 Hz + rest, 2-s window starting 2 s afte
    ``TangentSpace("riemann")`` → ``LogisticRegression(C=1)``) on the same trials from MOABB's
    ``FilterBankSSVEP`` paradigm (``[f - 0.5, f + 0.5]`` Hz around each stimulus). Our decoders
    calibrate their rest threshold inside each training fold (``rest_label="rest"``);
-   ``FBSpatialLDA`` learns rest as a class (LDA) from the training fold.
+   ``FBSpatialLDA`` and ``FBSpatialLDAEnsemble`` (the mean posterior of six FBSpatialLDA
+   settings, without and with covariance features; the shipped config's best) learn rest as a
+   class (LDA) from the training fold.
 b. 3 frequency classes, training-free CCA, 4-s window starting 1 s after the cue.
 c. 3 frequency classes, windows of 0.5–4 s starting 1 s after the cue: accuracy and Wolpaw ITR
    with one selection per window + a 0.5-s gaze shift.
@@ -18,8 +20,9 @@ Evaluation: within each session, stratified 5-fold CV (shuffled, seed 42); a ses
 is the mean over folds; a subject's accuracy is the mean over its sessions; the reported mean is
 the mean over subjects. Decoder hyperparameters are fixed a priori (2 harmonics, as the
 7–45 Hz band keeps 2 x 21 Hz; 3 FBCCA sub-bands from 12 Hz up to the 45-Hz band edge; TDCA 5
-delays, 2 components; FBSpatialLDA 3 harmonics and 2 sub-bands, chosen on these subjects in
-``ssvep_methods_benchmark.py``) and the rest threshold is fitted on training folds only.
+delays, 2 components; FBSpatialLDA 3 harmonics and 2 sub-bands, and the ensemble's members,
+chosen on these subjects in ``ssvep_methods_benchmark.py``) and the rest threshold is fitted on
+training folds only.
 
 Finding: the template methods (eCCA's template terms, eTRCA, TDCA) are near chance here
 because the LEDs flicker continuously, so trials are not phase-locked to the cue (phase-locking
@@ -32,13 +35,13 @@ Run from the repository root: ``python experiments/ssvep_exo_benchmark.py``. Wri
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from provenance import commit as current_commit
 from pyriemann.estimation import Covariances
 from pyriemann.tangentspace import TangentSpace
 from sklearn.linear_model import LogisticRegression
@@ -51,7 +54,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from decoders.benchmark.datasets import SSVEPExo  # noqa: E402
 from decoders.benchmark.metrics import itr_bits_per_min  # noqa: E402
 from decoders.benchmark.paradigms import SSVEP, FilterBankSSVEP  # noqa: E402
-from decoders.ssvep import CCA, ECCA, FBCCA, TDCA, TRCA, FBSpatialLDA  # noqa: E402
+from decoders.ssvep import (  # noqa: E402
+    CCA,
+    ECCA,
+    FBCCA,
+    TDCA,
+    TRCA,
+    FBSpatialLDA,
+    FBSpatialLDAEnsemble,
+)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SFREQ = 256.0
@@ -83,6 +94,8 @@ def our_pipelines(rest_label: str | None) -> dict[str, Callable[[], object]]:
     kw = {"freqs": FREQS, "sfreq": SFREQ, "labels": STIM, "n_harmonics": 2}
     kw["rest_label"] = rest_label
     return {
+        "FBSpatialLDAEnsemble": lambda: FBSpatialLDAEnsemble(
+            FREQS, SFREQ, labels=STIM, rest_label=rest_label, band_h_freq=45.0),
         "FBSpatialLDA": lambda: FBSpatialLDA(**{**kw, "n_harmonics": 3}, n_bands=2,
                                              band_h_freq=45.0),
         "CCA": lambda: CCA(**kw),
@@ -111,8 +124,7 @@ def subject_mean(df: pd.DataFrame) -> pd.Series:
 def main() -> None:
     dataset = SSVEPExo(drop_duplicate=True, exclude_protocol_issues=True)
     rows = []
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, cwd=RESULTS.parent.parent, check=False).stdout.strip()
+    commit = current_commit()
     lines = [
         "ssvep-exo within-session benchmark (see experiments/ssvep_exo_benchmark.py docstring), "
         f"commit {commit}",

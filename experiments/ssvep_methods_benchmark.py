@@ -46,13 +46,13 @@ Writes ``experiments/results/ssvep_methods_benchmark.txt`` and ``.csv``.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from provenance import commit as current_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,12 +88,8 @@ NESTED = {
 
 
 def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                         text=True, check=False)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "decoders", "experiments/"
-                            "bench_configs"], cwd=ROOT, capture_output=True, text=True,
-                           check=False).stdout.strip()
-    return out.stdout.strip() + (" (+ uncommitted changes)" if dirty else "")
+    return current_commit(["decoders", "experiments/bench_configs",
+                           "experiments/ssvep_methods_benchmark.py"])
 
 
 def _per_subject(results: pd.DataFrame, window: float) -> pd.DataFrame:

@@ -19,6 +19,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from provenance import commit as current_commit
+
 from sim.tasks import TASKS
 from skills import SkillFailure, get_skill
 
@@ -62,8 +64,7 @@ def main() -> None:
     jobs = [(t, p, s) for t in args.tasks for p in names[t] for s in range(args.seeds)]
     with ProcessPoolExecutor(args.jobs) as pool:
         rows = list(pool.map(run_one, *zip(*jobs, strict=True)))
-    commit = subprocess.run(["git", "describe", "--always", "--dirty"], capture_output=True,
-                            text=True, cwd=Path(__file__).parent).stdout.strip() or "unknown"
+    commit = current_commit()
     changed = subprocess.run(["git", "status", "--porcelain", "--", "sim", "skills", __file__],
                              capture_output=True, text=True, cwd=Path(__file__).parents[1]).stdout
     changed = sorted(line[3:] for line in changed.splitlines())

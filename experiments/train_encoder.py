@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from provenance import commit as current_commit
 from torch import nn
 from torch.nn import functional as F
 
@@ -183,7 +184,8 @@ def main() -> None:
               for v in ("instance", "context")]
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     t_data = time.perf_counter() - t0
-    log = [f"tasks: {', '.join(tasks)} (held out: {', '.join(args.holdout) or 'none'})",
+    log = [f"commit {current_commit()}; tasks: {', '.join(tasks)} "
+           f"(held out: {', '.join(args.holdout) or 'none'})",
            f"variant task seeds 1000..{999 + args.seeds}, variants instance and context seeds "
            f"2000..{1999 + args.variant_seeds}: {len(data['label'])} decision states, "
            f"{len(np.unique(data['label']))} (object, skill) labels; "
