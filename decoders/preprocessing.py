@@ -7,6 +7,8 @@ The filter design and application are SciPy's (``butter`` with ``output="sos"``,
 
 from __future__ import annotations
 
+import functools
+
 import mne
 import numpy as np
 from scipy.signal import butter, sosfilt, sosfilt_zi, sosfiltfilt
@@ -147,10 +149,23 @@ def _design_sos(sfreq: float, l_freq: float | None, h_freq: float | None, order:
             raise ValueError(
                 f"{name} must be between 0 and the Nyquist frequency {nyquist:g} Hz, got {freq!r}."
             )
+    if l_freq is not None and h_freq is not None and l_freq >= h_freq:
+        raise ValueError(f"l_freq ({l_freq:g} Hz) must be below h_freq ({h_freq:g} Hz).")
+    return _butter_sos(float(sfreq), None if l_freq is None else float(l_freq),
+                       None if h_freq is None else float(h_freq), int(order)).copy()
+
+
+@functools.lru_cache(maxsize=64)
+def _butter_sos(sfreq: float, l_freq: float | None, h_freq: float | None, order: int
+                ) -> np.ndarray:
+    """scipy's ``butter`` for a checked band, designed once per setting (kept read-only; callers
+    get copies): a filter bank checks every window against its filters' lengths, and the
+    design took most of an FBCCA decision's time."""
     if l_freq is not None and h_freq is not None:
-        if l_freq >= h_freq:
-            raise ValueError(f"l_freq ({l_freq:g} Hz) must be below h_freq ({h_freq:g} Hz).")
-        return butter(order, [l_freq, h_freq], btype="bandpass", fs=sfreq, output="sos")
-    if l_freq is not None:
-        return butter(order, l_freq, btype="highpass", fs=sfreq, output="sos")
-    return butter(order, h_freq, btype="lowpass", fs=sfreq, output="sos")
+        sos = butter(order, [l_freq, h_freq], btype="bandpass", fs=sfreq, output="sos")
+    elif l_freq is not None:
+        sos = butter(order, l_freq, btype="highpass", fs=sfreq, output="sos")
+    else:
+        sos = butter(order, h_freq, btype="lowpass", fs=sfreq, output="sos")
+    sos.setflags(write=False)
+    return sos

@@ -198,6 +198,24 @@ def test_bandpass_filter_zero_phase_and_errors():
         BandpassFilter(sfreq, 8.0, 200.0).fit(tone)
     with pytest.raises(ValueError, match="l_freq and h_freq"):
         BandpassFilter(sfreq, None, None).fit(tone)
+    with pytest.raises(TypeError, match="l_freq must be a real number"):
+        BandpassFilter(sfreq, [8.0], 30.0).fit(tone)  # unhashable: checked before the cache
+
+
+def test_a_filter_setting_is_designed_once_and_each_filter_owns_its_sections():
+    from decoders.preprocessing import _butter_sos
+
+    windows = np.random.default_rng(0).normal(size=(2, 3, 500))
+    first = BandpassFilter(250.0, 7.25, 31.5, causal=False).fit(windows)
+    designed = _butter_sos.cache_info().misses
+    for _ in range(3):  # checking and filtering windows designs nothing again
+        first.transform(windows)
+    second = BandpassFilter(250.0, 7.25, 31.5, causal=False).fit(windows)
+    assert _butter_sos.cache_info().misses == designed
+    np.testing.assert_array_equal(second.sos_, first.sos_)
+    second.sos_[0, 0] = 0.0  # a filter's sections are its own
+    assert first.sos_[0, 0] != 0.0
+    assert BandpassFilter(250.0, 7.25, 31.5).fit(windows).sos_[0, 0] == first.sos_[0, 0]
 
 
 # --------------------------------------------------------------------------- motor imagery
