@@ -6,15 +6,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 
 import intent_path  # noqa: E402
 
 
-def test_one_intent_passes_through_at_most_12_modules():
-    turns = intent_path.traced_turns("simulated", "cube_in_tray", 0)
+@pytest.mark.parametrize(("task", "robot"), [("cube_in_tray", "sim.panda"),
+                                             ("trash_disposal", "sim.tiago")])
+def test_one_intent_passes_through_at_most_12_modules(task, robot):
+    turns = intent_path.traced_turns("simulated", task, 0)
     paths = [{m for m, f in seen.items() if intent_path.role(m, f) == "path"} for seen in turns]
-    moved = [p for p in paths if "sim.panda" in p]  # turns whose skill moved the arm
+    moved = [p for p in paths if robot in p]  # turns whose skill moved the robot
     assert moved, "no turn of the session moved the robot"
     assert max(len(p) for p in paths) <= 12, [sorted(p) for p in paths]
     # the trace is not vacuous: a turn that moves the arm goes from the EEG source to the robot
