@@ -433,7 +433,7 @@ class ClenchWatch:
                  now: Callable[[], float], clock: Clock) -> None:
         self.feed = feed
         self.truth: dict[str, Any] = {}
-        """What the person meant (``noir.stream.Operator.truth``), for the record only."""
+        """What the person meant (:meth:`Operator.truth`), for the record only."""
         self.now = now
         self.live = clock.live
         self._pace = clock.motion()
@@ -730,7 +730,7 @@ class StreamOperator(PersonOperator):
 
 
 class LiveFeed:
-    """A motion's EEG read from the stream as it arrives (``noir.stream.EEGFeed``).
+    """A motion's EEG read from the stream as it arrives (an :class:`EEGFeed`).
 
     ``pull(elapsed)`` takes whatever samples arrived and checks them, joined to what came
     before (the loop paces its calls to wall time with ``noir.clock.WallClock``, so the samples
